@@ -1,0 +1,521 @@
+//! OTLP messages → flattened rows, with validation per item for partial success.
+
+use model::{LogRow, MetricPointRow, MetricType, Resource, SpanKind, SpanRow, StatusCode};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::metrics::v1::{
+    Exemplar, exemplar, metric::Data, number_data_point,
+};
+use serde_json::{Map, Value};
+
+/// Rows that were accepted and a description of what was rejected.
+#[derive(Debug, Default)]
+pub struct Converted<T> {
+    pub rows: Vec<T>,
+    pub rejected: u64,
+    /// The first reason an item was rejected, for the partial-success message.
+    pub first_error: Option<String>,
+}
+
+impl<T> Converted<T> {
+    fn reject(&mut self, why: impl FnOnce() -> String) {
+        self.rejected += 1;
+        if self.first_error.is_none() {
+            self.first_error = Some(why());
+        }
+    }
+}
+
+/// Converts an OTLP AnyValue into JSON, keeping its type where JSON can.
+pub fn any_value_to_json(value: &AnyValue) -> Value {
+    match &value.value {
+        None => Value::Null,
+        Some(any_value::Value::StringValue(s)) => Value::String(s.clone()),
+        Some(any_value::Value::BoolValue(b)) => Value::Bool(*b),
+        Some(any_value::Value::IntValue(i)) => Value::from(*i),
+        Some(any_value::Value::DoubleValue(d)) => serde_json::Number::from_f64(*d)
+            .map_or_else(|| Value::String(d.to_string()), Value::Number),
+        Some(any_value::Value::ArrayValue(a)) => {
+            Value::Array(a.values.iter().map(any_value_to_json).collect())
+        }
+        Some(any_value::Value::KvlistValue(kv)) => Value::Object(attributes_to_map(&kv.values)),
+        Some(any_value::Value::BytesValue(b)) => {
+            use base64::Engine;
+            Value::String(base64::engine::general_purpose::STANDARD.encode(b))
+        }
+        Some(any_value::Value::StringValueStrindex(_)) => Value::Null,
+    }
+}
+
+pub fn attributes_to_map(attrs: &[KeyValue]) -> Map<String, Value> {
+    let mut map = Map::with_capacity(attrs.len());
+    for kv in attrs {
+        let v = kv.value.as_ref().map_or(Value::Null, any_value_to_json);
+        map.insert(kv.key.clone(), v);
+    }
+    map
+}
+
+fn json_text(map: &Map<String, Value>) -> String {
+    if map.is_empty() {
+        return "{}".to_string();
+    }
+    serde_json::to_string(map).unwrap_or_else(|_| "{}".to_string())
+}
+
+fn get_str(map: &Map<String, Value>, key: &str) -> Option<String> {
+    match map.get(key)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn get_first_str(map: &Map<String, Value>, keys: &[&str]) -> Option<String> {
+    keys.iter().find_map(|k| get_str(map, k))
+}
+
+fn get_int(map: &Map<String, Value>, keys: &[&str]) -> Option<i64> {
+    keys.iter().find_map(|k| match map.get(*k)? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    })
+}
+
+/// Builds the resource columns of a resource and scope.
+pub fn resource_columns(attrs: &[KeyValue], scope: Option<&InstrumentationScope>) -> Resource {
+    let map = attributes_to_map(attrs);
+    Resource {
+        service_name: get_str(&map, "service.name")
+            .unwrap_or_else(|| "unknown_service".to_string()),
+        service_namespace: get_str(&map, "service.namespace"),
+        service_version: get_str(&map, "service.version"),
+        service_instance_id: get_str(&map, "service.instance.id"),
+        deployment_environment: get_first_str(
+            &map,
+            &["deployment.environment.name", "deployment.environment"],
+        ),
+        host_name: get_str(&map, "host.name"),
+        k8s_namespace_name: get_str(&map, "k8s.namespace.name"),
+        k8s_pod_name: get_str(&map, "k8s.pod.name"),
+        container_id: get_str(&map, "container.id"),
+        resource_attributes: json_text(&map),
+        scope_name: scope.map(|s| s.name.clone()).unwrap_or_default(),
+        scope_version: scope.map(|s| s.version.clone()).unwrap_or_default(),
+    }
+}
+
+fn id_hex(bytes: &[u8], len: usize, what: &str) -> Result<String, String> {
+    if bytes.is_empty() {
+        return Ok(String::new());
+    }
+    if bytes.len() != len {
+        return Err(format!("{what} must be {len} bytes, got {}", bytes.len()));
+    }
+    Ok(hex::encode(bytes))
+}
+
+fn clamp_i64(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+pub fn convert_traces(req: &ExportTraceServiceRequest) -> Converted<SpanRow> {
+    let mut out = Converted::default();
+    for rs in &req.resource_spans {
+        let res_attrs = rs
+            .resource
+            .as_ref()
+            .map(|r| r.attributes.as_slice())
+            .unwrap_or(&[]);
+        for ss in &rs.scope_spans {
+            let resource = resource_columns(res_attrs, ss.scope.as_ref());
+            for span in &ss.spans {
+                match convert_span(span, &resource) {
+                    Ok(row) => out.rows.push(row),
+                    Err(e) => out.reject(|| e),
+                }
+            }
+        }
+    }
+    out
+}
+
+fn convert_span(
+    span: &opentelemetry_proto::tonic::trace::v1::Span,
+    resource: &Resource,
+) -> Result<SpanRow, String> {
+    if span.trace_id.len() != 16 || span.trace_id.iter().all(|b| *b == 0) {
+        return Err(format!(
+            "span '{}' has an invalid trace_id (must be 16 non-zero bytes)",
+            span.name
+        ));
+    }
+    if span.span_id.len() != 8 {
+        return Err(format!(
+            "span '{}' has an invalid span_id (must be 8 bytes)",
+            span.name
+        ));
+    }
+    let parent = id_hex(&span.parent_span_id, 8, "parent_span_id")?;
+    let attrs = attributes_to_map(&span.attributes);
+    let start = clamp_i64(span.start_time_unix_nano);
+    let end = clamp_i64(span.end_time_unix_nano).max(start);
+    let status = span.status.as_ref();
+    let mut events = Vec::with_capacity(span.events.len());
+    for e in &span.events {
+        events.push(serde_json::json!({
+            "time_unix_nano": clamp_i64(e.time_unix_nano),
+            "name": e.name,
+            "attributes": attributes_to_map(&e.attributes),
+            "dropped_attributes_count": e.dropped_attributes_count,
+        }));
+    }
+    let mut links = Vec::with_capacity(span.links.len());
+    for l in &span.links {
+        links.push(serde_json::json!({
+            "trace_id": hex::encode(&l.trace_id),
+            "span_id": hex::encode(&l.span_id),
+            "trace_state": l.trace_state,
+            "attributes": attributes_to_map(&l.attributes),
+            "flags": l.flags,
+            "dropped_attributes_count": l.dropped_attributes_count,
+        }));
+    }
+    Ok(SpanRow {
+        start_time_unix_nano: start,
+        end_time_unix_nano: end,
+        duration_ns: end - start,
+        trace_id: hex::encode(&span.trace_id),
+        span_id: hex::encode(&span.span_id),
+        parent_span_id: parent,
+        trace_state: span.trace_state.clone(),
+        flags: span.flags,
+        name: span.name.clone(),
+        kind: SpanKind::from_otlp(span.kind).as_str().to_string(),
+        status_code: StatusCode::from_otlp(status.map_or(0, |s| s.code))
+            .as_str()
+            .to_string(),
+        status_message: status.map(|s| s.message.clone()).unwrap_or_default(),
+        resource: resource.clone(),
+        http_request_method: get_first_str(&attrs, &["http.request.method", "http.method"]),
+        http_route: get_str(&attrs, "http.route"),
+        http_response_status_code: get_int(
+            &attrs,
+            &["http.response.status_code", "http.status_code"],
+        ),
+        url_full: get_first_str(&attrs, &["url.full", "http.url"]),
+        server_address: get_first_str(&attrs, &["server.address", "net.peer.name"]),
+        server_port: get_int(&attrs, &["server.port", "net.peer.port"]),
+        db_system: get_first_str(&attrs, &["db.system.name", "db.system"]),
+        db_namespace: get_first_str(&attrs, &["db.namespace", "db.name"]),
+        db_operation_name: get_first_str(&attrs, &["db.operation.name", "db.operation"]),
+        db_query_text: get_first_str(&attrs, &["db.query.text", "db.statement"]),
+        rpc_system: get_str(&attrs, "rpc.system"),
+        rpc_service: get_str(&attrs, "rpc.service"),
+        rpc_method: get_str(&attrs, "rpc.method"),
+        messaging_system: get_str(&attrs, "messaging.system"),
+        messaging_destination_name: get_str(&attrs, "messaging.destination.name"),
+        messaging_operation: get_first_str(
+            &attrs,
+            &["messaging.operation.type", "messaging.operation"],
+        ),
+        peer_service: get_str(&attrs, "peer.service"),
+        enduser_id: get_str(&attrs, "enduser.id"),
+        session_id: get_str(&attrs, "session.id"),
+        attributes: json_text(&attrs),
+        events: serde_json::to_string(&events).unwrap_or_else(|_| "[]".to_string()),
+        links: serde_json::to_string(&links).unwrap_or_else(|_| "[]".to_string()),
+        dropped_attributes_count: span.dropped_attributes_count,
+        dropped_events_count: span.dropped_events_count,
+        dropped_links_count: span.dropped_links_count,
+    })
+}
+
+pub fn convert_logs(req: &ExportLogsServiceRequest, now_ns: i64) -> Converted<LogRow> {
+    let mut out = Converted::default();
+    for rl in &req.resource_logs {
+        let res_attrs = rl
+            .resource
+            .as_ref()
+            .map(|r| r.attributes.as_slice())
+            .unwrap_or(&[]);
+        for sl in &rl.scope_logs {
+            let resource = resource_columns(res_attrs, sl.scope.as_ref());
+            for rec in &sl.log_records {
+                let trace_id = match id_hex(&rec.trace_id, 16, "trace_id") {
+                    Ok(t) => t,
+                    Err(e) => {
+                        out.reject(|| format!("log record: {e}"));
+                        continue;
+                    }
+                };
+                let span_id = match id_hex(&rec.span_id, 8, "span_id") {
+                    Ok(s) => s,
+                    Err(e) => {
+                        out.reject(|| format!("log record: {e}"));
+                        continue;
+                    }
+                };
+                let (body, body_type) = match rec.body.as_ref().and_then(|b| b.value.as_ref()) {
+                    None => (String::new(), "empty"),
+                    Some(any_value::Value::StringValue(s)) => (s.clone(), "string"),
+                    Some(_) => {
+                        let v = rec.body.as_ref().map_or(Value::Null, any_value_to_json);
+                        (v.to_string(), "json")
+                    }
+                };
+                let observed = clamp_i64(rec.observed_time_unix_nano);
+                let time = match clamp_i64(rec.time_unix_nano) {
+                    0 if observed != 0 => observed,
+                    0 => now_ns,
+                    t => t,
+                };
+                out.rows.push(LogRow {
+                    time_unix_nano: time,
+                    observed_time_unix_nano: observed,
+                    trace_id,
+                    span_id,
+                    flags: rec.flags,
+                    severity_number: rec.severity_number,
+                    severity_text: rec.severity_text.clone(),
+                    body,
+                    body_type: body_type.to_string(),
+                    event_name: rec.event_name.clone(),
+                    resource: resource.clone(),
+                    attributes: json_text(&attributes_to_map(&rec.attributes)),
+                    dropped_attributes_count: rec.dropped_attributes_count,
+                    log_template_id: None,
+                    log_template: None,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn exemplars_json(exemplars: &[Exemplar]) -> String {
+    if exemplars.is_empty() {
+        return "[]".to_string();
+    }
+    let list: Vec<Value> = exemplars
+        .iter()
+        .map(|e| {
+            let value = match e.value {
+                Some(exemplar::Value::AsDouble(d)) => serde_json::json!(d),
+                Some(exemplar::Value::AsInt(i)) => serde_json::json!(i),
+                None => Value::Null,
+            };
+            serde_json::json!({
+                "time_unix_nano": clamp_i64(e.time_unix_nano),
+                "value": value,
+                "trace_id": hex::encode(&e.trace_id),
+                "span_id": hex::encode(&e.span_id),
+                "filtered_attributes": attributes_to_map(&e.filtered_attributes),
+            })
+        })
+        .collect();
+    serde_json::to_string(&list).unwrap_or_else(|_| "[]".to_string())
+}
+
+struct MetricHead<'a> {
+    name: &'a str,
+    unit: &'a str,
+    description: &'a str,
+    metadata: String,
+    resource: &'a Resource,
+}
+
+impl MetricHead<'_> {
+    fn row(
+        &self,
+        kind: MetricType,
+        attrs: &[KeyValue],
+        start: u64,
+        time: u64,
+        flags: u32,
+    ) -> MetricPointRow {
+        MetricPointRow {
+            time_unix_nano: clamp_i64(time),
+            start_time_unix_nano: clamp_i64(start),
+            metric_name: self.name.to_string(),
+            metric_type: kind.as_str().to_string(),
+            unit: self.unit.to_string(),
+            description: self.description.to_string(),
+            metric_metadata: self.metadata.clone(),
+            resource: self.resource.clone(),
+            attributes: json_text(&attributes_to_map(attrs)),
+            flags,
+            exemplars: "[]".to_string(),
+            ..MetricPointRow::default()
+        }
+    }
+}
+
+pub fn convert_metrics(req: &ExportMetricsServiceRequest) -> Converted<MetricPointRow> {
+    let mut out = Converted::default();
+    for rm in &req.resource_metrics {
+        let res_attrs = rm
+            .resource
+            .as_ref()
+            .map(|r| r.attributes.as_slice())
+            .unwrap_or(&[]);
+        for sm in &rm.scope_metrics {
+            let resource = resource_columns(res_attrs, sm.scope.as_ref());
+            for metric in &sm.metrics {
+                if metric.name.is_empty() {
+                    out.reject(|| "metric without a name".to_string());
+                    continue;
+                }
+                let head = MetricHead {
+                    name: &metric.name,
+                    unit: &metric.unit,
+                    description: &metric.description,
+                    metadata: json_text(&attributes_to_map(&metric.metadata)),
+                    resource: &resource,
+                };
+                convert_metric_data(&head, metric.data.as_ref(), &mut out);
+            }
+        }
+    }
+    out
+}
+
+fn convert_metric_data(
+    head: &MetricHead<'_>,
+    data: Option<&Data>,
+    out: &mut Converted<MetricPointRow>,
+) {
+    let number = |row: &mut MetricPointRow, v: &Option<number_data_point::Value>| match v {
+        Some(number_data_point::Value::AsDouble(d)) => {
+            row.value = Some(*d);
+            true
+        }
+        Some(number_data_point::Value::AsInt(i)) => {
+            row.value = Some(*i as f64);
+            row.value_int = Some(*i);
+            true
+        }
+        None => false,
+    };
+    match data {
+        None => out.reject(|| format!("metric '{}' has no data", head.name)),
+        Some(Data::Gauge(g)) => {
+            for p in &g.data_points {
+                let mut row = head.row(
+                    MetricType::Gauge,
+                    &p.attributes,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
+                row.exemplars = exemplars_json(&p.exemplars);
+                if number(&mut row, &p.value) {
+                    out.rows.push(row);
+                } else {
+                    out.reject(|| format!("gauge '{}' has a point without a value", head.name));
+                }
+            }
+        }
+        Some(Data::Sum(s)) => {
+            for p in &s.data_points {
+                let mut row = head.row(
+                    MetricType::Sum,
+                    &p.attributes,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
+                row.aggregation_temporality = s.aggregation_temporality;
+                row.is_monotonic = s.is_monotonic;
+                row.exemplars = exemplars_json(&p.exemplars);
+                if number(&mut row, &p.value) {
+                    out.rows.push(row);
+                } else {
+                    out.reject(|| format!("sum '{}' has a point without a value", head.name));
+                }
+            }
+        }
+        Some(Data::Histogram(h)) => {
+            for p in &h.data_points {
+                if !p.bucket_counts.is_empty()
+                    && p.bucket_counts.len() != p.explicit_bounds.len() + 1
+                {
+                    out.reject(|| {
+                        format!(
+                            "histogram '{}' has {} bucket counts for {} bounds",
+                            head.name,
+                            p.bucket_counts.len(),
+                            p.explicit_bounds.len()
+                        )
+                    });
+                    continue;
+                }
+                let mut row = head.row(
+                    MetricType::Histogram,
+                    &p.attributes,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
+                row.aggregation_temporality = h.aggregation_temporality;
+                row.count = Some(p.count);
+                row.sum = p.sum;
+                row.min = p.min;
+                row.max = p.max;
+                row.bucket_counts = p.bucket_counts.clone();
+                row.explicit_bounds = p.explicit_bounds.clone();
+                row.exemplars = exemplars_json(&p.exemplars);
+                out.rows.push(row);
+            }
+        }
+        Some(Data::ExponentialHistogram(h)) => {
+            for p in &h.data_points {
+                let mut row = head.row(
+                    MetricType::ExponentialHistogram,
+                    &p.attributes,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
+                row.aggregation_temporality = h.aggregation_temporality;
+                row.count = Some(p.count);
+                row.sum = p.sum;
+                row.min = p.min;
+                row.max = p.max;
+                row.exp_scale = Some(p.scale);
+                row.exp_zero_count = Some(p.zero_count);
+                row.exp_zero_threshold = Some(p.zero_threshold);
+                if let Some(b) = &p.positive {
+                    row.exp_positive_offset = Some(b.offset);
+                    row.exp_positive_bucket_counts = b.bucket_counts.clone();
+                }
+                if let Some(b) = &p.negative {
+                    row.exp_negative_offset = Some(b.offset);
+                    row.exp_negative_bucket_counts = b.bucket_counts.clone();
+                }
+                row.exemplars = exemplars_json(&p.exemplars);
+                out.rows.push(row);
+            }
+        }
+        Some(Data::Summary(s)) => {
+            for p in &s.data_points {
+                let mut row = head.row(
+                    MetricType::Summary,
+                    &p.attributes,
+                    p.start_time_unix_nano,
+                    p.time_unix_nano,
+                    p.flags,
+                );
+                row.count = Some(p.count);
+                row.sum = Some(p.sum);
+                row.quantiles = p.quantile_values.iter().map(|q| q.quantile).collect();
+                row.quantile_values = p.quantile_values.iter().map(|q| q.value).collect();
+                out.rows.push(row);
+            }
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! The protocol-independent part of ingest.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use model::{Batch, LogRow};
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use crate::convert::{self, Converted};
+
+/// Where accepted rows go. `write` returns once the rows are durable.
+#[async_trait::async_trait]
+pub trait Sink: Send + Sync + 'static {
+    async fn write(&self, batch: Batch) -> Result<(), SinkError>;
+}
+
+/// Enriches log rows before they are written (Log AI plugs in here).
+pub trait LogProcessor: Send + Sync + 'static {
+    fn process(&self, rows: &mut [LogRow]);
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("storage is busy, retry in {retry_after_secs}s")]
+    Overloaded { retry_after_secs: u64 },
+    #[error("storage failed: {0}")]
+    Failed(String),
+}
+
+/// Why a request was refused as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("request body exceeds {limit} bytes{what}")]
+    TooLarge { limit: usize, what: &'static str },
+    #[error("unsupported {0}")]
+    Unsupported(String),
+    #[error("server is overloaded, retry in {retry_after_secs}s")]
+    Overloaded { retry_after_secs: u64 },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<SinkError> for IngestError {
+    fn from(e: SinkError) -> Self {
+        match e {
+            SinkError::Overloaded { retry_after_secs } => {
+                IngestError::Overloaded { retry_after_secs }
+            }
+            SinkError::Failed(m) => IngestError::Internal(m),
+        }
+    }
+}
+
+impl IngestError {
+    /// Counter reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            IngestError::BadRequest(_) => "bad_request",
+            IngestError::TooLarge { .. } => "too_large",
+            IngestError::Unsupported(_) => "unsupported",
+            IngestError::Overloaded { .. } => "overloaded",
+            IngestError::Internal(_) => "internal",
+        }
+    }
+}
+
+/// Size and concurrency limits of the receivers.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body as sent (possibly compressed).
+    pub max_request_bytes: usize,
+    /// Largest request body after decompression.
+    pub max_decompressed_bytes: usize,
+    /// Decoded bytes of all requests in flight at once; beyond it requests get 429.
+    pub max_inflight_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_request_bytes: 16 << 20,
+            max_decompressed_bytes: 64 << 20,
+            max_inflight_bytes: 256 << 20,
+        }
+    }
+}
+
+/// What happened to an accepted request.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ExportOutcome {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub message: String,
+}
+
+/// Counters of the receivers, by signal and reason.
+#[derive(Debug, Default)]
+pub struct IngestStats {
+    pub spans_accepted: AtomicU64,
+    pub logs_accepted: AtomicU64,
+    pub points_accepted: AtomicU64,
+    pub items_rejected: AtomicU64,
+    requests_refused: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl IngestStats {
+    pub fn refused(&self, reason: &'static str) {
+        if let Ok(mut map) = self.requests_refused.lock() {
+            *map.entry(reason).or_default() += 1;
+        }
+    }
+
+    pub fn snapshot(&self) -> serde_json::Value {
+        let refused = self
+            .requests_refused
+            .lock()
+            .map(|m| m.clone())
+            .unwrap_or_default();
+        serde_json::json!({
+            "spans_accepted": self.spans_accepted.load(Ordering::Relaxed),
+            "logs_accepted": self.logs_accepted.load(Ordering::Relaxed),
+            "metric_points_accepted": self.points_accepted.load(Ordering::Relaxed),
+            "items_rejected": self.items_rejected.load(Ordering::Relaxed),
+            "requests_refused": refused,
+        })
+    }
+}
+
+struct Inner {
+    sink: Arc<dyn Sink>,
+    limits: Limits,
+    inflight: Arc<Semaphore>,
+    stats: IngestStats,
+    log_processor: Option<Arc<dyn LogProcessor>>,
+}
+
+/// The ingest pipeline shared by all receivers. Cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    inner: Arc<Inner>,
+}
+
+/// A decoded OTLP request of any signal.
+pub enum Request {
+    Traces(ExportTraceServiceRequest),
+    Logs(ExportLogsServiceRequest),
+    Metrics(ExportMetricsServiceRequest),
+}
+
+impl Pipeline {
+    pub fn new(sink: Arc<dyn Sink>, limits: Limits) -> Self {
+        Self::with_log_processor(sink, limits, None)
+    }
+
+    pub fn with_log_processor(
+        sink: Arc<dyn Sink>,
+        limits: Limits,
+        log_processor: Option<Arc<dyn LogProcessor>>,
+    ) -> Self {
+        let permits = limits.max_inflight_bytes.min(Semaphore::MAX_PERMITS);
+        Pipeline {
+            inner: Arc::new(Inner {
+                sink,
+                inflight: Arc::new(Semaphore::new(permits)),
+                limits,
+                stats: IngestStats::default(),
+                log_processor,
+            }),
+        }
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    pub fn stats(&self) -> &IngestStats {
+        &self.inner.stats
+    }
+
+    /// Reserves room for a request of `bytes` decoded bytes, or refuses it at once.
+    pub fn admit(&self, bytes: usize) -> Result<OwnedSemaphorePermit, IngestError> {
+        // A request larger than the whole budget still gets in when nothing else is in flight.
+        let want =
+            u32::try_from(bytes.clamp(1, self.inner.limits.max_inflight_bytes)).unwrap_or(u32::MAX);
+        match self.inner.inflight.clone().try_acquire_many_owned(want) {
+            Ok(permit) => Ok(permit),
+            Err(_) => {
+                self.inner.stats.refused("overloaded");
+                Err(IngestError::Overloaded {
+                    retry_after_secs: 1,
+                })
+            }
+        }
+    }
+
+    /// Converts, enriches and writes one decoded request; returns once it is durable.
+    pub async fn export(&self, request: Request) -> Result<ExportOutcome, IngestError> {
+        let processor = self.inner.log_processor.clone();
+        let converted = tokio::task::spawn_blocking(move || convert_request(request, processor))
+            .await
+            .map_err(|e| IngestError::Internal(format!("conversion task failed: {e}")))?;
+        let (batch, rejected, first_error) = converted;
+        let accepted = batch.len() as u64;
+        if !batch.is_empty() {
+            let signal = batch.signal();
+            if let Err(e) = self.inner.sink.write(batch).await {
+                let err = IngestError::from(e);
+                self.inner.stats.refused(err.reason());
+                return Err(err);
+            }
+            let counter = match signal {
+                model::Signal::Spans => &self.inner.stats.spans_accepted,
+                model::Signal::Logs => &self.inner.stats.logs_accepted,
+                model::Signal::Metrics => &self.inner.stats.points_accepted,
+            };
+            counter.fetch_add(accepted, Ordering::Relaxed);
+        }
+        self.inner
+            .stats
+            .items_rejected
+            .fetch_add(rejected, Ordering::Relaxed);
+        Ok(ExportOutcome {
+            accepted,
+            rejected,
+            message: first_error.unwrap_or_default(),
+        })
+    }
+}
+
+fn split<T>(c: Converted<T>, wrap: fn(Vec<T>) -> Batch) -> (Batch, u64, Option<String>) {
+    (wrap(c.rows), c.rejected, c.first_error)
+}
+
+fn convert_request(
+    request: Request,
+    processor: Option<Arc<dyn LogProcessor>>,
+) -> (Batch, u64, Option<String>) {
+    match request {
+        Request::Traces(r) => split(convert::convert_traces(&r), Batch::Spans),
+        Request::Logs(r) => {
+            let mut c = convert::convert_logs(&r, model::now_unix_nano());
+            if let Some(p) = processor {
+                p.process(&mut c.rows);
+            }
+            split(c, Batch::Logs)
+        }
+        Request::Metrics(r) => split(convert::convert_metrics(&r), Batch::Metrics),
+    }
+}

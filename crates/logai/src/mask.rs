@@ -1,0 +1,642 @@
+//! Tokenising a message and masking the values whose type gives them away.
+//!
+//! A message is split on blanks. Each token is first checked whole (URL, path, IP and port,
+//! UUID, email, hex, version, number with a duration or size unit, boolean); otherwise it is
+//! split on punctuation and the numeric and hex pieces are masked, so `blk_-123` becomes
+//! `blk_<*>` and `jk2_init()` stays as it is. Tokens left with a digit or a mask are *soft*:
+//! the miner may generalise them on little evidence. Runs of repeated masked tokens
+//! (`@0x1 @0x2 @0x3`, stack addresses) fold into one, so lists of any length share a template.
+
+/// One masked token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Token {
+    /// Range of the masked text in [`Masked::text`].
+    pub masked: (usize, usize),
+    /// Range of the original text in the message.
+    pub original: (usize, usize),
+    /// Contains a mask or a digit: a likely variable.
+    pub soft: bool,
+}
+
+/// A masked value: its original range in the message and its type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Param {
+    pub start: usize,
+    pub end: usize,
+    pub kind: ValueKind,
+}
+
+/// The type a masked value was recognised as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    Number,
+    Hex,
+    Uuid,
+    Ip,
+    Path,
+    Url,
+    Email,
+    Version,
+    Duration,
+    Size,
+    Bool,
+    Time,
+    Word,
+}
+
+/// The masked form of one message, reused between calls to avoid allocations.
+#[derive(Debug, Default, Clone)]
+pub struct Masked {
+    pub text: String,
+    pub tokens: Vec<Token>,
+    pub params: Vec<Param>,
+}
+
+impl Masked {
+    pub fn token_text(&self, token: &Token) -> &str {
+        &self.text[token.masked.0..token.masked.1]
+    }
+
+    /// Masks `message` into `self`, replacing what was there.
+    pub fn fill(&mut self, message: &str) {
+        self.text.clear();
+        self.tokens.clear();
+        self.params.clear();
+        let bytes = message.as_bytes();
+        let mut position = 0;
+        while position < bytes.len() {
+            while position < bytes.len() && bytes[position].is_ascii_whitespace() {
+                position += 1;
+            }
+            if position >= bytes.len() {
+                break;
+            }
+            let start = position;
+            while position < bytes.len() && !bytes[position].is_ascii_whitespace() {
+                position += 1;
+            }
+            if self.absorb_unit(message, start, position) {
+                continue;
+            }
+            self.push_token(message, start, position);
+        }
+        self.fold_runs();
+    }
+
+    /// `16.0 B,` / `2.6 KB`: a size unit after a bare number is part of the value.
+    fn absorb_unit(&mut self, message: &str, start: usize, end: usize) -> bool {
+        let word = &message[start..end];
+        let unit = word.trim_end_matches([',', ';', ')', '.']);
+        let is_unit = matches!(
+            unit,
+            "B" | "KB" | "MB" | "GB" | "TB" | "KiB" | "MiB" | "GiB" | "TiB"
+        );
+        let Some(previous) = self.tokens.last_mut() else {
+            return false;
+        };
+        if !is_unit || &self.text[previous.masked.0..previous.masked.1] != "<*>" {
+            return false;
+        }
+        let kind_is_number = self
+            .params
+            .last()
+            .is_some_and(|p| p.kind == ValueKind::Number && p.end == previous.original.1);
+        if !kind_is_number {
+            return false;
+        }
+        previous.original.1 = start + unit.len();
+        if let Some(param) = self.params.last_mut() {
+            param.end = start + unit.len();
+            param.kind = ValueKind::Size;
+        }
+        let suffix = &word[unit.len()..];
+        if !suffix.is_empty() {
+            // The unit's punctuation stays literal: `<*>,`.
+            let masked_start = self.text.len();
+            self.text.push_str("<*>");
+            self.text.push_str(suffix);
+            previous.masked = (masked_start, self.text.len());
+            previous.original.1 = end;
+        }
+        true
+    }
+
+    fn push_token(&mut self, message: &str, start: usize, end: usize) {
+        let token = &message[start..end];
+        let masked_start = self.text.len();
+        let params_before = self.params.len();
+        // Surrounding punctuation stays literal: `(stack`, `[preauth]`, `port,`.
+        let lead = token
+            .bytes()
+            .take_while(|b| matches!(b, b'(' | b'[' | b'{' | b'"' | b'\'' | b'<' | b':'))
+            .count();
+        let body = &token[lead..];
+        let trail = body
+            .bytes()
+            .rev()
+            .take_while(|b| {
+                matches!(
+                    b,
+                    b')' | b']' | b'}' | b'"' | b'\'' | b',' | b';' | b'.' | b':' | b'>' | b'!'
+                )
+            })
+            .count();
+        let mut core = &body[..body.len() - trail];
+        let mut trail = trail;
+        // A path swallows the dots after it (`part-00011.`), as path matching does.
+        if core.starts_with('/') && body[core.len()..].starts_with('.') {
+            let dots = body[core.len()..]
+                .bytes()
+                .take_while(|b| *b == b'.')
+                .count();
+            core = &body[..core.len() + dots];
+            trail -= dots;
+        }
+        let core_start = start + lead;
+        self.text.push_str(&token[..lead]);
+        if let Some(kind) = whole_kind(core) {
+            self.text.push_str("<*>");
+            self.params.push(Param {
+                start: core_start,
+                end: core_start + core.len(),
+                kind,
+            });
+        } else if core.len() == body.len() || !core.is_empty() {
+            self.mask_pieces(core, core_start);
+        }
+        self.text.push_str(&body[body.len() - trail..]);
+        let masked_end = self.text.len();
+        let masked = &self.text[masked_start..masked_end];
+        let soft = self.params.len() > params_before || is_soft_text(masked);
+        self.tokens.push(Token {
+            masked: (masked_start, masked_end),
+            original: (start, end),
+            soft,
+        });
+    }
+
+    /// Splits a token on punctuation and masks numeric and hex pieces.
+    fn mask_pieces(&mut self, core: &str, offset: usize) {
+        let bytes = core.as_bytes();
+        let mut position = 0;
+        while position < bytes.len() {
+            let byte = bytes[position];
+            if !byte.is_ascii_alphanumeric() {
+                // A sign glued to a number (`blk_-69`, `=-1`) belongs to the value.
+                let signed = byte == b'-'
+                    && bytes.get(position + 1).is_some_and(u8::is_ascii_digit)
+                    && (position == 0 || !bytes[position - 1].is_ascii_alphanumeric());
+                if !signed {
+                    self.text.push(char::from(byte));
+                    position += 1;
+                    continue;
+                }
+            }
+            let start = position;
+            if byte == b'-' {
+                position += 1;
+            }
+            while position < bytes.len() && bytes[position].is_ascii_alphanumeric() {
+                position += 1;
+            }
+            // `1.5` or `0.0.6` inside a token is one number.
+            while position + 1 < bytes.len()
+                && bytes[position] == b'.'
+                && bytes[position + 1].is_ascii_digit()
+                && bytes[start..position]
+                    .iter()
+                    .all(|b| b.is_ascii_digit() || *b == b'.' || *b == b'-')
+            {
+                let group_end = (position + 1..bytes.len())
+                    .find(|&i| !bytes[i].is_ascii_alphanumeric())
+                    .unwrap_or(bytes.len());
+                if !bytes[position + 1..group_end]
+                    .iter()
+                    .all(u8::is_ascii_digit)
+                {
+                    break;
+                }
+                position = group_end;
+            }
+            let piece = &core[start..position];
+            match piece_kind(piece) {
+                Some(kind) => {
+                    // Masks joined only by glue (`1##2`, `3.4`, `5-6`) are one value.
+                    let keep = self.text.trim_end_matches(['#', '.', '_', '-']).len();
+                    let glue = self.text.len() - keep;
+                    let glued = glue > 0
+                        && self.text[..keep].ends_with("<*>")
+                        && self
+                            .params
+                            .last()
+                            .is_some_and(|p| p.end >= offset && p.end + glue == offset + start);
+                    if glued {
+                        self.text.truncate(keep);
+                        if let Some(last) = self.params.last_mut() {
+                            last.end = offset + position;
+                        }
+                    } else {
+                        self.text.push_str("<*>");
+                        self.params.push(Param {
+                            start: offset + start,
+                            end: offset + position,
+                            kind,
+                        });
+                    }
+                }
+                None => self.text.push_str(piece),
+            }
+        }
+    }
+
+    /// Folds runs of identical masked shapes (`@<*> @<*> @<*>)`) into one token.
+    fn fold_runs(&mut self) {
+        if self.tokens.len() < 2 {
+            return;
+        }
+        let mut index = 0;
+        while index + 1 < self.tokens.len() {
+            let shape = shape_of(self.token_text(&self.tokens[index]));
+            if !foldable(shape) {
+                index += 1;
+                continue;
+            }
+            let mut last = index;
+            while last + 1 < self.tokens.len()
+                && shape_of(self.token_text(&self.tokens[last + 1])) == shape
+            {
+                last += 1;
+            }
+            if last > index {
+                let first = self.tokens[index];
+                let end_token = self.tokens[last];
+                // The folded token keeps the last token's trailing punctuation.
+                let first_text = self.token_text(&first).to_string();
+                let last_text = self.token_text(&end_token).to_string();
+                let prefix_len = first_text.find(shape).unwrap_or(0);
+                let suffix_start = last_text
+                    .find(shape)
+                    .map_or(last_text.len(), |p| p + shape.len());
+                let folded = format!(
+                    "{}{}{}",
+                    &first_text[..prefix_len],
+                    shape,
+                    &last_text[suffix_start..]
+                );
+                let masked_start = self.text.len();
+                self.text.push_str(&folded);
+                self.tokens[index] = Token {
+                    masked: (masked_start, self.text.len()),
+                    original: (first.original.0, end_token.original.1),
+                    soft: true,
+                };
+                self.tokens.drain(index + 1..=last);
+            }
+            index += 1;
+        }
+    }
+}
+
+/// A likely variable: holds a mask or a digit, or is `key=value` with a value.
+pub fn is_soft_text(masked: &str) -> bool {
+    masked.contains("<*>")
+        || masked.bytes().any(|b| b.is_ascii_digit())
+        || masked
+            .split_once('=')
+            .is_some_and(|(key, value)| !key.is_empty() && !value.is_empty())
+}
+
+/// The key of a `key=value` token, when it has one.
+pub fn key_of(masked: &str) -> Option<&str> {
+    let trimmed = masked.trim_start_matches(['(', '[', '{', '"', '\'', ':']);
+    let (key, _) = trimmed.split_once('=')?;
+    (!key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')))
+    .then_some(key)
+}
+
+/// True for shapes worth folding: a mask with a marker glued to it (`@<*>`, `0x<*>`), not a
+/// bare mask with punctuation (`<*>:` of `ip: code:` must stay two values).
+fn foldable(shape: &str) -> bool {
+    shape.contains("<*>")
+        && shape.replace("<*>", "").bytes().any(|b| {
+            !matches!(
+                b,
+                b':' | b'=' | b',' | b';' | b'.' | b'(' | b')' | b'[' | b']'
+            )
+        })
+}
+
+fn shape_of(masked: &str) -> &str {
+    masked
+        .trim_start_matches(['(', '[', '{', '"', '\''])
+        .trim_end_matches([')', ']', '}', '"', '\'', ',', ';', '.'])
+}
+
+/// Types recognised on a whole token (without its surrounding punctuation).
+fn whole_kind(core: &str) -> Option<ValueKind> {
+    let bytes = core.as_bytes();
+    if bytes.is_empty() {
+        return None;
+    }
+    if core.contains("://") {
+        return Some(ValueKind::Url);
+    }
+    if bytes[0] == b'/' && bytes.len() > 1 && bytes[1] != b'/' {
+        return Some(ValueKind::Path);
+    }
+    if is_ip_port(core) || is_host_port(core) || is_numbered_name(core) {
+        return Some(ValueKind::Ip);
+    }
+    if is_uuid(core) {
+        return Some(ValueKind::Uuid);
+    }
+    if is_email(core) {
+        return Some(ValueKind::Email);
+    }
+    if is_version(core) {
+        return Some(ValueKind::Version);
+    }
+    if let Some(kind) = number_with_unit(core) {
+        return Some(kind);
+    }
+    if matches!(
+        core,
+        "true" | "false" | "null" | "True" | "False" | "TRUE" | "FALSE" | "root" | "admin"
+    ) {
+        return Some(ValueKind::Bool);
+    }
+    None
+}
+
+fn piece_kind(piece: &str) -> Option<ValueKind> {
+    let digits = piece.strip_prefix('-').unwrap_or(piece);
+    if digits.is_empty() {
+        return None;
+    }
+    if matches!(digits, "true" | "false" | "null") {
+        return Some(ValueKind::Bool);
+    }
+    if digits.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && digits.as_bytes()[0].is_ascii_digit()
+    {
+        return Some(ValueKind::Number);
+    }
+    if let Some(hex) = digits
+        .strip_prefix("0x")
+        .or_else(|| digits.strip_prefix("0X"))
+        && !hex.is_empty()
+        && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Some(ValueKind::Hex);
+    }
+    if digits.len() >= 6
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && digits.bytes().any(|b| b.is_ascii_digit())
+        && digits.bytes().any(|b| b.is_ascii_alphabetic())
+    {
+        return Some(ValueKind::Hex);
+    }
+    if digits.len() >= 8
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+        && digits.bytes().filter(u8::is_ascii_digit).count() >= 4
+    {
+        return Some(ValueKind::Hex);
+    }
+    None
+}
+
+fn is_ip_port(core: &str) -> bool {
+    let host = core
+        .rsplit_once(':')
+        .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+    let address = host.map_or(core, |(address, _)| address);
+    let mut parts = 0;
+    for part in address.split('.') {
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return is_ipv6(core);
+        }
+        parts += 1;
+    }
+    parts == 4
+}
+
+/// `db-7.example.com:5432`, `msra-sa-41/10.1.2.3:8030`: a host name with a port or an address.
+fn is_host_port(core: &str) -> bool {
+    let (rest, port) = match core.rsplit_once(':') {
+        Some((rest, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            (rest, true)
+        }
+        _ => (core, false),
+    };
+    let (host, address) = match rest.split_once('/') {
+        Some((host, address)) => (host, Some(address)),
+        None => (rest, None),
+    };
+    let host_like = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        && host.bytes().any(|b| b.is_ascii_alphabetic());
+    if !host_like {
+        return false;
+    }
+    match address {
+        Some(address) => is_ip_port(address),
+        None => {
+            port && host.bytes().any(|b| b.is_ascii_digit())
+                && host.bytes().any(|b| b == b'.' || b == b'-')
+        }
+    }
+}
+
+/// `mesos-slave-13`, `web-3`: a name with a numbered suffix (hosts, pods, workers).
+fn is_numbered_name(core: &str) -> bool {
+    let Some((name, number)) = core.rsplit_once('-') else {
+        return false;
+    };
+    !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        && name.as_bytes()[0].is_ascii_lowercase()
+}
+
+fn is_ipv6(core: &str) -> bool {
+    let colons = core.bytes().filter(|b| *b == b':').count();
+    colons >= 2
+        && core.len() >= 3
+        && core
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.' || b == b'%')
+        && core.bytes().any(|b| b.is_ascii_hexdigit())
+}
+
+fn is_uuid(core: &str) -> bool {
+    let bytes = core.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(index, byte)| match index {
+            8 | 13 | 18 | 23 => *byte == b'-',
+            _ => byte.is_ascii_hexdigit(),
+        })
+}
+
+fn is_email(core: &str) -> bool {
+    let Some((user, domain)) = core.split_once('@') else {
+        return false;
+    };
+    !user.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
+        && domain
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+        && domain.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+fn is_version(core: &str) -> bool {
+    let digits = core.strip_prefix(['v', 'V']).unwrap_or(core);
+    let mut groups = 0;
+    for group in digits.split('.') {
+        if group.is_empty() || !group.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        groups += 1;
+    }
+    groups >= 3 || (groups >= 2 && digits.len() < core.len())
+}
+
+/// `35ms`, `1.5s`, `64MB`, `-12`, `3.14`: a number, possibly with a duration or size unit.
+pub fn number_with_unit(core: &str) -> Option<ValueKind> {
+    let unsigned = core.strip_prefix(['-', '+']).unwrap_or(core);
+    let digits_end = unsigned
+        .bytes()
+        .position(|b| !(b.is_ascii_digit() || b == b'.'))
+        .unwrap_or(unsigned.len());
+    if digits_end == 0 || !unsigned.as_bytes()[0].is_ascii_digit() {
+        return None;
+    }
+    let number = &unsigned[..digits_end];
+    if number.bytes().filter(|b| *b == b'.').count() > 1 || number.ends_with('.') {
+        return None;
+    }
+    let unit = &unsigned[digits_end..];
+    if unit.is_empty() {
+        return Some(ValueKind::Number);
+    }
+    if duration_unit_factor(unit).is_some() {
+        return Some(ValueKind::Duration);
+    }
+    if size_unit_factor(unit).is_some() {
+        return Some(ValueKind::Size);
+    }
+    None
+}
+
+/// Milliseconds per unit for the duration units logs use.
+pub fn duration_unit_factor(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "ns" => 1e-6,
+        "us" | "µs" | "μs" => 1e-3,
+        "ms" | "msec" | "msecs" | "millis" => 1.0,
+        "s" | "sec" | "secs" | "seconds" => 1e3,
+        "m" | "min" | "mins" | "minutes" => 60e3,
+        "h" | "hr" | "hrs" | "hours" => 3600e3,
+        _ => return None,
+    })
+}
+
+/// Bytes per unit for the size units logs use.
+pub fn size_unit_factor(unit: &str) -> Option<f64> {
+    Some(match unit {
+        "B" | "b" | "bytes" => 1.0,
+        "KB" | "kB" | "K" | "k" => 1e3,
+        "KiB" => 1024.0,
+        "MB" | "M" => 1e6,
+        "MiB" => 1_048_576.0,
+        "GB" | "G" => 1e9,
+        "GiB" => 1_073_741_824.0,
+        "TB" | "T" => 1e12,
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(message: &str) -> String {
+        let mut out = Masked::default();
+        out.fill(message);
+        out.tokens
+            .iter()
+            .map(|t| out.token_text(t))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn typed_values_are_masked() {
+        assert_eq!(
+            masked("PacketResponder 1 for block blk_-6952295868487656571 terminating"),
+            "PacketResponder <*> for block blk_<*> terminating"
+        );
+        assert_eq!(
+            masked("from 10.251.73.220:50010 to /10.1.1.1"),
+            "from <*> to <*>"
+        );
+        assert_eq!(
+            masked("jk2_init() Found child 6725 in scoreboard slot 10"),
+            "jk2_init() Found child <*> in scoreboard slot <*>"
+        );
+        assert_eq!(
+            masked("took 35ms size 64MB at http://x/y"),
+            "took <*> size <*> at <*>"
+        );
+        assert_eq!(
+            masked("id 123e4567-e89b-12d3-a456-426614174000 mail bob@example.com"),
+            "id <*> mail <*>"
+        );
+        assert_eq!(
+            masked("uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4"),
+            "uid=<*> euid=<*> tty=ssh ruser= rhost=<*>"
+        );
+        assert_eq!(masked("ok /etc/httpd/conf/workers2.properties"), "ok <*>");
+        assert_eq!(masked("Stack v6.1.7601.23505 with"), "Stack <*> with");
+        assert_eq!(masked("isScreenOn true"), "isScreenOn <*>");
+    }
+
+    #[test]
+    fn runs_fold() {
+        assert_eq!(
+            masked("called (stack @0x7fed806eb5d @0x7fef9fb9b6d @0xff83db2f)"),
+            "called (stack @<*>)"
+        );
+        assert_eq!(masked("REPORT : 1 2 3 4"), "REPORT : <*> <*> <*> <*>");
+        assert_eq!(masked("from 1.2.3.4: 11: Bye"), "from <*>: <*>: Bye");
+        assert_eq!(masked("steps=15##70##548"), "steps=<*>");
+        assert_eq!(
+            masked("Old: msra-sa-41/10.190.173.170:8030 New: msra-sa-41:8030"),
+            "Old: <*> New: <*>"
+        );
+        assert_eq!(masked("onExtend:1514038530000"), "onExtend:<*>");
+        assert_eq!(
+            masked("(estimated size 16.0 B, free 2.6 KB)"),
+            "(estimated size <*>, free <*>)"
+        );
+        assert_eq!(
+            masked("adj=0.0userId=0 ok:false"),
+            "adj=<*>.0userId=<*> ok:<*>"
+        );
+        assert_eq!(masked("on host mesos-slave-13"), "on host <*>");
+    }
+}

@@ -1,0 +1,226 @@
+//! Severity levels, level words, and the content signal used when no level is explicit.
+
+use serde::{Deserialize, Serialize};
+
+/// Severity on the OpenTelemetry scale, collapsed to its six ranges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Severity {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+    Fatal,
+}
+
+impl Severity {
+    /// The OpenTelemetry short name: `TRACE`, `DEBUG`, `INFO`, `WARN`, `ERROR`, `FATAL`.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Severity::Trace => "TRACE",
+            Severity::Debug => "DEBUG",
+            Severity::Info => "INFO",
+            Severity::Warn => "WARN",
+            Severity::Error => "ERROR",
+            Severity::Fatal => "FATAL",
+        }
+    }
+
+    /// The lowest OpenTelemetry severity number of the range: 1, 5, 9, 13, 17, 21.
+    pub fn otel_number(self) -> i32 {
+        match self {
+            Severity::Trace => 1,
+            Severity::Debug => 5,
+            Severity::Info => 9,
+            Severity::Warn => 13,
+            Severity::Error => 17,
+            Severity::Fatal => 21,
+        }
+    }
+
+    /// Maps an OpenTelemetry severity number (1..=24) to its range; 0 and out of range are unset.
+    pub fn from_otel_number(number: i32) -> Option<Severity> {
+        match number {
+            1..=4 => Some(Severity::Trace),
+            5..=8 => Some(Severity::Debug),
+            9..=12 => Some(Severity::Info),
+            13..=16 => Some(Severity::Warn),
+            17..=20 => Some(Severity::Error),
+            21..=24 => Some(Severity::Fatal),
+            _ => None,
+        }
+    }
+
+    /// Maps a syslog priority value (facility * 8 + severity) to a severity.
+    pub fn from_syslog_priority(priority: u32) -> Severity {
+        match priority % 8 {
+            0..=2 => Severity::Fatal,
+            3 => Severity::Error,
+            4 => Severity::Warn,
+            5 | 6 => Severity::Info,
+            _ => Severity::Debug,
+        }
+    }
+
+    /// Maps an HTTP status code to the severity an access log line deserves.
+    /// Client errors are warnings (the server worked as designed), server errors are errors.
+    pub fn from_http_status(status: u16) -> Option<Severity> {
+        match status {
+            100..=399 => Some(Severity::Info),
+            400..=499 => Some(Severity::Warn),
+            500..=599 => Some(Severity::Error),
+            _ => None,
+        }
+    }
+}
+
+/// Parses a level word as written in log headers and level fields (case-insensitive).
+/// Single letters (`D`, `I`, `W`, `E`, ...) are accepted only when `allow_letter` is set,
+/// because a lone capital letter is only a level in headers that use them (logcat, klog).
+pub fn parse_level(word: &str, allow_letter: bool) -> Option<Severity> {
+    let bytes = word.as_bytes();
+    if bytes.is_empty() || bytes.len() > 11 {
+        return None;
+    }
+    if bytes.len() == 1 {
+        if !allow_letter {
+            return None;
+        }
+        return match bytes[0] {
+            b'V' | b'T' => Some(Severity::Trace),
+            b'D' => Some(Severity::Debug),
+            b'I' => Some(Severity::Info),
+            b'W' => Some(Severity::Warn),
+            b'E' => Some(Severity::Error),
+            b'F' | b'A' => Some(Severity::Fatal),
+            _ => None,
+        };
+    }
+    let mut lower = [0u8; 11];
+    for (slot, byte) in lower.iter_mut().zip(bytes) {
+        *slot = byte.to_ascii_lowercase();
+    }
+    match &lower[..bytes.len()] {
+        b"trace" | b"verbose" | b"finest" | b"finer" => Some(Severity::Trace),
+        b"debug" | b"dbug" | b"dbg" | b"fine" => Some(Severity::Debug),
+        b"info" | b"inf" | b"notice" | b"information" | b"informational" | b"config" => {
+            Some(Severity::Info)
+        }
+        b"warn" | b"warning" | b"wrn" => Some(Severity::Warn),
+        b"error" | b"err" | b"eror" | b"severe" => Some(Severity::Error),
+        b"fatal" | b"critical" | b"crit" | b"alert" | b"emerg" | b"emergency" | b"panic"
+        | b"failure" | b"dpanic" => Some(Severity::Fatal),
+        _ => None,
+    }
+}
+
+/// Words that, seen in a message, suggest something went wrong.
+const FAILURE_WORDS: &[&str] = &[
+    "error",
+    "errors",
+    "exception",
+    "failed",
+    "failure",
+    "fatal",
+    "panic",
+    "traceback",
+    "segfault",
+    "crashed",
+    "unhandled",
+];
+
+/// Words that, next to a failure word, cancel it ("0 errors", "no error", "error=nil").
+const NEGATIONS: &[&str] = &[
+    "0", "no", "not", "without", "nil", "null", "none", "false", "zero", "never", "ok",
+];
+
+/// A content signal for one template: `Some(Error)` when the text reports a failure,
+/// `Some(Warn)` for weaker signals, `None` when nothing or a negated signal is present.
+/// It is computed once per template (on its text, with variables already masked), so the
+/// decision is the same for every record of the template.
+pub fn content_signal(template: &str) -> Option<Severity> {
+    let words: Vec<&str> = template
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '<' || c == '>' || c == '*'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut found = None;
+    for (index, word) in words.iter().enumerate() {
+        let lower = word.to_ascii_lowercase();
+        let is_failure = FAILURE_WORDS.contains(&lower.as_str())
+            || (lower.ends_with("exception") && lower.len() > "exception".len())
+            || (lower.ends_with("error")
+                && lower.len() > "error".len()
+                && word.as_bytes()[0].is_ascii_uppercase());
+        if !is_failure {
+            continue;
+        }
+        let before = index.checked_sub(1).map(|i| words[i].to_ascii_lowercase());
+        let after = words.get(index + 1).map(|w| w.to_ascii_lowercase());
+        let negated = before
+            .as_deref()
+            .is_some_and(|w| NEGATIONS.contains(&w) || w == "<*>")
+            || after
+                .as_deref()
+                .is_some_and(|w| NEGATIONS.contains(&w) || w == "<*>");
+        if negated {
+            // "0 errors", "error=nil", "<*> errors": a count or a value, not a failure report.
+            return None;
+        }
+        found = Some(Severity::Error);
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_words() {
+        assert_eq!(parse_level("notice", false), Some(Severity::Info));
+        assert_eq!(parse_level("SEVERE", false), Some(Severity::Error));
+        assert_eq!(parse_level("FAILURE", false), Some(Severity::Fatal));
+        assert_eq!(parse_level("Info", false), Some(Severity::Info));
+        assert_eq!(parse_level("D", false), None);
+        assert_eq!(parse_level("D", true), Some(Severity::Debug));
+        assert_eq!(parse_level("information_schema", false), None);
+    }
+
+    #[test]
+    fn numbers_round_trip() {
+        for severity in [
+            Severity::Trace,
+            Severity::Debug,
+            Severity::Info,
+            Severity::Warn,
+            Severity::Error,
+            Severity::Fatal,
+        ] {
+            assert_eq!(
+                Severity::from_otel_number(severity.otel_number()),
+                Some(severity)
+            );
+        }
+        assert_eq!(Severity::from_otel_number(0), None);
+        assert_eq!(Severity::from_syslog_priority(11), Severity::Error);
+        assert_eq!(Severity::from_syslog_priority(14), Severity::Info);
+    }
+
+    #[test]
+    fn content_signal_with_negations() {
+        assert_eq!(
+            content_signal("connection failed: timeout"),
+            Some(Severity::Error)
+        );
+        assert_eq!(
+            content_signal("java.io.IOException: broken pipe"),
+            Some(Severity::Error)
+        );
+        assert_eq!(content_signal("finished with 0 errors"), None);
+        assert_eq!(content_signal("request done error=nil"), None);
+        assert_eq!(content_signal("no error found"), None);
+        assert_eq!(content_signal("<*> errors in batch"), None);
+        assert_eq!(content_signal("user logged in"), None);
+        assert_eq!(content_signal("terror level"), None);
+    }
+}

@@ -1,0 +1,561 @@
+//! Recognising and converting the timestamps found in log headers and fields.
+//!
+//! The parser is not a list of formats: it reads the digit groups, month names and separators
+//! of a header's time tokens and assigns them to year, month, day, hour, minute, second and
+//! fraction by their shape. Timestamps without a year (syslog, logcat, klog) are recognised
+//! as timestamps but not converted, because guessing the year would store a wrong instant.
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// Returns the month number (1..=12) of an English month name or its three-letter abbreviation.
+pub fn month_number(word: &str) -> Option<u32> {
+    if word.len() < 3 || word.len() > 9 || !word.is_ascii() {
+        return None;
+    }
+    let prefix = word[..3].to_ascii_lowercase();
+    let index = MONTHS.iter().position(|m| *m == prefix)?;
+    if word.len() == 3 || full_month_name(index).eq_ignore_ascii_case(word) {
+        return u32::try_from(index + 1).ok();
+    }
+    None
+}
+
+fn full_month_name(index: usize) -> &'static str {
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ][index]
+}
+
+/// True for `Mon`, `Tue`, ... (abbreviated weekday names).
+pub fn is_weekday(word: &str) -> bool {
+    word.len() == 3 && WEEKDAYS.iter().any(|d| d.eq_ignore_ascii_case(word))
+}
+
+/// True when a header token looks like a date, a time, a date-time or a part of one.
+pub fn is_time_token(token: &str) -> bool {
+    let token = token.trim_end_matches(',');
+    if token.is_empty() {
+        return false;
+    }
+    if month_number(token).is_some() || is_weekday(token) {
+        return true;
+    }
+    let bytes = token.as_bytes();
+    if !bytes[0].is_ascii_digit() {
+        return false;
+    }
+    let mut digits = 0usize;
+    let mut separators = 0usize;
+    let mut colons = 0usize;
+    let mut letters = 0usize;
+    for &byte in bytes {
+        match byte {
+            b'0'..=b'9' => digits += 1,
+            b':' => {
+                colons += 1;
+                separators += 1;
+            }
+            b'-' | b'/' | b'.' | b',' | b'+' => separators += 1,
+            b'T' | b'Z' => letters += 1,
+            _ if byte.is_ascii_alphabetic() => {
+                // 10/Oct/2000 style dates carry a month name inside.
+                letters += 1;
+            }
+            _ => return false,
+        }
+    }
+    if letters > 0 {
+        return parse_parts(token).is_some_and(|p| p.month.is_some() && p.day.is_some());
+    }
+    if separators == 0 {
+        // 20171223 (compact date) or epoch seconds / milliseconds.
+        return digits == 8 && looks_like_compact_date(token) || digits == 10 || digits == 13;
+    }
+    if colons >= 1 {
+        // 18:01:47,978 or 20171223-22:15:29:606 or 2015-10-18T18:01:47
+        return digits >= 4 && token.split(':').next().is_some_and(|h| !h.is_empty());
+    }
+    // 2015-10-18, 17/06/09, 2005.06.03, 03-17, 2005-06-03-15.42.50.675872.
+    let groups: Vec<&str> = token.split(['-', '/', '.', ',']).collect();
+    if !(2..=7).contains(&groups.len()) || groups.iter().any(|g| g.is_empty()) {
+        return false;
+    }
+    let date = &groups[..groups.len().min(3)];
+    date.iter().all(|g| g.len() == 2 || g.len() == 4)
+        && date.iter().filter(|g| g.len() == 4).count() <= 1
+        && groups.iter().skip(3).all(|g| g.len() <= 9)
+}
+
+fn looks_like_compact_date(token: &str) -> bool {
+    let year: u32 = token[..4].parse().unwrap_or(0);
+    let month: u32 = token[4..6].parse().unwrap_or(0);
+    let day: u32 = token[6..8].parse().unwrap_or(0);
+    (1970..=2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day)
+}
+
+/// The pieces of a timestamp found in a piece of text.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TimeParts {
+    pub year: Option<i32>,
+    pub month: Option<u32>,
+    pub day: Option<u32>,
+    pub hour: u32,
+    pub minute: u32,
+    pub second: u32,
+    pub nanos: u32,
+    /// Offset from UTC in seconds when the text names one.
+    pub offset_seconds: Option<i32>,
+    pub has_time: bool,
+}
+
+impl TimeParts {
+    /// Converts to unix nanoseconds; `None` when the year or date is unknown.
+    pub fn unix_nanos(&self) -> Option<i64> {
+        let year = self.year?;
+        let month = self.month?;
+        let day = self.day?;
+        if !(1..=12).contains(&month) || !(1..=31).contains(&day) || self.hour > 23 {
+            return None;
+        }
+        if self.minute > 59 || self.second > 60 {
+            return None;
+        }
+        let days = days_from_civil(year, month, day);
+        let seconds = days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+            - i64::from(self.offset_seconds.unwrap_or(0));
+        seconds
+            .checked_mul(1_000_000_000)?
+            .checked_add(i64::from(self.nanos))
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: i32, month: u32, day: u32) -> i64 {
+    let year = i64::from(year) - i64::from(month <= 2);
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let month = i64::from(month);
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(day) - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Formats unix nanoseconds as RFC 3339 in UTC with the fraction kept when non-zero.
+pub fn format_rfc3339(unix_nanos: i64) -> String {
+    let seconds = unix_nanos.div_euclid(1_000_000_000);
+    let nanos = unix_nanos.rem_euclid(1_000_000_000);
+    let days = seconds.div_euclid(86_400);
+    let second_of_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    let (hour, minute, second) = (
+        second_of_day / 3600,
+        second_of_day / 60 % 60,
+        second_of_day % 60,
+    );
+    if nanos == 0 {
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z")
+    } else if nanos % 1_000_000 == 0 {
+        let millis = nanos / 1_000_000;
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{millis:03}Z")
+    } else {
+        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{nanos:09}Z")
+    }
+}
+
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    (year_of_era + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// One run of digits or letters with the separator that preceded it.
+#[derive(Debug, Clone, Copy)]
+struct Group<'a> {
+    text: &'a str,
+    sep_before: u8,
+}
+
+fn groups(text: &str) -> Vec<Group<'_>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(10);
+    let mut index = 0;
+    let mut sep = b' ';
+    while index < bytes.len() {
+        let byte = bytes[index];
+        if byte.is_ascii_digit() || byte.is_ascii_alphabetic() {
+            let digit = byte.is_ascii_digit();
+            let start = index;
+            while index < bytes.len()
+                && (if digit {
+                    bytes[index].is_ascii_digit()
+                } else {
+                    bytes[index].is_ascii_alphabetic()
+                })
+            {
+                index += 1;
+            }
+            out.push(Group {
+                text: &text[start..index],
+                sep_before: sep,
+            });
+            sep = 0;
+        } else {
+            if sep == 0 || sep == b' ' {
+                sep = byte;
+            }
+            index += 1;
+        }
+    }
+    out
+}
+
+/// Reads timestamp parts from the text of a header's time tokens (possibly several tokens,
+/// e.g. `Dec 10 06:55:46` or `2015-10-18 18:01:47,978`).
+pub fn parse_parts(text: &str) -> Option<TimeParts> {
+    let all = groups(text);
+    let mut parts = TimeParts::default();
+    // Epoch seconds or milliseconds alone.
+    if all.len() == 1 && all[0].text.bytes().all(|b| b.is_ascii_digit()) {
+        let digits = all[0].text;
+        if digits.len() == 8 && looks_like_compact_date(digits) {
+            parts.year = digits[..4].parse().ok();
+            parts.month = digits[4..6].parse().ok();
+            parts.day = digits[6..8].parse().ok();
+            return Some(parts);
+        }
+        return None;
+    }
+    // `081109 203615`: compact yyMMdd HHmmss.
+    if let [date, time] = all.as_slice()
+        && date.text.len() == 6
+        && time.text.len() == 6
+        && is_digits(date.text)
+        && is_digits(time.text)
+    {
+        parts.year = date.text[..2].parse::<i32>().ok().map(|y| 2000 + y);
+        parts.month = date.text[2..4].parse().ok();
+        parts.day = date.text[4..].parse().ok();
+        parts.hour = time.text[..2].parse().ok()?;
+        parts.minute = time.text[2..4].parse().ok()?;
+        parts.second = time.text[4..].parse().ok()?;
+        parts.has_time = true;
+        return Some(parts);
+    }
+    // Find the time: the first digit group followed by ':' and another digit group.
+    let mut time_start = None;
+    for index in 0..all.len().saturating_sub(1) {
+        let group = all[index];
+        let next = all[index + 1];
+        if is_digits(group.text)
+            && group.text.len() <= 2
+            && next.sep_before == b':'
+            && is_digits(next.text)
+        {
+            time_start = Some(index);
+            break;
+        }
+    }
+    let date_groups: &[Group<'_>];
+    if let Some(start) = time_start {
+        parts.has_time = true;
+        parts.hour = all[start].text.parse().ok()?;
+        parts.minute = all[start + 1].text.parse().ok()?;
+        let mut next = start + 2;
+        if let Some(group) = all.get(next)
+            && group.sep_before == b':'
+            && is_digits(group.text)
+            && group.text.len() == 2
+        {
+            parts.second = group.text.parse().ok()?;
+            next += 1;
+        }
+        if let Some(group) = all.get(next)
+            && is_digits(group.text)
+            && (matches!(group.sep_before, b'.' | b',')
+                || (group.sep_before == b':' && group.text.len() >= 3))
+        {
+            parts.nanos = fraction_nanos(group.text);
+            next += 1;
+        }
+        parse_zone(&all[next..], text, &mut parts);
+        // A year written after the time (`Sun Dec 04 04:47:44 2005`).
+        if let Some(group) = all.get(next)
+            && is_digits(group.text)
+            && group.text.len() == 4
+            && group.sep_before == b' '
+        {
+            parts.year = group.text.parse().ok();
+        }
+        date_groups = &all[..start];
+    } else if all.len() >= 6
+        && all.iter().all(|g| is_digits(g.text))
+        && all[0].text.len() == 4
+        && all[3].text.len() <= 2
+    {
+        // 2005-06-03-15.42.50.675872: the time is dotted.
+        parts.has_time = true;
+        parts.hour = all[3].text.parse().ok()?;
+        parts.minute = all[4].text.parse().ok()?;
+        parts.second = all[5].text.parse().ok()?;
+        if let Some(group) = all.get(6) {
+            parts.nanos = fraction_nanos(group.text);
+        }
+        date_groups = &all[..3];
+    } else {
+        date_groups = &all[..];
+    }
+    parse_date(date_groups, &mut parts);
+    if !parts.has_time && parts.day.is_none() {
+        return None;
+    }
+    Some(parts)
+}
+
+fn parse_zone(rest: &[Group<'_>], _text: &str, parts: &mut TimeParts) {
+    let Some(first) = rest.first() else { return };
+    if first.text == "Z" || first.text == "UTC" || first.text == "GMT" {
+        parts.offset_seconds = Some(0);
+        return;
+    }
+    if matches!(first.sep_before, b'+' | b'-') && is_digits(first.text) {
+        let sign = if first.sep_before == b'-' { -1 } else { 1 };
+        let (hours, minutes) = match first.text.len() {
+            4 => (
+                first.text[..2].parse::<i32>().ok(),
+                first.text[2..].parse::<i32>().ok(),
+            ),
+            2 => (
+                first.text.parse::<i32>().ok(),
+                rest.get(1)
+                    .filter(|g| g.sep_before == b':')
+                    .and_then(|g| g.text.parse::<i32>().ok())
+                    .or(Some(0)),
+            ),
+            _ => (None, None),
+        };
+        if let (Some(hours), Some(minutes)) = (hours, minutes) {
+            parts.offset_seconds = Some(sign * (hours * 3600 + minutes * 60));
+        }
+    }
+}
+
+fn parse_date(groups: &[Group<'_>], parts: &mut TimeParts) {
+    let mut numbers: Vec<&str> = Vec::with_capacity(4);
+    for group in groups {
+        if let Some(month) = month_number(group.text) {
+            parts.month = Some(month);
+        } else if is_digits(group.text) {
+            numbers.push(group.text);
+        } else if group.text == "T" {
+            // ISO separator between date and time.
+        }
+    }
+    if parts.month.is_some() {
+        // Dec 10 [2005] or 10/Oct/2000 or 04 Dec 2005.
+        for number in numbers {
+            if number.len() == 4 {
+                parts.year = number.parse().ok();
+            } else if number.len() <= 2 && parts.day.is_none() {
+                parts.day = number.parse().ok();
+            }
+        }
+        return;
+    }
+    match numbers.as_slice() {
+        [compact] if compact.len() == 8 && looks_like_compact_date(compact) => {
+            parts.year = compact[..4].parse().ok();
+            parts.month = compact[4..6].parse().ok();
+            parts.day = compact[6..8].parse().ok();
+        }
+        [compact] if compact.len() == 6 => {
+            // yyMMdd
+            parts.year = compact[..2].parse::<i32>().ok().map(|y| 2000 + y);
+            parts.month = compact[4..4]
+                .parse()
+                .ok()
+                .or_else(|| compact[2..4].parse().ok());
+            parts.day = compact[4..6].parse().ok();
+        }
+        [compact] if compact.len() == 5 && compact.starts_with(['0', '1']) => {
+            // klog's level letter is glued to MMDD: I1123 → "1123"; a 5-digit group is not a date.
+        }
+        [a, b, c, ..] if a.len() == 4 => {
+            parts.year = a.parse().ok();
+            parts.month = b.parse().ok();
+            parts.day = c.parse().ok();
+        }
+        [a, b, c, ..] if c.len() == 4 => {
+            // dd/mm/yyyy is as common as mm/dd/yyyy; only decide when unambiguous.
+            let first: u32 = a.parse().unwrap_or(0);
+            let second: u32 = b.parse().unwrap_or(0);
+            parts.year = c.parse().ok();
+            if first > 12 {
+                parts.day = Some(first);
+                parts.month = Some(second);
+            } else {
+                parts.month = Some(first);
+                parts.day = Some(second);
+            }
+        }
+        [a, b, c, ..] if a.len() == 2 && b.len() <= 2 && c.len() <= 2 => {
+            // yy/MM/dd as written by log4j's default pattern.
+            parts.year = a.parse::<i32>().ok().map(|y| 2000 + y);
+            parts.month = b.parse().ok();
+            parts.day = c.parse().ok();
+        }
+        [a, b] if a.len() <= 2 && b.len() <= 2 => {
+            // MM-dd (logcat) or MMdd without a year.
+            parts.month = a.parse().ok();
+            parts.day = b.parse().ok();
+        }
+        [md] if md.len() == 4 => {
+            // klog MMdd.
+            parts.month = md[..2].parse().ok();
+            parts.day = md[2..].parse().ok();
+        }
+        _ => {}
+    }
+}
+
+fn is_digits(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn fraction_nanos(digits: &str) -> u32 {
+    let mut nanos: u32 = 0;
+    let mut scale = 100_000_000u32;
+    for byte in digits.bytes().take(9) {
+        nanos += u32::from(byte - b'0') * scale;
+        scale /= 10;
+    }
+    nanos
+}
+
+/// Converts a number found in a structured field (`ts`, `time`) to unix nanos, by magnitude:
+/// seconds, milliseconds, microseconds or nanoseconds since the epoch.
+pub fn epoch_to_nanos(value: f64) -> Option<i64> {
+    if !value.is_finite() || value <= 0.0 {
+        return None;
+    }
+    let nanos = if value < 1e11 {
+        value * 1e9
+    } else if value < 1e14 {
+        value * 1e6
+    } else if value < 1e17 {
+        value * 1e3
+    } else {
+        value
+    };
+    if nanos > 9.0e18 {
+        return None;
+    }
+    // The range check above keeps the cast in bounds.
+    #[allow(clippy::cast_possible_truncation)]
+    Some(nanos as i64)
+}
+
+/// Parses a timestamp string from a structured field or header to unix nanos.
+pub fn parse_to_nanos(text: &str) -> Option<i64> {
+    let trimmed = text.trim();
+    if trimmed.len() >= 9
+        && trimmed.len() <= 20
+        && trimmed.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    {
+        return trimmed.parse::<f64>().ok().and_then(epoch_to_nanos);
+    }
+    parse_parts(trimmed).and_then(|parts| parts.unix_nanos())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rfc(text: &str) -> Option<String> {
+        parse_to_nanos(text).map(format_rfc3339)
+    }
+
+    #[test]
+    fn common_shapes() {
+        assert_eq!(
+            rfc("2015-10-18 18:01:47,978").as_deref(),
+            Some("2015-10-18T18:01:47.978Z")
+        );
+        assert_eq!(
+            rfc("2026-11-23T10:00:00Z").as_deref(),
+            Some("2026-11-23T10:00:00Z")
+        );
+        assert_eq!(
+            rfc("2026-11-23T10:00:00.5+01:00").as_deref(),
+            Some("2026-11-23T09:00:00.500Z")
+        );
+        assert_eq!(
+            rfc("17/06/09 20:10:40").as_deref(),
+            Some("2017-06-09T20:10:40Z")
+        );
+        assert_eq!(
+            rfc("081109 203615").as_deref(),
+            Some("2008-11-09T20:36:15Z")
+        );
+        assert_eq!(
+            rfc("20171223-22:15:29:606").as_deref(),
+            Some("2017-12-23T22:15:29.606Z")
+        );
+        assert_eq!(
+            rfc("Sun Dec 04 04:47:44 2005").as_deref(),
+            Some("2005-12-04T04:47:44Z")
+        );
+        assert_eq!(
+            rfc("10/Oct/2000:13:55:36 -0700").as_deref(),
+            Some("2000-10-10T20:55:36Z")
+        );
+        assert_eq!(
+            rfc("2005-06-03-15.42.50.675872").as_deref(),
+            Some("2005-06-03T15:42:50.675872000Z")
+        );
+        assert_eq!(rfc("1117838570").as_deref(), Some("2005-06-03T22:42:50Z"));
+        assert_eq!(rfc("Dec 10 06:55:46"), None, "no year, no instant");
+    }
+
+    #[test]
+    fn time_tokens() {
+        for token in [
+            "2015-10-18",
+            "18:01:47,978",
+            "17/06/09",
+            "Dec",
+            "Sun",
+            "04:30:30,",
+            "2005.06.03",
+            "03-17",
+        ] {
+            assert!(is_time_token(token), "{token}");
+        }
+        for token in ["hello", "1702", "R02-M1-N0", "a:b", "-", "1.2.3.4"] {
+            assert!(!is_time_token(token), "{token}");
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Shared domain types of redscope: no I/O, no protocols, no storage formats.
+//!
+//! - [`SpanRow`], [`LogRow`], [`MetricPointRow`]: one flattened record per span, log record and
+//!   metric data point, with the frequently filtered semantic-convention attributes as real
+//!   fields and everything else as JSON maps. Ingest produces them, storage keeps them.
+//! - [`Batch`]: the rows of one request, per signal.
+//! - [`TimeRange`] and [`parse_time`]: the `from`/`to` grammar every reader shares
+//!   (RFC 3339, unix nanoseconds, `now-15m`).
+//!
+//! ```
+//! use model::{parse_time, TimeRange};
+//! let now = 1_700_000_000_000_000_000;
+//! let from = parse_time("now-15m", now).unwrap();
+//! assert_eq!(TimeRange::new(from, now).unwrap().len_ns(), 15 * 60 * 1_000_000_000);
+//! ```
+
+mod rows;
+mod time;
+
+pub use rows::{
+    Batch, Events, LogRow, MetricPointRow, MetricType, Resource, SpanKind, SpanRow, StatusCode,
+};
+pub use time::{TimeError, TimeRange, now_unix_nano, parse_duration_ns, parse_time};
+
+/// JSON object of attributes, values keep their OTLP type where JSON can express it
+/// (bytes become base64 strings).
+pub type Attributes = serde_json::Map<String, serde_json::Value>;
+
+/// The telemetry signals redscope stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Signal {
+    Spans,
+    Logs,
+    Metrics,
+}
+
+impl Signal {
+    pub const ALL: [Signal; 3] = [Signal::Spans, Signal::Logs, Signal::Metrics];
+
+    /// Table and directory name of the signal.
+    pub fn table_name(self) -> &'static str {
+        match self {
+            Signal::Spans => "spans",
+            Signal::Logs => "logs",
+            Signal::Metrics => "metric_points",
+        }
+    }
+
+    /// Name of the column that orders and partitions the signal in time.
+    pub fn time_column(self) -> &'static str {
+        match self {
+            Signal::Spans => "start_time_unix_nano",
+            Signal::Logs | Signal::Metrics => "time_unix_nano",
+        }
+    }
+
+    pub fn from_table_name(name: &str) -> Option<Signal> {
+        Signal::ALL.into_iter().find(|s| s.table_name() == name)
+    }
+
+    pub fn as_u8(self) -> u8 {
+        match self {
+            Signal::Spans => 1,
+            Signal::Logs => 2,
+            Signal::Metrics => 3,
+        }
+    }
+
+    pub fn from_u8(v: u8) -> Option<Signal> {
+        Signal::ALL.into_iter().find(|s| s.as_u8() == v)
+    }
+}

@@ -1,0 +1,600 @@
+//! The write path (group commit → memtable → flush to Parquet) and recovery.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use arrow::array::RecordBatch;
+use arrow::compute::concat_batches;
+use model::Signal;
+use tokio::sync::oneshot;
+
+use crate::files::{self, FileEntry};
+use crate::wal::{self, Segment};
+use crate::{StorageError, maintenance, schema};
+
+/// How the embedded store behaves. Every field has a default.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    pub data_dir: PathBuf,
+    /// fsync the WAL before acknowledging (turning it off trades durability for speed).
+    pub fsync: bool,
+    /// Flush the memtable when one signal holds this many rows...
+    pub flush_rows: usize,
+    /// ...or all signals together hold this many bytes...
+    pub flush_bytes: usize,
+    /// ...or the oldest unflushed row is this old.
+    pub flush_interval: Duration,
+    /// Memory held by unflushed data beyond which appends are refused as overload.
+    pub max_memtable_bytes: usize,
+    /// How long each signal is kept.
+    pub retention: [Duration; 3],
+    /// How often compaction and retention run.
+    pub maintenance_interval: Duration,
+    /// Files smaller than this are merged with their neighbours of the same hour.
+    pub compaction_small_file_bytes: u64,
+}
+
+impl StoreConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        StoreConfig {
+            data_dir: data_dir.into(),
+            fsync: true,
+            flush_rows: 500_000,
+            flush_bytes: 128 << 20,
+            flush_interval: Duration::from_secs(60),
+            max_memtable_bytes: 512 << 20,
+            retention: [Duration::from_secs(7 * 86_400); 3],
+            maintenance_interval: Duration::from_secs(30),
+            compaction_small_file_bytes: 32 << 20,
+        }
+    }
+
+    pub fn retention_of(&self, signal: Signal) -> Duration {
+        self.retention[signal_index(signal)]
+    }
+}
+
+pub(crate) fn signal_index(signal: Signal) -> usize {
+    match signal {
+        Signal::Spans => 0,
+        Signal::Logs => 1,
+        Signal::Metrics => 2,
+    }
+}
+
+/// Counters of the store.
+#[derive(Debug, Default)]
+pub struct StoreStats {
+    pub wal_groups: AtomicU64,
+    pub wal_bytes: AtomicU64,
+    pub rows_appended: AtomicU64,
+    pub flushes: AtomicU64,
+    pub files_written: AtomicU64,
+    pub compactions: AtomicU64,
+    pub files_expired: AtomicU64,
+    pub rows_replayed: AtomicU64,
+    pub flush_errors: AtomicU64,
+}
+
+#[derive(Default)]
+pub(crate) struct MemSet {
+    pub batches: [Vec<RecordBatch>; 3],
+    pub rows: [usize; 3],
+    pub bytes: usize,
+    pub oldest: Option<Instant>,
+}
+
+impl MemSet {
+    fn push(&mut self, signal: Signal, batch: RecordBatch) {
+        let i = signal_index(signal);
+        self.rows[i] += batch.num_rows();
+        self.bytes += batch.get_array_memory_size();
+        self.batches[i].push(batch);
+        self.oldest.get_or_insert_with(Instant::now);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rows.iter().all(|r| *r == 0)
+    }
+}
+
+pub(crate) struct State {
+    pub active: MemSet,
+    pub frozen: Vec<Arc<MemSet>>,
+    pub files: Vec<FileEntry>,
+}
+
+pub(crate) struct Shared {
+    pub config: StoreConfig,
+    pub state: RwLock<State>,
+    pub stats: StoreStats,
+    pub next_seq: AtomicU64,
+    /// Files replaced by compaction, deleted once readers can no longer be using them.
+    pub pending_deletes: Mutex<Vec<(Instant, PathBuf)>>,
+}
+
+impl Shared {
+    pub fn root(&self) -> &Path {
+        &self.config.data_dir
+    }
+}
+
+/// What readers see at one moment: the files overlapping a time range and the memtable.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub files: Vec<FileEntry>,
+    pub mem: Vec<RecordBatch>,
+}
+
+enum WriterMsg {
+    Append {
+        signal: Signal,
+        batch: RecordBatch,
+        frame: Vec<u8>,
+        ack: oneshot::Sender<Result<(), String>>,
+    },
+    Flush {
+        done: oneshot::Sender<()>,
+    },
+}
+
+struct FlushJob {
+    mem: Arc<MemSet>,
+    /// Segments with ids below this are covered by `mem`.
+    cutoff: u64,
+    done: Vec<oneshot::Sender<()>>,
+}
+
+/// The embedded store. Dropping it stops its threads; unflushed data stays in the WAL.
+pub struct Store {
+    shared: Arc<Shared>,
+    tx: Option<SyncSender<WriterMsg>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+const WAL_DIR: &str = "wal";
+const CHECKPOINT: &str = "checkpoint";
+
+impl Store {
+    /// Opens (or creates) the store, replays the WAL and starts the background threads.
+    pub fn open(config: StoreConfig) -> Result<Store, StorageError> {
+        let root = config.data_dir.clone();
+        let wal_dir = root.join(WAL_DIR);
+        std::fs::create_dir_all(&wal_dir)?;
+        for signal in Signal::ALL {
+            std::fs::create_dir_all(root.join(signal.table_name()))?;
+        }
+        let mut files = Vec::new();
+        for signal in Signal::ALL {
+            files.extend(files::scan_dir(&root, signal)?);
+        }
+        maintenance::finish_interrupted_compactions(&mut files)?;
+        let max_seq = files.iter().map(|f| f.seq).max().unwrap_or(0);
+
+        // Replay the WAL segments not yet covered by Parquet files.
+        let checkpoint = read_checkpoint(&wal_dir);
+        let mut active = MemSet::default();
+        let stats = StoreStats::default();
+        let segments = wal::list_segments(&wal_dir)?;
+        for id in &segments {
+            if *id < checkpoint {
+                let _ = std::fs::remove_file(wal::segment_path(&wal_dir, *id));
+                continue;
+            }
+            let replay =
+                wal::replay_segment(&wal::segment_path(&wal_dir, *id), |signal, batch| {
+                    active.push(signal, batch);
+                })?;
+            stats
+                .rows_replayed
+                .fetch_add(replay.rows, Ordering::Relaxed);
+            if replay.torn {
+                tracing::warn!(
+                    segment = id,
+                    frames = replay.frames,
+                    "wal segment ends in a torn frame; kept what was intact"
+                );
+            }
+        }
+        let first_segment = segments.last().map_or(checkpoint.max(1), |s| s + 1);
+        let segment = Segment::create(&wal_dir, first_segment)?;
+        tracing::info!(
+            rows = stats.rows_replayed.load(Ordering::Relaxed),
+            files = files.len(),
+            "store opened"
+        );
+
+        let shared = Arc::new(Shared {
+            config,
+            state: RwLock::new(State {
+                active,
+                frozen: Vec::new(),
+                files,
+            }),
+            stats,
+            next_seq: AtomicU64::new(max_seq + 1),
+            pending_deletes: Mutex::new(Vec::new()),
+        });
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (tx, rx) = std::sync::mpsc::sync_channel::<WriterMsg>(4096);
+        let (flush_tx, flush_rx) = std::sync::mpsc::channel::<FlushJob>();
+        let mut threads = Vec::new();
+        let writer_shared = Arc::clone(&shared);
+        threads.push(
+            std::thread::Builder::new()
+                .name("redscope-wal".into())
+                .spawn(move || writer_loop(&writer_shared, rx, segment, flush_tx))?,
+        );
+        let flusher_shared = Arc::clone(&shared);
+        threads.push(
+            std::thread::Builder::new()
+                .name("redscope-flush".into())
+                .spawn(move || flusher_loop(&flusher_shared, flush_rx))?,
+        );
+        let maint_shared = Arc::clone(&shared);
+        let maint_stop = Arc::clone(&stop);
+        threads.push(
+            std::thread::Builder::new()
+                .name("redscope-compact".into())
+                .spawn(move || maintenance::run(&maint_shared, &maint_stop))?,
+        );
+        Ok(Store {
+            shared,
+            tx: Some(tx),
+            threads,
+            stop,
+        })
+    }
+
+    /// Appends rows; returns once they are in the WAL (fsynced) and visible to readers.
+    pub async fn append(&self, batch: model::Batch) -> Result<(), StorageError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let signal = batch.signal();
+        let mem_bytes = self.memtable_bytes();
+        if mem_bytes > self.shared.config.max_memtable_bytes {
+            return Err(StorageError::Overloaded(format!(
+                "{mem_bytes} bytes wait to be flushed (limit {})",
+                self.shared.config.max_memtable_bytes
+            )));
+        }
+        let (record_batch, frame) =
+            tokio::task::spawn_blocking(move || -> Result<_, StorageError> {
+                let rb = schema::to_record_batch(&batch)?;
+                let payload = wal::encode_batch(&rb)?;
+                let mut frame = Vec::with_capacity(payload.len() + 9);
+                wal::push_frame(&mut frame, signal, &payload);
+                Ok((rb, frame))
+            })
+            .await
+            .map_err(|e| StorageError::Encode(e.to_string()))??;
+        let (ack, done) = oneshot::channel();
+        let tx = self.tx.as_ref().ok_or(StorageError::Closed)?;
+        match tx.try_send(WriterMsg::Append {
+            signal,
+            batch: record_batch,
+            frame,
+            ack,
+        }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                return Err(StorageError::Overloaded("write queue is full".into()));
+            }
+            Err(TrySendError::Disconnected(_)) => return Err(StorageError::Closed),
+        }
+        match done.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StorageError::Io(std::io::Error::other(e))),
+            Err(_) => Err(StorageError::Closed),
+        }
+    }
+
+    /// Flushes everything in memory to Parquet and waits for it.
+    pub async fn flush(&self) -> Result<(), StorageError> {
+        let (done, wait) = oneshot::channel();
+        let tx = self.tx.as_ref().ok_or(StorageError::Closed)?.clone();
+        tokio::task::spawn_blocking(move || tx.send(WriterMsg::Flush { done }))
+            .await
+            .map_err(|_| StorageError::Closed)?
+            .map_err(|_| StorageError::Closed)?;
+        wait.await.map_err(|_| StorageError::Closed)
+    }
+
+    /// Bytes held in memory by data not yet in Parquet.
+    pub fn memtable_bytes(&self) -> usize {
+        self.shared
+            .state
+            .read()
+            .map(|s| s.active.bytes + s.frozen.iter().map(|f| f.bytes).sum::<usize>())
+            .unwrap_or(0)
+    }
+
+    /// Files overlapping `[lo, hi]` (inclusive, unix ns) and all in-memory batches of a signal.
+    pub fn snapshot(&self, signal: Signal, lo: Option<i64>, hi: Option<i64>) -> Snapshot {
+        snapshot(&self.shared, signal, lo, hi)
+    }
+
+    pub fn stats(&self) -> &StoreStats {
+        &self.shared.stats
+    }
+
+    pub fn config(&self) -> &StoreConfig {
+        &self.shared.config
+    }
+
+    /// Bytes and rows on disk per signal.
+    pub fn disk_usage(&self) -> Vec<(Signal, u64, u64, usize)> {
+        let Ok(state) = self.shared.state.read() else {
+            return Vec::new();
+        };
+        Signal::ALL
+            .iter()
+            .map(|s| {
+                let files: Vec<&FileEntry> =
+                    state.files.iter().filter(|f| f.signal == *s).collect();
+                (
+                    *s,
+                    files.iter().map(|f| f.bytes).sum(),
+                    files.iter().map(|f| f.rows).sum(),
+                    files.len(),
+                )
+            })
+            .collect()
+    }
+
+    /// Runs compaction and retention once, now.
+    pub fn run_maintenance(&self) {
+        maintenance::run_once(&self.shared);
+    }
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.tx.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+pub(crate) fn snapshot(
+    shared: &Shared,
+    signal: Signal,
+    lo: Option<i64>,
+    hi: Option<i64>,
+) -> Snapshot {
+    let Ok(state) = shared.state.read() else {
+        return Snapshot::default();
+    };
+    let i = signal_index(signal);
+    let files = state
+        .files
+        .iter()
+        .filter(|f| f.signal == signal)
+        .filter(|f| lo.is_none_or(|lo| f.max_time >= lo) && hi.is_none_or(|hi| f.min_time <= hi))
+        .cloned()
+        .collect();
+    let mut mem: Vec<RecordBatch> = state.active.batches[i].clone();
+    for f in &state.frozen {
+        mem.extend(f.batches[i].iter().cloned());
+    }
+    Snapshot { files, mem }
+}
+
+fn read_checkpoint(wal_dir: &Path) -> u64 {
+    std::fs::read_to_string(wal_dir.join(CHECKPOINT))
+        .ok()
+        .and_then(|s| s.trim().strip_prefix("v1 ").and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+fn write_checkpoint(wal_dir: &Path, cutoff: u64) -> Result<(), StorageError> {
+    let tmp = wal_dir.join("checkpoint.tmp");
+    std::fs::write(&tmp, format!("v1 {cutoff}\n"))?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, wal_dir.join(CHECKPOINT))?;
+    wal::sync_dir(wal_dir)
+}
+
+const MAX_GROUP_BYTES: usize = 16 << 20;
+
+fn writer_loop(
+    shared: &Shared,
+    rx: Receiver<WriterMsg>,
+    mut segment: Segment,
+    flush_tx: std::sync::mpsc::Sender<FlushJob>,
+) {
+    let wal_dir = shared.root().join(WAL_DIR);
+    let mut buf: Vec<u8> = Vec::with_capacity(MAX_GROUP_BYTES);
+    loop {
+        let first = match rx.recv_timeout(Duration::from_millis(500)) {
+            Ok(m) => Some(m),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let mut appends = Vec::new();
+        let mut flush_waiters = Vec::new();
+        let mut next = first;
+        while let Some(msg) = next.take() {
+            match msg {
+                WriterMsg::Append {
+                    signal,
+                    batch,
+                    frame,
+                    ack,
+                } => {
+                    buf.extend_from_slice(&frame);
+                    appends.push((signal, batch, ack));
+                }
+                WriterMsg::Flush { done } => flush_waiters.push(done),
+            }
+            if buf.len() < MAX_GROUP_BYTES {
+                next = rx.try_recv().ok();
+            }
+        }
+        if !appends.is_empty() {
+            let result = segment.append(&buf, shared.config.fsync);
+            shared.stats.wal_groups.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stats
+                .wal_bytes
+                .fetch_add(buf.len() as u64, Ordering::Relaxed);
+            buf.clear();
+            match result {
+                Ok(()) => {
+                    let mut acks = Vec::with_capacity(appends.len());
+                    if let Ok(mut state) = shared.state.write() {
+                        for (signal, batch, ack) in appends {
+                            shared
+                                .stats
+                                .rows_appended
+                                .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
+                            state.active.push(signal, batch);
+                            acks.push(ack);
+                        }
+                    }
+                    for ack in acks {
+                        let _ = ack.send(Ok(()));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "wal append failed");
+                    for (_, _, ack) in appends {
+                        let _ = ack.send(Err(e.to_string()));
+                    }
+                    // The segment may hold a partial frame: continue in a fresh one.
+                    if let Ok(s) = Segment::create(&wal_dir, segment.id + 1) {
+                        segment = s;
+                    }
+                }
+            }
+        }
+        let due = should_flush(shared);
+        if due || !flush_waiters.is_empty() {
+            let mem = {
+                let Ok(mut state) = shared.state.write() else {
+                    break;
+                };
+                let mem = Arc::new(std::mem::take(&mut state.active));
+                if !mem.is_empty() {
+                    state.frozen.push(Arc::clone(&mem));
+                }
+                mem
+            };
+            match Segment::create(&wal_dir, segment.id + 1) {
+                Ok(s) => segment = s,
+                Err(e) => tracing::error!(error = %e, "could not start a new wal segment"),
+            }
+            let _ = flush_tx.send(FlushJob {
+                mem,
+                cutoff: segment.id,
+                done: flush_waiters,
+            });
+        }
+    }
+}
+
+fn should_flush(shared: &Shared) -> bool {
+    let Ok(state) = shared.state.read() else {
+        return false;
+    };
+    let cfg = &shared.config;
+    let active = &state.active;
+    if active.is_empty() {
+        return false;
+    }
+    active.rows.iter().any(|r| *r >= cfg.flush_rows)
+        || active.bytes >= cfg.flush_bytes
+        || active
+            .oldest
+            .is_some_and(|t| t.elapsed() >= cfg.flush_interval)
+}
+
+fn flusher_loop(shared: &Shared, rx: Receiver<FlushJob>) {
+    let wal_dir = shared.root().join(WAL_DIR);
+    while let Ok(job) = rx.recv() {
+        // A flush that fails is retried until it succeeds: later checkpoints must never skip
+        // over data that is only in this memtable and the WAL. Meanwhile appends back off
+        // once the memtable limit is reached.
+        let written = loop {
+            match flush_all(shared, &job.mem) {
+                Ok(w) => break w,
+                Err(e) => {
+                    tracing::error!(error = %e, "flush failed; data stays in the wal, retrying");
+                    shared.stats.flush_errors.fetch_add(1, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_secs(2));
+                }
+            }
+        };
+        shared.stats.flushes.fetch_add(1, Ordering::Relaxed);
+        shared
+            .stats
+            .files_written
+            .fetch_add(written.len() as u64, Ordering::Relaxed);
+        if let Ok(mut state) = shared.state.write() {
+            state.files.extend(written);
+            state.frozen.retain(|f| !Arc::ptr_eq(f, &job.mem));
+        }
+        if let Err(e) = write_checkpoint(&wal_dir, job.cutoff) {
+            tracing::error!(error = %e, "could not write the wal checkpoint");
+        } else if let Ok(ids) = wal::list_segments(&wal_dir) {
+            for id in ids.into_iter().filter(|id| *id < job.cutoff) {
+                let _ = std::fs::remove_file(wal::segment_path(&wal_dir, id));
+            }
+        }
+        for done in job.done {
+            let _ = done.send(());
+        }
+    }
+}
+
+fn flush_all(shared: &Shared, mem: &MemSet) -> Result<Vec<FileEntry>, StorageError> {
+    let mut written = Vec::new();
+    for signal in Signal::ALL {
+        match flush_signal(shared, signal, mem) {
+            Ok(mut files) => written.append(&mut files),
+            Err(e) => {
+                // Files already written would duplicate rows when the flush is retried.
+                for f in written {
+                    let _ = std::fs::remove_file(&f.path);
+                }
+                return Err(e);
+            }
+        }
+    }
+    Ok(written)
+}
+
+fn flush_signal(
+    shared: &Shared,
+    signal: Signal,
+    mem: &MemSet,
+) -> Result<Vec<FileEntry>, StorageError> {
+    let batches = &mem.batches[signal_index(signal)];
+    if batches.is_empty() {
+        return Ok(Vec::new());
+    }
+    let schema = schema::schema(signal);
+    let all = concat_batches(&schema, batches)?;
+    let sorted = files::sort_batch(signal, &all)?;
+    drop(all);
+    let mut out = Vec::new();
+    for (hour, part) in files::split_by_hour(signal, &sorted)? {
+        let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
+        out.push(files::write_file(
+            shared.root(),
+            signal,
+            hour,
+            &part,
+            seq,
+            &[],
+        )?);
+    }
+    Ok(out)
+}

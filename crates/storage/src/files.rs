@@ -1,0 +1,287 @@
+//! Immutable Parquet files, one directory per signal and hour.
+//!
+//! Path: `<data>/<table>/<YYYY-MM-DDTHH>/<min_ns>_<max_ns>_<rows>_<seq>[c].parquet`. The name
+//! carries what pruning needs, so opening the store reads no footers. A trailing `c` marks a
+//! compacted file whose footer lists the files it replaces (`redscope.replaces`).
+
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{AsArray, RecordBatch, UInt32Array};
+use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
+use arrow::datatypes::Int64Type;
+use model::Signal;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::{KeyValue, SortingColumn};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
+
+use crate::{StorageError, schema};
+
+/// Format version written into every file's footer.
+pub const FORMAT_VERSION: &str = "1";
+const HOUR_NS: i64 = 3_600_000_000_000;
+
+/// One stored file, as the catalog knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    pub path: PathBuf,
+    pub signal: Signal,
+    pub hour: i64,
+    pub min_time: i64,
+    pub max_time: i64,
+    pub rows: u64,
+    pub bytes: u64,
+    pub seq: u64,
+    pub compacted: bool,
+}
+
+pub fn hour_dir_name(hour: i64) -> String {
+    chrono::DateTime::from_timestamp(hour * 3600, 0)
+        .map(|t| t.format("%Y-%m-%dT%H").to_string())
+        .unwrap_or_else(|| format!("h{hour}"))
+}
+
+fn parse_hour_dir(name: &str) -> Option<i64> {
+    if let Some(h) = name.strip_prefix('h') {
+        return h.parse().ok();
+    }
+    let t = chrono::NaiveDateTime::parse_from_str(&format!("{name}:00:00"), "%Y-%m-%dT%H:%M:%S")
+        .ok()?;
+    Some(t.and_utc().timestamp() / 3600)
+}
+
+fn parse_file_name(name: &str) -> Option<(i64, i64, u64, u64, bool)> {
+    let stem = name.strip_suffix(".parquet")?;
+    let (stem, compacted) = match stem.strip_suffix('c') {
+        Some(s) => (s, true),
+        None => (stem, false),
+    };
+    let mut parts = stem.split('_');
+    let min = parts.next()?.parse().ok()?;
+    let max = parts.next()?.parse().ok()?;
+    let rows = parts.next()?.parse().ok()?;
+    let seq = parts.next()?.parse().ok()?;
+    Some((min, max, rows, seq, compacted))
+}
+
+/// Lists the files of a signal. Leftover temporary files are removed.
+pub fn scan_dir(root: &Path, signal: Signal) -> Result<Vec<FileEntry>, StorageError> {
+    let dir = root.join(signal.table_name());
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    for hour_entry in fs::read_dir(&dir)? {
+        let hour_entry = hour_entry?;
+        let Some(hour) = parse_hour_dir(&hour_entry.file_name().to_string_lossy()) else {
+            continue;
+        };
+        for f in fs::read_dir(hour_entry.path())? {
+            let f = f?;
+            let name = f.file_name().to_string_lossy().to_string();
+            if name.ends_with(".tmp") {
+                let _ = fs::remove_file(f.path());
+                continue;
+            }
+            if let Some((min_time, max_time, rows, seq, compacted)) = parse_file_name(&name) {
+                out.push(FileEntry {
+                    path: f.path(),
+                    signal,
+                    hour,
+                    min_time,
+                    max_time,
+                    rows,
+                    bytes: f.metadata()?.len(),
+                    seq,
+                    compacted,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|e| (e.min_time, e.seq));
+    Ok(out)
+}
+
+/// Names listed in a compacted file's footer as replaced by it.
+pub fn replaced_by(path: &Path) -> Result<Vec<String>, StorageError> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
+    let kv = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .cloned()
+        .unwrap_or_default();
+    Ok(kv
+        .iter()
+        .filter(|kv| kv.key == "redscope.replaces")
+        .filter_map(|kv| kv.value.clone())
+        .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+        .filter(|s| !s.is_empty())
+        .collect())
+}
+
+fn writer_properties(signal: Signal, replaces: &[String]) -> WriterProperties {
+    let sort_cols: Vec<SortingColumn> = ["service_name", signal.time_column()]
+        .iter()
+        .filter_map(|c| schema::schema(signal).index_of(c).ok())
+        .map(|i| SortingColumn {
+            column_idx: i32::try_from(i).unwrap_or(0),
+            descending: false,
+            nulls_first: false,
+        })
+        .collect();
+    let mut kv = vec![KeyValue::new(
+        "redscope.format_version".to_string(),
+        FORMAT_VERSION.to_string(),
+    )];
+    if !replaces.is_empty() {
+        kv.push(KeyValue::new(
+            "redscope.replaces".to_string(),
+            replaces.join(","),
+        ));
+    }
+    let mut builder = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_dictionary_enabled(true)
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_max_row_group_row_count(Some(65_536))
+        .set_sorting_columns(Some(sort_cols))
+        .set_key_value_metadata(Some(kv));
+    if signal != Signal::Metrics {
+        builder = builder
+            .set_column_bloom_filter_enabled(ColumnPath::from("trace_id"), true)
+            .set_column_bloom_filter_fpp(ColumnPath::from("trace_id"), 0.01);
+    }
+    // Long free text compresses better without dictionaries.
+    for col in [
+        "attributes",
+        "resource_attributes",
+        "events",
+        "links",
+        "body",
+        "db_query_text",
+        "exemplars",
+        "span_id",
+        "parent_span_id",
+    ] {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(col), false);
+    }
+    builder.build()
+}
+
+/// Sorts rows by service, then time.
+pub fn sort_batch(signal: Signal, batch: &RecordBatch) -> Result<RecordBatch, StorageError> {
+    let columns: Vec<SortColumn> = ["service_name", signal.time_column()]
+        .iter()
+        .filter_map(|c| batch.column_by_name(c))
+        .map(|c| SortColumn {
+            values: c.clone(),
+            options: None,
+        })
+        .collect();
+    let indices = lexsort_to_indices(&columns, None)?;
+    Ok(take_record_batch(batch, &indices)?)
+}
+
+/// Splits a batch by the hour of its time column (row order kept within each part).
+pub fn split_by_hour(
+    signal: Signal,
+    batch: &RecordBatch,
+) -> Result<Vec<(i64, RecordBatch)>, StorageError> {
+    let Some(times) = batch.column_by_name(signal.time_column()) else {
+        return Err(StorageError::Encode("time column missing".to_string()));
+    };
+    let times = times.as_primitive::<Int64Type>();
+    let mut groups: std::collections::BTreeMap<i64, Vec<u32>> = Default::default();
+    for i in 0..times.len() {
+        let hour = times.value(i).div_euclid(HOUR_NS);
+        groups
+            .entry(hour)
+            .or_default()
+            .push(u32::try_from(i).unwrap_or(u32::MAX));
+    }
+    if groups.len() == 1 {
+        let hour = *groups.keys().next().unwrap_or(&0);
+        return Ok(vec![(hour, batch.clone())]);
+    }
+    let mut out = Vec::with_capacity(groups.len());
+    for (hour, idx) in groups {
+        let indices = UInt32Array::from(idx);
+        out.push((hour, take_record_batch(batch, &indices)?));
+    }
+    Ok(out)
+}
+
+fn time_bounds(signal: Signal, batch: &RecordBatch) -> (i64, i64) {
+    let Some(col) = batch.column_by_name(signal.time_column()) else {
+        return (0, 0);
+    };
+    let times = col.as_primitive::<Int64Type>();
+    let min = arrow::compute::min(times).unwrap_or(0);
+    let max = arrow::compute::max(times).unwrap_or(0);
+    (min, max)
+}
+
+/// Writes one sorted batch of one hour as a new file, durably, and returns its entry.
+pub fn write_file(
+    root: &Path,
+    signal: Signal,
+    hour: i64,
+    batch: &RecordBatch,
+    seq: u64,
+    replaces: &[String],
+) -> Result<FileEntry, StorageError> {
+    let dir = root.join(signal.table_name()).join(hour_dir_name(hour));
+    fs::create_dir_all(&dir)?;
+    let (min_time, max_time) = time_bounds(signal, batch);
+    let rows = batch.num_rows() as u64;
+    let compacted = !replaces.is_empty();
+    let name = format!(
+        "{min_time}_{max_time}_{rows}_{seq}{}.parquet",
+        if compacted { "c" } else { "" }
+    );
+    let path = dir.join(&name);
+    let tmp = dir.join(format!("{name}.tmp"));
+    let file = File::create(&tmp)?;
+    let mut writer = ArrowWriter::try_new(
+        file,
+        batch.schema(),
+        Some(writer_properties(signal, replaces)),
+    )?;
+    writer.write(batch)?;
+    let file = writer.into_inner()?;
+    file.sync_all()?;
+    fs::rename(&tmp, &path)?;
+    crate::wal::sync_dir(&dir)?;
+    let bytes = fs::metadata(&path)?.len();
+    Ok(FileEntry {
+        path,
+        signal,
+        hour,
+        min_time,
+        max_time,
+        rows,
+        bytes,
+        seq,
+        compacted,
+    })
+}
+
+/// Reads a whole file into one batch with the table schema.
+pub fn read_file(signal: Signal, path: &Path) -> Result<RecordBatch, StorageError> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?.build()?;
+    let mut batches = Vec::new();
+    for b in reader {
+        batches.push(b?);
+    }
+    let schema = schema::schema(signal);
+    let batches: Vec<RecordBatch> = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(Arc::clone(&schema), b.columns().to_vec()))
+        .collect::<Result<_, _>>()?;
+    Ok(concat_batches(&schema, &batches)?)
+}

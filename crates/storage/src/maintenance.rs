@@ -1,0 +1,180 @@
+//! Background upkeep: merging small files of the same hour, dropping files past retention,
+//! deleting replaced files once no reader can still be using them.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use arrow::compute::concat_batches;
+use model::Signal;
+
+use crate::engine::Shared;
+use crate::files::{self, FileEntry};
+use crate::{StorageError, schema};
+
+/// Readers plan against a snapshot; replaced files stay this long before deletion.
+const DELETE_GRACE: Duration = Duration::from_secs(120);
+/// Most rows merged in one compaction, to bound its memory.
+const MAX_COMPACTION_ROWS: u64 = 2_000_000;
+
+pub(crate) fn run(shared: &Shared, stop: &AtomicBool) {
+    let mut last = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(Duration::from_millis(200));
+        if last.elapsed() >= shared.config.maintenance_interval {
+            run_once(shared);
+            last = Instant::now();
+        }
+    }
+}
+
+pub(crate) fn run_once(shared: &Shared) {
+    expire(shared);
+    for signal in Signal::ALL {
+        if let Err(e) = compact_signal(shared, signal) {
+            tracing::warn!(error = %e, table = signal.table_name(), "compaction failed");
+        }
+    }
+    delete_pending(shared, false);
+}
+
+/// When a compacted file exists, the files it replaced are garbage (a crash can leave both).
+pub(crate) fn finish_interrupted_compactions(
+    files: &mut Vec<FileEntry>,
+) -> Result<(), StorageError> {
+    let mut replaced = std::collections::HashSet::new();
+    for f in files.iter().filter(|f| f.compacted) {
+        for name in files::replaced_by(&f.path)? {
+            replaced.insert(f.path.with_file_name(name));
+        }
+    }
+    if replaced.is_empty() {
+        return Ok(());
+    }
+    files.retain(|f| {
+        if replaced.contains(&f.path) {
+            let _ = std::fs::remove_file(&f.path);
+            false
+        } else {
+            true
+        }
+    });
+    Ok(())
+}
+
+fn expire(shared: &Shared) {
+    let now = model::now_unix_nano();
+    let mut expired: Vec<PathBuf> = Vec::new();
+    if let Ok(mut state) = shared.state.write() {
+        state.files.retain(|f| {
+            let keep_ns =
+                i64::try_from(shared.config.retention_of(f.signal).as_nanos()).unwrap_or(i64::MAX);
+            let keep = f.max_time >= now.saturating_sub(keep_ns);
+            if !keep {
+                expired.push(f.path.clone());
+            }
+            keep
+        });
+    }
+    if expired.is_empty() {
+        return;
+    }
+    shared
+        .stats
+        .files_expired
+        .fetch_add(expired.len() as u64, Ordering::Relaxed);
+    if let Ok(mut pending) = shared.pending_deletes.lock() {
+        for p in expired {
+            pending.push((Instant::now(), p));
+        }
+    }
+}
+
+fn delete_pending(shared: &Shared, all: bool) {
+    let Ok(mut pending) = shared.pending_deletes.lock() else {
+        return;
+    };
+    pending.retain(|(since, path)| {
+        if all || since.elapsed() >= DELETE_GRACE {
+            if let Err(e) = std::fs::remove_file(path) {
+                if e.kind() != std::io::ErrorKind::NotFound {
+                    tracing::warn!(error = %e, path = %path.display(), "could not delete a replaced file");
+                }
+            }
+            // Empty hour directories go too.
+            if let Some(dir) = path.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
+            false
+        } else {
+            true
+        }
+    });
+}
+
+/// Picks, per hour, the small files to merge: at least two, bounded in rows.
+fn pick(shared: &Shared, signal: Signal) -> Vec<Vec<FileEntry>> {
+    let Ok(state) = shared.state.read() else {
+        return Vec::new();
+    };
+    let mut by_hour: std::collections::BTreeMap<i64, Vec<FileEntry>> = Default::default();
+    for f in state
+        .files
+        .iter()
+        .filter(|f| f.signal == signal && f.bytes < shared.config.compaction_small_file_bytes)
+    {
+        by_hour.entry(f.hour).or_default().push(f.clone());
+    }
+    let mut groups = Vec::new();
+    for (_, mut files) in by_hour {
+        files.sort_by_key(|f| f.seq);
+        let mut group = Vec::new();
+        let mut rows = 0;
+        for f in files {
+            if rows + f.rows > MAX_COMPACTION_ROWS && group.len() >= 2 {
+                groups.push(std::mem::take(&mut group));
+                rows = 0;
+            }
+            rows += f.rows;
+            group.push(f);
+        }
+        if group.len() >= 2 {
+            groups.push(group);
+        }
+    }
+    groups
+}
+
+fn compact_signal(shared: &Shared, signal: Signal) -> Result<(), StorageError> {
+    for group in pick(shared, signal) {
+        let schema = schema::schema(signal);
+        let mut batches = Vec::with_capacity(group.len());
+        for f in &group {
+            batches.push(files::read_file(signal, &f.path)?);
+        }
+        let merged = files::sort_batch(signal, &concat_batches(&schema, &batches)?)?;
+        drop(batches);
+        let names: Vec<String> = group
+            .iter()
+            .filter_map(|f| f.path.file_name().map(|n| n.to_string_lossy().to_string()))
+            .collect();
+        let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
+        let entry = files::write_file(shared.root(), signal, group[0].hour, &merged, seq, &names)?;
+        {
+            let Ok(mut state) = shared.state.write() else {
+                continue;
+            };
+            state
+                .files
+                .retain(|f| !group.iter().any(|g| g.path == f.path));
+            state.files.push(entry);
+        }
+        shared.stats.compactions.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut pending) = shared.pending_deletes.lock() {
+            for f in group {
+                pending.push((Instant::now(), f.path));
+            }
+        }
+    }
+    Ok(())
+}
