@@ -1,1 +1,68 @@
-//! api
+//! The HTTP JSON API under `/api/v1`: a thin adapter over [`query::QueryService`], documented
+//! by the OpenAPI file it serves at `/api/v1/openapi.json`.
+//!
+//! - [`router`]: the axum routes.
+//! - [`ApiError`]: the one mapping from errors to HTTP statuses and the error body
+//!   `{"error": {"code", "message"}}`.
+//!
+//! ```no_run
+//! # fn run(q: std::sync::Arc<query::QueryService>) {
+//! let app = api::router(api::ApiState::new(q));
+//! # let _ = app;
+//! # }
+//! ```
+
+mod error;
+mod handlers;
+mod params;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+
+/// Extra status a host process reports at `/api/v1/status` (ingest counters, storage...).
+pub type StatusFn = Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    pub query: Arc<query::QueryService>,
+    pub status: Option<StatusFn>,
+}
+
+impl ApiState {
+    pub fn new(query: Arc<query::QueryService>) -> Self {
+        ApiState {
+            query,
+            status: None,
+        }
+    }
+
+    pub fn with_status(mut self, status: StatusFn) -> Self {
+        self.status = Some(status);
+        self
+    }
+}
+
+/// The OpenAPI description of this API.
+pub const OPENAPI: &str = include_str!("../openapi.json");
+
+/// All `/api/v1` routes (and `/healthz`).
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/openapi.json", get(handlers::openapi))
+        .route("/api/v1/status", get(handlers::status))
+        .route("/api/v1/services", get(handlers::services))
+        .route("/api/v1/traces", get(handlers::traces))
+        .route("/api/v1/traces/{trace_id}", get(handlers::trace))
+        .route("/api/v1/logs", get(handlers::logs))
+        .route("/api/v1/metrics", get(handlers::metrics))
+        .route("/api/v1/metrics/query", get(handlers::metric_query))
+        .route("/api/v1/sql", post(handlers::sql))
+        .fallback(handlers::not_found)
+        .with_state(state)
+}

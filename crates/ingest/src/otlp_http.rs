@@ -171,10 +171,10 @@ fn error_response(err: &IngestError, encoding: Encoding) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static(encoding.content_type()),
     );
-    if let IngestError::Overloaded { retry_after_secs } = err {
-        if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-            headers.insert(header::RETRY_AFTER, v);
-        }
+    if let IngestError::Overloaded { retry_after_secs } = err
+        && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
+    {
+        headers.insert(header::RETRY_AFTER, v);
     }
     if matches!(err, IngestError::Internal(_)) {
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
@@ -208,7 +208,10 @@ where
 {
     let encoding = match encoding_of(headers) {
         Ok(e) => e,
-        Err(e) => return (Encoding::Json, Err(e)),
+        Err(e) => {
+            pipeline.stats().refused(e.reason());
+            return (Encoding::Json, Err(e));
+        }
     };
     let result = async {
         let bytes = read_body(pipeline, headers, body).await?;
@@ -218,10 +221,10 @@ where
         pipeline.export(wrap(request)).await
     }
     .await;
-    if let Err(e) = &result {
-        if !matches!(e, IngestError::Overloaded { .. }) {
-            pipeline.stats().refused(e.reason());
-        }
+    if let Err(e) = &result
+        && !matches!(e, IngestError::Overloaded { .. })
+    {
+        pipeline.stats().refused(e.reason());
     }
     (encoding, result)
 }

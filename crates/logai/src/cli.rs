@@ -13,41 +13,152 @@ const WINDOW: usize = 100_000;
 /// Reads all of `input` as one resource and writes, per input line and in order, one JSON
 /// object with `format`, `timestamp` (RFC 3339, when found), `severity` (OTel short name or
 /// null), `severity_inferred`, `message`, `template`, `template_id`, `params` and `attributes`.
-pub fn parse(input: impl BufRead, out: impl Write) -> std::io::Result<()> {
+pub fn parse(mut input: impl BufRead, out: impl Write) -> std::io::Result<()> {
     let mut logai = LogAi::new(Config::default());
-    let mut out = std::io::BufWriter::new(out);
-    let mut window: Vec<String> = Vec::with_capacity(1024);
-    for line in input.split(b'\n') {
-        let line = line?;
-        let mut text = String::from_utf8_lossy(&line).into_owned();
-        if text.ends_with('\r') {
-            text.pop();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+    // The lines of the window live in one buffer: no allocation per line.
+    let mut window = Window::default();
+    let mut raw: Vec<u8> = Vec::with_capacity(1024);
+    let mut scratch = Vec::new();
+    loop {
+        raw.clear();
+        if input.read_until(b'\n', &mut raw)? == 0 {
+            break;
         }
-        window.push(text);
+        let mut line = raw.as_slice();
+        if let [rest @ .., b'\n'] = line {
+            line = rest;
+        }
+        if let [rest @ .., b'\r'] = line {
+            line = rest;
+        }
+        window.push(&String::from_utf8_lossy(line));
         if window.len() >= WINDOW {
-            flush_window(&mut logai, &mut window, &mut out)?;
+            flush_window(&mut logai, &mut window, &mut out, &mut scratch)?;
         }
     }
-    flush_window(&mut logai, &mut window, &mut out)?;
+    flush_window(&mut logai, &mut window, &mut out, &mut scratch)?;
     out.flush()
 }
 
 const RESOURCE: &str = "stdin";
 
+#[derive(Default)]
+struct Window {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Window {
+    fn push(&mut self, line: &str) {
+        self.text.push_str(line);
+        self.ends.push(self.text.len());
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn lines(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let line = &self.text[start..end];
+            start = end;
+            line
+        })
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+}
+
 fn flush_window(
     logai: &mut LogAi,
-    window: &mut Vec<String>,
+    window: &mut Window,
     out: &mut impl Write,
+    scratch: &mut Vec<usize>,
 ) -> std::io::Result<()> {
-    for line in window.iter() {
+    for line in window.lines() {
         logai.learn(RESOURCE, &LogInput::text(line));
     }
-    for line in window.drain(..) {
-        let record = logai.parse(RESOURCE, &LogInput::text(&line));
-        serde_json::to_writer(&mut *out, &to_json(&record)).map_err(std::io::Error::other)?;
+    for line in window.lines() {
+        let record = logai.parse(RESOURCE, &LogInput::text(line));
+        write_json(&record, &mut *out, scratch)?;
         out.write_all(b"\n")?;
     }
+    window.clear();
     Ok(())
+}
+
+fn json_str(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+    serde_json::to_writer(out, text).map_err(std::io::Error::other)
+}
+
+/// Writes the object [`to_json`] builds, byte for byte, without building it: keys in sorted
+/// order, and of repeated attribute keys the last value, as a JSON object map keeps them.
+fn write_json(
+    record: &Structured,
+    out: &mut impl Write,
+    order: &mut Vec<usize>,
+) -> std::io::Result<()> {
+    out.write_all(b"{\"attributes\":{")?;
+    order.clear();
+    order.extend(0..record.attributes.len());
+    // Stable: among equal keys the later attribute comes last and wins.
+    order.sort_by(|a, b| record.attributes[*a].0.cmp(&record.attributes[*b].0));
+    let mut first = true;
+    for (position, &index) in order.iter().enumerate() {
+        let (key, value) = &record.attributes[index];
+        if order
+            .get(position + 1)
+            .is_some_and(|next| record.attributes[*next].0 == *key)
+        {
+            continue;
+        }
+        if !first {
+            out.write_all(b",")?;
+        }
+        first = false;
+        json_str(out, key)?;
+        out.write_all(b":")?;
+        serde_json::to_writer(&mut *out, value).map_err(std::io::Error::other)?;
+    }
+    out.write_all(b"},\"format\":")?;
+    json_str(out, &record.format)?;
+    out.write_all(b",\"message\":")?;
+    json_str(out, &record.message)?;
+    out.write_all(b",\"params\":[")?;
+    for (index, param) in record.params.iter().enumerate() {
+        if index > 0 {
+            out.write_all(b",")?;
+        }
+        json_str(out, param)?;
+    }
+    out.write_all(b"],\"severity\":")?;
+    match record.severity {
+        Some(severity) => {
+            out.write_all(b"\"")?;
+            out.write_all(severity.short_name().as_bytes())?;
+            out.write_all(b"\"")?;
+        }
+        None => out.write_all(b"null")?,
+    }
+    out.write_all(if record.severity_inferred {
+        b",\"severity_inferred\":true,\"template\":"
+    } else {
+        b",\"severity_inferred\":false,\"template\":"
+    })?;
+    json_str(out, &record.template)?;
+    out.write_all(b",\"template_id\":")?;
+    json_str(out, &record.template_id)?;
+    if let Some(nanos) = record.timestamp_unix_nano {
+        out.write_all(b",\"timestamp\":\"")?;
+        timestamp::write_rfc3339(out, nanos)?;
+        out.write_all(b"\"")?;
+    }
+    out.write_all(b"}")
 }
 
 /// The JSON object printed for one record.
@@ -110,5 +221,23 @@ mod tests {
         assert_eq!(lines[0]["timestamp"], "2026-11-23T10:00:00Z");
         assert_eq!(lines[0]["template"], "started in <*>");
         assert_eq!(lines[2]["severity"], Value::Null);
+    }
+
+    #[test]
+    fn direct_writer_matches_to_json() {
+        let mut logai = LogAi::new(Config::default());
+        let inputs = [
+            "2026-11-23 10:00:00,000 INFO [main] a.B: took 35ms user=alice user=bob \"q\\ \u{1}",
+            "{\"level\":\"warn\",\"msg\":\"x\",\"b\":[1,2.5,null],\"a\":{\"k\":true}}",
+            "plain line with size 64MB",
+            "",
+        ];
+        for line in inputs {
+            let record = logai.process("r", &LogInput::text(line));
+            let mut direct = Vec::new();
+            write_json(&record, &mut direct, &mut Vec::new()).expect("write");
+            let expected = serde_json::to_string(&to_json(&record)).expect("json");
+            assert_eq!(String::from_utf8(direct).expect("utf8"), expected);
+        }
     }
 }

@@ -30,6 +30,7 @@ pub struct LogAi {
     pub(crate) resources: FxHashMap<String, Resource>,
     clock: u64,
     masked: Masked,
+    header: Header,
 }
 
 /// The record split into its parts before mining.
@@ -49,6 +50,7 @@ impl LogAi {
             resources: FxHashMap::default(),
             clock: 0,
             masked: Masked::default(),
+            header: Header::default(),
         }
     }
 
@@ -148,9 +150,10 @@ impl LogAi {
         let max_message = self.config.max_message_bytes.max(16);
         let max_attributes = self.config.max_attributes;
         let mut masked = std::mem::take(&mut self.masked);
+        let mut header = std::mem::take(&mut self.header);
         let resource = self.resource(key);
         let (line, continuation) = split_lines(input.body);
-        let split = split_record(resource, line, learn);
+        let split = split_record(resource, line, learn, &mut header, output);
         let mining_text = cut(&split.message, max_message);
         masked.fill(mining_text);
         if learn {
@@ -175,6 +178,7 @@ impl LogAi {
         }
         if !output {
             self.masked = masked;
+            self.header = header;
             return None;
         }
         let cluster = slot.and_then(|s| resource.miner.cluster(s));
@@ -200,6 +204,7 @@ impl LogAi {
         }
         attributes.truncate(max_attributes);
         self.masked = masked;
+        self.header = header;
         Some(Structured {
             format: split.format.to_string(),
             timestamp_unix_nano: split.timestamp,
@@ -240,6 +245,11 @@ fn split_lines(body: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// The first bytes of a line, for cheap shape checks.
+fn window(text: &str, cap: usize) -> &str {
+    cut(text, cap)
+}
+
 fn cut(text: &str, cap: usize) -> &str {
     if text.len() <= cap {
         return text;
@@ -262,8 +272,20 @@ fn from_parsed(parsed: Parsed) -> Split<'static> {
     }
 }
 
-/// Recognises the record's format and splits header fields from the message.
-fn split_record<'a>(resource: &mut Resource, line: &'a str, learn: bool) -> Split<'a> {
+/// True when `bytes` holds `needle` (short needles: cheaper than a substring searcher).
+fn has_bytes(bytes: &[u8], needle: &[u8]) -> bool {
+    bytes.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Recognises the record's format and splits header fields from the message. Without
+/// `output`, only what learning needs (format, level, message) is worked out.
+fn split_record<'a>(
+    resource: &mut Resource,
+    line: &'a str,
+    learn: bool,
+    header: &mut Header,
+    output: bool,
+) -> Split<'a> {
     let trimmed = line.trim_start();
     let first = trimmed.as_bytes().first().copied().unwrap_or(b' ');
     if first == b'{'
@@ -277,29 +299,33 @@ fn split_record<'a>(resource: &mut Resource, line: &'a str, learn: bool) -> Spli
         return from_parsed(parsed);
     }
     if (first.is_ascii_alphanumeric() || first == b':')
-        && trimmed.contains(" [")
-        && trimmed.contains("] \"")
+        && has_bytes(window(trimmed, 160).as_bytes(), b" [")
+        && has_bytes(window(trimmed, 256).as_bytes(), b"] \"")
         && let Some(parsed) = structured::parse_access_log(trimmed)
     {
         return from_parsed(parsed);
     }
     if first.is_ascii_alphabetic()
-        && trimmed.split(' ').next().is_some_and(|w| w.contains('='))
+        && trimmed
+            .as_bytes()
+            .iter()
+            .take_while(|b| **b != b' ')
+            .any(|b| *b == b'=')
         && let Some(parsed) = structured::parse_logfmt(trimmed)
     {
         return from_parsed(parsed);
     }
-    let mut header = header::scan(line);
-    let signature = Signature::of(&header);
+    header::scan_into(line, header);
+    let signature = Signature::of(header);
     let fit = if learn {
-        resource.format.observe(&mut header)
+        resource.format.observe(header)
     } else {
-        resource.format.apply(&mut header, signature)
+        resource.format.apply(header, signature)
     };
-    text_split(line, &header, fit)
+    text_split(line, header, fit, output)
 }
 
-fn text_split<'a>(line: &'a str, header: &Header, fit: Fit) -> Split<'a> {
+fn text_split<'a>(line: &'a str, header: &Header, fit: Fit, output: bool) -> Split<'a> {
     let start = header.message_start().min(line.len());
     let mut message = line[start..].trim_end();
     let mut split = Split {
@@ -317,6 +343,10 @@ fn text_split<'a>(line: &'a str, header: &Header, fit: Fit) -> Split<'a> {
     if header.fields.is_empty() {
         return split;
     }
+    if output {
+        // Header fields, named parameters and a few more: one allocation, no regrowth.
+        split.attributes.reserve(header.fields.len() + 4);
+    }
     let fields = &header.fields;
     let syslog_time = fields.first().is_some_and(|f| {
         f.kind == FieldKind::Priority
@@ -326,12 +356,16 @@ fn text_split<'a>(line: &'a str, header: &Header, fit: Fit) -> Split<'a> {
     if syslog_time && fields.iter().any(|f| f.kind == FieldKind::Logger) {
         split.format = "syslog-rfc3164";
     }
-    if fit == Fit::Differs {
-        split
-            .attributes
-            .push(("log.header_mismatch".to_string(), Value::Bool(true)));
+    if output {
+        if fit == Fit::Differs {
+            split
+                .attributes
+                .push(("log.header_mismatch".to_string(), Value::Bool(true)));
+        }
+        header_attributes(line, header, &mut split);
+    } else {
+        split.level = header_level(line, header);
     }
-    header_attributes(line, header, &mut split);
     // Zap's console encoder and others append the fields as a JSON object.
     if message.ends_with('}')
         && let Some(open) = message.find(" {\"").or_else(|| message.find("\t{\""))
@@ -345,13 +379,33 @@ fn text_split<'a>(line: &'a str, header: &Header, fit: Fit) -> Split<'a> {
     split
 }
 
+/// The level of a header, as [`header_attributes`] finds it, without building attributes.
+fn header_level(line: &str, header: &Header) -> Option<Severity> {
+    let mut level = None;
+    for field in &header.fields {
+        match field.kind {
+            FieldKind::Priority => {
+                if let Ok(priority) = line[field.start..field.end].parse::<u32>()
+                    && level.is_none()
+                {
+                    level = Some(Severity::from_syslog_priority(priority));
+                }
+            }
+            FieldKind::Level if level.is_none() => level = field.level,
+            FieldKind::Time if level.is_none() && field.level.is_some() => level = field.level,
+            _ => {}
+        }
+    }
+    level
+}
+
 fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>) {
     let fields = &header.fields;
     let mut numbers = 0;
     let mut brackets = 0;
     let mut words: Vec<Value> = Vec::new();
     let mut time_run: Option<(usize, usize)> = None;
-    let mut time_runs: Vec<(usize, usize)> = Vec::new();
+    let mut time_runs = Runs::default();
     for (index, field) in fields.iter().enumerate() {
         let text = &line[field.start..field.end];
         if field.kind == FieldKind::Time
@@ -446,7 +500,35 @@ fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>) {
             .attributes
             .push((crate::ATTR_HEADER_WORDS.to_string(), Value::Array(words)));
     }
-    split.timestamp = header_timestamp(line, fields, &time_runs);
+    split.timestamp = header_timestamp(line, fields, time_runs.as_slice());
+}
+
+/// The time runs of a header: at most two per field, kept on the stack.
+struct Runs {
+    runs: [(usize, usize); 2 * header::MAX_FIELDS + 1],
+    len: usize,
+}
+
+impl Default for Runs {
+    fn default() -> Runs {
+        Runs {
+            runs: [(0, 0); 2 * header::MAX_FIELDS + 1],
+            len: 0,
+        }
+    }
+}
+
+impl Runs {
+    fn push(&mut self, run: (usize, usize)) {
+        if let Some(slot) = self.runs.get_mut(self.len) {
+            *slot = run;
+            self.len += 1;
+        }
+    }
+
+    fn as_slice(&self) -> &[(usize, usize)] {
+        &self.runs[..self.len]
+    }
 }
 
 fn header_timestamp(line: &str, fields: &[header::Field], runs: &[(usize, usize)]) -> Option<i64> {
@@ -472,7 +554,7 @@ fn header_timestamp(line: &str, fields: &[header::Field], runs: &[(usize, usize)
 }
 
 fn logger_attributes(text: &str, split: &mut Split<'_>) {
-    let name = text.trim_end_matches(':').trim_end_matches(']');
+    let name = text.trim_end_matches(':');
     if name.is_empty() {
         return;
     }
@@ -502,6 +584,8 @@ fn logger_attributes(text: &str, split: &mut Split<'_>) {
             .push((crate::ATTR_TID.to_string(), Value::from(tid)));
         return;
     }
+    // klog's caller `file.go:42]`.
+    let name = name.trim_end_matches(']');
     split.attributes.push((
         crate::ATTR_LOGGER.to_string(),
         Value::String(name.to_string()),
@@ -564,7 +648,7 @@ fn params_of(tokens: &[Tok], masked: &Masked, message: &str) -> Vec<String> {
         }
         match template {
             Tok::Var => params.push(message[start..end].to_string()),
-            Tok::Lit(literal) if literal.contains("<*>") => {
+            Tok::Lit(literal) if has_bytes(literal.as_bytes(), b"<*>") => {
                 while next_param < masked.params.len() && masked.params[next_param].end <= end {
                     let param = masked.params[next_param];
                     params.push(message[param.start..param.end].to_string());
@@ -591,11 +675,12 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Vec<(String, Va
             return;
         }
         let text = &message[token.original.0..token.original.1];
-        let core =
-            text.trim_matches(|c: char| matches!(c, ',' | ';' | '(' | ')' | '[' | ']' | '{' | '}'));
-        if let Some((key, value)) = core.split_once('=') {
+        let core = trim_brackets(text);
+        if let Some(equals) = core.bytes().position(|b| b == b'=') {
+            let (key, value) = (&core[..equals], &core[equals + 1..]);
             if is_key(key) && !value.is_empty() {
-                let value = value.trim_matches('"');
+                let lead = text.len() - text.trim_start_matches(['(', '[', '{']).len();
+                let value = quoted_value(message, token.original.0 + lead + key.len() + 1, value);
                 attributes.push((key.to_string(), scalar(value)));
             }
             continue;
@@ -618,6 +703,30 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Vec<(String, Va
     }
 }
 
+/// `text` without the `,;()[]{}` around it (ASCII, so trimming bytes keeps char boundaries).
+fn trim_brackets(text: &str) -> &str {
+    let bytes = text.as_bytes();
+    let edge = |b: &u8| matches!(b, b',' | b';' | b'(' | b')' | b'[' | b']' | b'{' | b'}');
+    let start = bytes.iter().position(|b| !edge(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !edge(b))
+        .map_or(start, |p| p + 1);
+    &text[start..end.max(start)]
+}
+
+/// The value of `key="two words"` runs to its closing quote, across blanks.
+fn quoted_value<'a>(message: &'a str, value_start: usize, value: &'a str) -> &'a str {
+    if !value.starts_with('"') || (value.len() > 1 && value.ends_with('"')) {
+        return value.trim_matches('"');
+    }
+    let rest = message.get(value_start + 1..).unwrap_or("");
+    match rest.find('"') {
+        Some(end) => &rest[..end],
+        None => value.trim_matches('"'),
+    }
+}
+
 fn is_key(key: &str) -> bool {
     !key.is_empty()
         && key.len() <= 40
@@ -634,11 +743,6 @@ fn measured(
     masked: &Masked,
     offset: usize,
 ) -> Option<(String, Value)> {
-    let kind = masked
-        .params
-        .iter()
-        .find(|p| p.start == offset)
-        .map(|p| p.kind);
     let number_end = core
         .bytes()
         .position(|b| !(b.is_ascii_digit() || b == b'.'))
@@ -646,6 +750,11 @@ fn measured(
     if number_end == 0 {
         return None;
     }
+    let kind = masked
+        .params
+        .iter()
+        .find(|p| p.start == offset)
+        .map(|p| p.kind);
     let number: f64 = core[..number_end].parse().ok()?;
     let unit = match kind {
         Some(ValueKind::Duration | ValueKind::Size) => &core[number_end..],

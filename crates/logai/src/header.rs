@@ -84,14 +84,58 @@ struct Token {
     level: Option<Severity>,
 }
 
-const MAX_FIELDS: usize = 16;
+/// Fields a header holds at most.
+pub const MAX_FIELDS: usize = 16;
 const MAX_TENTATIVE: usize = 5;
 
 /// Scans the header of a text line.
 pub fn scan(line: &str) -> Header {
-    let bytes = line.as_bytes();
     let mut header = Header::default();
-    let mut tentative: Vec<Field> = Vec::with_capacity(6);
+    scan_into(line, &mut header);
+    header
+}
+
+/// Fields read but not yet committed; at most [`MAX_TENTATIVE`].
+struct Tentative {
+    fields: [Field; MAX_TENTATIVE],
+    len: usize,
+}
+
+impl Tentative {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Field> {
+        self.fields[..self.len].iter()
+    }
+
+    fn push(&mut self, field: Field) {
+        self.fields[self.len] = field;
+        self.len += 1;
+    }
+}
+
+const NO_FIELD: Field = Field {
+    kind: FieldKind::Dash,
+    start: 0,
+    end: 0,
+    next: 0,
+    level: None,
+};
+
+/// Scans the header of a text line into `header`, reusing its storage.
+pub fn scan_into(line: &str, header: &mut Header) {
+    let bytes = line.as_bytes();
+    header.fields.clear();
+    let mut tentative = Tentative {
+        fields: [NO_FIELD; MAX_TENTATIVE],
+        len: 0,
+    };
     let mut position = skip_blanks(bytes, 0);
     let mut seen_level = false;
     let mut seen_time = false;
@@ -120,17 +164,22 @@ pub fn scan(line: &str) -> Header {
                     break;
                 }
                 seen_time = true;
-                commit(&mut header, &mut tentative, field);
+                commit(header, &mut tentative, field);
                 if token.level.is_some() {
                     seen_level = true;
                 }
             }
             FieldKind::Level => {
-                if seen_level {
+                let words = tentative
+                    .iter()
+                    .filter(|f| f.kind == FieldKind::Word)
+                    .count();
+                // `handler error: x` is a message, not a header with a level.
+                if seen_level || (words > 0 && line[token.start..token.end].ends_with(':')) {
                     break;
                 }
                 seen_level = true;
-                commit(&mut header, &mut tentative, field);
+                commit(header, &mut tentative, field);
             }
             FieldKind::Dash | FieldKind::Pipe => {
                 if !seen_time && !seen_level && header.fields.is_empty() && position != 0 {
@@ -143,7 +192,7 @@ pub fn scan(line: &str) -> Header {
                 if words > 2 {
                     break;
                 }
-                commit(&mut header, &mut tentative, field);
+                commit(header, &mut tentative, field);
             }
             FieldKind::Logger => {
                 if !seen_time && !seen_level && header.fields.is_empty() {
@@ -158,7 +207,7 @@ pub fn scan(line: &str) -> Header {
                 if (seen_level && words > 0) || words > 2 {
                     break;
                 }
-                commit(&mut header, &mut tentative, field);
+                commit(header, &mut tentative, field);
                 stop = true;
             }
             FieldKind::Number | FieldKind::Word | FieldKind::Bracket => {
@@ -175,8 +224,13 @@ pub fn scan(line: &str) -> Header {
                         break;
                     }
                 }
-                if token.padded && (seen_level || seen_time) && token.kind != FieldKind::Number {
-                    commit(&mut header, &mut tentative, field);
+                let words = tentative.iter().any(|f| f.kind == FieldKind::Word);
+                if token.padded
+                    && (seen_level || seen_time)
+                    && token.kind != FieldKind::Number
+                    && !words
+                {
+                    commit(header, &mut tentative, field);
                 } else {
                     tentative.push(field);
                 }
@@ -191,11 +245,22 @@ pub fn scan(line: &str) -> Header {
     if !header.is_header() {
         header.fields.clear();
     }
-    header
+    // `Dec 10 06:55:46`: a number between two time fields is part of the time.
+    for index in 1..header.fields.len().saturating_sub(1) {
+        if header.fields[index].kind == FieldKind::Number
+            && header.fields[index - 1].kind == FieldKind::Time
+            && header.fields[index + 1].kind == FieldKind::Time
+        {
+            header.fields[index].kind = FieldKind::Time;
+        }
+    }
 }
 
-fn commit(header: &mut Header, tentative: &mut Vec<Field>, field: Field) {
-    header.fields.append(tentative);
+fn commit(header: &mut Header, tentative: &mut Tentative, field: Field) {
+    header
+        .fields
+        .extend_from_slice(&tentative.fields[..tentative.len]);
+    tentative.len = 0;
     header.fields.push(field);
 }
 
@@ -324,8 +389,11 @@ fn glued_level(text: &str, first_token: bool) -> Option<(FieldKind, Severity)> {
         let level = parse_level(&text[..1], true)?;
         return Some((FieldKind::Time, level));
     }
+    if !text.ends_with(']') {
+        return None;
+    }
     let open = text.find('[')?;
-    if text.ends_with(']') && open > 0 {
+    if open > 0 {
         let level = parse_level(&text[..open], false)?;
         return Some((FieldKind::Level, level));
     }

@@ -72,10 +72,24 @@ impl Masked {
                 break;
             }
             let start = position;
+            let mut all_plain = true;
             while position < bytes.len() && !bytes[position].is_ascii_whitespace() {
+                all_plain &= is_plain_byte(bytes[position]);
                 position += 1;
             }
             if self.absorb_unit(message, start, position) {
+                continue;
+            }
+            if all_plain && !has_value_word(&message[start..position]) {
+                // Only letters and `_.-',`: the token stays as written (what `push_token`
+                // makes of it too, without its checks), holds no value and is not soft.
+                let masked_start = self.text.len();
+                self.text.push_str(&message[start..position]);
+                self.tokens.push(Token {
+                    masked: (masked_start, self.text.len()),
+                    original: (start, position),
+                    soft: false,
+                });
                 continue;
             }
             self.push_token(message, start, position);
@@ -86,6 +100,10 @@ impl Masked {
     /// `16.0 B,` / `2.6 KB`: a size unit after a bare number is part of the value.
     fn absorb_unit(&mut self, message: &str, start: usize, end: usize) -> bool {
         let word = &message[start..end];
+        // Every size unit starts with one of these letters.
+        if !matches!(word.as_bytes()[0], b'B' | b'K' | b'M' | b'G' | b'T') {
+            return false;
+        }
         let unit = word.trim_end_matches([',', ';', ')', '.']);
         let is_unit = matches!(
             unit,
@@ -154,7 +172,22 @@ impl Masked {
         }
         let core_start = start + lead;
         self.text.push_str(&token[..lead]);
-        if let Some(kind) = whole_kind(core) {
+        let plain = core
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b'\'' | b','))
+            && !has_value_word(core);
+        if plain {
+            // Words without digits or markers: nothing to mask (the common case, kept fast).
+            // Such a token holds no digit, mask or `=`, so it is never soft.
+            self.text.push_str(core);
+            self.text.push_str(&body[body.len() - trail..]);
+            self.tokens.push(Token {
+                masked: (masked_start, self.text.len()),
+                original: (start, end),
+                soft: false,
+            });
+            return;
+        } else if let Some(kind) = whole_kind(core) {
             self.text.push_str("<*>");
             self.params.push(Param {
                 start: core_start,
@@ -251,7 +284,7 @@ impl Masked {
 
     /// Folds runs of identical masked shapes (`@<*> @<*> @<*>)`) into one token.
     fn fold_runs(&mut self) {
-        if self.tokens.len() < 2 {
+        if self.tokens.len() < 2 || self.params.len() < 2 {
             return;
         }
         let mut index = 0;
@@ -297,13 +330,47 @@ impl Masked {
     }
 }
 
+/// The bytes of a plain word (see `push_token`), none of them leading or trailing punctuation
+/// except `'`, `,` and `.`, which are plain too.
+fn is_plain_byte(byte: u8) -> bool {
+    byte.is_ascii_alphabetic() || matches!(byte, b'_' | b'.' | b'-' | b'\'' | b',')
+}
+
+/// True when a word holds a value word that is masked (`true`, `false`, `null`, `root`, ...).
+fn has_value_word(core: &str) -> bool {
+    let bytes = core.as_bytes();
+    bytes.windows(4).any(|w| {
+        // Cheap first-byte filter before comparing the whole window.
+        matches!(w[0], b't' | b'f' | b'n' | b'T' | b'F' | b'r' | b'a')
+            && matches!(
+                w,
+                b"true"
+                    | b"fals"
+                    | b"null"
+                    | b"True"
+                    | b"Fals"
+                    | b"TRUE"
+                    | b"FALS"
+                    | b"root"
+                    | b"admi"
+            )
+    })
+}
+
 /// A likely variable: holds a mask or a digit, or is `key=value` with a value.
 pub fn is_soft_text(masked: &str) -> bool {
-    masked.contains("<*>")
-        || masked.bytes().any(|b| b.is_ascii_digit())
-        || masked
-            .split_once('=')
-            .is_some_and(|(key, value)| !key.is_empty() && !value.is_empty())
+    let bytes = masked.as_bytes();
+    let mut first_equals = None;
+    for (index, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b'0'..=b'9' => return true,
+            b'<' if bytes.get(index + 1..index + 3) == Some(b"*>") => return true,
+            b'=' if first_equals.is_none() => first_equals = Some(index),
+            _ => {}
+        }
+    }
+    // `key=value`: the first `=` has something on both sides.
+    first_equals.is_some_and(|index| index > 0 && index + 1 < bytes.len())
 }
 
 /// The key of a `key=value` token, when it has one.
@@ -321,7 +388,7 @@ pub fn key_of(masked: &str) -> Option<&str> {
 /// bare mask with punctuation (`<*>:` of `ip: code:` must stay two values).
 fn foldable(shape: &str) -> bool {
     shape.contains("<*>")
-        && shape.replace("<*>", "").bytes().any(|b| {
+        && shape.split("<*>").flat_map(str::bytes).any(|b| {
             !matches!(
                 b,
                 b':' | b'=' | b',' | b';' | b'.' | b'(' | b')' | b'[' | b']'
@@ -341,31 +408,50 @@ fn whole_kind(core: &str) -> Option<ValueKind> {
     if bytes.is_empty() {
         return None;
     }
-    if core.contains("://") {
+    // One pass over the bytes decides which recognisers can possibly match.
+    let (mut digit, mut colon, mut slash, mut at, mut dot, mut dash) =
+        (false, false, false, false, false, false);
+    for &byte in bytes {
+        match byte {
+            b'0'..=b'9' => digit = true,
+            b':' => colon = true,
+            b'/' => slash = true,
+            b'@' => at = true,
+            b'.' => dot = true,
+            b'-' => dash = true,
+            _ => {}
+        }
+    }
+    if colon && slash && core.contains("://") {
         return Some(ValueKind::Url);
     }
     if bytes[0] == b'/' && bytes.len() > 1 && bytes[1] != b'/' {
         return Some(ValueKind::Path);
     }
-    if is_ip_port(core) || is_host_port(core) || is_numbered_name(core) {
+    if digit && (dot || colon) && (is_ip_port(core) || is_host_port(core)) {
         return Some(ValueKind::Ip);
     }
-    if is_uuid(core) {
+    if digit && dash && is_numbered_name(core) {
+        return Some(ValueKind::Ip);
+    }
+    if bytes.len() == 36 && is_uuid(core) {
         return Some(ValueKind::Uuid);
     }
-    if is_email(core) {
+    if at && is_email(core) {
         return Some(ValueKind::Email);
     }
-    if is_version(core) {
+    if digit && dot && is_version(core) {
         return Some(ValueKind::Version);
     }
-    if let Some(kind) = number_with_unit(core) {
+    if digit && let Some(kind) = number_with_unit(core) {
         return Some(kind);
     }
-    if matches!(
-        core,
-        "true" | "false" | "null" | "True" | "False" | "TRUE" | "FALSE" | "root" | "admin"
-    ) {
+    if bytes.len() <= 5
+        && matches!(
+            core,
+            "true" | "false" | "null" | "True" | "False" | "TRUE" | "FALSE" | "root" | "admin"
+        )
+    {
         return Some(ValueKind::Bool);
     }
     None

@@ -236,14 +236,14 @@ pub fn template_id(text: &str) -> String {
     format!("{hash:016x}")
 }
 
+/// In-memory hashing only (indexes and caches); never persisted, so it may change.
 fn hash_str(hash: u64, text: &str) -> u64 {
-    let mut hash = hash;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash ^= 0xff;
-    hash.wrapping_mul(0x0000_0100_0000_01b3)
+    use std::hash::Hasher;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write_u64(hash);
+    hasher.write(text.as_bytes());
+    hasher.write_u8(0xff);
+    hasher.finish()
 }
 
 const SEED: u64 = 0xcbf2_9ce4_8422_2325;

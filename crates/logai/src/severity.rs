@@ -79,7 +79,8 @@ impl Severity {
 /// because a lone capital letter is only a level in headers that use them (logcat, klog).
 pub fn parse_level(word: &str, allow_letter: bool) -> Option<Severity> {
     let bytes = word.as_bytes();
-    if bytes.is_empty() || bytes.len() > 11 {
+    // Every level word starts with a letter.
+    if bytes.is_empty() || bytes.len() > 11 || !bytes[0].is_ascii_alphabetic() {
         return None;
     }
     if bytes.len() == 1 {
@@ -107,7 +108,10 @@ pub fn parse_level(word: &str, allow_letter: bool) -> Option<Severity> {
             Some(Severity::Info)
         }
         b"warn" | b"warning" | b"wrn" => Some(Severity::Warn),
-        b"error" | b"err" | b"eror" | b"severe" => Some(Severity::Error),
+        b"error" | b"err" | b"eror" | b"erro" | b"severe" => Some(Severity::Error),
+        b"trac" => Some(Severity::Trace),
+        b"debu" => Some(Severity::Debug),
+        b"fata" | b"pani" => Some(Severity::Fatal),
         b"fatal" | b"critical" | b"crit" | b"alert" | b"emerg" | b"emergency" | b"panic"
         | b"failure" | b"dpanic" => Some(Severity::Fatal),
         _ => None,
@@ -156,15 +160,14 @@ pub fn content_signal(template: &str) -> Option<Severity> {
         }
         let before = index.checked_sub(1).map(|i| words[i].to_ascii_lowercase());
         let after = words.get(index + 1).map(|w| w.to_ascii_lowercase());
-        let negated = before
-            .as_deref()
-            .is_some_and(|w| NEGATIONS.contains(&w) || w == "<*>")
-            || after
-                .as_deref()
-                .is_some_and(|w| NEGATIONS.contains(&w) || w == "<*>");
+        // A count ("<*> errors", "errors: <*>") reports a number, not a failure.
+        let plural = lower.ends_with('s');
+        let negates = |w: &str| NEGATIONS.contains(&w) || (plural && w == "<*>");
+        let negated =
+            before.as_deref().is_some_and(negates) || after.as_deref().is_some_and(negates);
         if negated {
-            // "0 errors", "error=nil", "<*> errors": a count or a value, not a failure report.
-            return None;
+            // "0 errors", "error=nil", "no error": this word reports no failure.
+            continue;
         }
         found = Some(Severity::Error);
     }
@@ -222,5 +225,10 @@ mod tests {
         assert_eq!(content_signal("<*> errors in batch"), None);
         assert_eq!(content_signal("user logged in"), None);
         assert_eq!(content_signal("terror level"), None);
+        assert_eq!(
+            content_signal("Unhandled exception in worker <*>: IndexError"),
+            Some(Severity::Error)
+        );
+        assert_eq!(content_signal("processed <*> jobs, <*> errors"), None);
     }
 }

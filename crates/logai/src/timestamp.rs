@@ -12,11 +12,17 @@ const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// Returns the month number (1..=12) of an English month name or its three-letter abbreviation.
 pub fn month_number(word: &str) -> Option<u32> {
-    if word.len() < 3 || word.len() > 9 || !word.is_ascii() {
+    let bytes = word.as_bytes();
+    // Every month name starts with a letter: most tokens are rejected on their first byte.
+    if bytes.len() < 3 || bytes.len() > 9 || !bytes[0].is_ascii_alphabetic() || !word.is_ascii() {
         return None;
     }
-    let prefix = word[..3].to_ascii_lowercase();
-    let index = MONTHS.iter().position(|m| *m == prefix)?;
+    let key = [
+        bytes[0].to_ascii_lowercase(),
+        bytes[1].to_ascii_lowercase(),
+        bytes[2].to_ascii_lowercase(),
+    ];
+    let index = MONTHS.iter().position(|m| m.as_bytes() == key)?;
     if word.len() == 3 || full_month_name(index).eq_ignore_ascii_case(word) {
         return u32::try_from(index + 1).ok();
     }
@@ -42,7 +48,16 @@ fn full_month_name(index: usize) -> &'static str {
 
 /// True for `Mon`, `Tue`, ... (abbreviated weekday names).
 pub fn is_weekday(word: &str) -> bool {
-    word.len() == 3 && WEEKDAYS.iter().any(|d| d.eq_ignore_ascii_case(word))
+    let bytes = word.as_bytes();
+    if bytes.len() != 3 || !bytes[0].is_ascii_alphabetic() {
+        return false;
+    }
+    let key = [
+        bytes[0].to_ascii_lowercase(),
+        bytes[1].to_ascii_lowercase(),
+        bytes[2].to_ascii_lowercase(),
+    ];
+    WEEKDAYS.iter().any(|d| d.as_bytes() == key)
 }
 
 /// True when a header token looks like a date, a time, a date-time or a part of one.
@@ -90,14 +105,25 @@ pub fn is_time_token(token: &str) -> bool {
         return digits >= 4 && token.split(':').next().is_some_and(|h| !h.is_empty());
     }
     // 2015-10-18, 17/06/09, 2005.06.03, 03-17, 2005-06-03-15.42.50.675872.
-    let groups: Vec<&str> = token.split(['-', '/', '.', ',']).collect();
-    if !(2..=7).contains(&groups.len()) || groups.iter().any(|g| g.is_empty()) {
-        return false;
+    let mut count = 0usize;
+    let mut four_digit_years = 0usize;
+    let mut shaped = true;
+    for group in token.split(['-', '/', '.', ',']) {
+        if group.is_empty() {
+            return false;
+        }
+        if count < 3 {
+            shaped &= group.len() == 2 || group.len() == 4;
+            four_digit_years += usize::from(group.len() == 4);
+        } else {
+            shaped &= group.len() <= 9;
+        }
+        count += 1;
+        if count > 7 {
+            return false;
+        }
     }
-    let date = &groups[..groups.len().min(3)];
-    date.iter().all(|g| g.len() == 2 || g.len() == 4)
-        && date.iter().filter(|g| g.len() == 4).count() <= 1
-        && groups.iter().skip(3).all(|g| g.len() <= 9)
+    count >= 2 && shaped && four_digit_years <= 1
 }
 
 fn looks_like_compact_date(token: &str) -> bool {
@@ -179,6 +205,57 @@ pub fn format_rfc3339(unix_nanos: i64) -> String {
     }
 }
 
+/// Writes what [`format_rfc3339`] returns, without allocating.
+pub fn write_rfc3339(out: &mut impl std::io::Write, unix_nanos: i64) -> std::io::Result<()> {
+    let seconds = unix_nanos.div_euclid(1_000_000_000);
+    let nanos = unix_nanos.rem_euclid(1_000_000_000);
+    let (year, month, day) = civil_from_days(seconds.div_euclid(86_400));
+    let second_of_day = seconds.rem_euclid(86_400);
+    if !(0..=9999).contains(&year) {
+        return out.write_all(format_rfc3339(unix_nanos).as_bytes());
+    }
+    let mut text = [0u8; 30];
+    let fields = [
+        (year, 4u32, b'-'),
+        (month, 2, b'-'),
+        (day, 2, b'T'),
+        (second_of_day / 3600, 2, b':'),
+        (second_of_day / 60 % 60, 2, b':'),
+        (second_of_day % 60, 2, 0),
+    ];
+    let mut at = 0;
+    for (value, digits, separator) in fields {
+        at = put_digits(&mut text, at, value, digits);
+        if separator != 0 {
+            text[at] = separator;
+            at += 1;
+        }
+    }
+    if nanos != 0 {
+        text[at] = b'.';
+        at += 1;
+        at = if nanos % 1_000_000 == 0 {
+            put_digits(&mut text, at, nanos / 1_000_000, 3)
+        } else {
+            put_digits(&mut text, at, nanos, 9)
+        };
+    }
+    text[at] = b'Z';
+    out.write_all(&text[..=at])
+}
+
+fn put_digits(buffer: &mut [u8], at: usize, value: i64, digits: u32) -> usize {
+    let mut rest = value;
+    for position in (at..at + digits as usize).rev() {
+        // `rest % 10` is 0..=9 for the non-negative values written here.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let digit = (rest % 10) as u8;
+        buffer[position] = b'0' + digit;
+        rest /= 10;
+    }
+    at + digits as usize
+}
+
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -199,9 +276,32 @@ struct Group<'a> {
     sep_before: u8,
 }
 
+/// Groups kept on the stack; longer texts fall back to a vector.
+const INLINE_GROUPS: usize = 24;
+
+/// Splits `text` into groups; `None` when there are more than `out` can hold.
+fn groups_inline<'a>(text: &'a str, out: &mut [Group<'a>; INLINE_GROUPS]) -> Option<usize> {
+    let mut count = 0;
+    let mut overflow = false;
+    for_each_group(text, |group| {
+        if count < INLINE_GROUPS {
+            out[count] = group;
+            count += 1;
+        } else {
+            overflow = true;
+        }
+    });
+    (!overflow).then_some(count)
+}
+
 fn groups(text: &str) -> Vec<Group<'_>> {
-    let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(10);
+    for_each_group(text, |group| out.push(group));
+    out
+}
+
+fn for_each_group<'a>(text: &'a str, mut emit: impl FnMut(Group<'a>)) {
+    let bytes = text.as_bytes();
     let mut index = 0;
     let mut sep = b' ';
     while index < bytes.len() {
@@ -218,7 +318,7 @@ fn groups(text: &str) -> Vec<Group<'_>> {
             {
                 index += 1;
             }
-            out.push(Group {
+            emit(Group {
                 text: &text[start..index],
                 sep_before: sep,
             });
@@ -230,13 +330,22 @@ fn groups(text: &str) -> Vec<Group<'_>> {
             index += 1;
         }
     }
-    out
 }
 
 /// Reads timestamp parts from the text of a header's time tokens (possibly several tokens,
 /// e.g. `Dec 10 06:55:46` or `2015-10-18 18:01:47,978`).
 pub fn parse_parts(text: &str) -> Option<TimeParts> {
-    let all = groups(text);
+    let mut inline = [Group {
+        text: "",
+        sep_before: 0,
+    }; INLINE_GROUPS];
+    match groups_inline(text, &mut inline) {
+        Some(count) => parts_of_groups(&inline[..count], text),
+        None => parts_of_groups(&groups(text), text),
+    }
+}
+
+fn parts_of_groups(all: &[Group<'_>], text: &str) -> Option<TimeParts> {
     let mut parts = TimeParts::default();
     // Epoch seconds or milliseconds alone.
     if all.len() == 1 && all[0].text.bytes().all(|b| b.is_ascii_digit()) {
@@ -250,7 +359,7 @@ pub fn parse_parts(text: &str) -> Option<TimeParts> {
         return None;
     }
     // `081109 203615`: compact yyMMdd HHmmss.
-    if let [date, time] = all.as_slice()
+    if let [date, time] = all
         && date.text.len() == 6
         && time.text.len() == 6
         && is_digits(date.text)
@@ -326,7 +435,7 @@ pub fn parse_parts(text: &str) -> Option<TimeParts> {
         }
         date_groups = &all[..3];
     } else {
-        date_groups = &all[..];
+        date_groups = all;
     }
     parse_date(date_groups, &mut parts);
     if !parts.has_time && parts.day.is_none() {
@@ -364,19 +473,34 @@ fn parse_zone(rest: &[Group<'_>], _text: &str, parts: &mut TimeParts) {
 }
 
 fn parse_date(groups: &[Group<'_>], parts: &mut TimeParts) {
-    let mut numbers: Vec<&str> = Vec::with_capacity(4);
+    let mut inline = [""; INLINE_GROUPS];
+    let mut count = 0;
+    let mut heap: Vec<&str> = Vec::new();
     for group in groups {
         if let Some(month) = month_number(group.text) {
             parts.month = Some(month);
         } else if is_digits(group.text) {
-            numbers.push(group.text);
+            if count < INLINE_GROUPS {
+                inline[count] = group.text;
+                count += 1;
+            } else {
+                if heap.is_empty() {
+                    heap.extend_from_slice(&inline);
+                }
+                heap.push(group.text);
+            }
         } else if group.text == "T" {
             // ISO separator between date and time.
         }
     }
+    let numbers: &[&str] = if heap.is_empty() {
+        &inline[..count]
+    } else {
+        &heap
+    };
     if parts.month.is_some() {
         // Dec 10 [2005] or 10/Oct/2000 or 04 Dec 2005.
-        for number in numbers {
+        for &number in numbers {
             if number.len() == 4 {
                 parts.year = number.parse().ok();
             } else if number.len() <= 2 && parts.day.is_none() {
@@ -385,7 +509,7 @@ fn parse_date(groups: &[Group<'_>], parts: &mut TimeParts) {
         }
         return;
     }
-    match numbers.as_slice() {
+    match numbers {
         [compact] if compact.len() == 8 && looks_like_compact_date(compact) => {
             parts.year = compact[..4].parse().ok();
             parts.month = compact[4..6].parse().ok();
@@ -538,6 +662,23 @@ mod tests {
         );
         assert_eq!(rfc("1117838570").as_deref(), Some("2005-06-03T22:42:50Z"));
         assert_eq!(rfc("Dec 10 06:55:46"), None, "no year, no instant");
+    }
+
+    #[test]
+    fn written_rfc3339_equals_formatted() {
+        let mut nanos: i64 = -80_000_000_000_000_000;
+        while nanos < 300_000_000_000_000_000 {
+            for extra in [0, 1_000_000, 123_000_000, 1, 999_999_999] {
+                let value = nanos + extra;
+                let mut written = Vec::new();
+                write_rfc3339(&mut written, value).expect("write");
+                assert_eq!(
+                    String::from_utf8(written).expect("utf8"),
+                    format_rfc3339(value)
+                );
+            }
+            nanos += 7_777_777_777_777_777;
+        }
     }
 
     #[test]

@@ -1,1 +1,58 @@
-//! query
+//! The one query service behind the HTTP API, the web UI and the MCP server, so that all of
+//! them always agree. It plans typed questions (services, traces, logs, metrics) and
+//! user SQL on Apache DataFusion over the store's tables.
+//!
+//! - [`QueryService`]: the entry point; one per process.
+//! - [`QueryError`]: bad parameters name the parameter; internal details stay in the logs.
+//! - Typed requests and responses: [`TraceSearch`], [`LogSearch`], [`MetricQuery`] and friends.
+//!
+//! ```no_run
+//! # async fn run(store: std::sync::Arc<storage::Store>) -> Result<(), query::QueryError> {
+//! let q = query::QueryService::new(store, query::QueryLimits::default())?;
+//! let services = q.services(model::TimeRange::last_hour(model::now_unix_nano())).await?;
+//! # let _ = services; Ok(()) }
+//! ```
+
+mod metrics;
+mod service;
+mod sql;
+mod types;
+mod udf;
+
+pub use service::{QueryLimits, QueryService, decode_cursor, encode_cursor};
+pub use types::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    #[error("invalid parameter '{param}': {message}")]
+    BadParam { param: String, message: String },
+    #[error("{0}")]
+    BadQuery(String),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("query took longer than {0} ms")]
+    Timeout(u64),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl QueryError {
+    pub fn bad(param: &str, message: impl Into<String>) -> Self {
+        QueryError::BadParam {
+            param: param.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<datafusion::error::DataFusionError> for QueryError {
+    fn from(e: datafusion::error::DataFusionError) -> Self {
+        QueryError::Internal(e.to_string())
+    }
+}
+
+impl From<storage::StorageError> for QueryError {
+    fn from(e: storage::StorageError) -> Self {
+        QueryError::Internal(e.to_string())
+    }
+}

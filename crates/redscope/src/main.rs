@@ -1,1 +1,158 @@
-fn main() {}
+//! redscope: an OpenTelemetry-native observability server in one binary.
+//!
+//! `redscope serve` receives OTLP on :4317 (gRPC) and :4318 (HTTP), stores it under ./data and
+//! answers the API and UI on :8080. `redscope demo` does the same with a built-in online-shop
+//! workload. `redscope logai parse` structures log lines offline; `redscope bench` drives a
+//! running server with load.
+
+mod bench;
+mod config;
+mod demo;
+mod server;
+mod ui;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "redscope",
+    version,
+    about = "OpenTelemetry-native observability in one binary"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Receive, store and serve telemetry.
+    Serve(ServeArgs),
+    /// Like serve, plus a built-in online-shop workload sending traces, logs and metrics.
+    Demo {
+        #[command(flatten)]
+        serve: ServeArgs,
+        /// Traces per second the workload produces.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
+    },
+    /// Log AI tools.
+    Logai {
+        #[command(subcommand)]
+        command: LogaiCommand,
+    },
+    /// Load generators against a running server.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand)]
+enum LogaiCommand {
+    /// Structure log lines from stdin (one resource) and print one JSON object per line.
+    Parse {
+        /// Print JSON lines (the default and only output format; kept for scripts).
+        #[arg(long)]
+        jsonl: bool,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Configuration file (TOML). Also REDSCOPE_CONFIG.
+    #[arg(long, env = "REDSCOPE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Data directory (default ./data).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// OTLP/gRPC listen address (default 0.0.0.0:4317).
+    #[arg(long)]
+    otlp_grpc: Option<SocketAddr>,
+    /// OTLP/HTTP listen address (default 0.0.0.0:4318).
+    #[arg(long)]
+    otlp_http: Option<SocketAddr>,
+    /// API and UI listen address (default 0.0.0.0:8080).
+    #[arg(long)]
+    api: Option<SocketAddr>,
+}
+
+impl ServeArgs {
+    fn config(&self) -> anyhow::Result<config::Config> {
+        let mut c = config::Config::load(self.config.as_deref(), std::env::vars())?;
+        if let Some(d) = &self.data {
+            c.data_dir = d.clone();
+        }
+        if let Some(a) = self.otlp_grpc {
+            c.server.otlp_grpc = a;
+        }
+        if let Some(a) = self.otlp_http {
+            c.server.otlp_http = a;
+        }
+        if let Some(a) = self.api {
+            c.server.api = a;
+        }
+        Ok(c)
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REDSCOPE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Logai {
+            command: LogaiCommand::Parse { jsonl: _ },
+        } => {
+            let stdin = std::io::stdin();
+            let stdout = std::io::stdout();
+            logai::cli::parse(stdin.lock(), std::io::BufWriter::new(stdout.lock()))?;
+            Ok(())
+        }
+        command => {
+            init_tracing();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(run(command))
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => {
+            let config = args.config()?;
+            let running = server::start(&config).await?;
+            server::run_until_signal(running).await
+        }
+        Command::Demo { serve, rate } => {
+            let config = serve.config()?;
+            let running = server::start(&config).await?;
+            let target = demo::target_url(config.server.otlp_http);
+            let ui = config.server.api;
+            tracing::info!(
+                "demo workload started: open http://{}:{}/",
+                if ui.ip().is_unspecified() {
+                    "localhost".to_string()
+                } else {
+                    ui.ip().to_string()
+                },
+                ui.port()
+            );
+            let workload = tokio::spawn(demo::run(target, rate));
+            let result = server::run_until_signal(running).await;
+            workload.abort();
+            result
+        }
+        Command::Bench(args) => bench::run(args).await,
+        Command::Logai { .. } => Ok(()),
+    }
+}

@@ -96,10 +96,10 @@ fn delete_pending(shared: &Shared, all: bool) {
     };
     pending.retain(|(since, path)| {
         if all || since.elapsed() >= DELETE_GRACE {
-            if let Err(e) = std::fs::remove_file(path) {
-                if e.kind() != std::io::ErrorKind::NotFound {
-                    tracing::warn!(error = %e, path = %path.display(), "could not delete a replaced file");
-                }
+            if let Err(e) = std::fs::remove_file(path)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(error = %e, path = %path.display(), "could not delete a replaced file");
             }
             // Empty hour directories go too.
             if let Some(dir) = path.parent() {

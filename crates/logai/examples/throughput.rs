@@ -1,0 +1,46 @@
+//! Lines per second of `LogAi::process` on a file, learning and learned:
+//! `cargo run --release -p logai --example throughput -- FILE [FILE...]`
+//! Each file is one resource; the files are processed once to learn, then again learned.
+
+use std::time::Instant;
+
+use logai::{Config, LogAi, LogInput};
+
+fn main() -> std::io::Result<()> {
+    let mut corpus = Vec::new();
+    for path in std::env::args().skip(1) {
+        let text = std::fs::read_to_string(&path)?;
+        corpus.push((path, text.lines().map(str::to_string).collect::<Vec<_>>()));
+    }
+    let lines: usize = corpus.iter().map(|(_, l)| l.len()).sum();
+    let mut logai = LogAi::new(Config::default());
+    let started = Instant::now();
+    let mut checksum = 0usize;
+    for (resource, records) in &corpus {
+        for line in records {
+            checksum += logai
+                .process(resource, &LogInput::text(line))
+                .template
+                .len();
+        }
+    }
+    let learning = started.elapsed().as_secs_f64();
+    let rounds = 5;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for (resource, records) in &corpus {
+            for line in records {
+                checksum += logai
+                    .process(resource, &LogInput::text(line))
+                    .template
+                    .len();
+            }
+        }
+    }
+    let learned = started.elapsed().as_secs_f64() / f64::from(rounds);
+    println!("lines {lines}");
+    println!("learning {:.0} lines/s", lines as f64 / learning);
+    println!("learned  {:.0} lines/s", lines as f64 / learned);
+    println!("checksum {checksum}");
+    Ok(())
+}

@@ -1,0 +1,533 @@
+//! The query service: typed questions become SQL over the store's tables.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arrow::array::RecordBatch;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
+use futures::StreamExt;
+use model::{Signal, TimeRange};
+use serde_json::{Map, Value};
+use storage::{SignalTable, Store};
+
+use crate::sql::{attribute_filter, quote};
+use crate::types::*;
+use crate::{QueryError, metrics, udf};
+
+/// Bounds on what one query may cost.
+#[derive(Debug, Clone)]
+pub struct QueryLimits {
+    /// Most rows `POST /sql` returns.
+    pub sql_max_rows: usize,
+    /// Longest a query may run.
+    pub timeout: Duration,
+    /// Memory DataFusion may use for all queries together.
+    pub memory_bytes: usize,
+    /// Most metric points one metric query reads.
+    pub metric_max_points: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            sql_max_rows: 10_000,
+            timeout: Duration::from_secs(30),
+            memory_bytes: 1 << 30,
+            metric_max_points: 2_000_000,
+        }
+    }
+}
+
+/// Answers every reader of redscope. Cheap to share behind an `Arc`.
+pub struct QueryService {
+    ctx: SessionContext,
+    limits: QueryLimits,
+    store: Arc<Store>,
+}
+
+/// How far around a search window to look for the other spans of the traces found.
+const TRACE_SLACK_NS: i64 = 3_600_000_000_000;
+
+impl QueryService {
+    pub fn new(store: Arc<Store>, limits: QueryLimits) -> Result<Self, QueryError> {
+        let mut config = SessionConfig::new()
+            .with_information_schema(true)
+            .with_target_partitions(2);
+        let opts = config.options_mut();
+        opts.execution.parquet.pushdown_filters = true;
+        opts.execution.parquet.reorder_filters = true;
+        opts.execution.parquet.bloom_filter_on_read = true;
+        opts.sql_parser.enable_ident_normalization = true;
+        let runtime = RuntimeEnvBuilder::new()
+            .with_memory_limit(limits.memory_bytes, 1.0)
+            .build_arc()?;
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        for signal in Signal::ALL {
+            ctx.register_table(
+                signal.table_name(),
+                Arc::new(SignalTable::new(signal, Arc::clone(&store))),
+            )?;
+        }
+        ctx.register_udf(udf::attr_udf());
+        Ok(QueryService { ctx, limits, store })
+    }
+
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Runs internal SQL and collects every batch, within the time limit.
+    pub(crate) async fn collect(&self, sql: &str) -> Result<Vec<RecordBatch>, QueryError> {
+        tracing::debug!(%sql, "query");
+        let run = async {
+            let df = self.ctx.sql(sql).await?;
+            df.collect().await
+        };
+        match tokio::time::timeout(self.limits.timeout, run).await {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(QueryError::Timeout(self.limits.timeout.as_millis() as u64)),
+        }
+    }
+
+    pub async fn services(&self, range: TimeRange) -> Result<ServicesResponse, QueryError> {
+        let mut by_name: std::collections::BTreeMap<String, ServiceSummary> = Default::default();
+        for signal in Signal::ALL {
+            let t = signal.time_column();
+            let sql = format!(
+                "SELECT service_name, count(*) AS n, max({t}) AS last FROM {} WHERE {t} >= {} AND {t} < {} GROUP BY service_name",
+                signal.table_name(),
+                range.start_ns,
+                range.end_ns
+            );
+            for row in to_json_rows(&self.collect(&sql).await?)? {
+                let name = str_of(&row, "service_name");
+                let n = u64_of(&row, "n");
+                let last = i64_of(&row, "last");
+                let entry = by_name
+                    .entry(name.clone())
+                    .or_insert_with(|| ServiceSummary {
+                        name,
+                        spans: 0,
+                        logs: 0,
+                        metric_points: 0,
+                        last_seen_unix_nano: 0,
+                    });
+                match signal {
+                    Signal::Spans => entry.spans = n,
+                    Signal::Logs => entry.logs = n,
+                    Signal::Metrics => entry.metric_points = n,
+                }
+                entry.last_seen_unix_nano = entry.last_seen_unix_nano.max(last);
+            }
+        }
+        Ok(ServicesResponse {
+            services: by_name.into_values().collect(),
+        })
+    }
+
+    pub async fn search_traces(&self, q: &TraceSearch) -> Result<TracesPage, QueryError> {
+        let mut conds = vec![
+            format!("start_time_unix_nano >= {}", q.range.start_ns),
+            format!("start_time_unix_nano < {}", q.range.end_ns),
+        ];
+        if let Some(s) = &q.service {
+            conds.push(format!("service_name = {}", quote(s)));
+        }
+        if let Some(op) = &q.operation {
+            conds.push(format!(
+                "(name = {0} OR http_route = {0} OR rpc_method = {0})",
+                quote(op)
+            ));
+        }
+        if q.errors_only {
+            conds.push("status_code = 'ERROR'".to_string());
+        }
+        if let Some(d) = q.min_duration_ns {
+            conds.push(format!("duration_ns >= {d}"));
+        }
+        if let Some(d) = q.max_duration_ns {
+            conds.push(format!("duration_ns <= {d}"));
+        }
+        for (k, v) in &q.attributes {
+            conds.push(attribute_filter("spans", k, v));
+        }
+        let sql = format!(
+            "SELECT trace_id, max(start_time_unix_nano) AS t FROM spans WHERE {} GROUP BY trace_id ORDER BY t DESC, trace_id LIMIT {} OFFSET {}",
+            conds.join(" AND "),
+            q.limit + 1,
+            q.offset
+        );
+        let mut ids: Vec<String> = to_json_rows(&self.collect(&sql).await?)?
+            .iter()
+            .map(|r| str_of(r, "trace_id"))
+            .collect();
+        let more = ids.len() > q.limit;
+        ids.truncate(q.limit);
+        if ids.is_empty() {
+            return Ok(TracesPage {
+                traces: Vec::new(),
+                next_cursor: None,
+            });
+        }
+        let list: Vec<String> = ids.iter().map(|i| quote(i)).collect();
+        let sql = format!(
+            "SELECT trace_id, min(start_time_unix_nano) AS start, max(end_time_unix_nano) AS finish, count(*) AS spans, \
+             sum(CASE WHEN status_code = 'ERROR' THEN 1 ELSE 0 END) AS errors, \
+             COALESCE(max(CASE WHEN parent_span_id = '' THEN service_name END), first_value(service_name ORDER BY start_time_unix_nano)) AS root_service, \
+             COALESCE(max(CASE WHEN parent_span_id = '' THEN name END), first_value(name ORDER BY start_time_unix_nano)) AS root_name, \
+             array_agg(DISTINCT service_name) AS services \
+             FROM spans WHERE trace_id IN ({}) AND start_time_unix_nano >= {} AND start_time_unix_nano < {} GROUP BY trace_id",
+            list.join(","),
+            q.range.start_ns.saturating_sub(TRACE_SLACK_NS),
+            q.range.end_ns.saturating_add(TRACE_SLACK_NS)
+        );
+        let mut summaries: std::collections::HashMap<String, TraceSummary> = Default::default();
+        for r in to_json_rows(&self.collect(&sql).await?)? {
+            let start = i64_of(&r, "start");
+            let mut services: Vec<String> = r
+                .get("services")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            services.sort();
+            let id = str_of(&r, "trace_id");
+            summaries.insert(
+                id.clone(),
+                TraceSummary {
+                    trace_id: id,
+                    root_service: str_of(&r, "root_service"),
+                    root_name: str_of(&r, "root_name"),
+                    start_time_unix_nano: start,
+                    duration_ns: i64_of(&r, "finish") - start,
+                    span_count: u64_of(&r, "spans"),
+                    error_count: u64_of(&r, "errors"),
+                    services,
+                },
+            );
+        }
+        let traces = ids.iter().filter_map(|id| summaries.remove(id)).collect();
+        let next_cursor = more.then(|| encode_cursor(q.range, q.offset + q.limit));
+        Ok(TracesPage {
+            traces,
+            next_cursor,
+        })
+    }
+
+    pub async fn get_trace(&self, trace_id: &str) -> Result<TraceDetail, QueryError> {
+        let id = trace_id.trim().to_ascii_lowercase();
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(QueryError::bad(
+                "trace_id",
+                "must be 32 hexadecimal characters",
+            ));
+        }
+        let sql = format!(
+            "SELECT * FROM spans WHERE trace_id = {} ORDER BY start_time_unix_nano",
+            quote(&id)
+        );
+        let batches = self.collect(&sql).await?;
+        let mut spans = Vec::new();
+        for b in &batches {
+            if let model::Batch::Spans(rows) = storage::schema::from_record_batch(Signal::Spans, b)?
+            {
+                spans.extend(rows.into_iter().map(span_detail));
+            }
+        }
+        if spans.is_empty() {
+            return Err(QueryError::NotFound(format!("trace {id}")));
+        }
+        Ok(TraceDetail {
+            trace_id: id,
+            spans,
+        })
+    }
+
+    pub async fn search_logs(&self, q: &LogSearch) -> Result<LogsPage, QueryError> {
+        let mut conds = vec![
+            format!("time_unix_nano >= {}", q.range.start_ns),
+            format!("time_unix_nano < {}", q.range.end_ns),
+        ];
+        if let Some(s) = &q.service {
+            conds.push(format!("service_name = {}", quote(s)));
+        }
+        if let Some(n) = q.severity_min {
+            conds.push(format!("severity_number >= {n}"));
+        }
+        if let Some(t) = &q.text {
+            let escaped = t
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            conds.push(format!("body ILIKE {}", quote(&format!("%{escaped}%"))));
+        }
+        if let Some(t) = &q.trace_id {
+            conds.push(format!("trace_id = {}", quote(&t.to_ascii_lowercase())));
+        }
+        if let Some(s) = &q.span_id {
+            conds.push(format!("span_id = {}", quote(&s.to_ascii_lowercase())));
+        }
+        if let Some(t) = &q.template_id {
+            conds.push(format!("log_template_id = {}", quote(t)));
+        }
+        for (k, v) in &q.attributes {
+            conds.push(attribute_filter("logs", k, v));
+        }
+        let sql = format!(
+            "SELECT * FROM logs WHERE {} ORDER BY time_unix_nano DESC LIMIT {} OFFSET {}",
+            conds.join(" AND "),
+            q.limit + 1,
+            q.offset
+        );
+        let mut records = Vec::new();
+        for b in &self.collect(&sql).await? {
+            if let model::Batch::Logs(rows) = storage::schema::from_record_batch(Signal::Logs, b)? {
+                records.extend(rows.into_iter().map(log_record));
+            }
+        }
+        let more = records.len() > q.limit;
+        records.truncate(q.limit);
+        let next_cursor = more.then(|| encode_cursor(q.range, q.offset + q.limit));
+        Ok(LogsPage {
+            records,
+            next_cursor,
+        })
+    }
+
+    pub async fn list_metrics(&self, range: TimeRange) -> Result<MetricsList, QueryError> {
+        let sql = format!(
+            "SELECT metric_name, metric_type, unit, description, count(*) AS points, array_agg(DISTINCT service_name) AS services \
+             FROM metric_points WHERE time_unix_nano >= {} AND time_unix_nano < {} \
+             GROUP BY metric_name, metric_type, unit, description ORDER BY metric_name",
+            range.start_ns, range.end_ns
+        );
+        let mut metrics = Vec::new();
+        for r in to_json_rows(&self.collect(&sql).await?)? {
+            let mut services: Vec<String> = r
+                .get("services")
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            services.sort();
+            metrics.push(MetricInfo {
+                name: str_of(&r, "metric_name"),
+                metric_type: str_of(&r, "metric_type"),
+                unit: str_of(&r, "unit"),
+                description: str_of(&r, "description"),
+                services,
+                points: u64_of(&r, "points"),
+            });
+        }
+        Ok(MetricsList { metrics })
+    }
+
+    pub async fn query_metric(&self, q: &MetricQuery) -> Result<MetricSeries, QueryError> {
+        let mut conds = vec![
+            format!("metric_name = {}", quote(&q.name)),
+            format!("time_unix_nano >= {}", q.range.start_ns),
+            format!("time_unix_nano < {}", q.range.end_ns),
+        ];
+        if let Some(s) = &q.service {
+            conds.push(format!("service_name = {}", quote(s)));
+        }
+        let sql = format!(
+            "SELECT * FROM metric_points WHERE {} ORDER BY time_unix_nano LIMIT {}",
+            conds.join(" AND "),
+            self.limits.metric_max_points
+        );
+        let mut rows = Vec::new();
+        for b in &self.collect(&sql).await? {
+            if let model::Batch::Metrics(r) =
+                storage::schema::from_record_batch(Signal::Metrics, b)?
+            {
+                rows.extend(r);
+            }
+        }
+        if rows.is_empty() {
+            return Err(QueryError::NotFound(format!(
+                "metric '{}' in this time range",
+                q.name
+            )));
+        }
+        Ok(metrics::evaluate(q, &rows))
+    }
+
+    /// Read-only SQL over `spans`, `logs` and `metric_points`, within row and time limits.
+    pub async fn sql(&self, sql: &str) -> Result<SqlResult, QueryError> {
+        let options = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let max_rows = self.limits.sql_max_rows;
+        let run = async {
+            let df = self
+                .ctx
+                .sql_with_options(sql, options)
+                .await
+                .map_err(|e| QueryError::BadQuery(e.to_string()))?;
+            let columns: Vec<String> = df
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect();
+            let mut stream = df
+                .execute_stream()
+                .await
+                .map_err(|e| QueryError::BadQuery(e.to_string()))?;
+            let mut batches = Vec::new();
+            let mut rows = 0usize;
+            let mut truncated = false;
+            while let Some(batch) = stream.next().await {
+                let batch = batch.map_err(|e| QueryError::BadQuery(e.to_string()))?;
+                if rows + batch.num_rows() > max_rows {
+                    batches.push(batch.slice(0, max_rows - rows));
+                    truncated = true;
+                    break;
+                }
+                rows += batch.num_rows();
+                batches.push(batch);
+            }
+            Ok::<_, QueryError>((columns, batches, truncated))
+        };
+        let (columns, batches, truncated) =
+            match tokio::time::timeout(self.limits.timeout, run).await {
+                Ok(r) => r?,
+                Err(_) => return Err(QueryError::Timeout(self.limits.timeout.as_millis() as u64)),
+            };
+        let rows = to_json_rows(&batches)?
+            .into_iter()
+            .map(|mut obj| {
+                columns
+                    .iter()
+                    .map(|c| obj.remove(c).unwrap_or(Value::Null))
+                    .collect()
+            })
+            .collect();
+        Ok(SqlResult {
+            columns,
+            rows,
+            truncated,
+        })
+    }
+}
+
+/// Offset cursors pin the window so that later pages see the same data.
+pub fn encode_cursor(range: TimeRange, offset: usize) -> String {
+    format!("{}.{}.{}", range.start_ns, range.end_ns, offset)
+}
+
+/// The window and offset of a cursor from [`encode_cursor`].
+pub fn decode_cursor(cursor: &str) -> Result<(TimeRange, usize), QueryError> {
+    let bad = || QueryError::bad("cursor", "not a cursor returned by this API");
+    let mut parts = cursor.split('.');
+    let start: i64 = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let end: i64 = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    let offset: usize = parts.next().and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+    if parts.next().is_some() {
+        return Err(bad());
+    }
+    Ok((TimeRange::new(start, end).map_err(|_| bad())?, offset))
+}
+
+pub(crate) fn to_json_rows(batches: &[RecordBatch]) -> Result<Vec<Map<String, Value>>, QueryError> {
+    let mut buf = Vec::new();
+    {
+        let mut writer = arrow::json::ArrayWriter::new(&mut buf);
+        for b in batches {
+            writer
+                .write(b)
+                .map_err(|e| QueryError::Internal(e.to_string()))?;
+        }
+        writer
+            .finish()
+            .map_err(|e| QueryError::Internal(e.to_string()))?;
+    }
+    if buf.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_slice(&buf).map_err(|e| QueryError::Internal(e.to_string()))
+}
+
+fn str_of(row: &Map<String, Value>, key: &str) -> String {
+    row.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn i64_of(row: &Map<String, Value>, key: &str) -> i64 {
+    row.get(key).and_then(Value::as_i64).unwrap_or_default()
+}
+
+fn u64_of(row: &Map<String, Value>, key: &str) -> u64 {
+    row.get(key).and_then(Value::as_u64).unwrap_or_default()
+}
+
+fn parse_json(text: &str, empty: Value) -> Value {
+    if text.is_empty() {
+        return empty;
+    }
+    serde_json::from_str(text).unwrap_or(Value::String(text.to_string()))
+}
+
+fn span_detail(r: model::SpanRow) -> SpanDetail {
+    SpanDetail {
+        trace_id: r.trace_id,
+        span_id: r.span_id,
+        parent_span_id: r.parent_span_id,
+        service_name: r.resource.service_name,
+        name: r.name,
+        kind: r.kind,
+        start_time_unix_nano: r.start_time_unix_nano,
+        end_time_unix_nano: r.end_time_unix_nano,
+        duration_ns: r.duration_ns,
+        status_code: r.status_code,
+        status_message: r.status_message,
+        trace_state: r.trace_state,
+        flags: r.flags,
+        scope_name: r.resource.scope_name,
+        scope_version: r.resource.scope_version,
+        attributes: parse_json(&r.attributes, Value::Object(Map::new())),
+        resource_attributes: parse_json(&r.resource.resource_attributes, Value::Object(Map::new())),
+        events: parse_json(&r.events, Value::Array(vec![])),
+        links: parse_json(&r.links, Value::Array(vec![])),
+        dropped_attributes_count: r.dropped_attributes_count,
+        dropped_events_count: r.dropped_events_count,
+        dropped_links_count: r.dropped_links_count,
+    }
+}
+
+fn log_record(r: model::LogRow) -> LogRecord {
+    let body = match r.body_type.as_str() {
+        "json" => parse_json(&r.body, Value::Null),
+        "empty" => Value::Null,
+        _ => Value::String(r.body),
+    };
+    LogRecord {
+        time_unix_nano: r.time_unix_nano,
+        observed_time_unix_nano: r.observed_time_unix_nano,
+        service_name: r.resource.service_name,
+        severity_number: r.severity_number,
+        severity_text: r.severity_text,
+        body,
+        attributes: parse_json(&r.attributes, Value::Object(Map::new())),
+        resource_attributes: parse_json(&r.resource.resource_attributes, Value::Object(Map::new())),
+        trace_id: r.trace_id,
+        span_id: r.span_id,
+        flags: r.flags,
+        event_name: r.event_name,
+        scope_name: r.resource.scope_name,
+        scope_version: r.resource.scope_version,
+        log_template_id: r.log_template_id,
+        log_template: r.log_template,
+    }
+}

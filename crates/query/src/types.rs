@@ -1,0 +1,201 @@
+//! Typed questions and answers of the query service (the JSON shapes of the API).
+
+use model::TimeRange;
+use serde::Serialize;
+use serde_json::Value;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceSummary {
+    pub name: String,
+    pub spans: u64,
+    pub logs: u64,
+    pub metric_points: u64,
+    pub last_seen_unix_nano: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServicesResponse {
+    pub services: Vec<ServiceSummary>,
+}
+
+/// Filters of a trace search; a trace matches when one of its spans matches all of them.
+#[derive(Debug, Clone)]
+pub struct TraceSearch {
+    pub range: TimeRange,
+    pub service: Option<String>,
+    pub operation: Option<String>,
+    pub errors_only: bool,
+    pub min_duration_ns: Option<i64>,
+    pub max_duration_ns: Option<i64>,
+    pub attributes: Vec<(String, String)>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceSummary {
+    pub trace_id: String,
+    pub root_service: String,
+    pub root_name: String,
+    pub start_time_unix_nano: i64,
+    pub duration_ns: i64,
+    pub span_count: u64,
+    pub error_count: u64,
+    pub services: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TracesPage {
+    pub traces: Vec<TraceSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SpanDetail {
+    pub trace_id: String,
+    pub span_id: String,
+    pub parent_span_id: String,
+    pub service_name: String,
+    pub name: String,
+    pub kind: String,
+    pub start_time_unix_nano: i64,
+    pub end_time_unix_nano: i64,
+    pub duration_ns: i64,
+    pub status_code: String,
+    pub status_message: String,
+    pub trace_state: String,
+    pub flags: u32,
+    pub scope_name: String,
+    pub scope_version: String,
+    pub attributes: Value,
+    pub resource_attributes: Value,
+    pub events: Value,
+    pub links: Value,
+    pub dropped_attributes_count: u32,
+    pub dropped_events_count: u32,
+    pub dropped_links_count: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceDetail {
+    pub trace_id: String,
+    pub spans: Vec<SpanDetail>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogSearch {
+    pub range: TimeRange,
+    pub service: Option<String>,
+    pub severity_min: Option<i32>,
+    pub text: Option<String>,
+    pub trace_id: Option<String>,
+    pub span_id: Option<String>,
+    pub template_id: Option<String>,
+    pub attributes: Vec<(String, String)>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogRecord {
+    pub time_unix_nano: i64,
+    pub observed_time_unix_nano: i64,
+    pub service_name: String,
+    pub severity_number: i32,
+    pub severity_text: String,
+    pub body: Value,
+    pub attributes: Value,
+    pub resource_attributes: Value,
+    pub trace_id: String,
+    pub span_id: String,
+    pub flags: u32,
+    pub event_name: String,
+    pub scope_name: String,
+    pub scope_version: String,
+    pub log_template_id: Option<String>,
+    pub log_template: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogsPage {
+    pub records: Vec<LogRecord>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricInfo {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub metric_type: String,
+    pub unit: String,
+    pub description: String,
+    pub services: Vec<String>,
+    pub points: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricsList {
+    pub metrics: Vec<MetricInfo>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregation {
+    Sum,
+    Avg,
+    Min,
+    Max,
+    Rate,
+    Quantile(u32),
+}
+
+impl Aggregation {
+    pub fn parse(s: &str) -> Option<Aggregation> {
+        Some(match s {
+            "sum" => Aggregation::Sum,
+            "avg" => Aggregation::Avg,
+            "min" => Aggregation::Min,
+            "max" => Aggregation::Max,
+            "rate" => Aggregation::Rate,
+            "p50" => Aggregation::Quantile(50),
+            "p90" => Aggregation::Quantile(90),
+            "p95" => Aggregation::Quantile(95),
+            "p99" => Aggregation::Quantile(99),
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricQuery {
+    pub range: TimeRange,
+    pub name: String,
+    pub agg: Aggregation,
+    pub group_by: Vec<String>,
+    pub step_ns: i64,
+    pub service: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Series {
+    pub labels: serde_json::Map<String, Value>,
+    /// `[time_unix_nano, value]` pairs, one per step that has data.
+    pub points: Vec<(i64, f64)>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MetricSeries {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub metric_type: String,
+    pub unit: String,
+    pub agg: String,
+    pub step_ns: i64,
+    pub series: Vec<Series>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SqlResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+    pub truncated: bool,
+}

@@ -1,0 +1,288 @@
+//! The configuration tree: defaults → TOML file → environment (`REDSCOPE_<SECTION>__<KEY>`)
+//! → command-line flags. Validated once at start and passed down.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub limits: LimitsConfig,
+    pub storage: StorageConfig,
+    pub query: QueryConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub otlp_grpc: SocketAddr,
+    pub otlp_http: SocketAddr,
+    pub api: SocketAddr,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_request_bytes: usize,
+    pub max_decompressed_bytes: usize,
+    pub max_inflight_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    pub fsync: bool,
+    pub flush_interval_secs: u64,
+    pub flush_rows: usize,
+    pub flush_mb: usize,
+    pub max_memtable_mb: usize,
+    pub retention_spans_hours: u64,
+    pub retention_logs_hours: u64,
+    pub retention_metrics_hours: u64,
+    pub compaction_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueryConfig {
+    pub sql_max_rows: usize,
+    pub timeout_secs: u64,
+    pub memory_mb: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./data"),
+            server: ServerConfig::default(),
+            limits: LimitsConfig::default(),
+            storage: StorageConfig::default(),
+            query: QueryConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            otlp_grpc: SocketAddr::from(([0, 0, 0, 0], 4317)),
+            otlp_http: SocketAddr::from(([0, 0, 0, 0], 4318)),
+            api: SocketAddr::from(([0, 0, 0, 0], 8080)),
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        let d = ingest::Limits::default();
+        LimitsConfig {
+            max_request_bytes: d.max_request_bytes,
+            max_decompressed_bytes: d.max_decompressed_bytes,
+            max_inflight_bytes: d.max_inflight_bytes,
+        }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            fsync: true,
+            flush_interval_secs: 60,
+            flush_rows: 500_000,
+            flush_mb: 128,
+            max_memtable_mb: 512,
+            retention_spans_hours: 7 * 24,
+            retention_logs_hours: 7 * 24,
+            retention_metrics_hours: 30 * 24,
+            compaction_interval_secs: 30,
+        }
+    }
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        let d = query::QueryLimits::default();
+        QueryConfig {
+            sql_max_rows: d.sql_max_rows,
+            timeout_secs: d.timeout.as_secs(),
+            memory_mb: d.memory_bytes >> 20,
+        }
+    }
+}
+
+/// Parses an environment value as a TOML scalar (bool, integer, float), else a string.
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(b) = raw.parse::<bool>() {
+        return toml::Value::Boolean(b);
+    }
+    if let Ok(i) = raw.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    if let Ok(f) = raw.parse::<f64>() {
+        return toml::Value::Float(f);
+    }
+    toml::Value::String(raw.to_string())
+}
+
+impl Config {
+    /// Defaults, then the file (if any), then `REDSCOPE_*` variables from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Iterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let mut tree = toml::Value::try_from(Config::default())?;
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading config file {}", path.display()))?;
+            let file_tree: toml::Value = toml::from_str(&text)
+                .with_context(|| format!("parsing config file {}", path.display()))?;
+            merge(&mut tree, file_tree);
+        }
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix("REDSCOPE_") else {
+                continue;
+            };
+            if rest == "CONFIG" || rest == "LOG" {
+                continue;
+            }
+            let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
+            set_path(&mut tree, &path, env_value(&value))
+                .with_context(|| format!("environment variable {key}"))?;
+        }
+        let config: Config = tree.try_into().context("invalid configuration")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.limits.max_request_bytes == 0
+            || self.limits.max_decompressed_bytes < self.limits.max_request_bytes
+        {
+            bail!(
+                "limits: max_decompressed_bytes must be at least max_request_bytes, and both above 0"
+            );
+        }
+        if self.storage.flush_rows == 0 || self.storage.max_memtable_mb == 0 {
+            bail!("storage: flush_rows and max_memtable_mb must be above 0");
+        }
+        Ok(())
+    }
+
+    pub fn store_config(&self) -> storage::StoreConfig {
+        let hours = |h: u64| std::time::Duration::from_secs(h.saturating_mul(3600));
+        let mut c = storage::StoreConfig::new(self.data_dir.clone());
+        c.fsync = self.storage.fsync;
+        c.flush_interval = std::time::Duration::from_secs(self.storage.flush_interval_secs.max(1));
+        c.flush_rows = self.storage.flush_rows;
+        c.flush_bytes = self.storage.flush_mb << 20;
+        c.max_memtable_bytes = self.storage.max_memtable_mb << 20;
+        c.retention = [
+            hours(self.storage.retention_spans_hours),
+            hours(self.storage.retention_logs_hours),
+            hours(self.storage.retention_metrics_hours),
+        ];
+        c.maintenance_interval =
+            std::time::Duration::from_secs(self.storage.compaction_interval_secs.max(1));
+        c
+    }
+
+    pub fn ingest_limits(&self) -> ingest::Limits {
+        ingest::Limits {
+            max_request_bytes: self.limits.max_request_bytes,
+            max_decompressed_bytes: self.limits.max_decompressed_bytes,
+            max_inflight_bytes: self.limits.max_inflight_bytes,
+        }
+    }
+
+    pub fn query_limits(&self) -> query::QueryLimits {
+        query::QueryLimits {
+            sql_max_rows: self.query.sql_max_rows,
+            timeout: std::time::Duration::from_secs(self.query.timeout_secs.max(1)),
+            memory_bytes: self.query.memory_mb << 20,
+            ..query::QueryLimits::default()
+        }
+    }
+}
+
+fn merge(base: &mut toml::Value, over: toml::Value) {
+    match (base, over) {
+        (toml::Value::Table(b), toml::Value::Table(o)) => {
+            for (k, v) in o {
+                match b.get_mut(&k) {
+                    Some(existing) => merge(existing, v),
+                    None => {
+                        b.insert(k, v);
+                    }
+                }
+            }
+        }
+        (b, o) => *b = o,
+    }
+}
+
+fn set_path(tree: &mut toml::Value, path: &[String], value: toml::Value) -> anyhow::Result<()> {
+    let Some((last, parents)) = path.split_last() else {
+        bail!("empty key")
+    };
+    let mut node = tree;
+    for p in parents {
+        node = node
+            .get_mut(p.as_str())
+            .with_context(|| format!("unknown configuration section '{p}'"))?;
+    }
+    let table = node.as_table_mut().context("not a configuration section")?;
+    // Keep the type of the default: a string "8080" for a string field stays a string.
+    let value = match (table.get(last.as_str()), value) {
+        (Some(toml::Value::String(_)), v) => toml::Value::String(match v {
+            toml::Value::String(s) => s,
+            other => other.to_string(),
+        }),
+        (Some(_), v) => v,
+        (None, _) => bail!("unknown configuration key '{last}'"),
+    };
+    table.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("redscope.toml");
+        std::fs::write(
+            &file,
+            "data_dir = \"/tmp/x\"\n[storage]\nfsync = false\nflush_rows = 10\n",
+        )
+        .unwrap();
+        let env = vec![
+            ("REDSCOPE_STORAGE__FLUSH_ROWS".to_string(), "20".to_string()),
+            (
+                "REDSCOPE_SERVER__API".to_string(),
+                "127.0.0.1:9999".to_string(),
+            ),
+            ("PATH".to_string(), "/bin".to_string()),
+        ];
+        let c = Config::load(Some(&file), env.into_iter()).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+        assert!(!c.storage.fsync);
+        assert_eq!(c.storage.flush_rows, 20);
+        assert_eq!(c.server.api.port(), 9999);
+        assert_eq!(c.server.otlp_grpc.port(), 4317);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let env = vec![("REDSCOPE_STORAGE__FLUSH_ROWZ".to_string(), "1".to_string())];
+        let e = Config::load(None, env.into_iter()).unwrap_err();
+        assert!(format!("{e:#}").contains("flush_rowz"), "{e:#}");
+    }
+}

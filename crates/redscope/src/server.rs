@@ -1,0 +1,191 @@
+//! Wires storage, ingest, query and the API into one running server.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::Config;
+
+/// The store as ingest's sink.
+struct StoreSink(Arc<storage::Store>);
+
+#[async_trait::async_trait]
+impl ingest::Sink for StoreSink {
+    async fn write(&self, batch: model::Batch) -> Result<(), ingest::SinkError> {
+        match self.0.append(batch).await {
+            Ok(()) => Ok(()),
+            Err(storage::StorageError::Overloaded(why)) => {
+                tracing::warn!(%why, "refusing a write: storage is behind");
+                Err(ingest::SinkError::Overloaded {
+                    retry_after_secs: 1,
+                })
+            }
+            Err(e) => Err(ingest::SinkError::Failed(e.to_string())),
+        }
+    }
+}
+
+/// A running server; dropping the shutdown sender stops it.
+pub struct Running {
+    pub shutdown: watch::Sender<bool>,
+    pub tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    let store = Arc::new(
+        tokio::task::spawn_blocking({
+            let sc = config.store_config();
+            move || storage::Store::open(sc)
+        })
+        .await?
+        .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
+    );
+    let sink: Arc<dyn ingest::Sink> = Arc::new(StoreSink(Arc::clone(&store)));
+    let pipeline = ingest::Pipeline::new(sink, config.ingest_limits());
+    let query = Arc::new(query::QueryService::new(
+        Arc::clone(&store),
+        config.query_limits(),
+    )?);
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let mut tasks = Vec::new();
+
+    // OTLP/HTTP
+    let http_listener = TcpListener::bind(config.server.otlp_http)
+        .await
+        .with_context(|| format!("binding OTLP/HTTP on {}", config.server.otlp_http))?;
+    let http_app = ingest::otlp_http::router(pipeline.clone()).layer(cors());
+    tasks.push(tokio::spawn(serve_http(
+        http_listener,
+        http_app,
+        shutdown_rx.clone(),
+    )));
+
+    // OTLP/gRPC
+    let grpc_listener = TcpListener::bind(config.server.otlp_grpc)
+        .await
+        .with_context(|| format!("binding OTLP/gRPC on {}", config.server.otlp_grpc))?;
+    let (traces, logs, metrics) = ingest::otlp_grpc::services(pipeline.clone());
+    let mut grpc_shutdown = shutdown_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(traces)
+            .add_service(logs)
+            .add_service(metrics)
+            .serve_with_incoming_shutdown(
+                tonic::transport::server::TcpIncoming::from(grpc_listener),
+                async move {
+                    let _ = grpc_shutdown.wait_for(|v| *v).await;
+                },
+            )
+            .await
+            .context("OTLP/gRPC server")
+    }));
+
+    // API + UI
+    let api_listener = TcpListener::bind(config.server.api)
+        .await
+        .with_context(|| format!("binding the API on {}", config.server.api))?;
+    let status_store = Arc::clone(&store);
+    let status_pipeline = pipeline.clone();
+    let status: api::StatusFn = Arc::new(move || status_json(&status_store, &status_pipeline));
+    let api_app = api::router(api::ApiState::new(query).with_status(status))
+        .merge(crate::ui::router())
+        .layer(cors());
+    tasks.push(tokio::spawn(serve_http(api_listener, api_app, shutdown_rx)));
+
+    tracing::info!(
+        otlp_grpc = %config.server.otlp_grpc,
+        otlp_http = %config.server.otlp_http,
+        api = %config.server.api,
+        data = %config.data_dir.display(),
+        "redscope is listening"
+    );
+    Ok(Running { shutdown, tasks })
+}
+
+fn cors() -> tower_http::cors::CorsLayer {
+    tower_http::cors::CorsLayer::permissive()
+}
+
+async fn serve_http(
+    listener: TcpListener,
+    app: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            let _ = stop.wait_for(|v| *v).await;
+        })
+        .await
+        .context("HTTP server")
+}
+
+fn status_json(store: &storage::Store, pipeline: &ingest::Pipeline) -> serde_json::Value {
+    use std::sync::atomic::Ordering::Relaxed;
+    let s = store.stats();
+    let disk: Vec<serde_json::Value> = store
+        .disk_usage()
+        .into_iter()
+        .map(|(signal, bytes, rows, files)| {
+            serde_json::json!({"table": signal.table_name(), "bytes": bytes, "rows": rows, "files": files,
+                "bytes_per_row": if rows > 0 { bytes as f64 / rows as f64 } else { 0.0 }})
+        })
+        .collect();
+    serde_json::json!({
+        "ingest": pipeline.stats().snapshot(),
+        "storage": {
+            "memtable_bytes": store.memtable_bytes(),
+            "wal_groups": s.wal_groups.load(Relaxed),
+            "wal_bytes": s.wal_bytes.load(Relaxed),
+            "rows_appended": s.rows_appended.load(Relaxed),
+            "rows_replayed": s.rows_replayed.load(Relaxed),
+            "flushes": s.flushes.load(Relaxed),
+            "flush_errors": s.flush_errors.load(Relaxed),
+            "files_written": s.files_written.load(Relaxed),
+            "compactions": s.compactions.load(Relaxed),
+            "files_expired": s.files_expired.load(Relaxed),
+            "disk": disk,
+        }
+    })
+}
+
+/// Runs until Ctrl-C or SIGTERM.
+pub async fn run_until_signal(running: Running) -> anyhow::Result<()> {
+    wait_for_signal().await;
+    tracing::info!("shutting down");
+    let _ = running.shutdown.send(true);
+    for t in running.tasks {
+        match t.await {
+            Ok(Err(e)) => tracing::warn!(error = %e, "server task ended with an error"),
+            Err(e) => tracing::warn!(error = %e, "server task panicked"),
+            Ok(Ok(())) => {}
+        }
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

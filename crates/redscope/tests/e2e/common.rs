@@ -1,0 +1,130 @@
+//! Starting and stopping a real server for a test.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Server {
+    pub child: Child,
+    pub data: PathBuf,
+    pub grpc: u16,
+    pub http: u16,
+    pub api: u16,
+    env: Vec<(String, String)>,
+}
+
+impl Server {
+    /// Starts `redscope serve` on fresh ports over `data`, with extra environment.
+    pub fn start(data: &Path, env: &[(&str, &str)]) -> Server {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut s = Server {
+            child: spawn_placeholder(),
+            data: data.to_path_buf(),
+            grpc: free_port(),
+            http: free_port(),
+            api: free_port(),
+            env,
+        };
+        s.child = s.spawn();
+        s.wait_ready();
+        s
+    }
+
+    fn spawn(&self) -> Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redscope"));
+        cmd.arg("serve")
+            .arg("--data")
+            .arg(&self.data)
+            .arg("--otlp-grpc")
+            .arg(format!("127.0.0.1:{}", self.grpc))
+            .arg("--otlp-http")
+            .arg(format!("127.0.0.1:{}", self.http))
+            .arg("--api")
+            .arg(format!("127.0.0.1:{}", self.api))
+            .env("REDSCOPE_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().unwrap()
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let ok = std::net::TcpStream::connect(("127.0.0.1", self.api)).is_ok()
+                && std::net::TcpStream::connect(("127.0.0.1", self.http)).is_ok();
+            if ok {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("server did not start");
+    }
+
+    /// SIGKILL, then start again on the same ports and data.
+    pub fn kill_and_restart(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.child = self.spawn();
+        self.wait_ready();
+    }
+
+    pub fn api_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.api)
+    }
+
+    pub fn otlp_url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.http)
+    }
+
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        let r = reqwest::get(self.api_url(path)).await.unwrap();
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.json().await.unwrap()
+    }
+
+    pub async fn sql(&self, query: &str) -> serde_json::Value {
+        let r = reqwest::Client::new()
+            .post(self.api_url("/api/v1/sql"))
+            .json(&serde_json::json!({ "query": query }))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(status.is_success(), "sql {query}: {status} {body}");
+        body
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_placeholder() -> Child {
+    Command::new("true").spawn().unwrap()
+}
+
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}

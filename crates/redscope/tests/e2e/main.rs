@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `redscope` binary on free ports, driven over its real interfaces.
+
+#![allow(clippy::unwrap_used)]
+
+mod bad_input;
+mod common;
+mod crash;
+mod otlp_json;
+mod roundtrip;
