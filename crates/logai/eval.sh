@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Scores Log AI on the ten Loghub-2k systems with ../shared/logai-eval/score.py.
 # Usage: crates/logai/eval.sh [DATA_DIR]   (run from the workspace root or anywhere)
+# MODE=two-pass (default, what `redscope logai parse` prints), MODE=single-pass (one
+# `LogAi::process` per line, in order, as at ingest: the ids stored with each record) or
+# MODE=single-pass-canonical (single pass, ids mapped through `LogAi::canonical_id` at the end).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 DATA="${1:-$ROOT/../shared/data/loghub-2k}"
@@ -8,10 +11,17 @@ SCORER="$ROOT/../shared/logai-eval/score.py"
 TARGET="${CARGO_TARGET_DIR:-/work/target-logai}"
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT
-(cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --quiet --release -p logai --example parse)
-BIN="$TARGET/release/examples/parse"
+MODE="${MODE:-two-pass}"
+case "$MODE" in
+  two-pass) EXAMPLE=parse; ARGS=() ;;
+  single-pass) EXAMPLE=single_pass; ARGS=() ;;
+  single-pass-canonical) EXAMPLE=single_pass; ARGS=(--canonical) ;;
+  *) echo "unknown MODE $MODE" >&2; exit 2 ;;
+esac
+(cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --quiet -j 1 --release -p logai --example "$EXAMPLE")
+BIN="$TARGET/release/examples/$EXAMPLE"
 for system in Android Apache BGL HDFS Hadoop HealthApp OpenSSH Spark Windows Zookeeper; do
-  "$BIN" < "$DATA/$system/${system}_2k.log" > "$OUT/$system.jsonl"
+  "$BIN" "${ARGS[@]}" < "$DATA/$system/${system}_2k.log" > "$OUT/$system.jsonl"
   python3 "$SCORER" --truth "$DATA/$system/${system}_2k.log_structured_corrected.csv" \
     --pred "$OUT/$system.jsonl" --json > "$OUT/$system.score"
 done

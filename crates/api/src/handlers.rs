@@ -93,6 +93,51 @@ pub async fn logs(State(state): State<ApiState>, Query(p): Query<Params>) -> Api
     json(&state.query.search_logs(&search).await?)
 }
 
+pub async fn red(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
+    let range = params::time_range(&p)?;
+    let step = params::step(&p, range)?;
+    json(
+        &state
+            .query
+            .red(range, opt(&p, "service"), opt(&p, "operation"), step)
+            .await?,
+    )
+}
+
+pub async fn service_map(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
+    let range = params::time_range(&p)?;
+    json(&state.query.service_map(range).await?)
+}
+
+pub async fn blast_radius(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
+    let range = params::time_range(&p)?;
+    let service = opt(&p, "service").ok_or_else(|| ApiError::bad("service", "is required"))?;
+    json(
+        &state
+            .query
+            .blast_radius(range, service, opt(&p, "operation"))
+            .await?,
+    )
+}
+
+pub async fn log_patterns(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
+    let range = params::time_range(&p)?;
+    let limit = params::limit(&p, 50, 500)?;
+    json(
+        &state
+            .query
+            .log_patterns(range, opt(&p, "service"), limit)
+            .await?,
+    )
+}
+
+pub async fn log_structure(
+    State(state): State<ApiState>,
+    Path(record_id): Path<String>,
+) -> ApiResult {
+    json(&state.query.log_structure(&record_id).await?)
+}
+
 pub async fn metrics(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
     let range = params::time_range(&p)?;
     json(&state.query.list_metrics(range).await?)

@@ -60,9 +60,17 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/traces", get(handlers::traces))
         .route("/api/v1/traces/{trace_id}", get(handlers::trace))
         .route("/api/v1/logs", get(handlers::logs))
+        .route("/api/v1/logs/patterns", get(handlers::log_patterns))
+        .route(
+            "/api/v1/logs/{record_id}/structure",
+            get(handlers::log_structure),
+        )
         .route("/api/v1/metrics", get(handlers::metrics))
         .route("/api/v1/metrics/query", get(handlers::metric_query))
         .route("/api/v1/sql", post(handlers::sql))
-        .fallback(handlers::not_found)
+        .route("/api/v1/red", get(handlers::red))
+        .route("/api/v1/service-map", get(handlers::service_map))
+        .route("/api/v1/blast-radius", get(handlers::blast_radius))
+        .route("/api/{*rest}", axum::routing::any(handlers::not_found))
         .with_state(state)
 }

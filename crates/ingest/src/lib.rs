@@ -17,6 +17,7 @@
 //! ```
 
 pub mod convert;
+pub mod logai_processor;
 pub mod otlp_grpc;
 pub mod otlp_http;
 pub mod pipeline;
@@ -24,6 +25,6 @@ mod status;
 
 pub use pipeline::{
     ExportOutcome, IngestError, IngestStats, Limits, LogProcessor, Pipeline, Request, Sink,
-    SinkError,
+    SinkError, SpanObserver,
 };
 pub use status::{RpcStatus, retry_status_details};

@@ -31,6 +31,11 @@ pub enum SinkError {
     Failed(String),
 }
 
+/// Sees every converted span (RED metrics and the service graph are derived here).
+pub trait SpanObserver: Send + Sync + 'static {
+    fn observe(&self, rows: &[model::SpanRow]);
+}
+
 /// Why a request was refused as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -138,6 +143,7 @@ struct Inner {
     inflight: Arc<Semaphore>,
     stats: IngestStats,
     log_processor: Option<Arc<dyn LogProcessor>>,
+    span_observer: Option<Arc<dyn SpanObserver>>,
 }
 
 /// The ingest pipeline shared by all receivers. Cheap to clone.
@@ -171,8 +177,17 @@ impl Pipeline {
                 limits,
                 stats: IngestStats::default(),
                 log_processor,
+                span_observer: None,
             }),
         }
+    }
+
+    /// Adds an observer of spans; call before the pipeline is shared.
+    pub fn with_span_observer(mut self, observer: Arc<dyn SpanObserver>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.span_observer = Some(observer);
+        }
+        self
     }
 
     pub fn limits(&self) -> &Limits {
@@ -202,9 +217,11 @@ impl Pipeline {
     /// Converts, enriches and writes one decoded request; returns once it is durable.
     pub async fn export(&self, request: Request) -> Result<ExportOutcome, IngestError> {
         let processor = self.inner.log_processor.clone();
-        let converted = tokio::task::spawn_blocking(move || convert_request(request, processor))
-            .await
-            .map_err(|e| IngestError::Internal(format!("conversion task failed: {e}")))?;
+        let observer = self.inner.span_observer.clone();
+        let converted =
+            tokio::task::spawn_blocking(move || convert_request(request, processor, observer))
+                .await
+                .map_err(|e| IngestError::Internal(format!("conversion task failed: {e}")))?;
         let (batch, rejected, first_error) = converted;
         let accepted = batch.len() as u64;
         if !batch.is_empty() {
@@ -240,9 +257,18 @@ fn split<T>(c: Converted<T>, wrap: fn(Vec<T>) -> Batch) -> (Batch, u64, Option<S
 fn convert_request(
     request: Request,
     processor: Option<Arc<dyn LogProcessor>>,
+    observer: Option<Arc<dyn SpanObserver>>,
 ) -> (Batch, u64, Option<String>) {
     match request {
-        Request::Traces(r) => split(convert::convert_traces(&r), Batch::Spans),
+        Request::Traces(r) => {
+            let c = convert::convert_traces(&r);
+            // Observed before the write: a write refused afterwards and retried by the client
+            // counts twice in the derived RED metrics (the spans themselves are stored once).
+            if let Some(o) = observer {
+                o.observe(&c.rows);
+            }
+            split(c, Batch::Spans)
+        }
         Request::Logs(r) => {
             let mut c = convert::convert_logs(&r, model::now_unix_nano());
             if let Some(p) = processor {

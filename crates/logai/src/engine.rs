@@ -77,6 +77,24 @@ impl LogAi {
             .unwrap_or_else(|| empty_structured(input.body))
     }
 
+    /// The id a template id stands for now: ids a cluster had before it generalised (or that
+    /// clusters merged into it had) map to the cluster's id; other ids are returned as they are.
+    /// Looks in every resource; [`LogAi::canonical_id_in`] looks in one.
+    pub fn canonical_id(&self, template_id: &str) -> String {
+        self.resources
+            .values()
+            .find_map(|r| r.miner.by_id(template_id))
+            .map_or_else(|| template_id.to_string(), |c| c.id.clone())
+    }
+
+    /// [`LogAi::canonical_id`] within one resource.
+    pub fn canonical_id_in(&self, resource_key: &str, template_id: &str) -> String {
+        self.resources
+            .get(resource_key)
+            .and_then(|r| r.miner.by_id(template_id))
+            .map_or_else(|| template_id.to_string(), |c| c.id.clone())
+    }
+
     /// Templates of a resource, most frequent first.
     pub fn patterns(&self, resource_key: &str) -> Vec<PatternInfo> {
         let Some(resource) = self.resources.get(resource_key) else {
@@ -87,6 +105,7 @@ impl LogAi {
             .clusters()
             .map(|c| PatternInfo {
                 template_id: c.id.clone(),
+                aliases: c.aliases.clone(),
                 template: c.text.clone(),
                 count: c.count,
                 first_seen: c.first_seen,
@@ -691,6 +710,15 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Vec<(String, Va
             && next.soft
         {
             let value = message[next.original.0..next.original.1].trim_end_matches([',', ';']);
+            // A quoted value (`reason: "disk full"`) is the text between its quotes.
+            let value = match value.as_bytes().first() {
+                Some(&quote @ (b'"' | b'\''))
+                    if value.len() >= 2 && value.ends_with(char::from(quote)) =>
+                {
+                    &value[1..value.len() - 1]
+                }
+                _ => value,
+            };
             attributes.push((key.to_ascii_lowercase(), scalar(value)));
             continue;
         }

@@ -16,7 +16,11 @@
 //!   `plain`; no line is ever dropped.
 //! - **Templates.** The message is masked by type ([`mask`]: numbers, hex, UUIDs, IPs and ports,
 //!   paths, URLs, emails, versions, durations, sizes) and mined Drain-style ([`miner`]), where
-//!   plain words become variables only after enough distinct values were seen.
+//!   plain words become variables only after enough distinct values were seen. Values the line
+//!   itself names are variables from the first record on: the value of `key=value`, a quoted
+//!   value after `key=` or `key:` (`reason="disk full"`, `request: "GET / HTTP/1.1"`, one token
+//!   even across blanks), a list item after `key:` (`server: localhost,`), and numbers with a
+//!   unit. So records processed one by one get their final template at once, as they do offline.
 //! - **Severity.** An explicit level always wins (OTLP severity, level field or header token,
 //!   syslog priority). Otherwise: HTTP status of access logs, the explicit levels seen before
 //!   with the same template, a leading `error:`, and the template's content signal (failure
@@ -25,6 +29,29 @@
 //! - **State** is bounded ([`Config`] caps resources and templates per resource, with
 //!   least-recently-seen eviction) and can be saved and restored ([`LogAi::save`],
 //!   [`LogAi::load`]) with a format version.
+//!
+//! **Template ids.** A template's id is [`miner::template_id`] (FNV-1a 64) of the text the
+//! template had when its first record was seen, and it never changes after that:
+//! - when a template generalises (a literal position becomes `<*>`, say `host web1 is up` then
+//!   `host <*> is up`), it keeps its id, so records already stored with that id stay in their
+//!   group and `template_id=` filters find every record of the template;
+//! - when sibling templates that differ in one plain word merge (`Invalid user alice …`,
+//!   `… bob …` → `Invalid user <*> …`), the merged template takes the id of the member seen
+//!   first;
+//! - the ids a template gave up (the merged members' ids) and the ids of its later texts are its
+//!   *aliases*: [`LogAi::canonical_id`] maps any of them to the template's id, and
+//!   [`PatternInfo::aliases`] lists them. They are persisted with the state
+//!   ([`LogAi::save`]/[`LogAi::load`]), so ids and aliases survive restarts.
+//!
+//! Ids depend only on template text, never on memory addresses, hash seeds or timing: two
+//! processes given the same records give the same ids, and a template whose first record
+//! already had its final text (the common case, since named values are masked at once) has the
+//! id of that text everywhere. Two processes that saw *different* first records of a template
+//! that later generalised can hold different ids for it (each keeps its own first one); both
+//! list the id of the shared current text as an alias, so a reader joining ids across processes
+//! maps `template_id(text)` through each one's [`LogAi::canonical_id`]. The offline
+//! two-pass path ([`LogAi::learn`] then [`LogAi::parse`], what [`cli::parse`] runs) uses the same
+//! ids.
 //!
 //! [`Multiline`] joins stack-trace continuation lines to their record for line-oriented sources,
 //! and [`cli::parse`] is the offline `redscope logai parse` command.
@@ -52,7 +79,8 @@
 //! let record = logai.process("service.name=shop", &LogInput::text(line));
 //! assert_eq!(record.severity, Some(Severity::Warn));
 //! assert_eq!(record.message, "query took 35ms user=alice");
-//! assert_eq!(record.template, "query took <*> user=alice");
+//! assert_eq!(record.template, "query took <*> user=<*>");
+//! assert_eq!(record.params, ["35ms", "alice"]);
 //! assert!(record.attributes.iter().any(|(k, v)| k == "duration_ms" && v == 35.0));
 //! ```
 
@@ -176,7 +204,8 @@ pub struct Structured {
     pub message: String,
     /// The message template with `<*>` for variables.
     pub template: String,
-    /// Stable across restarts and processes: a hash of the template text (16 hex digits).
+    /// Stable across restarts and processes: a hash of the template's first text (16 hex
+    /// digits), kept when the template generalises (see "Template ids" in the crate docs).
     pub template_id: String,
     pub params: Vec<String>,
     pub attributes: Vec<(String, serde_json::Value)>,
@@ -186,6 +215,10 @@ pub struct Structured {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PatternInfo {
     pub template_id: String,
+    /// Ids that records of this template may carry from before it generalised or absorbed
+    /// sibling templates (see "Template ids" in the crate docs); [`LogAi::canonical_id`] maps
+    /// them to `template_id`.
+    pub aliases: Vec<String>,
     pub template: String,
     pub count: u64,
     /// How many records the resource had processed when the template first appeared.

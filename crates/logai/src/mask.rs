@@ -64,6 +64,8 @@ impl Masked {
         self.params.clear();
         let bytes = message.as_bytes();
         let mut position = 0;
+        // The previous token was `key:`: the line names the value that follows.
+        let mut after_key = false;
         while position < bytes.len() {
             while position < bytes.len() && bytes[position].is_ascii_whitespace() {
                 position += 1;
@@ -76,6 +78,18 @@ impl Masked {
             while position < bytes.len() && !bytes[position].is_ascii_whitespace() {
                 all_plain &= is_plain_byte(bytes[position]);
                 position += 1;
+            }
+            let named = after_key;
+            after_key = is_colon_key(&message[start..position]);
+            // Plain words hold no `=` and no `"`; a leading `'` is plain, so it is checked.
+            let may_quote = !all_plain || (named && bytes[start] == b'\'');
+            if may_quote && let Some(end) = quoted_span(message, start, position, named) {
+                // `key="two words"` / `key: "two words"`: one value, whatever its blanks.
+                position = end;
+                all_plain = false;
+            }
+            if named && self.push_named_value(message, start, position) {
+                continue;
             }
             if self.absorb_unit(message, start, position) {
                 continue;
@@ -95,6 +109,53 @@ impl Masked {
             self.push_token(message, start, position);
         }
         self.fold_runs();
+    }
+
+    /// The value after `key:` when it is quoted (`"two words"`) or one item of a list (`bob,`):
+    /// masked whole, its quotes and separator kept. False when it is neither.
+    fn push_named_value(&mut self, message: &str, start: usize, end: usize) -> bool {
+        let token = &message[start..end];
+        let quote = token.as_bytes()[0];
+        let (lead, trail) = if matches!(quote, b'"' | b'\'') {
+            let trail = token[1..]
+                .bytes()
+                .rev()
+                .take_while(|b| matches!(b, b',' | b';' | b'.' | b')' | b']' | b'}'))
+                .count();
+            if token.len() < 2 + trail || token.as_bytes()[token.len() - trail - 1] != quote {
+                return false;
+            }
+            (1, trail + 1)
+        } else {
+            let trail = token
+                .bytes()
+                .rev()
+                .take_while(|b| matches!(b, b',' | b';'))
+                .count();
+            if trail == 0 || token.len() == trail || token.bytes().any(is_structure_byte) {
+                return false;
+            }
+            (0, trail)
+        };
+        let core = &token[lead..token.len() - trail];
+        if core.is_empty() {
+            return false;
+        }
+        let masked_start = self.text.len();
+        self.text.push_str(&token[..lead]);
+        self.text.push_str("<*>");
+        self.text.push_str(&token[token.len() - trail..]);
+        self.params.push(Param {
+            start: start + lead,
+            end: start + lead + core.len(),
+            kind: whole_kind(core).unwrap_or(ValueKind::Word),
+        });
+        self.tokens.push(Token {
+            masked: (masked_start, self.text.len()),
+            original: (start, end),
+            soft: true,
+        });
+        true
     }
 
     /// `16.0 B,` / `2.6 KB`: a size unit after a bare number is part of the value.
@@ -187,6 +248,17 @@ impl Masked {
                 soft: false,
             });
             return;
+        } else if let Some(value_at) = pair_value(core) {
+            // `key=value`: the line names the value, so it is a variable from the first record
+            // on (not after several values were seen), whatever it looks like.
+            let value = &core[value_at..];
+            self.text.push_str(&core[..value_at]);
+            self.text.push_str("<*>");
+            self.params.push(Param {
+                start: core_start + value_at,
+                end: core_start + core.len(),
+                kind: whole_kind(value).unwrap_or(ValueKind::Word),
+            });
         } else if let Some(kind) = whole_kind(core) {
             self.text.push_str("<*>");
             self.params.push(Param {
@@ -328,6 +400,76 @@ impl Masked {
             index += 1;
         }
     }
+}
+
+/// Bytes that give a value inner structure (`Rect(0, 0)`, `{a=1}`, `x=y`): such values are
+/// masked piece by piece, not whole.
+fn is_structure_byte(byte: u8) -> bool {
+    matches!(
+        byte,
+        b'=' | b'(' | b')' | b'[' | b']' | b'{' | b'}' | b'<' | b'>'
+    )
+}
+
+/// A key as lines write them: a letter, then letters, digits and `_.-`.
+fn is_key_text(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 40
+        && key.as_bytes()[0].is_ascii_alphabetic()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// `key:` alone: the next token is the value it names.
+fn is_colon_key(token: &str) -> bool {
+    token
+        .strip_suffix(':')
+        .is_some_and(|key| !key.ends_with(':') && is_key_text(key))
+}
+
+/// Where the value of a `key=value` token (without its outer punctuation) starts, after an
+/// opening quote: `user=alice` → 5, `name="bob` → 6. `None` when the token is no such pair, the
+/// value is empty, or the value has structure of its own (`Rect(0,`, `a=b=c`).
+fn pair_value(core: &str) -> Option<usize> {
+    let equals = core.bytes().position(|b| b == b'=')?;
+    if !is_key_text(&core[..equals]) {
+        return None;
+    }
+    let rest = &core[equals + 1..];
+    let value = rest.trim_start_matches(['"', '\'']);
+    if value.is_empty() || rest.len() - value.len() > 1 || value.bytes().any(is_structure_byte) {
+        return None;
+    }
+    Some(core.len() - value.len())
+}
+
+/// A quoted value that runs past the blank-separated token `start..end`: `key="two words"` or,
+/// after `key:`, `"two words"`. Returns the end of the token holding the closing quote.
+fn quoted_span(message: &str, start: usize, end: usize, after_key: bool) -> Option<usize> {
+    let token = &message[start..end];
+    let open = if after_key {
+        0
+    } else {
+        let equals = token.bytes().position(|b| b == b'=')?;
+        let key = token[..equals].trim_start_matches(['(', '[', '{']);
+        if !is_key_text(key) {
+            return None;
+        }
+        equals + 1
+    };
+    let quote = *token.as_bytes().get(open)?;
+    if !matches!(quote, b'"' | b'\'') || token.as_bytes()[open + 1..].contains(&quote) {
+        return None;
+    }
+    let bytes = message.as_bytes();
+    let limit = bytes.len().min(end + 512);
+    let close = (end..limit).find(|&i| bytes[i] == quote)?;
+    Some(
+        (close + 1..bytes.len())
+            .find(|&i| bytes[i].is_ascii_whitespace())
+            .unwrap_or(bytes.len()),
+    )
 }
 
 /// The bytes of a plain word (see `push_token`), none of them leading or trailing punctuation
@@ -694,7 +836,19 @@ mod tests {
         );
         assert_eq!(
             masked("uid=0 euid=0 tty=ssh ruser= rhost=1.2.3.4"),
-            "uid=<*> euid=<*> tty=ssh ruser= rhost=<*>"
+            "uid=<*> euid=<*> tty=<*> ruser= rhost=<*>"
+        );
+        assert_eq!(
+            masked("placed by user=alice in 35ms (name=\"two words\", mode='x')"),
+            "placed by user=<*> in <*> (name=\"<*>\", mode='<*>')"
+        );
+        assert_eq!(
+            masked("acquire tag=\"View Lock\" ok, reason: \"a b c\" to: bob, x: y"),
+            "acquire tag=\"<*>\" ok, reason: \"<*>\" to: <*>, x: y"
+        );
+        assert_eq!(
+            masked("rect=Rect(0, 0) n=a=b Error: Connection refused"),
+            "rect=Rect(<*>, <*>) n=a=b Error: Connection refused"
         );
         assert_eq!(masked("ok /etc/httpd/conf/workers2.properties"), "ok <*>");
         assert_eq!(masked("Stack v6.1.7601.23505 with"), "Stack <*> with");

@@ -7,6 +7,10 @@
 //! are counted as siblings, and once a position has shown [`Config::word_variants`] distinct
 //! words it becomes a variable (`Invalid user <*> from <*>`).
 //!
+//! A cluster's id is the [`template_id`] of its first text and is kept when it generalises or
+//! absorbs siblings (the oldest member's id wins); the ids it gave up are kept as aliases (see
+//! "Template ids" in the crate docs).
+//!
 //! [`Config::word_variants`]: crate::Config
 
 use rustc_hash::FxHashMap;
@@ -120,12 +124,22 @@ fn is_soft(text: &str) -> bool {
     crate::mask::is_soft_text(text)
 }
 
+/// Ids a cluster answers to besides its own, at most (older ones are forgotten first).
+pub const MAX_ALIASES: usize = 32;
+
 /// One learned template.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cluster {
     pub tokens: Vec<Tok>,
     pub text: String,
+    /// The id of the text the cluster was created with ([`template_id`]); kept when the
+    /// cluster generalises or absorbs sibling clusters, so records already stored with it stay
+    /// in their group.
     pub id: String,
+    /// Other ids that stand for this cluster: the ids of its later texts and of clusters merged
+    /// into it, oldest first.
+    #[serde(default)]
+    pub aliases: Vec<String>,
     pub count: u64,
     /// Records processed by the resource when the template first appeared.
     pub first_seen: u64,
@@ -143,6 +157,7 @@ impl Cluster {
             tokens,
             text: String::new(),
             id: String::new(),
+            aliases: Vec::new(),
             count: 0,
             first_seen: tick,
             last_seen: tick,
@@ -170,9 +185,25 @@ impl Cluster {
                 }
             }
         }
-        self.id = template_id(&text);
+        let id = template_id(&text);
+        if self.id.is_empty() {
+            self.id = id;
+        } else {
+            self.add_alias(id);
+        }
         self.content = crate::severity::content_signal(&text);
         self.text = text;
+    }
+
+    /// Records `id` as standing for this cluster (not its own id, no duplicates, bounded).
+    fn add_alias(&mut self, id: String) {
+        if id == self.id || self.aliases.contains(&id) {
+            return;
+        }
+        if self.aliases.len() >= MAX_ALIASES {
+            self.aliases.remove(0);
+        }
+        self.aliases.push(id);
     }
 
     /// The majority explicit severity seen with this template, when one dominates.
@@ -272,6 +303,8 @@ pub struct Miner {
     buckets: FxHashMap<u64, Vec<u32>>,
     exact: FxHashMap<u64, u32>,
     siblings: FxHashMap<u64, Siblings>,
+    /// Every id a live cluster answers to (its own and its aliases) → its slot.
+    ids: FxHashMap<String, u32>,
     pub evicted: u64,
 }
 
@@ -291,6 +324,12 @@ impl Miner {
 
     pub fn cluster(&self, slot: u32) -> Option<&Cluster> {
         self.slots.get(slot as usize).and_then(Option::as_ref)
+    }
+
+    /// The cluster an id stands for: the one whose own id it is, else one that has it as an
+    /// alias.
+    pub fn by_id(&self, id: &str) -> Option<&Cluster> {
+        self.ids.get(id).and_then(|&slot| self.cluster(slot))
     }
 
     pub fn len(&self) -> usize {
@@ -341,11 +380,30 @@ impl Miner {
         };
         self.buckets.entry(bucket).or_default().push(slot);
         self.live += 1;
+        if let Some(cluster) = self.slots[slot as usize].as_ref() {
+            for alias in &cluster.aliases {
+                // An alias never takes an id from the cluster that owns it.
+                let owner = self
+                    .ids
+                    .get(alias)
+                    .and_then(|&s| self.cluster(s))
+                    .is_some_and(|c| c.id == *alias);
+                if !owner {
+                    self.ids.insert(alias.clone(), slot);
+                }
+            }
+            self.ids.insert(cluster.id.clone(), slot);
+        }
         slot
     }
 
     fn remove(&mut self, slot: u32) -> Option<Cluster> {
         let cluster = self.slots.get_mut(slot as usize)?.take()?;
+        for id in std::iter::once(&cluster.id).chain(&cluster.aliases) {
+            if self.ids.get(id) == Some(&slot) {
+                self.ids.remove(id);
+            }
+        }
         let bucket = Self::cluster_bucket(&cluster);
         if let Some(list) = self.buckets.get_mut(&bucket) {
             list.retain(|s| *s != slot);
@@ -553,19 +611,21 @@ impl Miner {
 
     fn merge_siblings(&mut self, members: &[u32], position: usize, newest: u32, tick: u64) -> u32 {
         let mut merged: Option<Cluster> = None;
-        let mut first_slot = newest;
-        for &member in members {
-            let Some(cluster) = self.remove(member) else {
-                continue;
-            };
+        // The oldest member lends its id to the merged cluster: the others' become aliases.
+        let mut members: Vec<Cluster> = members.iter().filter_map(|&m| self.remove(m)).collect();
+        if let Some(oldest) = (0..members.len()).min_by_key(|&i| members[i].first_seen) {
+            members.swap(0, oldest);
+        }
+        for cluster in members {
             match merged.as_mut() {
-                None => {
-                    first_slot = member;
-                    merged = Some(cluster);
-                }
+                None => merged = Some(cluster),
                 Some(target) => {
                     target.count += cluster.count;
                     target.first_seen = target.first_seen.min(cluster.first_seen);
+                    target.add_alias(cluster.id.clone());
+                    for alias in &cluster.aliases {
+                        target.add_alias(alias.clone());
+                    }
                     for (sum, add) in target.explicit.iter_mut().zip(cluster.explicit) {
                         *sum += add;
                     }
@@ -590,7 +650,6 @@ impl Miner {
         }
         cluster.last_seen = tick;
         cluster.refresh_text();
-        let _ = first_slot;
         self.insert(cluster)
     }
 

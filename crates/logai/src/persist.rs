@@ -10,7 +10,9 @@ use crate::engine::{LogAi, Resource};
 use crate::format::FormatLearner;
 use crate::miner::{Cluster, Miner};
 
-/// Bumped whenever the persisted shape or the meaning of learned state changes.
+/// Bumped whenever the persisted shape or the meaning of learned state changes. Still 1 with
+/// template aliases: a version-1 file without them loads (no aliases yet) and keeps its ids,
+/// which bumping would throw away.
 pub const STATE_VERSION: u32 = 1;
 
 #[derive(Serialize, Deserialize)]

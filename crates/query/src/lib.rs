@@ -13,12 +13,19 @@
 //! # let _ = services; Ok(()) }
 //! ```
 
+mod logs;
 mod metrics;
+mod red;
 mod service;
 mod sql;
 mod types;
 mod udf;
 
+pub use logs::{Pattern, PatternsResponse, Structure, record_id};
+pub use red::{
+    BlastRadius, EntryPoint, MapEdge, MapNode, RedPoint, RedResponse, RedSeries, RedTotal,
+    ServiceMap,
+};
 pub use service::{QueryLimits, QueryService, decode_cursor, encode_cursor};
 pub use types::*;
 

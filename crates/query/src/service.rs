@@ -507,12 +507,14 @@ fn span_detail(r: model::SpanRow) -> SpanDetail {
 }
 
 fn log_record(r: model::LogRow) -> LogRecord {
+    let record_id = crate::logs::record_id(r.time_unix_nano, &r.resource.service_name, &r.body);
     let body = match r.body_type.as_str() {
         "json" => parse_json(&r.body, Value::Null),
         "empty" => Value::Null,
         _ => Value::String(r.body),
     };
     LogRecord {
+        record_id,
         time_unix_nano: r.time_unix_nano,
         observed_time_unix_nano: r.observed_time_unix_nano,
         service_name: r.resource.service_name,

@@ -98,6 +98,8 @@ pub struct LogSearch {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LogRecord {
+    /// Id for `/api/v1/logs/{record_id}/structure`.
+    pub record_id: String,
     pub time_unix_nano: i64,
     pub observed_time_unix_nano: i64,
     pub service_name: String,

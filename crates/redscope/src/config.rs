@@ -23,6 +23,8 @@ pub struct ServerConfig {
     pub otlp_grpc: SocketAddr,
     pub otlp_http: SocketAddr,
     pub api: SocketAddr,
+    /// The built web UI (`npm run build` in web/).
+    pub ui_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -73,6 +75,7 @@ impl Default for ServerConfig {
             otlp_grpc: SocketAddr::from(([0, 0, 0, 0], 4317)),
             otlp_http: SocketAddr::from(([0, 0, 0, 0], 4318)),
             api: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            ui_dir: PathBuf::from("web/dist"),
         }
     }
 }
@@ -147,7 +150,9 @@ impl Config {
             let Some(rest) = key.strip_prefix("REDSCOPE_") else {
                 continue;
             };
-            if rest == "CONFIG" || rest == "LOG" {
+            // Settings are REDSCOPE_<SECTION>__<KEY> (and REDSCOPE_DATA_DIR); other REDSCOPE_
+            // variables (REDSCOPE_LOG, REDSCOPE_CONFIG, a script's own) are not settings.
+            if !rest.contains("__") && rest != "DATA_DIR" {
                 continue;
             }
             let path: Vec<String> = rest.split("__").map(|s| s.to_ascii_lowercase()).collect();
@@ -270,6 +275,14 @@ mod tests {
                 "127.0.0.1:9999".to_string(),
             ),
             ("PATH".to_string(), "/bin".to_string()),
+            (
+                "REDSCOPE_BIN".to_string(),
+                "/somewhere/redscope".to_string(),
+            ),
+            (
+                "REDSCOPE_BIN".to_string(),
+                "/somewhere/redscope".to_string(),
+            ),
         ];
         let c = Config::load(Some(&file), env.into_iter()).unwrap();
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));

@@ -27,6 +27,36 @@ impl ingest::Sink for StoreSink {
     }
 }
 
+/// RED and service-graph rollups, fed by ingest and written to the store periodically.
+struct RedObserver(std::sync::Mutex<analysis::RedAggregator>);
+
+impl ingest::SpanObserver for RedObserver {
+    fn observe(&self, rows: &[model::SpanRow]) {
+        if let Ok(mut agg) = self.0.lock() {
+            agg.observe(rows);
+        }
+    }
+}
+
+impl RedObserver {
+    async fn flush(&self, store: &storage::Store, settle_all: bool) {
+        let rows = match self.0.lock() {
+            Ok(mut agg) => agg.drain(if settle_all {
+                i64::MAX
+            } else {
+                model::now_unix_nano()
+            }),
+            Err(_) => return,
+        };
+        if rows.is_empty() {
+            return;
+        }
+        if let Err(e) = store.append(model::Batch::Metrics(rows)).await {
+            tracing::warn!(error = %e, "could not store RED rollups");
+        }
+    }
+}
+
 /// A running server; dropping the shutdown sender stops it.
 pub struct Running {
     pub shutdown: watch::Sender<bool>,
@@ -43,7 +73,16 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
     );
     let sink: Arc<dyn ingest::Sink> = Arc::new(StoreSink(Arc::clone(&store)));
-    let pipeline = ingest::Pipeline::new(sink, config.ingest_limits());
+    let logai = Arc::new(ingest::logai_processor::LogAiProcessor::open(Some(
+        config.data_dir.join("logai").join("state.json"),
+    )));
+    let processor: Arc<dyn ingest::LogProcessor> = logai.clone();
+    let red = Arc::new(RedObserver(std::sync::Mutex::new(
+        analysis::RedAggregator::default(),
+    )));
+    let pipeline =
+        ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
+            .with_span_observer(red.clone());
     let query = Arc::new(query::QueryService::new(
         Arc::clone(&store),
         config.query_limits(),
@@ -51,6 +90,40 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
 
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
+
+    // RED rollups are written every few seconds and at shutdown.
+    let mut red_stop = shutdown_rx.clone();
+    let red_store = Arc::clone(&store);
+    tasks.push(tokio::spawn(async move {
+        loop {
+            let stopping = tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => false,
+                _ = red_stop.wait_for(|v| *v) => true,
+            };
+            red.flush(&red_store, stopping).await;
+            if stopping {
+                return Ok(());
+            }
+        }
+    }));
+
+    // Log AI state is saved every minute and at shutdown.
+    let mut save_stop = shutdown_rx.clone();
+    tasks.push(tokio::spawn(async move {
+        loop {
+            let stopping = tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => false,
+                _ = save_stop.wait_for(|v| *v) => true,
+            };
+            let l = Arc::clone(&logai);
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || l.save()).await {
+                tracing::warn!(error = %e, "could not save Log AI state");
+            }
+            if stopping {
+                return Ok(());
+            }
+        }
+    }));
 
     // OTLP/HTTP
     let http_listener = TcpListener::bind(config.server.otlp_http)
@@ -92,7 +165,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let status_pipeline = pipeline.clone();
     let status: api::StatusFn = Arc::new(move || status_json(&status_store, &status_pipeline));
     let api_app = api::router(api::ApiState::new(query).with_status(status))
-        .merge(crate::ui::router())
+        .merge(crate::ui::router(&config.server.ui_dir))
         .layer(cors());
     tasks.push(tokio::spawn(serve_http(api_listener, api_app, shutdown_rx)));
 

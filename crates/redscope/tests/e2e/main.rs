@@ -5,5 +5,7 @@
 mod bad_input;
 mod common;
 mod crash;
+mod logai_ingest;
 mod otlp_json;
+mod red;
 mod roundtrip;

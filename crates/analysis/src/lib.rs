@@ -1,0 +1,22 @@
+//! Analysis derived from spans at ingest: RED metrics (requests, errors, duration) per service
+//! and operation, and the service graph with RED per edge — including dependencies that send no
+//! telemetry themselves (databases, queues, external hosts), inferred from client spans.
+//!
+//! - [`RedAggregator`]: fed every accepted span, drained every few seconds into metric rows
+//!   (`redscope.red.duration`, `redscope.edge.duration`: delta histograms on fixed log-scale
+//!   bounds, one per minute and key) that the store keeps like any metric, so any time range
+//!   answers from these rollups instead of scanning spans.
+//! - [`Sketch`]: the mergeable duration histogram and its percentiles.
+//!
+//! ```
+//! let mut agg = analysis::RedAggregator::default();
+//! agg.observe(&[model::SpanRow { kind: "SERVER".into(), name: "GET /".into(), ..Default::default() }]);
+//! let rows = agg.drain(i64::MAX);
+//! assert_eq!(rows[0].metric_name, analysis::RED_METRIC);
+//! ```
+
+mod red;
+mod sketch;
+
+pub use red::{EDGE_METRIC, RED_METRIC, RedAggregator, node_kind_of};
+pub use sketch::{BOUNDS_MS, Sketch};

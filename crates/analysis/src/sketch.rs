@@ -1,0 +1,124 @@
+//! A mergeable duration histogram on fixed log-scale bounds (buckets 15% wide), with the
+//! minimum and maximum so that percentiles never leave the observed range.
+
+use std::sync::OnceLock;
+
+/// Upper bounds in milliseconds: 0.1 ms × 1.15^i, up to about two minutes.
+pub fn bounds() -> &'static [f64] {
+    static B: OnceLock<Vec<f64>> = OnceLock::new();
+    B.get_or_init(|| (0..101).map(|i| 0.1 * 1.15f64.powi(i)).collect())
+}
+
+/// Same as [`bounds`], named for docs.
+pub const BOUNDS_MS: fn() -> &'static [f64] = bounds;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Sketch {
+    /// One count per bound plus the overflow bucket.
+    pub counts: Vec<u64>,
+    pub count: u64,
+    pub sum_ms: f64,
+    pub min_ms: Option<f64>,
+    pub max_ms: Option<f64>,
+}
+
+impl Sketch {
+    pub fn record(&mut self, ms: f64) {
+        let b = bounds();
+        if self.counts.is_empty() {
+            self.counts = vec![0; b.len() + 1];
+        }
+        let idx = b.partition_point(|upper| *upper < ms);
+        self.counts[idx] += 1;
+        self.count += 1;
+        self.sum_ms += ms;
+        self.widen(Some(ms), Some(ms));
+    }
+
+    /// Extends the observed range.
+    pub fn widen(&mut self, min: Option<f64>, max: Option<f64>) {
+        self.min_ms = match (self.min_ms, min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max_ms = match (self.max_ms, max) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+    }
+
+    /// Adds histogram counts given on the same bounds.
+    pub fn merge_counts(&mut self, counts: &[u64], sum_ms: f64) {
+        if self.counts.len() < counts.len() {
+            self.counts.resize(counts.len(), 0);
+        }
+        for (a, b) in self.counts.iter_mut().zip(counts) {
+            *a += b;
+        }
+        self.count += counts.iter().sum::<u64>();
+        self.sum_ms += sum_ms;
+    }
+
+    /// The q-quantile in milliseconds, interpolated within its bucket.
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        if self.count == 0 {
+            return None;
+        }
+        let b = bounds();
+        let rank = q.clamp(0.0, 1.0) * self.count as f64;
+        let mut seen = 0.0;
+        for (i, c) in self.counts.iter().enumerate() {
+            let c = *c as f64;
+            if c > 0.0 && seen + c >= rank {
+                let lower = if i == 0 { 0.0 } else { b[i - 1] };
+                let upper = b.get(i).copied().unwrap_or(lower * 1.35);
+                let v = lower + (upper - lower) * ((rank - seen) / c).clamp(0.0, 1.0);
+                return Some(self.clamp(v));
+            }
+            seen += c;
+        }
+        b.last().copied().map(|v| self.clamp(v))
+    }
+
+    fn clamp(&self, v: f64) -> f64 {
+        let v = self.max_ms.map_or(v, |m| v.min(m));
+        self.min_ms.map_or(v, |m| v.max(m))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_are_within_a_bucket() {
+        let mut s = Sketch::default();
+        for i in 1..=1000 {
+            s.record(i as f64);
+        }
+        for (q, exact) in [(0.5, 500.0), (0.9, 900.0), (0.99, 990.0)] {
+            let got = s.quantile(q).unwrap();
+            assert!((got - exact).abs() / exact < 0.2, "q{q}: {got} vs {exact}");
+        }
+        assert_eq!(Sketch::default().quantile(0.5), None);
+        assert_eq!(s.quantile(1.0), Some(1000.0), "never beyond the maximum");
+    }
+
+    #[test]
+    fn merging_equals_recording_together() {
+        let mut a = Sketch::default();
+        let mut b = Sketch::default();
+        let mut both = Sketch::default();
+        for v in [1.0, 5.0, 50.0] {
+            a.record(v);
+            both.record(v);
+        }
+        for v in [2.0, 500.0] {
+            b.record(v);
+            both.record(v);
+        }
+        a.merge_counts(&b.counts, b.sum_ms);
+        a.widen(b.min_ms, b.max_ms);
+        assert_eq!(a, both);
+    }
+}

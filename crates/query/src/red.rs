@@ -1,0 +1,408 @@
+//! RED, service map and blast radius, answered from the rollups derived at ingest
+//! (see the `analysis` crate), not by scanning spans.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use analysis::{EDGE_METRIC, RED_METRIC, Sketch};
+use model::TimeRange;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::sql::quote;
+use crate::{QueryError, QueryService};
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RedPoint {
+    pub t: i64,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedSeries {
+    pub service: String,
+    pub operation: String,
+    pub points: Vec<RedPoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedTotal {
+    pub service: String,
+    pub operation: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub rate_per_s: f64,
+    pub p50_ms: Option<f64>,
+    pub p90_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RedResponse {
+    pub step_ns: i64,
+    pub series: Vec<RedSeries>,
+    pub totals: Vec<RedTotal>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MapNode {
+    pub name: String,
+    /// `service`, `database`, `messaging` or `external`.
+    pub kind: String,
+    pub instrumented: bool,
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub rate_per_s: f64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MapEdge {
+    pub from: String,
+    pub to: String,
+    pub requests: u64,
+    pub errors: u64,
+    pub error_rate: f64,
+    pub rate_per_s: f64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceMap {
+    pub nodes: Vec<MapNode>,
+    pub edges: Vec<MapEdge>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryPoint {
+    pub service: String,
+    pub operation: String,
+    pub traces: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BlastRadius {
+    pub service: String,
+    pub operation: Option<String>,
+    /// Every service that calls it, directly or through others.
+    pub upstream_services: Vec<String>,
+    pub entry_points: Vec<EntryPoint>,
+    pub traces: u64,
+    pub users: u64,
+    pub sessions: u64,
+}
+
+/// One rollup row: its time, attributes, count/sum and buckets.
+struct Rollup {
+    t: i64,
+    service: String,
+    attrs: Map<String, Value>,
+    counts: Vec<u64>,
+    sum: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+}
+
+#[derive(Default)]
+struct Acc {
+    requests: u64,
+    errors: u64,
+    sketch: Sketch,
+}
+
+impl Acc {
+    fn add(&mut self, r: &Rollup) {
+        let n: u64 = r.counts.iter().sum();
+        self.requests += n;
+        if r.attrs
+            .get("error")
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+        {
+            self.errors += n;
+        }
+        self.sketch.merge_counts(&r.counts, r.sum);
+        self.sketch.widen(r.min, r.max);
+    }
+
+    fn rate(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            self.errors as f64 / self.requests as f64
+        }
+    }
+}
+
+fn attr(r: &Rollup, key: &str) -> String {
+    r.attrs
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+impl QueryService {
+    async fn rollups(
+        &self,
+        metric: &str,
+        range: TimeRange,
+        service: Option<&str>,
+    ) -> Result<Vec<Rollup>, QueryError> {
+        // Rollups are stamped with the start of their minute: widen the window to whole minutes.
+        let start = range.start_ns.div_euclid(60_000_000_000) * 60_000_000_000;
+        let svc = service
+            .map(|s| format!(" AND service_name = {}", quote(s)))
+            .unwrap_or_default();
+        let sql = format!(
+            "SELECT time_unix_nano, service_name, attributes, bucket_counts, sum, min, max FROM metric_points \
+             WHERE metric_name = {} AND time_unix_nano >= {start} AND time_unix_nano < {}{svc}",
+            quote(metric),
+            range.end_ns
+        );
+        let rows = crate::service::to_json_rows(&self.collect(&sql).await?)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Rollup {
+                t: r.get("time_unix_nano").and_then(Value::as_i64).unwrap_or(0),
+                service: r
+                    .get("service_name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string(),
+                attrs: r
+                    .get("attributes")
+                    .and_then(Value::as_str)
+                    .and_then(|a| serde_json::from_str(a).ok())
+                    .unwrap_or_default(),
+                counts: r
+                    .get("bucket_counts")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_u64).collect())
+                    .unwrap_or_default(),
+                sum: r.get("sum").and_then(Value::as_f64).unwrap_or(0.0),
+                min: r.get("min").and_then(Value::as_f64),
+                max: r.get("max").and_then(Value::as_f64),
+            })
+            .collect())
+    }
+
+    /// RED per service (no `service`) or per operation of a service, over time and in total.
+    pub async fn red(
+        &self,
+        range: TimeRange,
+        service: Option<&str>,
+        operation: Option<&str>,
+        step_ns: i64,
+    ) -> Result<RedResponse, QueryError> {
+        let step = step_ns.max(60_000_000_000);
+        let rows = self.rollups(RED_METRIC, range, service).await?;
+        let mut series: BTreeMap<(String, String), BTreeMap<i64, Acc>> = BTreeMap::new();
+        let mut totals: BTreeMap<(String, String), Acc> = BTreeMap::new();
+        for r in &rows {
+            let op = attr(r, "operation");
+            if operation.is_some_and(|o| o != op) {
+                continue;
+            }
+            let key = (
+                r.service.clone(),
+                if service.is_some() { op } else { String::new() },
+            );
+            let t = r.t.div_euclid(step) * step;
+            series
+                .entry(key.clone())
+                .or_default()
+                .entry(t)
+                .or_default()
+                .add(r);
+            totals.entry(key).or_default().add(r);
+        }
+        let secs = range.len_ns() as f64 / 1e9;
+        Ok(RedResponse {
+            step_ns: step,
+            series: series
+                .into_iter()
+                .map(|((service, operation), steps)| RedSeries {
+                    service,
+                    operation,
+                    points: steps
+                        .into_iter()
+                        .map(|(t, a)| RedPoint {
+                            t,
+                            requests: a.requests,
+                            errors: a.errors,
+                            p50_ms: a.sketch.quantile(0.5),
+                            p90_ms: a.sketch.quantile(0.9),
+                            p99_ms: a.sketch.quantile(0.99),
+                        })
+                        .collect(),
+                })
+                .collect(),
+            totals: totals
+                .into_iter()
+                .map(|((service, operation), a)| RedTotal {
+                    service,
+                    operation,
+                    requests: a.requests,
+                    errors: a.errors,
+                    error_rate: a.rate(),
+                    rate_per_s: a.requests as f64 / secs,
+                    p50_ms: a.sketch.quantile(0.5),
+                    p90_ms: a.sketch.quantile(0.9),
+                    p99_ms: a.sketch.quantile(0.99),
+                })
+                .collect(),
+        })
+    }
+
+    /// Services and their dependencies with RED per node and edge.
+    pub async fn service_map(&self, range: TimeRange) -> Result<ServiceMap, QueryError> {
+        let secs = range.len_ns() as f64 / 1e9;
+        let mut nodes: BTreeMap<String, (String, bool, Acc)> = BTreeMap::new();
+        for r in self.rollups(RED_METRIC, range, None).await? {
+            nodes
+                .entry(r.service.clone())
+                .or_insert_with(|| ("service".into(), true, Acc::default()))
+                .2
+                .add(&r);
+        }
+        let mut edges: BTreeMap<(String, String), Acc> = BTreeMap::new();
+        for r in self.rollups(EDGE_METRIC, range, None).await? {
+            let server = attr(&r, "server");
+            let instrumented = r
+                .attrs
+                .get("server.instrumented")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            edges
+                .entry((attr(&r, "client"), server.clone()))
+                .or_default()
+                .add(&r);
+            let node = nodes
+                .entry(server)
+                .or_insert_with(|| (attr(&r, "server.kind"), instrumented, Acc::default()));
+            if !instrumented {
+                // An uninstrumented node's RED is what its callers saw.
+                node.2.add(&r);
+            }
+            nodes
+                .entry(attr(&r, "client"))
+                .or_insert_with(|| ("service".into(), true, Acc::default()));
+        }
+        Ok(ServiceMap {
+            nodes: nodes
+                .into_iter()
+                .map(|(name, (kind, instrumented, a))| MapNode {
+                    name,
+                    kind,
+                    instrumented,
+                    requests: a.requests,
+                    errors: a.errors,
+                    error_rate: a.rate(),
+                    rate_per_s: a.requests as f64 / secs,
+                    p50_ms: a.sketch.quantile(0.5),
+                    p99_ms: a.sketch.quantile(0.99),
+                })
+                .collect(),
+            edges: edges
+                .into_iter()
+                .map(|((from, to), a)| MapEdge {
+                    from,
+                    to,
+                    requests: a.requests,
+                    errors: a.errors,
+                    error_rate: a.rate(),
+                    rate_per_s: a.requests as f64 / secs,
+                    p50_ms: a.sketch.quantile(0.5),
+                    p99_ms: a.sketch.quantile(0.99),
+                })
+                .collect(),
+        })
+    }
+
+    /// Who depends on a service (or one of its operations) in the window.
+    pub async fn blast_radius(
+        &self,
+        range: TimeRange,
+        service: &str,
+        operation: Option<&str>,
+    ) -> Result<BlastRadius, QueryError> {
+        let map = self.service_map(range).await?;
+        let mut callers: HashMap<&str, Vec<&str>> = HashMap::new();
+        for e in &map.edges {
+            callers
+                .entry(e.to.as_str())
+                .or_default()
+                .push(e.from.as_str());
+        }
+        let mut upstream = BTreeSet::new();
+        let mut stack = vec![service];
+        while let Some(s) = stack.pop() {
+            for c in callers.get(s).into_iter().flatten() {
+                if *c != service && upstream.insert(c.to_string()) {
+                    stack.push(c);
+                }
+            }
+        }
+        let op = operation
+            .map(|o| format!(" AND (name = {0} OR http_route = {0} OR concat(http_request_method, ' ', http_route) = {0} OR rpc_method = {0})", quote(o)))
+            .unwrap_or_default();
+        let window = format!(
+            "start_time_unix_nano >= {} AND start_time_unix_nano < {}",
+            range.start_ns, range.end_ns
+        );
+        let involved = format!(
+            "SELECT DISTINCT trace_id FROM spans WHERE service_name = {} AND {window}{op}",
+            quote(service)
+        );
+        let sql = format!(
+            "SELECT service_name, name, count(DISTINCT trace_id) AS n FROM spans WHERE parent_span_id = '' AND {window} \
+             AND trace_id IN ({involved}) GROUP BY service_name, name ORDER BY n DESC LIMIT 50"
+        );
+        let entry_points: Vec<EntryPoint> =
+            crate::service::to_json_rows(&self.collect(&sql).await?)?
+                .into_iter()
+                .map(|r| EntryPoint {
+                    service: r
+                        .get("service_name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    operation: r
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                    traces: r.get("n").and_then(Value::as_u64).unwrap_or(0),
+                })
+                .collect();
+        let sql = format!(
+            "SELECT count(DISTINCT trace_id) AS traces, count(DISTINCT enduser_id) AS users, count(DISTINCT session_id) AS sessions \
+             FROM spans WHERE {window} AND trace_id IN ({involved})"
+        );
+        let totals = crate::service::to_json_rows(&self.collect(&sql).await?)?;
+        let get = |k: &str| {
+            totals
+                .first()
+                .and_then(|r| r.get(k))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        Ok(BlastRadius {
+            service: service.to_string(),
+            operation: operation.map(str::to_string),
+            upstream_services: upstream.into_iter().collect(),
+            entry_points,
+            traces: get("traces"),
+            users: get("users"),
+            sessions: get("sessions"),
+        })
+    }
+}

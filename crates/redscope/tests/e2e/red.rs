@@ -1,0 +1,163 @@
+//! RED numbers and the service map from spans with known counts, errors, durations and topology.
+
+use std::time::{Duration, Instant};
+
+use crate::common::{Server, now_ns};
+
+#[allow(clippy::too_many_arguments)]
+fn span(
+    trace: usize,
+    id: &str,
+    parent: &str,
+    name: &str,
+    kind: u8,
+    start: u64,
+    ms: u64,
+    error: bool,
+    attrs: serde_json::Value,
+) -> serde_json::Value {
+    serde_json::json!({
+        "traceId": format!("{:032x}", trace + 1), "spanId": id, "parentSpanId": parent, "name": name, "kind": kind,
+        "startTimeUnixNano": start.to_string(), "endTimeUnixNano": (start + ms * 1_000_000).to_string(),
+        "attributes": attrs, "status": {"code": if error { 2 } else { 0 }}
+    })
+}
+
+fn resource_spans(service: &str, spans: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]}, "scopeSpans": [{"spans": spans}]})
+}
+
+#[tokio::test]
+async fn red_and_service_map_from_known_spans() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let t = now_ns() - 1_000_000_000;
+    let (mut web, mut api) = (Vec::new(), Vec::new());
+    // 10 requests to web: web SERVER → web CLIENT → api SERVER → api CLIENT to postgres (no telemetry).
+    // Durations 10, 20, ... 100 ms; requests 0 and 1 fail in api and web.
+    for i in 0..10usize {
+        let ms = 10 * (i as u64 + 1);
+        let err = i < 2;
+        let route = serde_json::json!([{"key": "http.route", "value": {"stringValue": "/buy"}}, {"key": "http.request.method", "value": {"stringValue": "POST"}}]);
+        web.push(span(
+            i,
+            &format!("{:016x}", 100 + i),
+            "",
+            "POST /buy",
+            2,
+            t,
+            ms,
+            err,
+            route,
+        ));
+        web.push(span(
+            i,
+            &format!("{:016x}", 200 + i),
+            &format!("{:016x}", 100 + i),
+            "POST",
+            3,
+            t,
+            ms - 2,
+            err,
+            serde_json::json!([]),
+        ));
+        api.push(span(
+            i,
+            &format!("{:016x}", 300 + i),
+            &format!("{:016x}", 200 + i),
+            "charge",
+            2,
+            t,
+            ms - 4,
+            err,
+            serde_json::json!([]),
+        ));
+        let db = serde_json::json!([{"key": "db.system.name", "value": {"stringValue": "postgresql"}}, {"key": "server.address", "value": {"stringValue": "pay-db"}}]);
+        api.push(span(
+            i,
+            &format!("{:016x}", 400 + i),
+            &format!("{:016x}", 300 + i),
+            "SELECT",
+            3,
+            t,
+            1,
+            false,
+            db,
+        ));
+    }
+    let body = serde_json::json!({"resourceSpans": [resource_spans("web", web), resource_spans("api", api)]});
+    let r = reqwest::Client::new()
+        .post(server.otlp_url("/v1/traces"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Rollups are written every few seconds; the uninstrumented callee after its match window.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let map = loop {
+        let map = server.get_json("/api/v1/service-map").await;
+        let has_db = map["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["name"] == "pay-db");
+        if has_db || Instant::now() > deadline {
+            break map;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let red = server.get_json("/api/v1/red").await;
+    let web = red["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["service"] == "web")
+        .unwrap()
+        .clone();
+    assert_eq!(web["requests"], 10, "{red}");
+    assert_eq!(web["errors"], 2);
+    assert_eq!(web["error_rate"], 0.2);
+    let p50 = web["p50_ms"].as_f64().unwrap();
+    let p99 = web["p99_ms"].as_f64().unwrap();
+    assert!((40.0..=65.0).contains(&p50), "p50 {p50}");
+    assert!((85.0..=120.0).contains(&p99), "p99 {p99}");
+    let per_op = server.get_json("/api/v1/red?service=web").await;
+    assert_eq!(per_op["totals"][0]["operation"], "POST /buy", "{per_op}");
+    assert_eq!(per_op["series"][0]["points"][0]["requests"], 10);
+
+    let edges = map["edges"].as_array().unwrap();
+    let web_api = edges
+        .iter()
+        .find(|e| e["from"] == "web" && e["to"] == "api")
+        .expect("web → api edge");
+    assert_eq!(web_api["requests"], 10, "{map}");
+    assert_eq!(web_api["errors"], 2);
+    let api_db = edges
+        .iter()
+        .find(|e| e["from"] == "api" && e["to"] == "pay-db")
+        .expect("api → pay-db edge");
+    assert_eq!(api_db["requests"], 10);
+    let nodes = map["nodes"].as_array().unwrap();
+    let db = nodes.iter().find(|n| n["name"] == "pay-db").unwrap();
+    assert_eq!(db["instrumented"], false);
+    assert_eq!(db["kind"], "database");
+    assert_eq!(
+        nodes.iter().find(|n| n["name"] == "api").unwrap()["instrumented"],
+        true
+    );
+    assert_eq!(edges.len(), 2, "{map}");
+
+    let blast = server.get_json("/api/v1/blast-radius?service=pay-db").await;
+    assert_eq!(
+        blast["upstream_services"],
+        serde_json::json!(["api", "web"]),
+        "{blast}"
+    );
+    let blast = server.get_json("/api/v1/blast-radius?service=api").await;
+    assert_eq!(blast["traces"], 10, "{blast}");
+    assert_eq!(blast["entry_points"][0]["service"], "web");
+    assert_eq!(blast["entry_points"][0]["operation"], "POST /buy");
+    assert_eq!(blast["entry_points"][0]["traces"], 10);
+}

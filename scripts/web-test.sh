@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds the web UI and runs its unit tests and browser tests (Playwright driving Debian's
+# Chromium, headless) against a real `redscope demo` serving the built UI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+if ! command -v npm >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
+  else
+    echo "npm is required for the web UI tests" >&2
+    exit 1
+  fi
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq chromium >/dev/null
+  else
+    echo "Debian's chromium is required for the browser tests (apt-get install chromium)" >&2
+    exit 1
+  fi
+fi
+
+(cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm run test:unit)
+
+cargo build -p redscope
+DATA=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$ROOT/target/debug/redscope" demo --data "$DATA" --otlp-grpc 127.0.0.1:0 --otlp-http "127.0.0.1:$((PORT + 1))" \
+  --api "127.0.0.1:$PORT" --rate 30 >"$DATA/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
+  sleep 0.2
+done
+# Let the workload produce traces, logs, metrics and the first RED rollups and map edges.
+sleep 20
+(cd web && REDSCOPE_URL="http://127.0.0.1:$PORT" npm run test:e2e)

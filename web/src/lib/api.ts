@@ -1,0 +1,289 @@
+// Typed client for the redscope HTTP API (/api/v1). Errors are thrown as ApiError, never swallowed.
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public code: string,
+    message: string,
+    public param?: string,
+    public path?: string,
+  ) {
+    super(message);
+  }
+  get notFound() {
+    return this.status === 404;
+  }
+  /** The server has no such route at all (an older server), as opposed to an unknown object. */
+  get routeMissing() {
+    return this.status === 404 && (/no such route/i.test(this.message) || this.code === 'route_not_found');
+  }
+}
+
+export type Params = Record<string, string | number | undefined | null | string[]>;
+
+function qs(params: Params): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === undefined || v === null || v === '') continue;
+    if (Array.isArray(v)) for (const x of v) q.append(k, x);
+    else q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+// Requests in flight, shown as a thin progress bar (and as html[data-busy] for tests).
+let inFlight = 0;
+function busy(delta: number) {
+  inFlight += delta;
+  if (inFlight > 0) document.documentElement.dataset.busy = String(inFlight);
+  else delete document.documentElement.dataset.busy;
+}
+
+async function request<T>(path: string, init?: RequestInit, signal?: AbortSignal): Promise<T> {
+  busy(1);
+  try {
+    return await doRequest<T>(path, init, signal);
+  } finally {
+    busy(-1);
+  }
+}
+
+async function doRequest<T>(path: string, init?: RequestInit, signal?: AbortSignal): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, { ...init, signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'network', `cannot reach the redscope server: ${(e as Error).message}`, undefined, path);
+  }
+  const text = await res.text();
+  let body: any = undefined;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* not JSON */
+  }
+  if (!res.ok) {
+    const err = body?.error;
+    throw new ApiError(
+      res.status,
+      err?.code ?? `http_${res.status}`,
+      err?.message ?? (text.slice(0, 300) || res.statusText),
+      err?.param,
+      path,
+    );
+  }
+  if (body === undefined) throw new ApiError(res.status, 'bad_response', 'the server answered with no JSON', undefined, path);
+  return body as T;
+}
+
+export const get = <T>(path: string, params: Params = {}, signal?: AbortSignal) => request<T>(path + qs(params), undefined, signal);
+export const post = <T>(path: string, body: unknown, signal?: AbortSignal) =>
+  request<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, signal);
+
+// ---- shapes ----
+
+export interface ServiceInfo {
+  name: string;
+  spans: number;
+  logs: number;
+  metric_points: number;
+  last_seen_unix_nano: number;
+}
+
+export interface TraceSummary {
+  trace_id: string;
+  root_service: string;
+  root_name: string;
+  start_time_unix_nano: number;
+  duration_ns: number;
+  span_count: number;
+  error_count: number;
+  services: string[];
+}
+
+export interface SpanEvent {
+  name: string;
+  time_unix_nano: number;
+  attributes: Record<string, unknown>;
+}
+export interface SpanLink {
+  trace_id: string;
+  span_id: string;
+  attributes?: Record<string, unknown>;
+}
+
+export interface Span {
+  trace_id: string;
+  span_id: string;
+  parent_span_id: string;
+  service_name: string;
+  name: string;
+  kind: string;
+  start_time_unix_nano: number;
+  end_time_unix_nano: number;
+  duration_ns: number;
+  status_code: string;
+  status_message: string;
+  scope_name?: string;
+  scope_version?: string;
+  attributes: Record<string, unknown>;
+  resource_attributes: Record<string, unknown>;
+  events: SpanEvent[];
+  links: SpanLink[];
+}
+
+export interface LogRecord {
+  record_id?: string;
+  time_unix_nano: number;
+  observed_time_unix_nano?: number;
+  service_name: string;
+  severity_number: number;
+  severity_text: string;
+  body: unknown;
+  attributes: Record<string, unknown>;
+  resource_attributes: Record<string, unknown>;
+  trace_id: string;
+  span_id: string;
+  log_template_id: string | number | null;
+  log_template: string | null;
+  [k: string]: unknown;
+}
+
+export interface MetricInfo {
+  name: string;
+  type: string;
+  unit: string;
+  description: string;
+  services: string[];
+  points: number;
+}
+
+export interface MetricSeries {
+  labels: Record<string, string>;
+  points: [number, number][];
+}
+export interface MetricQueryResult {
+  name: string;
+  type: string;
+  unit: string;
+  agg: string;
+  step_ns: number;
+  series: MetricSeries[];
+}
+
+export interface SqlResult {
+  columns: string[];
+  rows: unknown[][];
+  truncated: boolean;
+}
+
+export interface RedPoint {
+  t: number;
+  requests: number;
+  errors: number;
+  p50_ms: number | null;
+  p90_ms: number | null;
+  p99_ms: number | null;
+}
+export interface RedTotal {
+  service: string;
+  operation: string;
+  requests: number;
+  errors: number;
+  error_rate: number;
+  rate_per_s: number;
+  p50_ms: number | null;
+  p90_ms: number | null;
+  p99_ms: number | null;
+}
+export interface RedResult {
+  step_ns: number;
+  series: { service: string; operation: string; points: RedPoint[] }[];
+  totals: RedTotal[];
+  /** Set by the UI when the server has no /red route and the numbers were computed with SQL. */
+  fallback?: boolean;
+}
+
+export interface MapNode {
+  name: string;
+  kind: 'service' | 'database' | 'messaging' | 'external' | string;
+  instrumented: boolean;
+  requests: number;
+  errors: number;
+  error_rate: number;
+  rate_per_s: number;
+  p50_ms: number | null;
+  p99_ms: number | null;
+}
+export interface MapEdge {
+  from: string;
+  to: string;
+  requests: number;
+  errors: number;
+  error_rate: number;
+  rate_per_s: number;
+  p50_ms: number | null;
+  p99_ms: number | null;
+}
+export interface ServiceMap {
+  nodes: MapNode[];
+  edges: MapEdge[];
+  fallback?: boolean;
+}
+
+export interface BlastRadius {
+  service: string;
+  operation: string;
+  upstream_services: string[];
+  entry_points: { service: string; operation: string; traces: number }[];
+  traces: number;
+  users: number;
+  sessions: number;
+}
+
+export interface LogPattern {
+  template_id: string | number;
+  template: string;
+  service: string;
+  count: number;
+  previous_count?: number;
+  max_severity_number?: number;
+  series: [number, number][];
+  first_seen_unix_nano: number;
+  is_new: boolean;
+  sample: string;
+}
+
+export interface LogStructure {
+  raw: string;
+  format: string;
+  severity: string;
+  severity_inferred: boolean;
+  template: string;
+  template_id: string | number;
+  params: unknown;
+  attributes: Record<string, unknown>;
+  timestamp: unknown;
+}
+
+export interface TimeParams {
+  from: string;
+  to: string;
+}
+
+export const api = {
+  services: (t: TimeParams, s?: AbortSignal) => get<{ services: ServiceInfo[] }>('/services', { ...t }, s),
+  traces: (p: Params, s?: AbortSignal) => get<{ traces: TraceSummary[]; next_cursor: string | null }>('/traces', p, s),
+  trace: (id: string, s?: AbortSignal) => get<{ trace_id: string; spans: Span[] }>(`/traces/${encodeURIComponent(id)}`, {}, s),
+  logs: (p: Params, s?: AbortSignal) => get<{ records: LogRecord[]; next_cursor: string | null }>('/logs', p, s),
+  metrics: (t: TimeParams, s?: AbortSignal) => get<{ metrics: MetricInfo[] }>('/metrics', { ...t }, s),
+  metricQuery: (p: Params, s?: AbortSignal) => get<MetricQueryResult>('/metrics/query', p, s),
+  sql: (query: string, s?: AbortSignal) => post<SqlResult>('/sql', { query }, s),
+  red: (p: Params, s?: AbortSignal) => get<RedResult>('/red', p, s),
+  serviceMap: (t: TimeParams, s?: AbortSignal) => get<ServiceMap>('/service-map', { ...t }, s),
+  blastRadius: (p: Params, s?: AbortSignal) => get<BlastRadius>('/blast-radius', p, s),
+  logPatterns: (p: Params, s?: AbortSignal) => get<{ patterns: LogPattern[]; step_ns?: number }>('/logs/patterns', p, s),
+  logStructure: (id: string, s?: AbortSignal) => get<LogStructure>(`/logs/${encodeURIComponent(id)}/structure`, {}, s),
+};

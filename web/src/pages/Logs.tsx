@@ -1,0 +1,345 @@
+import { useEffect, useState } from 'preact/hooks';
+import { Chart, Sparkline } from '../components/Chart';
+import { Layout } from '../components/Layout';
+import { LogList, Template } from '../components/LogList';
+import { ErrorBox, ErrorOrMissing, Loading, NoTelemetry } from '../components/states';
+import { api, type LogRecord, type SqlResult } from '../lib/api';
+import { fmtCount } from '../lib/format';
+import { useApi, useRange } from '../lib/hooks';
+import { setParams, useLocation } from '../lib/router';
+import { buckets } from '../lib/series';
+import { fmtAgo, pickStepSeconds, type Range } from '../lib/time';
+import { serviceColor } from '../lib/waterfall';
+
+const PAGE = 100;
+const BANDS = [
+  { name: 'FATAL', min: 21, color: '#a3141a' },
+  { name: 'ERROR', min: 17, color: '#e5484d' },
+  { name: 'WARN', min: 13, color: '#d98a00' },
+  { name: 'INFO', min: 9, color: '#2f6fed' },
+  { name: 'DEBUG', min: 5, color: '#8b95a3' },
+  { name: 'TRACE', min: 1, color: '#b4bcc8' },
+  { name: 'UNSET', min: 0, color: '#9aa5b1' },
+];
+const bandSql = `case ${BANDS.filter((b) => b.min > 0)
+  .map((b) => `when severity_number >= ${b.min} then '${b.name}'`)
+  .join(' ')} else 'UNSET' end`;
+
+const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
+
+interface Filters {
+  service: string;
+  q: string;
+  severity: string;
+  trace_id: string;
+  template_id: string;
+}
+
+function whereSql(range: Range, f: Filters, skip?: keyof Filters | 'severity'): string {
+  const w = [`time_unix_nano >= ${range.fromNs}`, `time_unix_nano < ${range.toNs}`];
+  if (f.service && skip !== 'service') w.push(`service_name = ${lit(f.service)}`);
+  if (f.q) w.push(`lower(cast(body as varchar)) like ${lit(`%${f.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`)}`);
+  if (f.severity && skip !== 'severity') {
+    const b = BANDS.find((x) => x.name === f.severity);
+    if (b) w.push(`severity_number >= ${b.min}`);
+  }
+  if (f.trace_id) w.push(`trace_id = ${lit(f.trace_id)}`);
+  if (f.template_id) w.push(`cast(log_template_id as varchar) = ${lit(f.template_id)}`);
+  return w.join(' and ');
+}
+
+function rowsOf(r: SqlResult) {
+  return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
+}
+
+function Histogram({ range, f }: { range: Range; f: Filters }) {
+  const step = pickStepSeconds(range, 60);
+  const stepNs = BigInt(step) * 1000000000n;
+  const res = useApi(
+    (s) => api.sql(`select (time_unix_nano / ${stepNs}) * ${stepNs} as t, ${bandSql} as band, count(*) as n from logs where ${whereSql(range, f)} group by 1, 2 order by 1`, s),
+    [range, f.service, f.q, f.severity, f.trace_id, f.template_id],
+  );
+  if (res.error) return <ErrorBox error={res.error} what="the severity histogram" />;
+  if (!res.data) return <div class="card" style={{ height: '190px' }} />;
+  const xs = buckets(range.fromMs, range.toMs, step * 1e9);
+  const rows = rowsOf(res.data);
+  // Stack bottom-up from the most severe, so errors sit on the baseline where they are seen.
+  const present = BANDS.filter((b) => rows.some((r) => r.band === b.name));
+  const raw = present.map(() => xs.map(() => 0));
+  for (const r of rows) {
+    const i = Math.round((Number(r.t) / 1e9 - xs[0]) / step);
+    const k = present.findIndex((b) => b.name === r.band);
+    if (i >= 0 && i < xs.length && k >= 0) raw[k][i] += Number(r.n);
+  }
+  const cum = raw.map((_, k) => xs.map((_, i) => raw.slice(0, k + 1).reduce((a, s) => a + s[i], 0)));
+  const order = present.map((_, k) => k).reverse(); // tallest first, so smaller stacks draw on top
+  return (
+    <div class="card hist-wrap" data-testid="severity-histogram">
+      <Chart
+        title="Log volume by severity"
+        data={[xs, ...order.map((k) => cum[k])]}
+        series={order.map((k) => ({ label: present[k].name, color: present[k].color, bars: true }))}
+        height={150}
+        fmt={(v) => fmtCount(v)}
+        xRange={[range.fromMs / 1000, range.toMs / 1000]}
+        onSelectRange={(a, b) => setParams({ from: new Date(a).toISOString(), to: new Date(b).toISOString() })}
+      />
+    </div>
+  );
+}
+
+function Facets({ range, f }: { range: Range; f: Filters }) {
+  const deps = [range, f.service, f.q, f.severity, f.trace_id, f.template_id];
+  const svc = useApi((s) => api.sql(`select service_name as k, count(*) as n from logs where ${whereSql(range, f, 'service')} group by 1 order by 2 desc limit 50`, s), deps);
+  const sev = useApi((s) => api.sql(`select ${bandSql} as k, count(*) as n from logs where ${whereSql(range, f, 'severity')} group by 1`, s), deps);
+  return (
+    <div class="card" data-testid="facets">
+      <h3>Service</h3>
+      <div class="facet">
+        {svc.error ? (
+          <ErrorBox error={svc.error} />
+        ) : !svc.data ? (
+          <Loading />
+        ) : (
+          rowsOf(svc.data).map((r) => (
+            <button class={`facet-item ${f.service === r.k ? 'on' : ''}`} onClick={() => setParams({ service: f.service === r.k ? null : String(r.k) })}>
+              <span class="row gap">
+                <span class="dot" style={{ background: serviceColor(String(r.k)) }} />
+                {String(r.k)}
+              </span>
+              <span class="n">{fmtCount(Number(r.n))}</span>
+            </button>
+          ))
+        )}
+      </div>
+      <h3>Severity (at least)</h3>
+      <div class="facet">
+        {sev.error ? (
+          <ErrorBox error={sev.error} />
+        ) : !sev.data ? (
+          <Loading />
+        ) : (
+          BANDS.filter((b) => rowsOf(sev.data!).some((r) => r.k === b.name)).map((b) => {
+            const n = Number(rowsOf(sev.data!).find((r) => r.k === b.name)?.n ?? 0);
+            const canFilter = b.min > 0;
+            return (
+              <button
+                class={`facet-item ${f.severity === b.name ? 'on' : ''}`}
+                disabled={!canFilter}
+                title={canFilter ? `Show ${b.name} and above` : 'Records without a severity'}
+                onClick={() => canFilter && setParams({ severity: f.severity === b.name ? null : b.name })}
+              >
+                <span class="row gap">
+                  <span class="dot" style={{ background: b.color }} />
+                  {b.name}
+                </span>
+                <span class="n">{fmtCount(n)}</span>
+              </button>
+            );
+          })
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Records({ range, f }: { range: Range; f: Filters }) {
+  const params = { from: range.fromNs, to: range.toNs, service: f.service, q: f.q, severity_min: f.severity, trace_id: f.trace_id, template_id: f.template_id, limit: PAGE };
+  const res = useApi((s) => api.logs(params, s), [range, f.service, f.q, f.severity, f.trace_id, f.template_id]);
+  const [more, setMore] = useState<LogRecord[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [err, setErr] = useState<Error | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    setMore([]);
+    setCursor(res.data?.next_cursor ?? null);
+    setErr(null);
+  }, [res.data]);
+  if (res.error) return <ErrorBox error={res.error} what="logs" />;
+  if (!res.data) return <Loading />;
+  const all = [...res.data.records, ...more];
+  if (!all.length)
+    return f.service || f.q || f.severity || f.trace_id || f.template_id ? (
+      <div class="state empty">
+        <strong>No log records match</strong>
+        <div class="muted">Try other words, a lower severity, or a wider time range.</div>
+      </div>
+    ) : (
+      <NoTelemetry what="logs" />
+    );
+  return (
+    <div class="card flush">
+      <div class="card-head" style={{ padding: '10px 12px 6px' }}>
+        <strong data-testid="log-count">
+          {all.length}
+          {cursor ? '+' : ''} records
+        </strong>
+        <span class="muted" style={{ fontSize: '12px' }}>newest first · click a record for its raw line and learned structure</span>
+      </div>
+      <LogList records={all} />
+      {err && <ErrorBox error={err} what="more logs" />}
+      {cursor && (
+        <div class="pager">
+          <button
+            class="btn"
+            disabled={busy}
+            onClick={async () => {
+              setBusy(true);
+              try {
+                const r = await api.logs({ ...params, cursor });
+                setMore((m) => [...m, ...r.records]);
+                setCursor(r.next_cursor);
+              } catch (e) {
+                setErr(e as Error);
+              } finally {
+                setBusy(false);
+              }
+            }}
+          >
+            {busy ? 'Loading…' : 'Load more'}
+          </button>
+        </div>
+      )}
+    </div>
+  );
+}
+
+/** Counts per bucket over the whole range (the API may leave empty buckets out). */
+function patternSeries(series: [number, number][], range: Range, stepNs: number | undefined): number[] {
+  if (!stepNs) return series.map((x) => x[1]);
+  const xs = buckets(range.fromMs, range.toMs, stepNs);
+  const out = xs.map(() => 0);
+  const stepS = stepNs / 1e9;
+  for (const [t, n] of series) {
+    const i = Math.floor((t / 1e9 - xs[0]) / stepS);
+    if (i >= 0 && i < out.length) out[i] += n;
+  }
+  return out;
+}
+
+function sevColor(n: number | undefined): string {
+  if (!n) return 'var(--accent)';
+  return BANDS.find((b) => b.min > 0 && n >= b.min)?.color ?? 'var(--accent)';
+}
+
+function Patterns({ range, f }: { range: Range; f: Filters }) {
+  const res = useApi((s) => api.logPatterns({ from: range.fromNs, to: range.toNs, service: f.service }, s), [range, f.service]);
+  if (res.error) return <ErrorOrMissing error={res.error} feature="Log patterns" route="/api/v1/logs/patterns" />;
+  if (!res.data) return <Loading />;
+  const step = res.data.step_ns;
+  const ps = [...res.data.patterns].sort((a, b) => Number(b.is_new) - Number(a.is_new) || b.count - a.count);
+  if (!ps.length) return <NoTelemetry what="log patterns" />;
+  return (
+    <div class="card flush" data-testid="patterns">
+      <table class="table">
+        <thead>
+          <tr>
+            <th class="num">Count</th>
+            <th>Over time</th>
+            <th>Pattern</th>
+            <th>Service</th>
+            <th class="num" title="Count in the previous period of the same length">Before</th>
+            <th>First seen</th>
+          </tr>
+        </thead>
+        <tbody>
+          {ps.map((p) => (
+            <tr class="clickable pattern-row" onClick={() => setParams({ tab: null, template_id: String(p.template_id), service: p.service })}>
+              <td class="num">{fmtCount(p.count)}</td>
+              <td>
+                <Sparkline values={patternSeries(p.series, range, step)} color={sevColor(p.max_severity_number)} width={110} />
+              </td>
+              <td>
+                <Template text={p.template} /> {p.is_new && <span class="badge new" title="First seen in this time range">NEW</span>}
+                {p.sample && <div class="muted mono" style={{ fontSize: '11.5px', marginTop: '3px' }}>e.g. {p.sample}</div>}
+              </td>
+              <td>
+                <span class="row gap">
+                  <span class="dot" style={{ background: serviceColor(p.service) }} />
+                  {p.service}
+                </span>
+              </td>
+              <td class="num muted">{p.previous_count === undefined ? '—' : fmtCount(p.previous_count)}</td>
+              <td class="muted" style={{ whiteSpace: 'nowrap' }}>
+                {fmtAgo(p.first_seen_unix_nano / 1e6)}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function LogsPage() {
+  const range = useRange();
+  const { query } = useLocation();
+  const tab = query.get('tab') === 'patterns' ? 'patterns' : 'records';
+  const f: Filters = {
+    service: query.get('service') ?? '',
+    q: query.get('q') ?? '',
+    severity: (query.get('severity') ?? '').toUpperCase(),
+    trace_id: query.get('trace_id') ?? '',
+    template_id: query.get('template_id') ?? '',
+  };
+  const [text, setText] = useState(f.q);
+  useEffect(() => setText(f.q), [f.q]);
+  return (
+    <Layout title="Logs">
+      <form
+        class="row gap"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setParams({ q: text.trim() || null, tab: null });
+        }}
+      >
+        <input
+          type="search"
+          class="grow"
+          placeholder="Search log bodies (case-insensitive), e.g. timeout"
+          value={text}
+          onInput={(e) => setText((e.target as HTMLInputElement).value)}
+          style={{ padding: '8px 12px', fontSize: '14px' }}
+          aria-label="Search logs"
+          data-testid="log-search"
+        />
+        <button class="btn primary" type="submit" style={{ padding: '8px 16px' }}>
+          Search
+        </button>
+      </form>
+      {(f.service || f.severity || f.trace_id || f.template_id || f.q) && (
+        <div class="row gap wrap">
+          {(['service', 'severity', 'q', 'trace_id', 'template_id'] as const)
+            .filter((k) => f[k])
+            .map((k) => (
+              <span class="chip">
+                <span class="muted">{k === 'q' ? 'text' : k}:</span> <span class="mono">{f[k]}</span>
+                <button onClick={() => setParams({ [k]: null })} aria-label={`remove ${k} filter`}>
+                  ×
+                </button>
+              </span>
+            ))}
+        </div>
+      )}
+      <div class="tabs" role="tablist">
+        <button class={`tab ${tab === 'records' ? 'on' : ''}`} role="tab" onClick={() => setParams({ tab: null })}>
+          Records
+        </button>
+        <button class={`tab ${tab === 'patterns' ? 'on' : ''}`} role="tab" onClick={() => setParams({ tab: 'patterns' })} data-testid="tab-patterns">
+          Patterns
+        </button>
+      </div>
+      {tab === 'records' ? (
+        <>
+          <Histogram range={range} f={f} />
+          <div class="logs-layout">
+            <Facets range={range} f={f} />
+            <Records range={range} f={f} />
+          </div>
+        </>
+      ) : (
+        <Patterns range={range} f={f} />
+      )}
+    </Layout>
+  );
+}

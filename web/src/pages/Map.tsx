@@ -1,0 +1,184 @@
+import { useMemo, useState } from 'preact/hooks';
+import { Layout } from '../components/Layout';
+import { ErrorBox, FallbackNote, Loading, NoTelemetry } from '../components/states';
+import type { MapNode, ServiceMap } from '../lib/api';
+import { fetchServiceMap } from '../lib/derived';
+import { fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
+import { layeredLayout } from '../lib/graphlayout';
+import { useApi, useRange } from '../lib/hooks';
+import { href, navigate } from '../lib/router';
+
+const W = 184;
+const H = 54;
+
+function health(n: { error_rate: number; requests: number }): { stroke: string; fill: string; label: string } {
+  if (!n.requests) return { stroke: 'var(--muted)', fill: 'var(--panel)', label: 'no traffic' };
+  if (n.error_rate >= 0.05) return { stroke: 'var(--red)', fill: 'var(--red-soft)', label: 'errors ≥ 5%' };
+  if (n.error_rate >= 0.01) return { stroke: 'var(--amber)', fill: 'rgba(217,138,0,.12)', label: 'errors 1–5%' };
+  return { stroke: 'var(--green)', fill: 'rgba(46,157,91,.10)', label: 'healthy' };
+}
+
+
+function NodeShape({ n, x, y, dim, onHover }: { n: MapNode; x: number; y: number; dim: boolean; onHover: (name: string | null) => void }) {
+  const h = health(n);
+  const left = x - W / 2;
+  const top = y - H / 2;
+  const shape =
+    n.kind === 'database' ? (
+      // a cylinder
+      <path
+        class="shape"
+        d={`M${left},${top + 8} a${W / 2},8 0 0,1 ${W},0 v${H - 16} a${W / 2},8 0 0,1 ${-W},0 z M${left},${top + 8} a${W / 2},8 0 0,0 ${W},0`}
+        fill={h.fill}
+        stroke={h.stroke}
+        stroke-dasharray={n.instrumented ? undefined : '5 3'}
+      />
+    ) : n.kind === 'messaging' ? (
+      <path class="shape" d={`M${left + 10},${top} h${W - 10} l-10,${H} h${-(W - 10)} z`} fill={h.fill} stroke={h.stroke} stroke-dasharray={n.instrumented ? undefined : '5 3'} />
+    ) : (
+      <rect x={left} y={top} width={W} height={H} rx={n.instrumented ? 10 : 24} fill={h.fill} stroke={h.stroke} stroke-dasharray={n.instrumented ? undefined : '5 3'} />
+    );
+  const clickable = n.instrumented;
+  return (
+    <g
+      class="map-node"
+      opacity={dim ? 0.35 : 1}
+      onMouseEnter={() => onHover(n.name)}
+      onMouseLeave={() => onHover(null)}
+      onClick={clickable ? () => navigate(href(`/service/${encodeURIComponent(n.name)}`)) : undefined}
+      style={{ cursor: clickable ? 'pointer' : 'default' }}
+      data-testid="map-node"
+      data-name={n.name}
+    >
+      <title>
+        {`${n.name} (${n.kind}${n.instrumented ? '' : ', not instrumented'})\n${fmtRate(n.rate_per_s)} · errors ${fmtPct(n.error_rate)} · p50 ${fmtDurationMs(n.p50_ms)} · p99 ${fmtDurationMs(n.p99_ms)}`}
+      </title>
+      {shape}
+      <text x={x} y={y - 3} text-anchor="middle" font-weight="600">
+        {n.name.length > 20 ? `${n.name.slice(0, 19)}…` : n.name}
+      </text>
+      <text class="sub" x={x} y={y + 14} text-anchor="middle">
+        {n.instrumented
+          ? n.requests
+            ? `${fmtRate(n.rate_per_s)} · ${fmtPct(n.error_rate)} err`
+            : 'no requests'
+          : `${n.kind} · ${n.requests ? `${fmtRate(n.rate_per_s)} · ${fmtPct(n.error_rate)} err` : 'not instrumented'}`}
+      </text>
+    </g>
+  );
+}
+
+function MapSvg({ map }: { map: ServiceMap }) {
+  const [hover, setHover] = useState<string | null>(null);
+  const layout = useMemo(
+    () =>
+      layeredLayout({
+        nodes: [...map.nodes.map((n) => n.name), ...map.edges.flatMap((e) => [e.from, e.to])],
+        edges: map.edges,
+      }),
+    [map],
+  );
+  const nodes = new Map(map.nodes.map((n) => [n.name, n]));
+  for (const e of map.edges)
+    for (const name of [e.from, e.to])
+      if (!nodes.has(name)) nodes.set(name, { name, kind: 'service', instrumented: true, requests: 0, errors: 0, error_rate: 0, rate_per_s: 0, p50_ms: null, p99_ms: null });
+  const near = (e: { from: string; to: string }) => !hover || e.from === hover || e.to === hover;
+  return (
+    <svg width={Math.max(layout.width, 400)} height={Math.max(layout.height, 200)} role="img" aria-label="Service map" data-testid="service-map">
+      <defs>
+        <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
+          <path d="M0,0 L10,5 L0,10 z" fill="var(--muted)" />
+        </marker>
+        <marker id="arrow-err" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">
+          <path d="M0,0 L10,5 L0,10 z" fill="var(--red)" />
+        </marker>
+      </defs>
+      {map.edges.map((e) => {
+        const a = layout.pos.get(e.from);
+        const b = layout.pos.get(e.to);
+        if (!a || !b) return null;
+        const err = e.error_rate >= 0.01;
+        let d: string;
+        let lx: number;
+        let ly: number;
+        if (b.layer > a.layer) {
+          const x1 = a.x + W / 2;
+          const x2 = b.x - W / 2 - 2;
+          const mx = (x1 + x2) / 2;
+          d = `M${x1},${a.y} C${mx},${a.y} ${mx},${b.y} ${x2},${b.y}`;
+          // label on the curve at t = 0.6 (past the fan-out at the caller)
+          const t = 0.6;
+          const u = 1 - t;
+          lx = u * u * u * x1 + 3 * u * u * t * mx + 3 * u * t * t * mx + t * t * t * x2;
+          ly = u * u * u * a.y + 3 * u * u * t * a.y + 3 * u * t * t * b.y + t * t * t * b.y - 5;
+        } else {
+          // same layer or backwards: loop under the nodes
+          const x1 = a.x;
+          const x2 = b.x;
+          const yb = Math.max(a.y, b.y) + H / 2 + 40;
+          d = `M${x1},${a.y + H / 2} C${x1},${yb} ${x2},${yb} ${x2},${b.y + H / 2 + 2}`;
+          lx = (x1 + x2) / 2;
+          ly = yb - 8;
+        }
+        const width = 1.2 + Math.min(4, Math.log10(1 + e.rate_per_s) * 2);
+        return (
+          <g class={`map-edge ${err ? 'err' : ''} ${hover && near(e) ? 'hl' : ''}`} opacity={near(e) ? 1 : 0.15} data-testid="map-edge">
+            <title>{`${e.from} → ${e.to}\n${fmtRate(e.rate_per_s)} · errors ${fmtPct(e.error_rate)} · p50 ${fmtDurationMs(e.p50_ms)} · p99 ${fmtDurationMs(e.p99_ms)}`}</title>
+            <path d={d} stroke-width={width} marker-end={err ? 'url(#arrow-err)' : 'url(#arrow)'} />
+            <text x={lx} y={ly} text-anchor="middle">
+              {fmtRate(e.rate_per_s)} · {fmtDurationMs(e.p50_ms)}
+              {e.errors ? ` · ${fmtPct(e.error_rate)} err` : ''}
+            </text>
+          </g>
+        );
+      })}
+      {[...nodes.values()].map((n) => {
+        const p = layout.pos.get(n.name);
+        if (!p) return null;
+        const dim = !!hover && hover !== n.name && !map.edges.some((e) => (e.from === hover && e.to === n.name) || (e.to === hover && e.from === n.name));
+        return <NodeShape n={n} x={p.x} y={p.y} dim={dim} onHover={setHover} />;
+      })}
+    </svg>
+  );
+}
+
+export function MapPage() {
+  const range = useRange();
+  const res = useApi((s) => fetchServiceMap(range, s), [range]);
+  return (
+    <Layout title="Service map">
+      {res.error ? (
+        <ErrorBox error={res.error} what="the service map" />
+      ) : !res.data ? (
+        <Loading />
+      ) : res.data.nodes.length === 0 ? (
+        <NoTelemetry what="service calls" />
+      ) : (
+        <>
+          {res.data.fallback && <FallbackNote what="The map is" />}
+          <div class="map-legend">
+            <span>
+              <i style={{ background: 'rgba(46,157,91,.25)', border: '1.5px solid var(--green)' }} />
+              &lt; 1% errors
+            </span>
+            <span>
+              <i style={{ background: 'rgba(217,138,0,.2)', border: '1.5px solid var(--amber)' }} />
+              1–5%
+            </span>
+            <span>
+              <i style={{ background: 'var(--red-soft)', border: '1.5px solid var(--red)' }} />≥ 5%
+            </span>
+            <span>
+              <i style={{ border: '1.5px dashed var(--muted)' }} />
+              not instrumented: database (cylinder), messaging (slanted), external (pill)
+            </span>
+            <span>edge labels: request rate · p50 latency · error rate; hover to focus, click a service to open it</span>
+          </div>
+          <div class="map-wrap">
+            <MapSvg map={res.data} />
+          </div>
+        </>
+      )}
+    </Layout>
+  );
+}

@@ -1,0 +1,272 @@
+import { Sparkline } from '../components/Chart';
+import { Layout } from '../components/Layout';
+import { Link } from '../components/Link';
+import { LogList, Template } from '../components/LogList';
+import { RedCharts } from '../components/RedCharts';
+import { Empty, ErrorBox, ErrorOrMissing, FallbackNote, Loading } from '../components/states';
+import { SortableTable, type Column } from '../components/Table';
+import { TraceList } from '../components/TraceList';
+import { api, type RedPoint, type RedTotal } from '../lib/api';
+import { fetchRed, fetchServiceMap } from '../lib/derived';
+import { fmtCount, fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
+import { useApi, useRange } from '../lib/hooks';
+import { href, navigate } from '../lib/router';
+import { alignCounts, buckets } from '../lib/series';
+import { pickStepSeconds } from '../lib/time';
+import { serviceColor } from '../lib/waterfall';
+
+function Stat({ label, value, cls }: { label: string; value: string; cls?: string }) {
+  return (
+    <div class="stat">
+      <div class="label">{label}</div>
+      <div class={`value ${cls ?? ''}`}>{value}</div>
+    </div>
+  );
+}
+
+interface OpRow {
+  total: RedTotal;
+  points: RedPoint[];
+}
+
+export function ServicePage({ name }: { name: string }) {
+  const range = useRange();
+  const step = pickStepSeconds(range, 60);
+  const t = { from: range.fromNs, to: range.toNs };
+  const all = useApi((s) => fetchRed(range, step, undefined, s), [range, step]);
+  const ops = useApi((s) => fetchRed(range, step, name, s), [range, step, name]);
+  const map = useApi((s) => fetchServiceMap(range, s), [range]);
+  const errTraces = useApi((s) => api.traces({ ...t, service: name, status: 'error', limit: 10 }, s), [range, name]);
+  const blast = useApi((s) => api.blastRadius({ ...t, service: name }, s), [range, name]);
+  const patterns = useApi((s) => api.logPatterns({ ...t, service: name }, s), [range, name]);
+  const logs = useApi((s) => api.logs({ ...t, service: name, limit: 25 }, s), [range, name]);
+
+  const total = all.data?.totals.find((x) => x.service === name);
+  const series = all.data?.series.find((x) => x.service === name);
+  const color = serviceColor(name);
+  const xs = ops.data ? buckets(range.fromMs, range.toMs, ops.data.step_ns) : [];
+  const opCols: Column<OpRow>[] = [
+    { key: 'op', label: 'Operation', sort: (r) => r.total.operation, render: (r) => <span style={{ fontWeight: 550 }}>{r.total.operation || '(all)'}</span> },
+    { key: 'rate', label: 'Requests', align: 'right', sort: (r) => r.total.rate_per_s, render: (r) => fmtRate(r.total.rate_per_s) },
+    { key: 'traffic', label: 'Traffic', render: (r) => <Sparkline values={alignCounts(r.points, xs, ops.data!.step_ns, (p) => p.requests)} color={color} width={80} /> },
+    { key: 'err', label: 'Error %', align: 'right', sort: (r) => r.total.error_rate, render: (r) => <span class={r.total.error_rate >= 0.05 ? 'bad' : r.total.error_rate > 0 ? 'warnc' : ''}>{fmtPct(r.total.error_rate)}</span> },
+    { key: 'p50', label: 'p50', align: 'right', sort: (r) => r.total.p50_ms ?? -1, render: (r) => fmtDurationMs(r.total.p50_ms) },
+    { key: 'p90', label: 'p90', align: 'right', sort: (r) => r.total.p90_ms ?? -1, render: (r) => fmtDurationMs(r.total.p90_ms) },
+    { key: 'p99', label: 'p99', align: 'right', sort: (r) => r.total.p99_ms ?? -1, render: (r) => fmtDurationMs(r.total.p99_ms) },
+  ];
+
+  const upstream = map.data?.edges.filter((e) => e.to === name) ?? [];
+  const downstream = map.data?.edges.filter((e) => e.from === name) ?? [];
+  const nodeKind = (n: string) => map.data?.nodes.find((x) => x.name === n);
+  const depLink = (n: string) => {
+    const node = nodeKind(n);
+    const inner = (
+      <>
+        <span class="dot" style={{ background: node?.instrumented === false ? 'transparent' : serviceColor(n), border: node?.instrumented === false ? '1.5px dashed var(--muted)' : undefined }} />
+        <span>{n}</span>
+        {node && node.kind !== 'service' && <span class="badge plain">{node.kind}</span>}
+      </>
+    );
+    return node?.instrumented === false ? <span class="item">{inner}</span> : <Link href={href(`/service/${encodeURIComponent(n)}`)}>{inner}</Link>;
+  };
+
+  return (
+    <Layout
+      title={
+        <span class="row gap">
+          <span class="dot" style={{ background: color, width: '12px', height: '12px' }} />
+          {name}
+        </span>
+      }
+      crumbs={<Link href={href('/services')}>Services</Link>}
+      actions={
+        <>
+          <Link class="btn" href={href('/traces', { service: name })}>
+            Traces
+          </Link>
+          <Link class="btn" href={href('/logs', { service: name })}>
+            Logs
+          </Link>
+        </>
+      }
+    >
+      {all.error && <ErrorBox error={all.error} what="RED metrics" />}
+      {all.data?.fallback && <FallbackNote what="RED metrics are" />}
+      <div class="stats">
+        <Stat label="Requests" value={fmtRate(total?.rate_per_s)} />
+        <Stat label="Total requests" value={fmtCount(total?.requests ?? 0)} />
+        <Stat label="Error rate" value={fmtPct(total?.error_rate)} cls={total && total.error_rate >= 0.05 ? 'bad' : ''} />
+        <Stat label="p50" value={fmtDurationMs(total?.p50_ms)} />
+        <Stat label="p90" value={fmtDurationMs(total?.p90_ms)} />
+        <Stat label="p99" value={fmtDurationMs(total?.p99_ms)} />
+      </div>
+      {all.data && <RedCharts points={series?.points ?? []} stepNs={all.data.step_ns} range={range} color={color} />}
+
+      <div class="card flush">
+        <div class="card-head" style={{ padding: '12px 16px 0' }}>
+          <h2>Operations</h2>
+          <span class="muted" style={{ fontSize: '12px' }}>click an operation for its traces</span>
+        </div>
+        {ops.error ? (
+          <ErrorBox error={ops.error} what="operations" />
+        ) : !ops.data ? (
+          <Loading />
+        ) : ops.data.totals.length === 0 ? (
+          <Empty title="No requests to this service in the range" />
+        ) : (
+          <SortableTable
+            rows={ops.data.totals.map((tot) => ({ total: tot, points: ops.data!.series.find((s) => s.operation === tot.operation)?.points ?? [] }))}
+            columns={opCols}
+            defaultSort="rate"
+            sortParam="opsort"
+            rowKey={(r) => r.total.operation}
+            onRowClick={(r) => navigate(href('/traces', { service: name, operation: r.total.operation }))}
+          />
+        )}
+      </div>
+
+      <div class="grid3">
+        <div class="card">
+          <h2>Upstream (callers)</h2>
+          {map.error ? (
+            <ErrorBox error={map.error} what="service map" />
+          ) : !map.data ? (
+            <Loading />
+          ) : upstream.length === 0 ? (
+            <div class="muted">No callers seen — this is an entry point.</div>
+          ) : (
+            <div class="list-links">
+              {upstream.map((e) => (
+                <div class="row gap">
+                  {depLink(e.from)}
+                  <span class="right muted mono">
+                    {fmtRate(e.rate_per_s)} · {fmtDurationMs(e.p50_ms)}
+                  </span>
+                </div>
+              ))}
+            </div>
+          )}
+        </div>
+        <div class="card">
+          <h2>Downstream (dependencies)</h2>
+          {map.error ? (
+            <ErrorBox error={map.error} what="service map" />
+          ) : !map.data ? (
+            <Loading />
+          ) : downstream.length === 0 ? (
+            <div class="muted">No outgoing calls seen.</div>
+          ) : (
+            <div class="list-links">
+              {downstream.map((e) => (
+                <div class="row gap">
+                  {depLink(e.to)}
+                  <span class="right muted mono">
+                    {fmtRate(e.rate_per_s)} · {fmtDurationMs(e.p50_ms)}
+                    {e.errors > 0 && <span class="bad"> · {fmtPct(e.error_rate)}</span>}
+                  </span>
+                </div>
+              ))}
+            </div>
+          )}
+        </div>
+        <div class="card">
+          <h2>Blast radius</h2>
+          {blast.error ? (
+            <ErrorOrMissing error={blast.error} feature="Blast radius" route="/api/v1/blast-radius" />
+          ) : !blast.data ? (
+            <Loading />
+          ) : (
+            <div class="list-links">
+              <div class="row gap wrap">
+                <span class="chip">{fmtCount(blast.data.traces)} traces</span>
+                <span class="chip">{fmtCount(blast.data.users)} users</span>
+                <span class="chip">{fmtCount(blast.data.sessions)} sessions</span>
+              </div>
+              <h3 style={{ marginTop: '8px' }}>Entry points</h3>
+              {blast.data.entry_points.map((e) => (
+                <Link href={href('/traces', { service: e.service, operation: e.operation })}>
+                  <span class="dot" style={{ background: serviceColor(e.service) }} /> {e.service} <span class="muted">{e.operation}</span>
+                  <span class="right muted">{fmtCount(e.traces)}</span>
+                </Link>
+              ))}
+              {blast.data.upstream_services.length > 0 && <div class="muted">Upstream: {blast.data.upstream_services.join(', ')}</div>}
+            </div>
+          )}
+        </div>
+      </div>
+
+      <div class="card flush">
+        <div class="card-head" style={{ padding: '12px 16px 0' }}>
+          <h2>Recent error traces</h2>
+          <Link class="right" href={href('/traces', { service: name, status: 'error' })} style={{ marginRight: '4px' }}>
+            All error traces →
+          </Link>
+        </div>
+        {errTraces.error ? (
+          <ErrorBox error={errTraces.error} what="traces" />
+        ) : !errTraces.data ? (
+          <Loading />
+        ) : errTraces.data.traces.length === 0 ? (
+          <div class="muted" style={{ padding: '4px 16px 14px' }}>
+            No failed traces through {name} in this range.
+          </div>
+        ) : (
+          <TraceList traces={errTraces.data.traces} compact />
+        )}
+      </div>
+
+      <div class="card flush">
+        <div class="card-head" style={{ padding: '12px 16px 0' }}>
+          <h2>Log patterns</h2>
+          <Link class="right" href={href('/logs', { service: name, tab: 'patterns' })} style={{ marginRight: '4px' }}>
+            All patterns →
+          </Link>
+        </div>
+        <div style={{ padding: '0 16px 12px' }}>
+          {patterns.error ? (
+            <ErrorOrMissing error={patterns.error} feature="Log patterns" route="/api/v1/logs/patterns" />
+          ) : !patterns.data ? (
+            <Loading />
+          ) : patterns.data.patterns.length === 0 ? (
+            <div class="muted">No patterns learned for this service in the range.</div>
+          ) : (
+            <table class="table">
+              <tbody>
+                {patterns.data.patterns.slice(0, 8).map((p) => (
+                  <tr class="clickable" onClick={() => navigate(href('/logs', { service: name, template_id: String(p.template_id) }))}>
+                    <td class="num" style={{ width: '70px' }}>
+                      {fmtCount(p.count)}
+                    </td>
+                    <td>
+                      <Template text={p.template} /> {p.is_new && <span class="badge new">NEW</span>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </div>
+      </div>
+
+      <div class="card flush">
+        <div class="card-head" style={{ padding: '12px 16px 0' }}>
+          <h2>Recent logs</h2>
+          <Link class="right" href={href('/logs', { service: name })} style={{ marginRight: '4px' }}>
+            Search logs →
+          </Link>
+        </div>
+        {logs.error ? (
+          <ErrorBox error={logs.error} what="logs" />
+        ) : !logs.data ? (
+          <Loading />
+        ) : logs.data.records.length === 0 ? (
+          <div class="muted" style={{ padding: '4px 16px 14px' }}>
+            No logs from {name} in this range.
+          </div>
+        ) : (
+          <LogList records={logs.data.records} showService={false} />
+        )}
+      </div>
+    </Layout>
+  );
+}

@@ -1,0 +1,229 @@
+import { useEffect, useState } from 'preact/hooks';
+import { Chart } from '../components/Chart';
+import { Layout } from '../components/Layout';
+import { ErrorBox, Loading, NoTelemetry } from '../components/states';
+import { TraceList } from '../components/TraceList';
+import { api, type TraceSummary } from '../lib/api';
+import { fetchRed } from '../lib/derived';
+import { fmtDurationMs } from '../lib/format';
+import { useApi, useRange } from '../lib/hooks';
+import { href, navigate, setParams, useLocation } from '../lib/router';
+import { pickStepSeconds } from '../lib/time';
+
+const PAGE = 500; // fetched per request (the scatter shows them all)
+const SHOW = 50; // list rows revealed at a time
+
+/** `attr=key=value` pairs from the URL → `attr.key=value` API params. */
+function attrParams(attrs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of attrs) {
+    const i = a.indexOf('=');
+    if (i > 0) out[`attr.${a.slice(0, i).trim()}`] = a.slice(i + 1).trim();
+  }
+  return out;
+}
+
+function Scatter({ traces, fromMs, toMs, truncated }: { traces: TraceSummary[]; fromMs: number; toMs: number; truncated: boolean }) {
+  const sorted = [...traces].sort((a, b) => a.start_time_unix_nano - b.start_time_unix_nano);
+  const xs = sorted.map((t) => t.start_time_unix_nano / 1e9);
+  const ok = sorted.map((t) => (t.error_count ? null : t.duration_ns / 1e6));
+  const err = sorted.map((t) => (t.error_count ? t.duration_ns / 1e6 : null));
+  return (
+    <div class="card" data-testid="trace-scatter">
+      <Chart
+        title={`Trace duration over time${truncated ? ` (newest ${traces.length} traces)` : ''} · click a dot to open a trace, drag to zoom`}
+        data={[xs, ok, err]}
+        series={[
+          { label: 'ok', color: '#2f6fed' },
+          { label: 'error', color: '#e5484d' },
+        ]}
+        scatter
+        height={200}
+        fmt={fmtDurationMs}
+        xRange={[fromMs / 1000, toMs / 1000]}
+        onSelectRange={(a, b) => setParams({ from: new Date(a).toISOString(), to: new Date(b).toISOString() })}
+        onPointClick={(_s, i) => navigate(href(`/trace/${sorted[i].trace_id}`))}
+      />
+    </div>
+  );
+}
+
+export function TracesPage() {
+  const range = useRange();
+  const { query } = useLocation();
+  const service = query.get('service') ?? '';
+  const operation = query.get('operation') ?? '';
+  const status = query.get('status') ?? '';
+  const minD = query.get('min_duration_ms') ?? '';
+  const maxD = query.get('max_duration_ms') ?? '';
+  const attrs = query.getAll('attr');
+  const attrKey = attrs.join('&');
+
+  const t = { from: range.fromNs, to: range.toNs };
+  const services = useApi((s) => api.services(t, s), [range]);
+  const ops = useApi((s) => fetchRed(range, pickStepSeconds(range), service, s), [range, service], !!service);
+  const params = { ...t, service, operation, status, min_duration_ms: minD, max_duration_ms: maxD, ...attrParams(attrs), limit: PAGE };
+  const res = useApi((s) => api.traces(params, s), [range, service, operation, status, minD, maxD, attrKey]);
+
+  // "Load more" pages, reset whenever the first page changes.
+  const [more, setMore] = useState<TraceSummary[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [moreErr, setMoreErr] = useState<Error | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [shown, setShown] = useState(SHOW);
+  useEffect(() => {
+    setMore([]);
+    setShown(SHOW);
+    setCursor(res.data?.next_cursor ?? null);
+    setMoreErr(null);
+  }, [res.data]);
+  const all = res.data ? [...res.data.traces, ...more] : [];
+  const loadMore = async () => {
+    if (shown < all.length) {
+      setShown(shown + SHOW);
+      return;
+    }
+    if (!cursor) return;
+    setLoadingMore(true);
+    try {
+      const r = await api.traces({ ...params, cursor });
+      setMore((m) => [...m, ...r.traces]);
+      setShown(shown + SHOW);
+      setCursor(r.next_cursor);
+    } catch (e) {
+      setMoreErr(e as Error);
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  const [attrInput, setAttrInput] = useState('');
+  const addAttr = () => {
+    if (!attrInput.includes('=')) return;
+    setParams({ attr: [...attrs, attrInput.trim()] });
+    setAttrInput('');
+  };
+  const numInput = (key: string, value: string, placeholder: string) => (
+    <input
+      type="number"
+      min="0"
+      step="any"
+      value={value}
+      placeholder={placeholder}
+      style={{ width: '110px', minWidth: '0' }}
+      onChange={(e) => setParams({ [key]: (e.target as HTMLInputElement).value }, true)}
+    />
+  );
+
+  return (
+    <Layout title="Traces">
+      <div class="card">
+        <div class="filters">
+          <label class="field">
+            Service
+            <select value={service} onChange={(e) => setParams({ service: (e.target as HTMLSelectElement).value, operation: null })} data-testid="filter-service">
+              <option value="">All services</option>
+              {services.data?.services.map((s) => <option value={s.name}>{s.name}</option>)}
+              {service && !services.data?.services.some((s) => s.name === service) && <option value={service}>{service}</option>}
+            </select>
+          </label>
+          <label class="field">
+            Operation
+            <input
+              list="ops"
+              value={operation}
+              placeholder="any"
+              onChange={(e) => setParams({ operation: (e.target as HTMLInputElement).value }, true)}
+              style={{ minWidth: '200px' }}
+            />
+            <datalist id="ops">{ops.data?.totals.map((o) => <option value={o.operation} />)}</datalist>
+          </label>
+          <label class="field">
+            Status
+            <select value={status} onChange={(e) => setParams({ status: (e.target as HTMLSelectElement).value })} data-testid="filter-status">
+              <option value="">Any</option>
+              <option value="error">Error</option>
+            </select>
+          </label>
+          <label class="field">
+            Min duration (ms)
+            {numInput('min_duration_ms', minD, '0')}
+          </label>
+          <label class="field">
+            Max duration (ms)
+            {numInput('max_duration_ms', maxD, '∞')}
+          </label>
+          <label class="field">
+            Attribute
+            <div class="row gap">
+              <input
+                value={attrInput}
+                placeholder="http.route=/checkout"
+                onInput={(e) => setAttrInput((e.target as HTMLInputElement).value)}
+                onKeyDown={(e) => e.key === 'Enter' && addAttr()}
+                style={{ minWidth: '200px' }}
+              />
+              <button class="btn" onClick={addAttr} disabled={!attrInput.includes('=')}>
+                Add
+              </button>
+            </div>
+          </label>
+          {(service || operation || status || minD || maxD || attrs.length > 0) && (
+            <button class="btn ghost" onClick={() => setParams({ service: null, operation: null, status: null, min_duration_ms: null, max_duration_ms: null, attr: null })}>
+              Clear filters
+            </button>
+          )}
+        </div>
+        {attrs.length > 0 && (
+          <div class="row gap wrap" style={{ marginTop: '10px' }}>
+            {attrs.map((a) => (
+              <span class="chip mono">
+                {a}
+                <button onClick={() => setParams({ attr: attrs.filter((x) => x !== a) })} aria-label={`remove ${a}`}>
+                  ×
+                </button>
+              </span>
+            ))}
+          </div>
+        )}
+      </div>
+      {res.error ? (
+        <ErrorBox error={res.error} what="traces" />
+      ) : !res.data ? (
+        <Loading />
+      ) : all.length === 0 ? (
+        service || operation || status || minD || maxD || attrs.length ? (
+          <div class="state empty">
+            <strong>No traces match these filters</strong>
+            <div class="muted">Loosen the filters or widen the time range.</div>
+          </div>
+        ) : (
+          <NoTelemetry what="traces" />
+        )
+      ) : (
+        <>
+          <Scatter traces={all} fromMs={range.fromMs} toMs={range.toMs} truncated={!!cursor} />
+          <div class="card flush">
+            <div class="card-head" style={{ padding: '12px 16px 0' }}>
+              <h2>
+                {all.length}
+                {cursor ? '+' : ''} traces
+              </h2>
+              {shown < all.length && <span class="muted">showing {shown}</span>}
+              <span class="muted" style={{ fontSize: '12px' }}>newest first</span>
+            </div>
+            <TraceList traces={all.slice(0, shown)} />
+            {moreErr && <ErrorBox error={moreErr} what="more traces" />}
+            {(cursor || shown < all.length) && (
+              <div class="pager">
+                <button class="btn" onClick={loadMore} disabled={loadingMore}>
+                  {loadingMore ? 'Loading…' : 'Load more'}
+                </button>
+              </div>
+            )}
+          </div>
+        </>
+      )}
+    </Layout>
+  );
+}
