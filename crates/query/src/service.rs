@@ -185,16 +185,7 @@ impl QueryService {
         let mut summaries: std::collections::HashMap<String, TraceSummary> = Default::default();
         for r in to_json_rows(&self.collect(&sql).await?)? {
             let start = i64_of(&r, "start");
-            let mut services: Vec<String> = r
-                .get("services")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            services.sort();
+            let services = sorted_strings(&r, "services");
             let id = str_of(&r, "trace_id");
             summaries.insert(
                 id.clone(),
@@ -307,16 +298,7 @@ impl QueryService {
         );
         let mut metrics = Vec::new();
         for r in to_json_rows(&self.collect(&sql).await?)? {
-            let mut services: Vec<String> = r
-                .get("services")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            services.sort();
+            let services = sorted_strings(&r, "services");
             metrics.push(MetricInfo {
                 name: str_of(&r, "metric_name"),
                 metric_type: str_of(&r, "metric_type"),
@@ -455,6 +437,21 @@ pub(crate) fn to_json_rows(batches: &[RecordBatch]) -> Result<Vec<Map<String, Va
         return Ok(Vec::new());
     }
     serde_json::from_slice(&buf).map_err(|e| QueryError::Internal(e.to_string()))
+}
+
+/// A JSON array of strings in a result row, sorted.
+fn sorted_strings(row: &Map<String, Value>, key: &str) -> Vec<String> {
+    let mut out: Vec<String> = row
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
 }
 
 fn str_of(row: &Map<String, Value>, key: &str) -> String {
