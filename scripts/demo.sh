@@ -18,4 +18,5 @@ fi
 
 rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
 cargo build --release -p redscope
-exec target/release/redscope demo "$@"
+# An hour of history, then live traffic; every ten minutes a fault comes or goes (triage finds it).
+exec target/release/redscope demo --backfill 1h --fault-cycle 10m "$@"

@@ -7,6 +7,8 @@
 //!   bounds, one per minute and key) that the store keeps like any metric, so any time range
 //!   answers from these rollups instead of scanning spans.
 //! - [`Sketch`]: the mergeable duration histogram and its percentiles.
+//! - [`triage`]: ranked root-cause candidates from RED, the call graph, log patterns and
+//!   versions, compared with a baseline — deterministic, no LLM.
 //!
 //! ```
 //! let mut agg = analysis::RedAggregator::default();
@@ -17,6 +19,7 @@
 
 mod red;
 mod sketch;
+pub mod triage;
 
 pub use red::{EDGE_METRIC, RED_METRIC, RedAggregator, node_kind_of};
 pub use sketch::{BOUNDS_MS, Sketch};

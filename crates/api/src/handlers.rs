@@ -189,3 +189,31 @@ pub async fn sql(State(state): State<ApiState>, body: axum::body::Bytes) -> ApiR
     }
     json(&state.query.sql(&body.query).await?)
 }
+
+/// Root-cause candidates for a window (default: the last 15 minutes) against a baseline
+/// (default: the three window lengths before it).
+pub async fn triage(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
+    let mut p = p;
+    if opt(&p, "from").is_none() {
+        p.insert("from".into(), "now-15m".into());
+    }
+    let window = params::time_range(&p)?;
+    let baseline = match (opt(&p, "baseline_from"), opt(&p, "baseline_to")) {
+        (None, None) => None,
+        (from, to) => {
+            let now = model::now_unix_nano();
+            let parse = |key: &str, v: Option<&str>, default: i64| match v {
+                Some(t) => model::parse_time(t, now).map_err(|e| ApiError::bad(key, e.to_string())),
+                None => Ok(default),
+            };
+            let end = parse("baseline_to", to, window.start_ns)?;
+            let start = parse("baseline_from", from, end - window.len_ns() * 3)?;
+            Some(
+                model::TimeRange::new(start, end)
+                    .map_err(|_| ApiError::bad("baseline_from", "must be before 'baseline_to'"))?,
+            )
+        }
+    };
+    let service = opt(&p, "service");
+    json(&state.query.triage(window, baseline, service).await?)
+}

@@ -71,6 +71,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/red", get(handlers::red))
         .route("/api/v1/service-map", get(handlers::service_map))
         .route("/api/v1/blast-radius", get(handlers::blast_radius))
+        .route("/api/v1/triage", get(handlers::triage))
         .route("/api/{*rest}", axum::routing::any(handlers::not_found))
         .with_state(state)
 }

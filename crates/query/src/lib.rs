@@ -18,6 +18,7 @@ mod metrics;
 mod red;
 mod service;
 mod sql;
+mod triage;
 mod types;
 mod udf;
 
@@ -27,6 +28,7 @@ pub use red::{
     ServiceMap,
 };
 pub use service::{QueryLimits, QueryService, decode_cursor, encode_cursor};
+pub use triage::{TriageReport, Window as TriageWindow, default_baseline};
 pub use types::*;
 
 #[derive(Debug, thiserror::Error)]

@@ -100,10 +100,10 @@ pub struct BlastRadius {
 }
 
 /// One rollup row: its time, attributes, count/sum and buckets.
-struct Rollup {
-    t: i64,
-    service: String,
-    attrs: Map<String, Value>,
+pub(crate) struct Rollup {
+    pub(crate) t: i64,
+    pub(crate) service: String,
+    pub(crate) attrs: Map<String, Value>,
     counts: Vec<u64>,
     sum: f64,
     min: Option<f64>,
@@ -111,14 +111,14 @@ struct Rollup {
 }
 
 #[derive(Default)]
-struct Acc {
-    requests: u64,
-    errors: u64,
-    sketch: Sketch,
+pub(crate) struct Acc {
+    pub(crate) requests: u64,
+    pub(crate) errors: u64,
+    pub(crate) sketch: Sketch,
 }
 
 impl Acc {
-    fn add(&mut self, r: &Rollup) {
+    pub(crate) fn add(&mut self, r: &Rollup) {
         let n: u64 = r.counts.iter().sum();
         self.requests += n;
         if r.attrs
@@ -141,7 +141,7 @@ impl Acc {
     }
 }
 
-fn attr(r: &Rollup, key: &str) -> String {
+pub(crate) fn attr(r: &Rollup, key: &str) -> String {
     r.attrs
         .get(key)
         .and_then(Value::as_str)
@@ -150,7 +150,7 @@ fn attr(r: &Rollup, key: &str) -> String {
 }
 
 impl QueryService {
-    async fn rollups(
+    pub(crate) async fn rollups(
         &self,
         metric: &str,
         range: TimeRange,

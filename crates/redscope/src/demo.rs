@@ -2,6 +2,12 @@
 //! database, cache and messaging spans with semantic-convention attributes, errors and slow
 //! calls), logs in the text formats real services write, and runtime and HTTP metrics — over
 //! OTLP/HTTP protobuf to the server's own receiver, like any SDK would.
+//!
+//! It can generate history first (`--backfill 1h`) and inject faults by name, at once or
+//! starting some time ago (`--fault slow_query@10m`), or all of them in turn
+//! (`--fault-cycle 10m`): a dependency that goes down, a slow database query, a bad deploy,
+//! resource exhaustion and a timeout cascade. Each fault has one true cause, which triage
+//! should rank first.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -22,6 +28,168 @@ use opentelemetry_proto::tonic::trace::v1::{
 };
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+
+/// A fault the workload can inject, each with one true cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The cart's Redis refuses connections: cart, checkout and the frontend fail.
+    DependencyDown,
+    /// A catalog query loses its index and takes seconds: catalog and the frontend slow down.
+    SlowQuery,
+    /// shipping 1.5.0 is deployed and fails quotes: checkout fails.
+    BadDeploy,
+    /// payment runs out of worker threads: rejections and timeouts, checkout fails.
+    ResourceExhaustion,
+    /// shipping slows down; checkout times out calling it and the frontend returns 504s.
+    TimeoutCascade,
+}
+
+impl Fault {
+    pub const ALL: [Fault; 5] = [
+        Fault::DependencyDown,
+        Fault::SlowQuery,
+        Fault::BadDeploy,
+        Fault::ResourceExhaustion,
+        Fault::TimeoutCascade,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Fault::DependencyDown => "dependency_down",
+            Fault::SlowQuery => "slow_query",
+            Fault::BadDeploy => "bad_deploy",
+            Fault::ResourceExhaustion => "resource_exhaustion",
+            Fault::TimeoutCascade => "timeout_cascade",
+        }
+    }
+
+    /// The component that is really at fault.
+    pub fn cause(self) -> &'static str {
+        match self {
+            Fault::DependencyDown => "cart-redis",
+            Fault::SlowQuery => "catalog-db",
+            Fault::BadDeploy | Fault::TimeoutCascade => "shipping",
+            Fault::ResourceExhaustion => "payment",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Fault> {
+        Fault::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// A fault switched on from a point in time (unix ns) onwards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultSpec {
+    pub fault: Fault,
+    /// How long before the workload starts the fault began (0: from the start).
+    pub ago_ns: i64,
+}
+
+fn parse_fault(text: &str) -> Result<FaultSpec, String> {
+    let (name, ago) = match text.split_once('@') {
+        Some((n, a)) => (n, Some(a)),
+        None => (text, None),
+    };
+    let fault = Fault::parse(name.trim()).ok_or_else(|| {
+        let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+        format!("unknown fault '{name}'; use one of {}", names.join(", "))
+    })?;
+    let ago_ns = match ago {
+        Some(a) => {
+            model::parse_duration_ns(a.trim_start_matches('-')).map_err(|e| e.to_string())?
+        }
+        None => 0,
+    };
+    Ok(FaultSpec { fault, ago_ns })
+}
+
+fn parse_duration(text: &str) -> Result<i64, String> {
+    model::parse_duration_ns(text).map_err(|e| e.to_string())
+}
+
+/// Options of the demo workload.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DemoArgs {
+    /// Traces per second the workload produces.
+    #[arg(long, default_value_t = 20.0)]
+    pub rate: f64,
+    /// Generate this much history first (e.g. 30m, 1h), so charts and baselines fill at once.
+    #[arg(long, value_parser = parse_duration, default_value = "0s")]
+    pub backfill: i64,
+    /// Inject a fault: NAME, or NAME@AGO for one that began AGO before now (inside the
+    /// backfill). Repeatable. Names: dependency_down, slow_query, bad_deploy,
+    /// resource_exhaustion, timeout_cascade.
+    #[arg(long = "fault", value_parser = parse_fault)]
+    pub faults: Vec<FaultSpec>,
+    /// Run every fault in turn: each for this long (e.g. 10m) after as long a healthy spell.
+    #[arg(long, value_parser = parse_duration)]
+    pub fault_cycle: Option<i64>,
+}
+
+impl Default for DemoArgs {
+    fn default() -> Self {
+        DemoArgs {
+            rate: 20.0,
+            backfill: 0,
+            faults: Vec::new(),
+            fault_cycle: None,
+        }
+    }
+}
+
+/// When which fault is on.
+#[derive(Debug, Clone, Default)]
+pub struct Schedule {
+    /// (fault, from unix ns)
+    pub fixed: Vec<(Fault, u64)>,
+    /// (spell length, anchor): healthy, fault 1, healthy, fault 2, ...
+    pub cycle: Option<(u64, u64)>,
+}
+
+impl Schedule {
+    pub fn new(args: &DemoArgs, start_ns: u64) -> Schedule {
+        Schedule {
+            fixed: args
+                .faults
+                .iter()
+                .map(|f| {
+                    (
+                        f.fault,
+                        start_ns.saturating_sub(u64::try_from(f.ago_ns).unwrap_or(0)),
+                    )
+                })
+                .collect(),
+            cycle: args.fault_cycle.and_then(|len| {
+                let len = u64::try_from(len).ok().filter(|l| *l > 0)?;
+                let anchor = start_ns.saturating_sub(u64::try_from(args.backfill).unwrap_or(0));
+                Some((len, anchor))
+            }),
+        }
+    }
+
+    pub fn active(&self, t: u64) -> Vec<Fault> {
+        let mut on: Vec<Fault> = self
+            .fixed
+            .iter()
+            .filter(|(_, from)| t >= *from)
+            .map(|(f, _)| *f)
+            .collect();
+        if let Some((len, anchor)) = self.cycle
+            && t >= anchor
+        {
+            let spell = (t - anchor) / len;
+            let n = Fault::ALL.len() as u64;
+            if spell % 2 == 1 {
+                let f = Fault::ALL[((spell / 2) % n) as usize];
+                if !on.contains(&f) {
+                    on.push(f);
+                }
+            }
+        }
+        on
+    }
+}
 
 pub fn target_url(otlp_http: SocketAddr) -> String {
     let host = if otlp_http.ip().is_unspecified() {
@@ -82,12 +250,12 @@ impl From<bool> for Val {
     }
 }
 
-fn resource(service: &str) -> Resource {
+fn resource(service: &str, version: &str) -> Resource {
     Resource {
         attributes: vec![
             kv("service.name", service),
             kv("service.namespace", "shop"),
-            kv("service.version", "1.4.2"),
+            kv("service.version", version),
             kv("service.instance.id", format!("{service}-7d9f8b-x2k4p")),
             kv("deployment.environment.name", "demo"),
             kv("host.name", format!("node-{}", service.len() % 3 + 1)),
@@ -108,6 +276,7 @@ fn resource(service: &str) -> Resource {
 
 struct LogLine {
     service: &'static str,
+    version: &'static str,
     time: u64,
     body: String,
     trace_id: Vec<u8>,
@@ -117,7 +286,8 @@ struct LogLine {
 /// Everything one tick of the workload produced.
 #[derive(Default)]
 struct Tick {
-    spans: HashMap<&'static str, Vec<Span>>,
+    /// Per service and version.
+    spans: HashMap<(&'static str, &'static str), Vec<Span>>,
     logs: Vec<LogLine>,
 }
 
@@ -137,6 +307,29 @@ type HttpKey = (&'static str, String, i64);
 /// Count, sum of milliseconds and bucket counts.
 type HttpHistogram = (u64, f64, Vec<u64>);
 
+/// How a charge ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pay {
+    Ok,
+    /// The provider timed out (happens now and then).
+    GatewayTimeout,
+    /// No worker free (resource exhaustion).
+    Rejected,
+    /// Waited for a worker until the deadline (resource exhaustion).
+    QueueTimeout,
+}
+
+impl Pay {
+    fn status(self) -> i64 {
+        match self {
+            Pay::Ok => 200,
+            Pay::GatewayTimeout => 502,
+            Pay::Rejected => 503,
+            Pay::QueueTimeout => 504,
+        }
+    }
+}
+
 /// The shop's state: counters for metrics, the random source, the time.
 pub struct Shop {
     rng: SmallRng,
@@ -146,6 +339,9 @@ pub struct Shop {
     http: HashMap<HttpKey, HttpHistogram>,
     orders: i64,
     start_time: u64,
+    schedule: Schedule,
+    /// Faults on for the current journey.
+    active: Vec<Fault>,
 }
 
 const BOUNDS_MS: [f64; 10] = [
@@ -157,14 +353,28 @@ fn now_ns() -> u64 {
 }
 
 impl Shop {
-    pub fn new(seed: u64) -> Self {
+    pub fn new(seed: u64, schedule: Schedule, start_time: u64) -> Self {
         Shop {
             rng: SmallRng::seed_from_u64(seed),
             trace_id: Vec::new(),
             tick: Tick::default(),
             http: HashMap::new(),
             orders: 0,
-            start_time: now_ns(),
+            start_time,
+            schedule,
+            active: Vec::new(),
+        }
+    }
+
+    fn on(&self, fault: Fault) -> bool {
+        self.active.contains(&fault)
+    }
+
+    fn version(&self, service: &str) -> &'static str {
+        if service == "shipping" && self.on(Fault::BadDeploy) {
+            "1.5.0"
+        } else {
+            "1.4.2"
         }
     }
 
@@ -195,25 +405,32 @@ impl Shop {
                 dropped_attributes_count: 0,
             });
         }
-        self.tick.spans.entry(a.service).or_default().push(Span {
-            trace_id: self.trace_id.clone(),
-            span_id: span_id.clone(),
-            parent_span_id: a.parent.unwrap_or_default(),
-            name: a.name,
-            kind: a.kind as i32,
-            start_time_unix_nano: a.start,
-            end_time_unix_nano: a.start + a.dur_ns,
-            attributes: a.attrs,
-            events,
-            status,
-            ..Default::default()
-        });
+        let version = self.version(a.service);
+        self.tick
+            .spans
+            .entry((a.service, version))
+            .or_default()
+            .push(Span {
+                trace_id: self.trace_id.clone(),
+                span_id: span_id.clone(),
+                parent_span_id: a.parent.unwrap_or_default(),
+                name: a.name,
+                kind: a.kind as i32,
+                start_time_unix_nano: a.start,
+                end_time_unix_nano: a.start + a.dur_ns,
+                attributes: a.attrs,
+                events,
+                status,
+                ..Default::default()
+            });
         span_id
     }
 
     fn log(&mut self, service: &'static str, time: u64, span_id: &[u8], body: String) {
+        let version = self.version(service);
         self.tick.logs.push(LogLine {
             service,
+            version,
             time,
             body,
             trace_id: self.trace_id.clone(),
@@ -305,6 +522,7 @@ impl Shop {
         host: &str,
         op: &str,
         query: &str,
+        error: Option<String>,
     ) {
         self.span(SpanArgs {
             service,
@@ -331,8 +549,55 @@ impl Shop {
                     if system == "redis" { 6379i64 } else { 5432i64 },
                 ),
             ],
+            error,
+        });
+    }
+
+    /// An HTTP call the caller gives up on after `timeout` while the callee carries on.
+    #[allow(clippy::too_many_arguments)]
+    fn http_call_timeout(
+        &mut self,
+        caller: (&'static str, Vec<u8>),
+        service: &'static str,
+        method: &str,
+        route: &str,
+        start: u64,
+        dur: u64,
+        timeout: u64,
+    ) -> Vec<u8> {
+        let client = self.span(SpanArgs {
+            service: caller.0,
+            name: format!("{method} {route}"),
+            kind: span::SpanKind::Client,
+            start,
+            dur_ns: timeout,
+            parent: Some(caller.1),
+            attrs: vec![
+                kv("http.request.method", method),
+                kv("url.full", format!("http://{service}:8080{route}")),
+                kv("server.address", service),
+                kv("server.port", 8080i64),
+                kv("error.type", "context deadline exceeded"),
+            ],
+            error: Some("context deadline exceeded".into()),
+        });
+        let server = self.span(SpanArgs {
+            service,
+            name: format!("{method} {route}"),
+            kind: span::SpanKind::Server,
+            start: start + 200_000,
+            dur_ns: dur,
+            parent: Some(client),
+            attrs: vec![
+                kv("http.request.method", method),
+                kv("http.route", route),
+                kv("url.path", route),
+                kv("http.response.status_code", 200i64),
+            ],
             error: None,
         });
+        self.record_http(service, route, 200, dur);
+        server
     }
 
     fn access_log(
@@ -360,8 +625,13 @@ impl Shop {
     }
 
     fn browse(&mut self, now: u64) {
-        let slow = self.rng.random_bool(0.03);
-        let db = if slow {
+        let by_id = !self.rng.random_bool(0.6);
+        // The fault: the lookup by id lost its index and scans the table.
+        let scan = by_id && self.on(Fault::SlowQuery);
+        let slow = scan || self.rng.random_bool(0.03);
+        let db = if scan {
+            self.ms(1200.0, 1000.0)
+        } else if slow {
             self.ms(800.0, 900.0)
         } else {
             self.ms(2.0, 12.0)
@@ -369,17 +639,17 @@ impl Shop {
         let total = db + self.ms(6.0, 20.0);
         let start = now - total;
         let product = self.rng.random_range(1..500);
-        let (route, path, query) = if self.rng.random_bool(0.6) {
-            (
-                "/products",
-                "/products".to_string(),
-                "SELECT id, name, price FROM products ORDER BY rank LIMIT 24".to_string(),
-            )
-        } else {
+        let (route, path, query) = if by_id {
             (
                 "/products/{id}",
                 format!("/products/{product}"),
                 "SELECT id, name, price, stock FROM products WHERE id = $1".to_string(),
+            )
+        } else {
+            (
+                "/products",
+                "/products".to_string(),
+                "SELECT id, name, price FROM products ORDER BY rank LIMIT 24".to_string(),
             )
         };
         let root = self.http_call(None, "frontend", "GET", route, &path, start, total, 200);
@@ -402,6 +672,7 @@ impl Shop {
             "catalog-db",
             "SELECT",
             &query,
+            None,
         );
         let ts = py_time(start);
         if slow {
@@ -429,12 +700,43 @@ impl Shop {
         self.access_log(now, &root, "GET", &path, 200, total);
     }
 
+    /// The cart's Redis call; with the dependency down it is refused at once.
+    fn cart_redis(&mut self, cart: &[u8], start: u64, dur: u64, op: &str, query: &str) -> bool {
+        let down = self.on(Fault::DependencyDown);
+        self.db(
+            "cart",
+            cart,
+            start,
+            dur,
+            "redis",
+            "cart-redis",
+            op,
+            query,
+            down.then(|| "dial tcp 10.0.3.7:6379: connect: connection refused".to_string()),
+        );
+        if down {
+            let user = self.rng.random_range(1..400);
+            let body = format!(
+                "time={} level=error msg=\"redis unavailable\" user=user-{user} err=\"dial tcp 10.0.3.7:6379: connect: connection refused\"",
+                rfc3339(start + dur)
+            );
+            self.log("cart", start + dur, cart, body);
+        }
+        !down
+    }
+
     fn add_to_cart(&mut self, now: u64) {
-        let redis = self.ms(0.3, 2.0);
+        let down = self.on(Fault::DependencyDown);
+        let redis = if down {
+            self.ms(0.5, 2.0)
+        } else {
+            self.ms(0.3, 2.0)
+        };
         let total = redis + self.ms(3.0, 8.0);
         let start = now - total;
+        let status = if down { 503 } else { 200 };
         let root = self.http_call(
-            None, "frontend", "POST", "/cart", "/cart", start, total, 200,
+            None, "frontend", "POST", "/cart", "/cart", start, total, status,
         );
         let cart = self.http_call(
             Some(("frontend", root.clone())),
@@ -444,42 +746,79 @@ impl Shop {
             "/cart/items",
             start + 300_000,
             total - 600_000,
-            200,
+            status,
         );
-        self.db(
-            "cart",
+        if self.cart_redis(
             &cart,
             start + 600_000,
             redis,
-            "redis",
-            "cart-redis",
             "HSET",
             "HSET cart:{user} {sku} {qty}",
-        );
-        let user = self.rng.random_range(1..400);
-        let sku = self.rng.random_range(1000..1100);
-        let qty = self.rng.random_range(1..4);
-        let body = format!(
-            "time={} level=info msg=\"item added\" user=user-{user} sku=SKU-{sku} qty={qty} duration_ms={}",
-            rfc3339(start + redis),
-            redis / 1_000_000
-        );
-        self.log("cart", start + redis, &cart, body);
-        self.access_log(now, &root, "POST", "/cart", 200, total);
+        ) {
+            let user = self.rng.random_range(1..400);
+            let sku = self.rng.random_range(1000..1100);
+            let qty = self.rng.random_range(1..4);
+            let body = format!(
+                "time={} level=info msg=\"item added\" user=user-{user} sku=SKU-{sku} qty={qty} duration_ms={}",
+                rfc3339(start + redis),
+                redis / 1_000_000
+            );
+            self.log("cart", start + redis, &cart, body);
+        }
+        self.access_log(now, &root, "POST", "/cart", status, total);
     }
 
     fn checkout(&mut self, now: u64) {
-        let pay_fails = self.rng.random_bool(0.06);
-        let cart_t = self.ms(2.0, 6.0);
-        let pay_t = if pay_fails {
-            self.ms(3000.0, 2000.0)
+        let cart_down = self.on(Fault::DependencyDown);
+        let exhausted = self.on(Fault::ResourceExhaustion);
+        let r: f64 = self.rng.random();
+        let pay = if exhausted && r < 0.35 {
+            Pay::Rejected
+        } else if exhausted && r < 0.5 {
+            Pay::QueueTimeout
+        } else if self.rng.random_bool(0.06) {
+            Pay::GatewayTimeout
         } else {
-            self.ms(80.0, 250.0)
+            Pay::Ok
         };
-        let ship_t = self.ms(10.0, 30.0);
-        let total = cart_t + pay_t + ship_t + self.ms(10.0, 10.0);
+        let pay_t = match pay {
+            Pay::Rejected => self.ms(3.0, 10.0),
+            Pay::QueueTimeout => self.ms(5000.0, 200.0),
+            Pay::GatewayTimeout => self.ms(3000.0, 2000.0),
+            Pay::Ok if exhausted => self.ms(380.0, 700.0),
+            Pay::Ok => self.ms(80.0, 250.0),
+        };
+        let cart_t = self.ms(2.0, 6.0);
+        let ship_fails = self.on(Fault::BadDeploy) && self.rng.random_bool(0.45);
+        let ship_slow = self.on(Fault::TimeoutCascade);
+        let ship_t = if ship_fails {
+            self.ms(4.0, 8.0)
+        } else if ship_slow {
+            self.ms(2500.0, 1500.0)
+        } else {
+            self.ms(10.0, 30.0)
+        };
+        // checkout gives up on shipping after two seconds
+        let ship_timeout = 2_000_000_000;
+        let reaches_pay = !cart_down;
+        let reaches_ship = reaches_pay && pay == Pay::Ok;
+        let ship_ok = !ship_fails && !ship_slow;
+        let total = cart_t
+            + if reaches_pay { pay_t } else { 0 }
+            + if reaches_ship {
+                ship_t.min(ship_timeout)
+            } else {
+                0
+            }
+            + self.ms(10.0, 10.0);
         let start = now - total;
-        let status = if pay_fails { 500 } else { 200 };
+        let status = if reaches_ship && ship_ok {
+            200
+        } else if reaches_ship && ship_slow {
+            504
+        } else {
+            500
+        };
         let order = self.rng.random_range(100_000..999_999);
         let root = self.http_call(
             None,
@@ -510,37 +849,146 @@ impl Shop {
             "/cart",
             t,
             cart_t,
-            200,
+            if cart_down { 503 } else { 200 },
         );
-        self.db(
-            "cart",
+        self.cart_redis(
             &cart,
             t + 200_000,
             cart_t / 2,
-            "redis",
-            "cart-redis",
             "HGETALL",
             "HGETALL cart:{user}",
         );
         t += cart_t;
-        let pay = self.http_call(
+        let json_ts = rfc3339(t);
+        if cart_down {
+            self.log("checkout", t, &co, format!(r#"{{"ts":"{json_ts}","level":"error","logger":"checkout.api","msg":"cart unavailable","order_id":"{order}","error":"cart returned 503"}}"#));
+            self.access_log(now, &root, "POST", "/checkout", status, total);
+            return;
+        }
+        self.payment(&co, t, pay_t, pay, order);
+        if pay != Pay::Ok {
+            let json_ts = rfc3339(t + pay_t);
+            self.log("checkout", t + pay_t, &co, format!(r#"{{"ts":"{json_ts}","level":"error","logger":"checkout.api","msg":"payment failed","order_id":"{order}","error":"payment returned {}"}}"#, pay.status()));
+            self.access_log(now, &root, "POST", "/checkout", status, total);
+            return;
+        }
+        t += pay_t;
+        let zone = ["EU", "US", "APAC"][self.rng.random_range(0..3)];
+        if ship_slow {
+            let ship = self.http_call_timeout(
+                ("checkout", co.clone()),
+                "shipping",
+                "POST",
+                "/quote",
+                t,
+                ship_t,
+                ship_timeout,
+            );
+            self.log(
+                "shipping",
+                t + ship_t,
+                &ship,
+                format!(
+                    "{} quote computed zone={zone} took {}ms",
+                    go_time(t + ship_t),
+                    ship_t / 1_000_000
+                ),
+            );
+            let json_ts = rfc3339(t + ship_timeout);
+            self.log("checkout", t + ship_timeout, &co, format!(r#"{{"ts":"{json_ts}","level":"error","logger":"checkout.api","msg":"shipping quote timed out","order_id":"{order}","error":"context deadline exceeded after 2000ms"}}"#));
+            self.access_log(now, &root, "POST", "/checkout", status, total);
+            return;
+        }
+        let ship = self.http_call(
             Some(("checkout", co.clone())),
+            "shipping",
+            "POST",
+            "/quote",
+            "/quote",
+            t,
+            ship_t,
+            if ship_fails { 500 } else { 200 },
+        );
+        if ship_fails {
+            self.log(
+                "shipping",
+                t + ship_t,
+                &ship,
+                format!(
+                    "{} quote failed zone={zone}: runtime error: invalid memory address or nil pointer dereference",
+                    go_time(t + ship_t)
+                ),
+            );
+            let json_ts = rfc3339(t + ship_t);
+            self.log("checkout", t + ship_t, &co, format!(r#"{{"ts":"{json_ts}","level":"error","logger":"checkout.api","msg":"shipping quote failed","order_id":"{order}","error":"shipping returned 500"}}"#));
+            self.access_log(now, &root, "POST", "/checkout", status, total);
+            return;
+        }
+        let weight = self.rng.random_range(1..50) as f64 / 10.0;
+        let cost = self.rng.random_range(300..2000) as f64 / 100.0;
+        self.log(
+            "shipping",
+            t + ship_t,
+            &ship,
+            format!(
+                "{} quote computed zone={zone} weight={weight:.1}kg cost={cost:.2}",
+                go_time(t + ship_t)
+            ),
+        );
+        t += ship_t;
+        self.order_placed(&co, t, order);
+        self.access_log(now, &root, "POST", "/checkout", status, total);
+    }
+
+    /// The payment service's part of a checkout: its server span, the provider call, its logs.
+    fn payment(&mut self, co: &[u8], t: u64, pay_t: u64, pay: Pay, order: i64) {
+        let span = self.http_call(
+            Some(("checkout", co.to_vec())),
             "payment",
             "POST",
             "/charge",
             "/charge",
             t,
             pay_t,
-            if pay_fails { 502 } else { 200 },
+            pay.status(),
         );
+        let exec = self.rng.random_range(1..200);
+        let java_ts = java_time(t);
+        let amount = self.rng.random_range(500..30000) as f64 / 100.0;
+        match pay {
+            Pay::Rejected => {
+                self.log("payment", t, &span, format!(
+                    "{java_ts} ERROR [http-nio-8080-exec-{exec}] c.s.payment.ChargeController - charge rejected for order {order}\n\
+                     java.util.concurrent.RejectedExecutionException: worker pool exhausted (200 of 200 threads busy, queue 500 of 500)\n\
+                     \tat com.shop.payment.WorkerPool.submit(WorkerPool.java:57)\n\
+                     \tat com.shop.payment.ChargeController.post(ChargeController.java:25)"
+                ));
+                return;
+            }
+            Pay::QueueTimeout => {
+                let java_ts = java_time(t + pay_t);
+                self.log("payment", t + pay_t, &span, format!(
+                    "{java_ts} ERROR [http-nio-8080-exec-{exec}] c.s.payment.ChargeController - charge for order {order} timed out waiting for a worker after 5000 ms"
+                ));
+                return;
+            }
+            _ => {}
+        }
+        self.log("payment", t, &span, format!("{java_ts} INFO  [http-nio-8080-exec-{exec}] c.s.payment.ChargeService - charging order {order} amount={amount:.2} currency=EUR"));
+        let failed = pay == Pay::GatewayTimeout;
         // The payment provider is outside: a client span to an external host.
+        let provider_t = if failed {
+            pay_t - 2_000_000
+        } else {
+            self.ms(60.0, 200.0).min(pay_t - 2_000_000)
+        };
         self.span(SpanArgs {
             service: "payment",
             name: "POST".into(),
             kind: span::SpanKind::Client,
-            start: t + 1_000_000,
-            dur_ns: pay_t - 2_000_000,
-            parent: Some(pay.clone()),
+            start: t + pay_t - provider_t - 1_000_000,
+            dur_ns: provider_t,
+            parent: Some(span.clone()),
             attrs: vec![
                 kv("http.request.method", "POST"),
                 kv("url.full", "https://api.payments.example/v1/charges"),
@@ -548,19 +996,14 @@ impl Shop {
                 kv("server.port", 443i64),
                 kv(
                     "http.response.status_code",
-                    if pay_fails { 504i64 } else { 200 },
+                    if failed { 504i64 } else { 200 },
                 ),
             ],
-            error: pay_fails.then(|| "gateway timeout".to_string()),
+            error: failed.then(|| "gateway timeout".to_string()),
         });
-        let java_ts = java_time(t);
-        let amount = self.rng.random_range(500..30000) as f64 / 100.0;
-        let exec = self.rng.random_range(1..20);
-        self.log("payment", t, &pay, format!("{java_ts} INFO  [http-nio-8080-exec-{exec}] c.s.payment.ChargeService - charging order {order} amount={amount:.2} currency=EUR"));
-        let json_ts = rfc3339(t + pay_t);
-        if pay_fails {
+        if failed {
             let java_ts = java_time(t + pay_t);
-            self.log("payment", t + pay_t, &pay, format!(
+            self.log("payment", t + pay_t, &span, format!(
                 "{java_ts} ERROR [http-nio-8080-exec-3] c.s.payment.ChargeService - charge failed for order {order}\n\
                  com.shop.payment.GatewayTimeoutException: upstream api.payments.example timed out after 3000 ms\n\
                  \tat com.shop.payment.GatewayClient.charge(GatewayClient.java:88)\n\
@@ -570,78 +1013,56 @@ impl Shop {
                  \tat java.base/java.net.SocketInputStream.read(SocketInputStream.java:168)\n\
                  \t... 42 more"
             ));
-            self.log("checkout", t + pay_t, &co, format!(r#"{{"ts":"{json_ts}","level":"error","logger":"checkout.api","msg":"payment failed","order_id":"{order}","error":"payment returned 502"}}"#));
-        } else {
-            t += pay_t;
-            let ship = self.http_call(
-                Some(("checkout", co.clone())),
-                "shipping",
-                "POST",
-                "/quote",
-                "/quote",
-                t,
-                ship_t,
-                200,
-            );
-            let zone = ["EU", "US", "APAC"][self.rng.random_range(0..3)];
-            let weight = self.rng.random_range(1..50) as f64 / 10.0;
-            let cost = self.rng.random_range(300..2000) as f64 / 100.0;
-            self.log(
-                "shipping",
-                t + ship_t,
-                &ship,
-                format!(
-                    "{} quote computed zone={zone} weight={weight:.1}kg cost={cost:.2}",
-                    go_time(t + ship_t)
-                ),
-            );
-            t += ship_t;
-            // Order events go through a queue to the email service.
-            let publish_dur = self.ms(1.0, 2.0);
-            let producer = self.span(SpanArgs {
-                service: "checkout",
-                name: "publish orders".into(),
-                kind: span::SpanKind::Producer,
-                start: t,
-                dur_ns: publish_dur,
-                parent: Some(co.clone()),
-                attrs: vec![
-                    kv("messaging.system", "kafka"),
-                    kv("messaging.destination.name", "orders"),
-                    kv("messaging.operation.type", "publish"),
-                    kv("server.address", "kafka"),
-                ],
-                error: None,
-            });
-            let consume_start = t + self.ms(5.0, 40.0);
-            let consume_dur = self.ms(20.0, 60.0);
-            let consume = self.span(SpanArgs {
-                service: "email",
-                name: "process orders".into(),
-                kind: span::SpanKind::Consumer,
-                start: consume_start,
-                dur_ns: consume_dur,
-                parent: Some(producer),
-                attrs: vec![
-                    kv("messaging.system", "kafka"),
-                    kv("messaging.destination.name", "orders"),
-                    kv("messaging.operation.type", "process"),
-                ],
-                error: None,
-            });
-            let klog = klog_time(consume_start);
-            let to = self.rng.random_range(1..400);
-            self.log("email", consume_start, &consume, format!("I{klog}       1 sender.go:42] sent order confirmation order={order} to=user{to}@mail.example"));
-            self.log("checkout", t, &co, format!(r#"{{"ts":"{json_ts}","level":"info","logger":"checkout.api","msg":"order placed","order_id":"{order}","amount":{amount:.2}}}"#));
-            self.orders += 1;
         }
-        self.access_log(now, &root, "POST", "/checkout", status, total);
     }
 
-    /// One trace of a randomly chosen user journey.
-    fn journey(&mut self) {
+    /// The order event through Kafka to the email service.
+    fn order_placed(&mut self, co: &[u8], t: u64, order: i64) {
+        let publish_dur = self.ms(1.0, 2.0);
+        let producer = self.span(SpanArgs {
+            service: "checkout",
+            name: "publish orders".into(),
+            kind: span::SpanKind::Producer,
+            start: t,
+            dur_ns: publish_dur,
+            parent: Some(co.to_vec()),
+            attrs: vec![
+                kv("messaging.system", "kafka"),
+                kv("messaging.destination.name", "orders"),
+                kv("messaging.operation.type", "publish"),
+                kv("server.address", "kafka"),
+            ],
+            error: None,
+        });
+        let consume_start = t + self.ms(5.0, 40.0);
+        let consume_dur = self.ms(20.0, 60.0);
+        let consume = self.span(SpanArgs {
+            service: "email",
+            name: "process orders".into(),
+            kind: span::SpanKind::Consumer,
+            start: consume_start,
+            dur_ns: consume_dur,
+            parent: Some(producer),
+            attrs: vec![
+                kv("messaging.system", "kafka"),
+                kv("messaging.destination.name", "orders"),
+                kv("messaging.operation.type", "process"),
+            ],
+            error: None,
+        });
+        let klog = klog_time(consume_start);
+        let to = self.rng.random_range(1..400);
+        self.log("email", consume_start, &consume, format!("I{klog}       1 sender.go:42] sent order confirmation order={order} to=user{to}@mail.example"));
+        let json_ts = rfc3339(t);
+        let amount = self.rng.random_range(500..30000) as f64 / 100.0;
+        self.log("checkout", t, co, format!(r#"{{"ts":"{json_ts}","level":"info","logger":"checkout.api","msg":"order placed","order_id":"{order}","amount":{amount:.2}}}"#));
+        self.orders += 1;
+    }
+
+    /// One trace of a randomly chosen user journey ending at `now`.
+    pub fn journey(&mut self, now: u64) {
         self.trace_id = self.id(16);
-        let now = now_ns();
+        self.active = self.schedule.active(now);
         let r: f64 = self.rng.random();
         if r < 0.55 {
             self.browse(now);
@@ -664,8 +1085,8 @@ impl Shop {
         let resource_spans = tick
             .spans
             .into_iter()
-            .map(|(service, spans)| ResourceSpans {
-                resource: Some(resource(service)),
+            .map(|((service, version), spans)| ResourceSpans {
+                resource: Some(resource(service, version)),
                 scope_spans: vec![ScopeSpans {
                     scope: scope("shop.http"),
                     spans,
@@ -674,24 +1095,27 @@ impl Shop {
                 schema_url: String::new(),
             })
             .collect();
-        let mut by_service: HashMap<&str, Vec<LogRecord>> = HashMap::new();
+        let mut by_service: HashMap<(&str, &str), Vec<LogRecord>> = HashMap::new();
         for l in tick.logs {
-            by_service.entry(l.service).or_default().push(LogRecord {
-                time_unix_nano: l.time,
-                observed_time_unix_nano: l.time + 1_000_000,
-                body: Some(AnyValue {
-                    value: Some(any_value::Value::StringValue(l.body)),
-                }),
-                trace_id: l.trace_id,
-                span_id: l.span_id,
-                attributes: vec![kv("log.iostream", "stdout")],
-                ..Default::default()
-            });
+            by_service
+                .entry((l.service, l.version))
+                .or_default()
+                .push(LogRecord {
+                    time_unix_nano: l.time,
+                    observed_time_unix_nano: l.time + 1_000_000,
+                    body: Some(AnyValue {
+                        value: Some(any_value::Value::StringValue(l.body)),
+                    }),
+                    trace_id: l.trace_id,
+                    span_id: l.span_id,
+                    attributes: vec![kv("log.iostream", "stdout")],
+                    ..Default::default()
+                });
         }
         let resource_logs = by_service
             .into_iter()
-            .map(|(service, log_records)| ResourceLogs {
-                resource: Some(resource(service)),
+            .map(|((service, version), log_records)| ResourceLogs {
+                resource: Some(resource(service, version)),
                 scope_logs: vec![ScopeLogs {
                     scope: scope("filelog"),
                     log_records,
@@ -706,8 +1130,8 @@ impl Shop {
         )
     }
 
-    fn metrics_request(&mut self) -> ExportMetricsServiceRequest {
-        let now = now_ns();
+    fn metrics_request(&mut self, now: u64) -> ExportMetricsServiceRequest {
+        let exhausted = self.on(Fault::ResourceExhaustion);
         let mut per_service: HashMap<&str, Vec<Metric>> = HashMap::new();
         let mut hist_points: HashMap<&str, Vec<HistogramDataPoint>> = HashMap::new();
         for ((service, route, status), (count, sum, buckets)) in &self.http {
@@ -754,11 +1178,16 @@ impl Shop {
                     ..Default::default()
                 });
             }
-            let cpu =
-                0.05 + self.rng.random::<f64>() * if service == "payment" { 0.6 } else { 0.25 };
+            let starved = exhausted && service == "payment";
+            let cpu = if starved {
+                0.93 + self.rng.random::<f64>() * 0.06
+            } else {
+                0.05 + self.rng.random::<f64>() * if service == "payment" { 0.6 } else { 0.25 }
+            };
             let mem = 120_000_000
                 + self.rng.random_range(0..80_000_000)
-                + if service == "payment" { 350_000_000 } else { 0 };
+                + if service == "payment" { 350_000_000 } else { 0 }
+                + if starved { 1_400_000_000 } else { 0 };
             metrics.push(gauge(
                 "process.cpu.utilization",
                 "1",
@@ -795,7 +1224,7 @@ impl Shop {
         let resource_metrics = per_service
             .into_iter()
             .map(|(service, metrics)| ResourceMetrics {
-                resource: Some(resource(service)),
+                resource: Some(resource(service, self.version(service))),
                 scope_metrics: vec![ScopeMetrics {
                     scope: Some(InstrumentationScope {
                         name: "shop.runtime".into(),
@@ -852,52 +1281,116 @@ fn klog_time(ns: u64) -> String {
     dt(ns).format("%m%d %H:%M:%S%.6f").to_string()
 }
 
-async fn post(client: &reqwest::Client, url: String, body: Vec<u8>) {
-    let result = client
-        .post(&url)
-        .header("content-type", "application/x-protobuf")
-        .body(body)
-        .send()
-        .await;
-    match result {
-        Ok(r) if r.status().is_success() => {}
-        Ok(r) => tracing::warn!(status = %r.status(), %url, "demo export refused"),
-        Err(e) => tracing::warn!(error = %e, %url, "demo export failed"),
+/// Sends one request; retries while the server asks to back off. False when it gave up.
+async fn post(client: &reqwest::Client, url: String, body: Vec<u8>, retries: u32) -> bool {
+    for attempt in 0..=retries {
+        let result = client
+            .post(&url)
+            .header("content-type", "application/x-protobuf")
+            .body(body.clone())
+            .send()
+            .await;
+        match result {
+            Ok(r) if r.status().is_success() => return true,
+            Ok(r) if r.status().as_u16() == 429 || r.status().as_u16() == 503 => {
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt + 1))).await;
+            }
+            Ok(r) => {
+                tracing::warn!(status = %r.status(), %url, "demo export refused");
+                return false;
+            }
+            Err(e) => {
+                if attempt == retries {
+                    tracing::warn!(error = %e, %url, "demo export failed");
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
     }
+    false
 }
 
-/// Runs the workload until the task is aborted.
-pub async fn run(target: String, rate: f64) {
+async fn send(client: &reqwest::Client, target: &str, shop: &mut Shop, retries: u32) {
     use prost::Message;
+    let (traces, logs) = shop.take_requests();
+    post(
+        client,
+        format!("{target}/v1/traces"),
+        traces.encode_to_vec(),
+        retries,
+    )
+    .await;
+    post(
+        client,
+        format!("{target}/v1/logs"),
+        logs.encode_to_vec(),
+        retries,
+    )
+    .await;
+}
+
+async fn send_metrics(client: &reqwest::Client, target: &str, shop: &mut Shop, now: u64) {
+    use prost::Message;
+    let metrics = shop.metrics_request(now);
+    post(
+        client,
+        format!("{target}/v1/metrics"),
+        metrics.encode_to_vec(),
+        5,
+    )
+    .await;
+}
+
+/// Runs the workload until the task is aborted: history first when asked, then live.
+pub async fn run(target: String, args: DemoArgs) {
     let client = reqwest::Client::new();
-    let mut shop = Shop::new(now_ns());
+    let start = now_ns();
+    let backfill = u64::try_from(args.backfill).unwrap_or(0);
+    let schedule = Schedule::new(&args, start);
+    let mut shop = Shop::new(start, schedule, start.saturating_sub(backfill));
+    let rate = args.rate.max(0.01);
+    for f in &args.faults {
+        tracing::info!(
+            fault = f.fault.name(),
+            cause = f.fault.cause(),
+            began_s_ago = f.ago_ns / 1_000_000_000,
+            "demo fault injected"
+        );
+    }
+    // Give the server a moment to bind.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    if backfill > 0 {
+        let step = (1e9 / rate) as u64;
+        let mut t = start - backfill;
+        let mut n = 0u64;
+        let mut next_metrics = t;
+        while t < start {
+            shop.journey(t);
+            n += 1;
+            if n.is_multiple_of(500) {
+                send(&client, &target, &mut shop, 20).await;
+            }
+            if t >= next_metrics {
+                send_metrics(&client, &target, &mut shop, t).await;
+                next_metrics = t + 10_000_000_000;
+            }
+            t += step.max(1);
+        }
+        send(&client, &target, &mut shop, 20).await;
+        tracing::info!(journeys = n, "demo history generated");
+    }
     let tick = Duration::from_millis(250);
     let mut carry = 0.0;
     let mut ticks: u64 = 0;
-    // Give the server a moment to bind.
-    tokio::time::sleep(Duration::from_millis(300)).await;
     loop {
         carry += rate * tick.as_secs_f64();
         while carry >= 1.0 {
-            shop.journey();
+            shop.journey(now_ns());
             carry -= 1.0;
         }
-        let (traces, logs) = shop.take_requests();
-        post(
-            &client,
-            format!("{target}/v1/traces"),
-            traces.encode_to_vec(),
-        )
-        .await;
-        post(&client, format!("{target}/v1/logs"), logs.encode_to_vec()).await;
+        send(&client, &target, &mut shop, 0).await;
         if ticks.is_multiple_of(40) {
-            let metrics = shop.metrics_request();
-            post(
-                &client,
-                format!("{target}/v1/metrics"),
-                metrics.encode_to_vec(),
-            )
-            .await;
+            send_metrics(&client, &target, &mut shop, now_ns()).await;
         }
         ticks += 1;
         tokio::time::sleep(tick).await;
@@ -907,9 +1400,10 @@ pub async fn run(target: String, rate: f64) {
 /// One batch of demo traces and logs, for benchmarks and tests.
 #[allow(dead_code)]
 pub fn sample(journeys: usize, seed: u64) -> (ExportTraceServiceRequest, ExportLogsServiceRequest) {
-    let mut shop = Shop::new(seed);
+    let now = now_ns();
+    let mut shop = Shop::new(seed, Schedule::default(), now);
     for _ in 0..journeys {
-        shop.journey();
+        shop.journey(now);
     }
     shop.take_requests()
 }

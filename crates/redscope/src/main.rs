@@ -3,7 +3,7 @@
 //! `redscope serve` receives OTLP on :4317 (gRPC) and :4318 (HTTP), stores it under ./data and
 //! answers the API and UI on :8080. `redscope demo` does the same with a built-in online-shop
 //! workload. `redscope logai parse` structures log lines offline; `redscope bench` drives a
-//! running server with load.
+//! running server with load; `redscope mcp` serves AI agents over stdio from a running server.
 
 mod bench;
 mod config;
@@ -35,9 +35,8 @@ enum Command {
     Demo {
         #[command(flatten)]
         serve: ServeArgs,
-        /// Traces per second the workload produces.
-        #[arg(long, default_value_t = 20.0)]
-        rate: f64,
+        #[command(flatten)]
+        workload: demo::DemoArgs,
     },
     /// Log AI tools.
     Logai {
@@ -46,6 +45,12 @@ enum Command {
     },
     /// Load generators against a running server.
     Bench(bench::BenchArgs),
+    /// MCP server for AI agents on stdin/stdout, answering from a running redscope.
+    Mcp {
+        /// The redscope server to answer from.
+        #[arg(long, env = "REDSCOPE_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,7 +138,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let running = server::start(&config).await?;
             server::run_until_signal(running).await
         }
-        Command::Demo { serve, rate } => {
+        Command::Demo { serve, workload } => {
             let config = serve.config()?;
             let running = server::start(&config).await?;
             let target = demo::target_url(config.server.otlp_http);
@@ -147,12 +152,18 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 },
                 ui.port()
             );
-            let workload = tokio::spawn(demo::run(target, rate));
+            let workload = tokio::spawn(demo::run(target, workload));
             let result = server::run_until_signal(running).await;
             workload.abort();
             result
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::Mcp { server } => {
+            // stdout carries the protocol; tracing already writes to stderr.
+            let backend = mcp::Backend::remote(&server)?;
+            mcp::serve_stdio(backend, &server).await?;
+            Ok(())
+        }
         Command::Logai { .. } => Ok(()),
     }
 }

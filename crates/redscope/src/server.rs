@@ -164,7 +164,15 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let status_store = Arc::clone(&store);
     let status_pipeline = pipeline.clone();
     let status: api::StatusFn = Arc::new(move || status_json(&status_store, &status_pipeline));
-    let api_app = api::router(api::ApiState::new(query).with_status(status))
+    let api_router = api::router(api::ApiState::new(query).with_status(status));
+    // MCP for agents, answering through the same routes in-process.
+    let mcp_service = mcp::http_service(
+        mcp::Backend::in_process(api_router.clone()),
+        &mcp::ui_base_for(config.server.api),
+        mcp::HttpOptions::for_listen_addr(config.server.api),
+    );
+    let api_app = api_router
+        .nest_service("/mcp", mcp_service)
         .merge(crate::ui::router(&config.server.ui_dir))
         .layer(cors());
     tasks.push(tokio::spawn(serve_http(api_listener, api_app, shutdown_rx)));

@@ -20,11 +20,24 @@ pub struct Server {
     pub http: u16,
     pub api: u16,
     env: Vec<(String, String)>,
+    /// `serve` or `demo`, then extra arguments.
+    args: Vec<String>,
 }
 
 impl Server {
     /// Starts `redscope serve` on fresh ports over `data`, with extra environment.
     pub fn start(data: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_with(data, env, &["serve"])
+    }
+
+    /// Starts `redscope demo` with extra arguments (rate, backfill, faults).
+    pub fn start_demo(data: &Path, args: &[&str]) -> Server {
+        let mut all = vec!["demo"];
+        all.extend_from_slice(args);
+        Server::start_with(data, &[], &all)
+    }
+
+    fn start_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -36,6 +49,7 @@ impl Server {
             http: free_port(),
             api: free_port(),
             env,
+            args: args.iter().map(|a| a.to_string()).collect(),
         };
         s.child = s.spawn();
         s.wait_ready();
@@ -44,7 +58,7 @@ impl Server {
 
     fn spawn(&self) -> Child {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_redscope"));
-        cmd.arg("serve")
+        cmd.args(&self.args)
             .arg("--data")
             .arg(&self.data)
             .arg("--otlp-grpc")

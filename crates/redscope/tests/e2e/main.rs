@@ -9,3 +9,4 @@ mod logai_ingest;
 mod otlp_json;
 mod red;
 mod roundtrip;
+mod triage;

@@ -1,0 +1,331 @@
+//! Gathers what [`analysis::triage`] looks at — RED and edge rollups of a window and its
+//! baseline, log patterns, versions — and adds example traces and blast radius to the top
+//! candidates.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use analysis::triage::{
+    self, Candidate, Component, Edge, EntryPointRef, Operation, PatternChange, Red, TriageInput,
+    VersionSeen,
+};
+use analysis::{EDGE_METRIC, RED_METRIC};
+use model::TimeRange;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::red::{Acc, attr};
+use crate::sql::quote;
+use crate::{QueryError, QueryService};
+
+const MINUTE_NS: i64 = 60_000_000_000;
+/// Candidates that get example traces and entry points.
+const DETAILED: usize = 3;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Window {
+    pub from_unix_nano: i64,
+    pub to_unix_nano: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageReport {
+    pub window: Window,
+    pub baseline: Window,
+    pub service: Option<String>,
+    pub anomalies: Vec<triage::Anomaly>,
+    pub candidates: Vec<Candidate>,
+    pub took_ms: u64,
+}
+
+/// The default baseline: three times the window, right before it, at most a day.
+pub fn default_baseline(window: TimeRange) -> TimeRange {
+    let len = (window.len_ns() * 3).min(24 * 3600 * 1_000_000_000);
+    TimeRange {
+        start_ns: window.start_ns.saturating_sub(len),
+        end_ns: window.start_ns,
+    }
+}
+
+fn red(a: &Acc) -> Red {
+    Red::from_sketch(a.requests, a.errors, &a.sketch)
+}
+
+fn text(r: &serde_json::Map<String, Value>, k: &str) -> String {
+    r.get(k)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn int(r: &serde_json::Map<String, Value>, k: &str) -> i64 {
+    r.get(k).and_then(Value::as_i64).unwrap_or_default()
+}
+
+impl QueryService {
+    /// Ranked root-cause candidates for a window against a baseline.
+    pub async fn triage(
+        &self,
+        window: TimeRange,
+        baseline: Option<TimeRange>,
+        service: Option<&str>,
+    ) -> Result<TriageReport, QueryError> {
+        let started = Instant::now();
+        // Rollups are per minute: judge whole minutes so nothing counts twice.
+        let w_start = window.start_ns.div_euclid(MINUTE_NS) * MINUTE_NS;
+        let baseline = baseline.unwrap_or_else(|| default_baseline(window));
+        if baseline.end_ns > window.start_ns {
+            return Err(QueryError::bad(
+                "baseline_to",
+                "the baseline must end before the window starts",
+            ));
+        }
+        let b_start = baseline.start_ns.div_euclid(MINUTE_NS) * MINUTE_NS;
+        let b_end = baseline.end_ns.div_euclid(MINUTE_NS) * MINUTE_NS;
+        let all = TimeRange {
+            start_ns: b_start,
+            end_ns: window.end_ns,
+        };
+        let in_window = |t: i64| t >= w_start;
+        let in_baseline = |t: i64| t >= b_start && t < b_end && t < w_start;
+
+        // RED per service and per operation (entry spans).
+        let mut services: BTreeMap<String, (Acc, Acc)> = BTreeMap::new();
+        let mut operations: BTreeMap<(String, String), (Acc, Acc)> = BTreeMap::new();
+        for r in self.rollups(RED_METRIC, all, None).await? {
+            let (w, b) = (in_window(r.t), in_baseline(r.t));
+            if !w && !b {
+                continue;
+            }
+            let s = services.entry(r.service.clone()).or_default();
+            let o = operations
+                .entry((r.service.clone(), attr(&r, "operation")))
+                .or_default();
+            if w {
+                s.0.add(&r);
+                o.0.add(&r);
+            } else {
+                s.1.add(&r);
+                o.1.add(&r);
+            }
+        }
+        // Edges, and the dependencies that only show through them.
+        let mut edges: BTreeMap<(String, String), (Acc, Acc)> = BTreeMap::new();
+        let mut deps: BTreeMap<String, (String, Acc, Acc)> = BTreeMap::new();
+        for r in self.rollups(EDGE_METRIC, all, None).await? {
+            let (w, b) = (in_window(r.t), in_baseline(r.t));
+            if !w && !b {
+                continue;
+            }
+            let server = attr(&r, "server");
+            let e = edges
+                .entry((attr(&r, "client"), server.clone()))
+                .or_default();
+            if w {
+                e.0.add(&r)
+            } else {
+                e.1.add(&r)
+            }
+            let instrumented = r
+                .attrs
+                .get("server.instrumented")
+                .and_then(Value::as_bool)
+                .unwrap_or(true);
+            if !instrumented {
+                let d = deps
+                    .entry(server)
+                    .or_insert_with(|| (attr(&r, "server.kind"), Acc::default(), Acc::default()));
+                if w { d.1.add(&r) } else { d.2.add(&r) }
+            }
+        }
+        if let Some(s) = service
+            && !services.contains_key(s)
+            && !deps.contains_key(s)
+        {
+            return Err(QueryError::bad(
+                "service",
+                format!("no requests of service '{s}' in the window or its baseline"),
+            ));
+        }
+
+        let mut input = TriageInput {
+            window_s: (window.end_ns - w_start) as f64 / 1e9,
+            baseline_s: (b_end.max(b_start) - b_start) as f64 / 1e9,
+            symptom: service.map(str::to_string),
+            ..Default::default()
+        };
+        for (name, (w, b)) in &services {
+            input.components.push(Component {
+                name: name.clone(),
+                kind: "service".into(),
+                instrumented: true,
+                window: red(w),
+                baseline: red(b),
+            });
+        }
+        for (name, (kind, w, b)) in &deps {
+            if services.contains_key(name) {
+                continue;
+            }
+            input.components.push(Component {
+                name: name.clone(),
+                kind: kind.clone(),
+                instrumented: false,
+                window: red(w),
+                baseline: red(b),
+            });
+        }
+        for ((from, to), (w, b)) in &edges {
+            input.edges.push(Edge {
+                from: from.clone(),
+                to: to.clone(),
+                window: red(w),
+                baseline: red(b),
+            });
+        }
+        for ((s, o), (w, b)) in &operations {
+            input.operations.push(Operation {
+                service: s.clone(),
+                operation: o.clone(),
+                window: red(w),
+                baseline: red(b),
+            });
+        }
+
+        // Warning-and-above log templates in both periods.
+        let sql = format!(
+            "SELECT service_name, log_template_id AS id, first_value(log_template) AS template, \
+             sum(CASE WHEN time_unix_nano >= {w} THEN 1 ELSE 0 END) AS n, \
+             sum(CASE WHEN time_unix_nano < {w} THEN 1 ELSE 0 END) AS prev, max(severity_number) AS sev \
+             FROM logs WHERE time_unix_nano >= {b} AND time_unix_nano < {e} AND severity_number >= 13 \
+             AND log_template_id IS NOT NULL GROUP BY 1, 2 ORDER BY n DESC LIMIT 200",
+            w = window.start_ns,
+            b = baseline.start_ns,
+            e = window.end_ns
+        );
+        for r in crate::service::to_json_rows(&self.collect(&sql).await?)? {
+            input.patterns.push(PatternChange {
+                service: text(&r, "service_name"),
+                template_id: text(&r, "id"),
+                template: text(&r, "template"),
+                count: int(&r, "n") as u64,
+                baseline_count: int(&r, "prev") as u64,
+                max_severity_number: i32::try_from(int(&r, "sev")).unwrap_or(0),
+            });
+        }
+        // Versions: which ones are new.
+        let sql = format!(
+            "SELECT service_name, service_version AS v, min(start_time_unix_nano) AS first, \
+             sum(CASE WHEN start_time_unix_nano >= {w} THEN 1 ELSE 0 END) AS n, \
+             sum(CASE WHEN start_time_unix_nano >= {w} AND status_code = 'ERROR' THEN 1 ELSE 0 END) AS errors \
+             FROM spans WHERE start_time_unix_nano >= {b} AND start_time_unix_nano < {e} \
+             AND service_version IS NOT NULL AND (parent_span_id = '' OR kind IN ('SERVER', 'CONSUMER')) \
+             GROUP BY 1, 2",
+            w = window.start_ns,
+            b = baseline.start_ns,
+            e = window.end_ns
+        );
+        let rows = crate::service::to_json_rows(&self.collect(&sql).await?)?;
+        for r in &rows {
+            if int(r, "n") == 0 {
+                continue;
+            }
+            let (svc, first) = (text(r, "service_name"), int(r, "first"));
+            // A deploy is a version that replaced another one in the period looked at.
+            let replaced = rows
+                .iter()
+                .any(|o| text(o, "service_name") == svc && int(o, "first") < first);
+            input.versions.push(VersionSeen {
+                service: svc,
+                version: text(r, "v"),
+                first_seen_unix_nano: first,
+                established: !replaced,
+                spans: int(r, "n") as u64,
+                errors: int(r, "errors") as u64,
+            });
+        }
+
+        let mut result = triage::analyze(&input);
+        for c in result.candidates.iter_mut().take(DETAILED) {
+            self.detail(c, window).await?;
+        }
+        Ok(TriageReport {
+            window: Window {
+                from_unix_nano: window.start_ns,
+                to_unix_nano: window.end_ns,
+            },
+            baseline: Window {
+                from_unix_nano: baseline.start_ns,
+                to_unix_nano: baseline.end_ns,
+            },
+            service: service.map(str::to_string),
+            anomalies: result.anomalies,
+            candidates: result.candidates,
+            took_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    /// Example traces, entry points and, for databases, the statement behind a candidate.
+    async fn detail(&self, c: &mut Candidate, window: TimeRange) -> Result<(), QueryError> {
+        let name = quote(&c.service);
+        let spans_of = if c.instrumented {
+            format!(
+                "service_name = {name} AND (kind IN ('SERVER', 'CONSUMER') OR parent_span_id = '')"
+            )
+        } else {
+            format!(
+                "kind IN ('CLIENT', 'PRODUCER') AND (server_address = {name} OR messaging_destination_name = {name})"
+            )
+        };
+        let range = format!(
+            "start_time_unix_nano >= {} AND start_time_unix_nano < {}",
+            window.start_ns, window.end_ns
+        );
+        let erroring = c.evidence.iter().any(|e| e.kind == "error_rate");
+        let order = if erroring {
+            "CASE WHEN status_code = 'ERROR' THEN 0 ELSE 1 END, duration_ns DESC"
+        } else {
+            "duration_ns DESC"
+        };
+        let sql = format!(
+            "SELECT trace_id, db_query_text FROM spans WHERE {spans_of} AND {range} ORDER BY {order} LIMIT 20"
+        );
+        let rows = crate::service::to_json_rows(&self.collect(&sql).await?)?;
+        let mut ids: Vec<String> = Vec::new();
+        for r in &rows {
+            let id = text(r, "trace_id");
+            if !ids.contains(&id) && ids.len() < 3 {
+                ids.push(id);
+            }
+        }
+        if c.kind == "database"
+            && let Some(stmt) = rows
+                .iter()
+                .map(|r| text(r, "db_query_text"))
+                .find(|s| !s.is_empty())
+        {
+            c.operation = Some(stmt.clone());
+            c.evidence.push(triage::Evidence {
+                kind: "statement".into(),
+                detail: format!("slowest or failing statement: {stmt}"),
+                before: None,
+                after: None,
+            });
+        }
+        c.example_trace_ids = ids;
+        let sql = format!(
+            "SELECT service_name, name, count(DISTINCT trace_id) AS n FROM spans WHERE parent_span_id = '' AND {range} \
+             AND trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE {spans_of} AND {range}) \
+             GROUP BY 1, 2 ORDER BY n DESC LIMIT 5"
+        );
+        c.affected_entry_points = crate::service::to_json_rows(&self.collect(&sql).await?)?
+            .iter()
+            .map(|r| EntryPointRef {
+                service: text(r, "service_name"),
+                operation: text(r, "name"),
+                traces: int(r, "n") as u64,
+            })
+            .collect();
+        Ok(())
+    }
+}
