@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use logai::{Config, LogAi, LogInput};
+use logai::{Config, LogAi, LogInput, Structured};
 
 const SYSTEMS: [&str; 10] = [
     "Android",
@@ -62,6 +62,22 @@ fn bench(c: &mut Criterion) {
         });
     });
 
+    // The same with one reused output record (`LogAi::process_into`).
+    group.bench_function("process_into_learning", |b| {
+        b.iter(|| {
+            let mut logai = LogAi::new(Config::default());
+            let mut record = Structured::default();
+            let mut templates = 0usize;
+            for (system, lines) in &corpus {
+                for line in lines {
+                    logai.process_into(system, &LogInput::text(line), &mut record);
+                    templates += record.template.len();
+                }
+            }
+            templates
+        });
+    });
+
     // Learned: formats and templates known, the steady state of a long-running ingest.
     let mut logai = LogAi::new(Config::default());
     for (system, lines) in &corpus {
@@ -75,6 +91,19 @@ fn bench(c: &mut Criterion) {
             for (system, lines) in &corpus {
                 for line in lines {
                     templates += logai.process(system, &LogInput::text(line)).template.len();
+                }
+            }
+            templates
+        });
+    });
+    group.bench_function("process_into_learned", |b| {
+        let mut record = Structured::default();
+        b.iter(|| {
+            let mut templates = 0usize;
+            for (system, lines) in &corpus {
+                for line in lines {
+                    logai.process_into(system, &LogInput::text(line), &mut record);
+                    templates += record.template.len();
                 }
             }
             templates

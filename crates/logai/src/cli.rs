@@ -83,8 +83,9 @@ fn flush_window(
     for line in window.lines() {
         logai.learn(RESOURCE, &LogInput::text(line));
     }
+    let mut record = Structured::default();
     for line in window.lines() {
-        let record = logai.parse(RESOURCE, &LogInput::text(line));
+        logai.parse_into(RESOURCE, &LogInput::text(line), &mut record);
         write_json(&record, &mut *out, scratch)?;
         out.write_all(b"\n")?;
     }

@@ -8,7 +8,7 @@ use crate::header::{self, FieldKind, Header};
 use crate::mask::{Masked, ValueKind, duration_unit_factor, size_unit_factor};
 use crate::miner::{Miner, MinerLimits, Tok};
 use crate::severity::{Severity, parse_level};
-use crate::structured::{self, Parsed, scalar};
+use crate::structured::{self, Parsed};
 use crate::{Config, LogInput, PatternInfo, Stream, Structured, timestamp};
 
 /// What Log AI knows about one resource.
@@ -40,7 +40,133 @@ struct Split<'a> {
     level: Option<Severity>,
     level_inferred: bool,
     timestamp: Option<i64>,
-    attributes: Vec<(String, Value)>,
+}
+
+/// Attributes written into the output's vector: entries that are already there are
+/// overwritten in place, so a caller passing the same [`Structured`] again (see
+/// [`LogAi::process_into`]) reuses their strings instead of allocating new ones.
+struct Attrs<'a> {
+    list: &'a mut Vec<(String, Value)>,
+    len: usize,
+}
+
+impl<'a> Attrs<'a> {
+    fn new(list: &'a mut Vec<(String, Value)>) -> Attrs<'a> {
+        Attrs { list, len: 0 }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The next entry to write, its key set to `key`; `None` when the vector must grow.
+    fn next_slot(&mut self, key: &str) -> Option<&mut Value> {
+        let (slot_key, value) = self.list.get_mut(self.len)?;
+        slot_key.clear();
+        slot_key.push_str(key);
+        self.len += 1;
+        Some(value)
+    }
+
+    fn push(&mut self, key: &str, value: Value) {
+        match self.next_slot(key) {
+            Some(slot) => *slot = value,
+            None => {
+                self.list.push((key.to_string(), value));
+                self.len += 1;
+            }
+        }
+    }
+
+    fn push_owned(&mut self, key: String, value: Value) {
+        match self.list.get_mut(self.len) {
+            Some(slot) => *slot = (key, value),
+            None => self.list.push((key, value)),
+        }
+        self.len += 1;
+    }
+
+    fn push_str(&mut self, key: &str, text: &str) {
+        match self.next_slot(key) {
+            Some(Value::String(slot)) => {
+                slot.clear();
+                slot.push_str(text);
+            }
+            Some(slot) => *slot = Value::String(text.to_string()),
+            None => {
+                self.list
+                    .push((key.to_string(), Value::String(text.to_string())));
+                self.len += 1;
+            }
+        }
+    }
+
+    /// An array of strings.
+    fn push_strs(&mut self, key: &str, texts: &[&str]) {
+        let array = || texts.iter().map(|t| Value::String(t.to_string())).collect();
+        match self.next_slot(key) {
+            Some(Value::Array(slot)) => {
+                slot.truncate(texts.len());
+                for (index, text) in texts.iter().enumerate() {
+                    match slot.get_mut(index) {
+                        Some(Value::String(old)) => set_string(old, text),
+                        Some(old) => *old = Value::String(text.to_string()),
+                        None => slot.push(Value::String(text.to_string())),
+                    }
+                }
+            }
+            Some(slot) => *slot = Value::Array(array()),
+            None => {
+                self.list.push((key.to_string(), Value::Array(array())));
+                self.len += 1;
+            }
+        }
+    }
+
+    /// What [`scalar`] makes of `text`.
+    fn push_scalar(&mut self, key: &str, text: &str) {
+        match structured::scalar_non_string(text) {
+            Some(value) => self.push(key, value),
+            None => self.push_str(key, text),
+        }
+    }
+
+    /// Drops what the previous record left past the attributes written now.
+    fn finish(self, cap: usize) {
+        self.list.truncate(self.len.min(cap));
+    }
+}
+
+/// Strings written into a reused vector, like [`Attrs`].
+struct Strings<'a> {
+    list: &'a mut Vec<String>,
+    len: usize,
+}
+
+impl<'a> Strings<'a> {
+    fn new(list: &'a mut Vec<String>) -> Strings<'a> {
+        Strings { list, len: 0 }
+    }
+
+    fn push(&mut self, text: &str) {
+        match self.list.get_mut(self.len) {
+            Some(slot) => {
+                slot.clear();
+                slot.push_str(text);
+            }
+            None => self.list.push(text.to_string()),
+        }
+        self.len += 1;
+    }
+
+    fn finish(self) {
+        self.list.truncate(self.len);
+    }
+}
+
+fn set_string(slot: &mut String, text: &str) {
+    slot.clear();
+    slot.push_str(text);
 }
 
 impl LogAi {
@@ -60,21 +186,36 @@ impl LogAi {
 
     /// Structures one record, learning from it.
     pub fn process(&mut self, resource_key: &str, input: &LogInput<'_>) -> Structured {
-        self.run(resource_key, input, true, true)
-            .unwrap_or_else(|| empty_structured(input.body))
+        let mut out = Structured::default();
+        self.run(resource_key, input, true, Some(&mut out));
+        out
+    }
+
+    /// [`LogAi::process`] into a caller-owned record: the same result, but the strings and
+    /// vectors `out` already holds are reused, so a caller that passes the same `out` for every
+    /// record allocates little per record.
+    pub fn process_into(&mut self, resource_key: &str, input: &LogInput<'_>, out: &mut Structured) {
+        self.run(resource_key, input, true, Some(out));
     }
 
     /// Learns from one record without building its output (the first pass of a batch).
     pub fn learn(&mut self, resource_key: &str, input: &LogInput<'_>) {
-        let _ = self.run(resource_key, input, true, false);
+        self.run(resource_key, input, true, None);
     }
 
     /// Structures one record with what was learned so far, learning only when nothing fits.
     /// After [`LogAi::learn`] on a batch, this gives every record of the batch its final
     /// template, so records of one template share one id.
     pub fn parse(&mut self, resource_key: &str, input: &LogInput<'_>) -> Structured {
-        self.run(resource_key, input, false, true)
-            .unwrap_or_else(|| empty_structured(input.body))
+        let mut out = Structured::default();
+        self.run(resource_key, input, false, Some(&mut out));
+        out
+    }
+
+    /// [`LogAi::parse`] into a caller-owned record, reusing its buffers like
+    /// [`LogAi::process_into`].
+    pub fn parse_into(&mut self, resource_key: &str, input: &LogInput<'_>, out: &mut Structured) {
+        self.run(resource_key, input, false, Some(out));
     }
 
     /// The id a template id stands for now: ids a cluster had before it generalised (or that
@@ -153,13 +294,14 @@ impl LogAi {
         resource
     }
 
+    /// Processes one record; with `out`, writes its structured form there.
     fn run(
         &mut self,
         key: &str,
         input: &LogInput<'_>,
         learn: bool,
-        output: bool,
-    ) -> Option<Structured> {
+        mut out: Option<&mut Structured>,
+    ) {
         let limits = MinerLimits {
             max_clusters: self.config.max_templates_per_resource.max(1),
             similarity: self.config.similarity,
@@ -172,7 +314,14 @@ impl LogAi {
         let mut header = std::mem::take(&mut self.header);
         let resource = self.resource(key);
         let (line, continuation) = split_lines(input.body);
-        let split = split_record(resource, line, learn, &mut header, output);
+        let output = out.is_some();
+        // Without output, attributes go to a vector that stays empty for text lines.
+        let mut scratch = Vec::new();
+        let mut attrs = Attrs::new(match out.as_deref_mut() {
+            Some(out) => &mut out.attributes,
+            None => &mut scratch,
+        });
+        let split = split_record(resource, line, learn, &mut header, &mut attrs, output);
         let mining_text = cut(&split.message, max_message);
         masked.fill(mining_text);
         if learn {
@@ -198,57 +347,42 @@ impl LogAi {
         if !output {
             self.masked = masked;
             self.header = header;
-            return None;
+            return;
         }
         let cluster = slot.and_then(|s| resource.miner.cluster(s));
-        let (template, template_id) = match cluster {
-            Some(cluster) => (cluster.text.clone(), cluster.id.clone()),
-            None => (String::new(), crate::miner::template_id("")),
-        };
+        named_params(&masked, mining_text, &mut attrs, max_attributes);
+        if let Some(rest) = continuation {
+            attrs.push_str(crate::ATTR_STACKTRACE, rest);
+        }
+        attrs.finish(max_attributes);
         let (severity, severity_inferred) = match explicit {
             Some(level) => (Some(level), false),
             None => infer_severity(input.stream, &split, cluster, continuation),
         };
-        let params = match cluster {
-            Some(cluster) => params_of(&cluster.tokens, &masked, mining_text),
-            None => Vec::new(),
-        };
-        let mut attributes = split.attributes;
-        named_params(&masked, mining_text, &mut attributes, max_attributes);
-        if let Some(rest) = continuation {
-            attributes.push((
-                crate::ATTR_STACKTRACE.to_string(),
-                Value::String(rest.to_string()),
-            ));
+        if let Some(out) = out {
+            match cluster {
+                Some(cluster) => {
+                    set_string(&mut out.template, &cluster.text);
+                    set_string(&mut out.template_id, &cluster.id);
+                }
+                None => {
+                    out.template.clear();
+                    out.template_id = crate::miner::template_id("");
+                }
+            }
+            let mut params = Strings::new(&mut out.params);
+            if let Some(cluster) = cluster {
+                params_of(&cluster.tokens, &masked, mining_text, &mut params);
+            }
+            params.finish();
+            set_string(&mut out.format, split.format);
+            out.timestamp_unix_nano = split.timestamp;
+            out.severity = severity;
+            out.severity_inferred = severity_inferred;
+            set_string(&mut out.message, &split.message);
         }
-        attributes.truncate(max_attributes);
         self.masked = masked;
         self.header = header;
-        Some(Structured {
-            format: split.format.to_string(),
-            timestamp_unix_nano: split.timestamp,
-            severity,
-            severity_inferred,
-            message: split.message.into_owned(),
-            template,
-            template_id,
-            params,
-            attributes,
-        })
-    }
-}
-
-fn empty_structured(body: &str) -> Structured {
-    Structured {
-        format: "plain".to_string(),
-        timestamp_unix_nano: None,
-        severity: None,
-        severity_inferred: false,
-        message: body.to_string(),
-        template: String::new(),
-        template_id: crate::miner::template_id(""),
-        params: Vec::new(),
-        attributes: Vec::new(),
     }
 }
 
@@ -280,14 +414,16 @@ fn cut(text: &str, cap: usize) -> &str {
     &text[..end]
 }
 
-fn from_parsed(parsed: Parsed) -> Split<'static> {
+fn from_parsed(parsed: Parsed, attrs: &mut Attrs<'_>) -> Split<'static> {
+    for (key, value) in parsed.attributes {
+        attrs.push_owned(key, value);
+    }
     Split {
         format: parsed.format,
         message: std::borrow::Cow::Owned(parsed.message),
         level: parsed.level,
         level_inferred: parsed.level_inferred,
         timestamp: parsed.timestamp,
-        attributes: parsed.attributes,
     }
 }
 
@@ -303,6 +439,7 @@ fn split_record<'a>(
     line: &'a str,
     learn: bool,
     header: &mut Header,
+    attrs: &mut Attrs<'_>,
     output: bool,
 ) -> Split<'a> {
     let trimmed = line.trim_start();
@@ -310,19 +447,19 @@ fn split_record<'a>(
     if first == b'{'
         && let Some(parsed) = structured::parse_json(line)
     {
-        return from_parsed(parsed);
+        return from_parsed(parsed, attrs);
     }
     if first == b'<'
         && let Some(parsed) = structured::parse_syslog5424(trimmed)
     {
-        return from_parsed(parsed);
+        return from_parsed(parsed, attrs);
     }
     if (first.is_ascii_alphanumeric() || first == b':')
         && has_bytes(window(trimmed, 160).as_bytes(), b" [")
         && has_bytes(window(trimmed, 256).as_bytes(), b"] \"")
         && let Some(parsed) = structured::parse_access_log(trimmed)
     {
-        return from_parsed(parsed);
+        return from_parsed(parsed, attrs);
     }
     if first.is_ascii_alphabetic()
         && trimmed
@@ -332,7 +469,7 @@ fn split_record<'a>(
             .any(|b| *b == b'=')
         && let Some(parsed) = structured::parse_logfmt(trimmed)
     {
-        return from_parsed(parsed);
+        return from_parsed(parsed, attrs);
     }
     header::scan_into(line, header);
     let signature = Signature::of(header);
@@ -341,10 +478,16 @@ fn split_record<'a>(
     } else {
         resource.format.apply(header, signature)
     };
-    text_split(line, header, fit, output)
+    text_split(line, header, fit, attrs, output)
 }
 
-fn text_split<'a>(line: &'a str, header: &Header, fit: Fit, output: bool) -> Split<'a> {
+fn text_split<'a>(
+    line: &'a str,
+    header: &Header,
+    fit: Fit,
+    attrs: &mut Attrs<'_>,
+    output: bool,
+) -> Split<'a> {
     let start = header.message_start().min(line.len());
     let mut message = line[start..].trim_end();
     let mut split = Split {
@@ -357,14 +500,13 @@ fn text_split<'a>(line: &'a str, header: &Header, fit: Fit, output: bool) -> Spl
         level: None,
         level_inferred: false,
         timestamp: None,
-        attributes: Vec::new(),
     };
     if header.fields.is_empty() {
         return split;
     }
-    if output {
+    if output && attrs.list.is_empty() {
         // Header fields, named parameters and a few more: one allocation, no regrowth.
-        split.attributes.reserve(header.fields.len() + 4);
+        attrs.list.reserve(header.fields.len() + 4);
     }
     let fields = &header.fields;
     let syslog_time = fields.first().is_some_and(|f| {
@@ -377,11 +519,9 @@ fn text_split<'a>(line: &'a str, header: &Header, fit: Fit, output: bool) -> Spl
     }
     if output {
         if fit == Fit::Differs {
-            split
-                .attributes
-                .push(("log.header_mismatch".to_string(), Value::Bool(true)));
+            attrs.push("log.header_mismatch", Value::Bool(true));
         }
-        header_attributes(line, header, &mut split);
+        header_attributes(line, header, &mut split, attrs);
     } else {
         split.level = header_level(line, header);
     }
@@ -391,7 +531,9 @@ fn text_split<'a>(line: &'a str, header: &Header, fit: Fit, output: bool) -> Spl
         && let Ok(serde_json::Value::Object(map)) =
             serde_json::from_str::<Value>(&message[open + 1..])
     {
-        split.attributes.extend(map);
+        for (key, value) in map {
+            attrs.push_owned(key, value);
+        }
         message = message[..open].trim_end();
         split.message = std::borrow::Cow::Borrowed(message);
     }
@@ -418,11 +560,13 @@ fn header_level(line: &str, header: &Header) -> Option<Severity> {
     level
 }
 
-fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>) {
+fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>, attrs: &mut Attrs<'_>) {
     let fields = &header.fields;
     let mut numbers = 0;
     let mut brackets = 0;
-    let mut words: Vec<Value> = Vec::new();
+    // A header has at most `MAX_FIELDS` fields, so its words fit on the stack.
+    let mut words = [""; header::MAX_FIELDS];
+    let mut word_count = 0;
     let mut time_run: Option<(usize, usize)> = None;
     let mut time_runs = Runs::default();
     for (index, field) in fields.iter().enumerate() {
@@ -449,10 +593,7 @@ fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>) {
         match field.kind {
             FieldKind::Priority => {
                 if let Ok(priority) = text.parse::<u32>() {
-                    split.attributes.push((
-                        crate::ATTR_SYSLOG_PRIORITY.to_string(),
-                        Value::from(priority),
-                    ));
+                    attrs.push(crate::ATTR_SYSLOG_PRIORITY, Value::from(priority));
                     if split.level.is_none() {
                         split.level = Some(Severity::from_syslog_priority(priority));
                     }
@@ -475,7 +616,7 @@ fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>) {
                     crate::ATTR_TID
                 };
                 numbers += 1;
-                split.attributes.push((name.to_string(), scalar(text)));
+                attrs.push_scalar(name, text);
             }
             FieldKind::Bracket => {
                 let name = if brackets == 0 {
@@ -484,23 +625,22 @@ fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>) {
                     "log.context"
                 };
                 brackets += 1;
-                split
-                    .attributes
-                    .push((name.to_string(), Value::String(text.to_string())));
+                attrs.push_str(name, text);
             }
-            FieldKind::Logger => logger_attributes(text, split),
+            FieldKind::Logger => logger_attributes(text, attrs),
             FieldKind::Word => {
                 let next_is_logger = fields
                     .get(index + 1)
                     .is_some_and(|f| f.kind == FieldKind::Logger);
                 let after_time = index > 0 && fields[index - 1].kind == FieldKind::Time;
                 if next_is_logger && after_time && split.format == "syslog-rfc3164" {
-                    split.attributes.push((
-                        crate::ATTR_HOST.to_string(),
-                        Value::String(text.to_string()),
-                    ));
+                    attrs.push_str(crate::ATTR_HOST, text);
                 } else {
-                    words.push(Value::String(text.to_string()));
+                    debug_assert!(word_count < words.len());
+                    if let Some(slot) = words.get_mut(word_count) {
+                        *slot = text;
+                        word_count += 1;
+                    }
                 }
             }
             FieldKind::Dash | FieldKind::Pipe => {}
@@ -509,15 +649,11 @@ fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>) {
     if let Some(run) = time_run {
         time_runs.push(run);
     }
-    if let Some(component) = words.pop() {
-        split
-            .attributes
-            .push((crate::ATTR_COMPONENT.to_string(), component));
-    }
-    if !words.is_empty() {
-        split
-            .attributes
-            .push((crate::ATTR_HEADER_WORDS.to_string(), Value::Array(words)));
+    if let Some((component, words)) = words[..word_count].split_last() {
+        attrs.push_str(crate::ATTR_COMPONENT, component);
+        if !words.is_empty() {
+            attrs.push_strs(crate::ATTR_HEADER_WORDS, words);
+        }
     }
     split.timestamp = header_timestamp(line, fields, time_runs.as_slice());
 }
@@ -557,22 +693,25 @@ fn header_timestamp(line: &str, fields: &[header::Field], runs: &[(usize, usize)
         }
     }
     // Two compact numbers (`081109 203615`): yyMMdd HHmmss.
-    let numbers: Vec<&str> = fields
+    let mut numbers = fields
         .iter()
         .filter(|f| f.kind == FieldKind::Number)
-        .take(2)
-        .map(|f| &line[f.start..f.end])
-        .collect();
-    if let [date, time] = numbers.as_slice()
+        .map(|f| &line[f.start..f.end]);
+    if let (Some(date), Some(time)) = (numbers.next(), numbers.next())
         && date.len() == 6
         && time.len() == 6
     {
-        return timestamp::parse_parts(&format!("{date} {time}")).and_then(|p| p.unix_nanos());
+        // `date time` on the stack: both are 6 bytes.
+        let mut text = [b' '; 13];
+        text[..6].copy_from_slice(date.as_bytes());
+        text[7..].copy_from_slice(time.as_bytes());
+        let text = std::str::from_utf8(&text).ok()?;
+        return timestamp::parse_parts(text).and_then(|p| p.unix_nanos());
     }
     None
 }
 
-fn logger_attributes(text: &str, split: &mut Split<'_>) {
+fn logger_attributes(text: &str, attrs: &mut Attrs<'_>) {
     let name = text.trim_end_matches(':');
     if name.is_empty() {
         return;
@@ -582,33 +721,21 @@ fn logger_attributes(text: &str, split: &mut Split<'_>) {
         && name.ends_with(']')
         && let Ok(pid) = name[open + 1..name.len() - 1].parse::<u64>()
     {
-        split.attributes.push((
-            crate::ATTR_LOGGER.to_string(),
-            Value::String(name[..open].to_string()),
-        ));
-        split
-            .attributes
-            .push((crate::ATTR_PID.to_string(), Value::from(pid)));
+        attrs.push_str(crate::ATTR_LOGGER, &name[..open]);
+        attrs.push(crate::ATTR_PID, Value::from(pid));
         return;
     }
     // nginx `1234#5678`: pid and thread id.
     if let Some((pid, tid)) = name.split_once('#')
         && let (Ok(pid), Ok(tid)) = (pid.parse::<u64>(), tid.parse::<u64>())
     {
-        split
-            .attributes
-            .push((crate::ATTR_PID.to_string(), Value::from(pid)));
-        split
-            .attributes
-            .push((crate::ATTR_TID.to_string(), Value::from(tid)));
+        attrs.push(crate::ATTR_PID, Value::from(pid));
+        attrs.push(crate::ATTR_TID, Value::from(tid));
         return;
     }
     // klog's caller `file.go:42]`.
     let name = name.trim_end_matches(']');
-    split.attributes.push((
-        crate::ATTR_LOGGER.to_string(),
-        Value::String(name.to_string()),
-    ));
+    attrs.push_str(crate::ATTR_LOGGER, name);
 }
 
 fn explicit_level(input: &LogInput<'_>, split: &Split<'_>) -> Option<Severity> {
@@ -657,8 +784,7 @@ fn infer_severity(
 }
 
 /// The template's parameters: whole tokens at variable positions, masked pieces elsewhere.
-fn params_of(tokens: &[Tok], masked: &Masked, message: &str) -> Vec<String> {
-    let mut params = Vec::new();
+fn params_of(tokens: &[Tok], masked: &Masked, message: &str, params: &mut Strings<'_>) {
     let mut next_param = 0;
     for (template, token) in tokens.iter().zip(&masked.tokens) {
         let (start, end) = token.original;
@@ -666,11 +792,11 @@ fn params_of(tokens: &[Tok], masked: &Masked, message: &str) -> Vec<String> {
             next_param += 1;
         }
         match template {
-            Tok::Var => params.push(message[start..end].to_string()),
+            Tok::Var => params.push(&message[start..end]),
             Tok::Lit(literal) if has_bytes(literal.as_bytes(), b"<*>") => {
                 while next_param < masked.params.len() && masked.params[next_param].end <= end {
                     let param = masked.params[next_param];
-                    params.push(message[param.start..param.end].to_string());
+                    params.push(&message[param.start..param.end]);
                     next_param += 1;
                 }
             }
@@ -679,15 +805,14 @@ fn params_of(tokens: &[Tok], masked: &Masked, message: &str) -> Vec<String> {
                 let original = &message[start..end];
                 let inner_end = original.len().saturating_sub(suffix.len());
                 let inner = original.get(prefix.len()..inner_end).unwrap_or(original);
-                params.push(inner.to_string());
+                params.push(inner);
             }
         }
     }
-    params
 }
 
 /// Attributes named by the line itself: `key=value`, `key: value`, `took 35ms`, `64 MB`.
-fn named_params(masked: &Masked, message: &str, attributes: &mut Vec<(String, Value)>, cap: usize) {
+fn named_params(masked: &Masked, message: &str, attributes: &mut Attrs<'_>, cap: usize) {
     let tokens = &masked.tokens;
     for (index, token) in tokens.iter().enumerate() {
         if attributes.len() >= cap {
@@ -700,7 +825,7 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Vec<(String, Va
             if is_key(key) && !value.is_empty() {
                 let lead = text.len() - text.trim_start_matches(['(', '[', '{']).len();
                 let value = quoted_value(message, token.original.0 + lead + key.len() + 1, value);
-                attributes.push((key.to_string(), scalar(value)));
+                attributes.push_scalar(key, value);
             }
             continue;
         }
@@ -719,14 +844,18 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Vec<(String, Va
                 }
                 _ => value,
             };
-            attributes.push((key.to_ascii_lowercase(), scalar(value)));
+            if key.bytes().any(|b| b.is_ascii_uppercase()) {
+                attributes.push_scalar(&key.to_ascii_lowercase(), value);
+            } else {
+                attributes.push_scalar(key, value);
+            }
             continue;
         }
         let unit_next = tokens
             .get(index + 1)
             .map(|t| &message[t.original.0..t.original.1]);
-        if let Some(value) = measured(core, unit_next, masked, token.original.0) {
-            attributes.push(value);
+        if let Some((key, value)) = measured(core, unit_next, masked, token.original.0) {
+            attributes.push(key, value);
         }
     }
 }
@@ -770,7 +899,7 @@ fn measured(
     next: Option<&str>,
     masked: &Masked,
     offset: usize,
-) -> Option<(String, Value)> {
+) -> Option<(&'static str, Value)> {
     let number_end = core
         .bytes()
         .position(|b| !(b.is_ascii_digit() || b == b'.'))
@@ -792,16 +921,10 @@ fn measured(
         _ => return None,
     };
     if let Some(factor) = duration_unit_factor(unit) {
-        return Some((
-            crate::ATTR_DURATION_MS.to_string(),
-            Value::from(number * factor),
-        ));
+        return Some((crate::ATTR_DURATION_MS, Value::from(number * factor)));
     }
     if let Some(factor) = size_unit_factor(unit).filter(|_| unit.len() > 1) {
-        return Some((
-            crate::ATTR_SIZE_BYTES.to_string(),
-            Value::from(number * factor),
-        ));
+        return Some((crate::ATTR_SIZE_BYTES, Value::from(number * factor)));
     }
     None
 }
@@ -831,6 +954,33 @@ mod tests {
                 .attributes
                 .contains(&(crate::ATTR_THREAD.to_string(), Value::from("main")))
         );
+    }
+
+    #[test]
+    fn process_into_reuses_the_record_and_gives_what_process_gives() {
+        let lines = [
+            "2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1",
+            "{\"level\":\"warn\",\"msg\":\"disk low\",\"free\":\"3 GB\",\"n\":[1,2]}",
+            "level=info msg=\"user login\" user=alice took=35ms",
+            "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 1.2.3.4",
+            "- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 RAS KERNEL INFO cache parity error",
+            "081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 terminating",
+            "127.0.0.1 - bob [10/Oct/2000:13:55:36 -0700] \"GET /a.gif HTTP/1.0\" 200 2326",
+            "Unhandled request\n\tat com.x.Y.z(Y.java:10)",
+            "plain words only here",
+            "2026-11-23 10:00:01,120 WARN [main] com.example.Db: query took 35ms user=alice",
+        ];
+        let mut fresh = LogAi::new(Config::default());
+        let mut reused = LogAi::new(Config::default());
+        let mut record = Structured::default();
+        for round in 0..3 {
+            for (index, line) in lines.iter().enumerate() {
+                let key = if index % 2 == 0 { "a" } else { "b" };
+                let expected = fresh.process(key, &LogInput::text(line));
+                reused.process_into(key, &LogInput::text(line), &mut record);
+                assert_eq!(record, expected, "round {round}: {line}");
+            }
+        }
     }
 
     #[test]

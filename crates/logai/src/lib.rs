@@ -192,7 +192,7 @@ impl<'a> LogInput<'a> {
 }
 
 /// Everything learned from one record.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Structured {
     /// `json`, `logfmt`, `syslog-rfc3164`, `syslog-rfc5424`, `access-log`, `learned-header`, `plain`.
     pub format: String,

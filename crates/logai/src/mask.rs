@@ -361,6 +361,11 @@ impl Masked {
         }
         let mut index = 0;
         while index + 1 < self.tokens.len() {
+            // A token that is not soft holds no mask, so it is not foldable (the common case).
+            if !self.tokens[index].soft {
+                index += 1;
+                continue;
+            }
             let shape = shape_of(self.token_text(&self.tokens[index]));
             if !foldable(shape) {
                 index += 1;
@@ -529,13 +534,23 @@ pub fn key_of(masked: &str) -> Option<&str> {
 /// True for shapes worth folding: a mask with a marker glued to it (`@<*>`, `0x<*>`), not a
 /// bare mask with punctuation (`<*>:` of `ip: code:` must stay two values).
 fn foldable(shape: &str) -> bool {
-    shape.contains("<*>")
-        && shape.split("<*>").flat_map(str::bytes).any(|b| {
-            !matches!(
-                b,
-                b':' | b'=' | b',' | b';' | b'.' | b'(' | b')' | b'[' | b']'
-            )
-        })
+    // One pass: masks are skipped as `split("<*>")` would, other bytes are checked.
+    let bytes = shape.as_bytes();
+    let (mut mask, mut marker) = (false, false);
+    let mut index = 0;
+    while index < bytes.len() {
+        if bytes[index..].starts_with(b"<*>") {
+            mask = true;
+            index += 3;
+            continue;
+        }
+        marker |= !matches!(
+            bytes[index],
+            b':' | b'=' | b',' | b';' | b'.' | b'(' | b')' | b'[' | b']'
+        );
+        index += 1;
+    }
+    mask && marker
 }
 
 fn shape_of(masked: &str) -> &str {

@@ -217,8 +217,13 @@ fn quoted(body: &str, start: usize) -> Option<(String, usize)> {
 
 /// A value as JSON: integers and floats become numbers, the rest strings.
 pub fn scalar(text: &str) -> Value {
+    scalar_non_string(text).unwrap_or_else(|| Value::String(text.to_string()))
+}
+
+/// What [`scalar`] makes of `text` when that is not a string.
+pub(crate) fn scalar_non_string(text: &str) -> Option<Value> {
     if let Ok(integer) = text.parse::<i64>() {
-        return Value::from(integer);
+        return Some(Value::from(integer));
     }
     if text.contains('.')
         && text
@@ -226,12 +231,12 @@ pub fn scalar(text: &str) -> Value {
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
         && let Ok(float) = text.parse::<f64>()
     {
-        return Value::from(float);
+        return Some(Value::from(float));
     }
     match text {
-        "true" => Value::Bool(true),
-        "false" => Value::Bool(false),
-        _ => Value::String(text.to_string()),
+        "true" => Some(Value::Bool(true)),
+        "false" => Some(Value::Bool(false)),
+        _ => None,
     }
 }
 
