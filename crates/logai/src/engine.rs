@@ -20,6 +20,34 @@ pub(crate) struct Resource {
     pub(crate) records: u64,
     /// Engine clock at last use, for resource eviction.
     pub(crate) last_used: u64,
+    /// The last header timestamp converted (not persisted).
+    pub(crate) time_memo: TimeMemo,
+}
+
+/// The last time text converted and its result: lines come in bursts that share a timestamp,
+/// so the next line's is often the same text. Exact text only, so results never differ.
+#[derive(Debug, Default)]
+pub(crate) struct TimeMemo {
+    text: String,
+    nanos: Option<i64>,
+}
+
+/// Longer time texts are converted without the memo (bounds its memory).
+const TIME_MEMO_BYTES: usize = 64;
+
+impl TimeMemo {
+    fn parse_to_nanos(&mut self, text: &str) -> Option<i64> {
+        if text.len() > TIME_MEMO_BYTES {
+            return timestamp::parse_to_nanos(text);
+        }
+        if !self.text.is_empty() && self.text == text {
+            return self.nanos;
+        }
+        let nanos = timestamp::parse_to_nanos(text);
+        set_string(&mut self.text, text);
+        self.nanos = nanos;
+        nanos
+    }
 }
 
 /// Learns formats and templates per resource and structures records. Not thread-safe by
@@ -478,7 +506,7 @@ fn split_record<'a>(
     } else {
         resource.format.apply(header, signature)
     };
-    text_split(line, header, fit, attrs, output)
+    text_split(line, header, fit, attrs, &mut resource.time_memo, output)
 }
 
 fn text_split<'a>(
@@ -486,6 +514,7 @@ fn text_split<'a>(
     header: &Header,
     fit: Fit,
     attrs: &mut Attrs<'_>,
+    time_memo: &mut TimeMemo,
     output: bool,
 ) -> Split<'a> {
     let start = header.message_start().min(line.len());
@@ -521,7 +550,7 @@ fn text_split<'a>(
         if fit == Fit::Differs {
             attrs.push("log.header_mismatch", Value::Bool(true));
         }
-        header_attributes(line, header, &mut split, attrs);
+        header_attributes(line, header, &mut split, attrs, time_memo);
     } else {
         split.level = header_level(line, header);
     }
@@ -560,7 +589,13 @@ fn header_level(line: &str, header: &Header) -> Option<Severity> {
     level
 }
 
-fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>, attrs: &mut Attrs<'_>) {
+fn header_attributes(
+    line: &str,
+    header: &Header,
+    split: &mut Split<'_>,
+    attrs: &mut Attrs<'_>,
+    time_memo: &mut TimeMemo,
+) {
     let fields = &header.fields;
     let mut numbers = 0;
     let mut brackets = 0;
@@ -655,7 +690,7 @@ fn header_attributes(line: &str, header: &Header, split: &mut Split<'_>, attrs: 
             attrs.push_strs(crate::ATTR_HEADER_WORDS, words);
         }
     }
-    split.timestamp = header_timestamp(line, fields, time_runs.as_slice());
+    split.timestamp = header_timestamp(line, fields, time_runs.as_slice(), time_memo);
 }
 
 /// The time runs of a header: at most two per field, kept on the stack.
@@ -686,9 +721,14 @@ impl Runs {
     }
 }
 
-fn header_timestamp(line: &str, fields: &[header::Field], runs: &[(usize, usize)]) -> Option<i64> {
+fn header_timestamp(
+    line: &str,
+    fields: &[header::Field],
+    runs: &[(usize, usize)],
+    time_memo: &mut TimeMemo,
+) -> Option<i64> {
     for &(start, end) in runs {
-        if let Some(nanos) = timestamp::parse_to_nanos(&line[start..end]) {
+        if let Some(nanos) = time_memo.parse_to_nanos(&line[start..end]) {
             return Some(nanos);
         }
     }
@@ -819,6 +859,11 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Attrs<'_>, cap:
             return;
         }
         let text = &message[token.original.0..token.original.1];
+        // A token that is not soft added no masked value, so it is no measured number; it can
+        // only matter as `key=` or `key:` (most such tokens are plain words: skip them cheaply).
+        if !token.soft && !text.bytes().any(|b| b == b'=' || b == b':') {
+            continue;
+        }
         let core = trim_brackets(text);
         if let Some(equals) = core.bytes().position(|b| b == b'=') {
             let (key, value) = (&core[..equals], &core[equals + 1..]);

@@ -87,6 +87,7 @@ impl LogAi {
                 miner: Miner::from_clusters(clusters),
                 records: stored.records,
                 last_used: 0,
+                time_memo: Default::default(),
             };
             logai.resources.insert(stored.key, resource);
         }
