@@ -457,7 +457,19 @@ fn from_parsed(parsed: Parsed, attrs: &mut Attrs<'_>) -> Split<'static> {
 
 /// True when `bytes` holds `needle` (short needles: cheaper than a substring searcher).
 fn has_bytes(bytes: &[u8], needle: &[u8]) -> bool {
-    bytes.windows(needle.len()).any(|w| w == needle)
+    let Some((&first, rest)) = needle.split_first() else {
+        return true;
+    };
+    // Find the first byte, then compare the rest: most positions fail on one comparison.
+    let mut from = 0;
+    while let Some(offset) = bytes[from..].iter().position(|&b| b == first) {
+        let at = from + offset;
+        if bytes[at + 1..].starts_with(rest) {
+            return true;
+        }
+        from = at + 1;
+    }
+    false
 }
 
 /// Recognises the record's format and splits header fields from the message. Without
@@ -1024,6 +1036,21 @@ mod tests {
                 let expected = fresh.process(key, &LogInput::text(line));
                 reused.process_into(key, &LogInput::text(line), &mut record);
                 assert_eq!(record, expected, "round {round}: {line}");
+            }
+        }
+    }
+
+    #[test]
+    fn has_bytes_finds_what_windows_find() {
+        let haystacks: [&[u8]; 6] = [b"", b"a", b"ab [x] \"", b"<*", b"x<*>", b"]] \"] \""];
+        for haystack in haystacks {
+            for needle in [&b" ["[..], b"] \"", b"<*>", b"a"] {
+                let expected = haystack.windows(needle.len()).any(|w| w == needle);
+                assert_eq!(
+                    has_bytes(haystack, needle),
+                    expected,
+                    "{haystack:?} {needle:?}"
+                );
             }
         }
     }

@@ -75,8 +75,12 @@ impl Masked {
             }
             let start = position;
             let mut all_plain = true;
-            while position < bytes.len() && !bytes[position].is_ascii_whitespace() {
-                all_plain &= is_plain_byte(bytes[position]);
+            while position < bytes.len() {
+                let class = BYTE_CLASS[usize::from(bytes[position])];
+                if class & BLANK != 0 {
+                    break;
+                }
+                all_plain &= class & PLAIN != 0;
                 position += 1;
             }
             let named = after_key;
@@ -479,9 +483,32 @@ fn quoted_span(message: &str, start: usize, end: usize, after_key: bool) -> Opti
 
 /// The bytes of a plain word (see `push_token`), none of them leading or trailing punctuation
 /// except `'`, `,` and `.`, which are plain too.
-fn is_plain_byte(byte: u8) -> bool {
+const fn is_plain_byte(byte: u8) -> bool {
     byte.is_ascii_alphabetic() || matches!(byte, b'_' | b'.' | b'-' | b'\'' | b',')
 }
+
+/// [`BYTE_CLASS`] bit: `u8::is_ascii_whitespace`.
+const BLANK: u8 = 1;
+/// [`BYTE_CLASS`] bit: [`is_plain_byte`].
+const PLAIN: u8 = 2;
+
+/// The classes of every byte, so the tokenising loop does one lookup per byte.
+static BYTE_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        #[allow(clippy::cast_possible_truncation)]
+        let value = byte as u8;
+        if value.is_ascii_whitespace() {
+            table[byte] |= BLANK;
+        }
+        if is_plain_byte(value) {
+            table[byte] |= PLAIN;
+        }
+        byte += 1;
+    }
+    table
+};
 
 /// True when a word holds a value word that is masked (`true`, `false`, `null`, `root`, ...).
 fn has_value_word(core: &str) -> bool {
@@ -868,6 +895,15 @@ mod tests {
         assert_eq!(masked("ok /etc/httpd/conf/workers2.properties"), "ok <*>");
         assert_eq!(masked("Stack v6.1.7601.23505 with"), "Stack <*> with");
         assert_eq!(masked("isScreenOn true"), "isScreenOn <*>");
+    }
+
+    #[test]
+    fn byte_classes_match_their_predicates() {
+        for byte in 0..=u8::MAX {
+            let class = BYTE_CLASS[usize::from(byte)];
+            assert_eq!(class & BLANK != 0, byte.is_ascii_whitespace(), "{byte}");
+            assert_eq!(class & PLAIN != 0, is_plain_byte(byte), "{byte}");
+        }
     }
 
     #[test]
