@@ -457,17 +457,22 @@ fn from_parsed(parsed: Parsed, attrs: &mut Attrs<'_>) -> Split<'static> {
 
 /// True when `bytes` holds `needle` (short needles: cheaper than a substring searcher).
 fn has_bytes(bytes: &[u8], needle: &[u8]) -> bool {
-    let Some((&first, rest)) = needle.split_first() else {
+    // Search for the needle's first non-blank byte (blanks are everywhere in a line), then
+    // compare around it: most candidates fail on one comparison.
+    let anchor = needle.iter().position(|&b| b != b' ').unwrap_or(0);
+    let Some(&anchor_byte) = needle.get(anchor) else {
         return true;
     };
-    // Find the first byte, then compare the rest: most positions fail on one comparison.
-    let mut from = 0;
-    while let Some(offset) = bytes[from..].iter().position(|&b| b == first) {
-        let at = from + offset;
-        if bytes[at + 1..].starts_with(rest) {
+    let mut from = anchor;
+    while let Some(offset) = bytes
+        .get(from..)
+        .and_then(|rest| rest.iter().position(|&b| b == anchor_byte))
+    {
+        let at = from + offset - anchor;
+        if bytes[at..].starts_with(needle) {
             return true;
         }
-        from = at + 1;
+        from += offset + 1;
     }
     false
 }
@@ -819,9 +824,9 @@ fn infer_severity(
         return (Some(level), true);
     }
     let message = split.message.trim_start();
-    if let Some((word, _)) = message.split_once(':')
-        && word.len() <= 8
-        && let Some(level) = parse_level(word, false)
+    // The first `:` within the first nine bytes (a level word is at most eight long).
+    if let Some(colon) = message.bytes().take(9).position(|b| b == b':')
+        && let Some(level) = parse_level(&message[..colon], false)
     {
         return (Some(level), true);
     }
@@ -1042,7 +1047,16 @@ mod tests {
 
     #[test]
     fn has_bytes_finds_what_windows_find() {
-        let haystacks: [&[u8]; 6] = [b"", b"a", b"ab [x] \"", b"<*", b"x<*>", b"]] \"] \""];
+        let haystacks: [&[u8]; 8] = [
+            b"",
+            b"a",
+            b" [a",
+            b"[[ [",
+            b"ab [x] \"",
+            b"<*",
+            b"x<*>",
+            b"]] \"] \"",
+        ];
         for haystack in haystacks {
             for needle in [&b" ["[..], b"] \"", b"<*>", b"a"] {
                 let expected = haystack.windows(needle.len()).any(|w| w == needle);

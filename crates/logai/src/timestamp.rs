@@ -8,13 +8,13 @@
 const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
-const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 /// Returns the month number (1..=12) of an English month name or its three-letter abbreviation.
 pub fn month_number(word: &str) -> Option<u32> {
     let bytes = word.as_bytes();
     // Every month name starts with a letter: most tokens are rejected on their first byte.
-    if bytes.len() < 3 || bytes.len() > 9 || !bytes[0].is_ascii_alphabetic() || !word.is_ascii() {
+    // (Non-ASCII words never match: the names are ASCII and compared byte by byte.)
+    if bytes.len() < 3 || bytes.len() > 9 || !bytes[0].is_ascii_alphabetic() {
         return None;
     }
     let key = [
@@ -22,7 +22,22 @@ pub fn month_number(word: &str) -> Option<u32> {
         bytes[1].to_ascii_lowercase(),
         bytes[2].to_ascii_lowercase(),
     ];
-    let index = MONTHS.iter().position(|m| m.as_bytes() == key)?;
+    let index = match &key {
+        b"jan" => 0,
+        b"feb" => 1,
+        b"mar" => 2,
+        b"apr" => 3,
+        b"may" => 4,
+        b"jun" => 5,
+        b"jul" => 6,
+        b"aug" => 7,
+        b"sep" => 8,
+        b"oct" => 9,
+        b"nov" => 10,
+        b"dec" => 11,
+        _ => return None,
+    };
+    debug_assert_eq!(MONTHS[index].as_bytes(), key);
     if word.len() == 3 || full_month_name(index).eq_ignore_ascii_case(word) {
         return u32::try_from(index + 1).ok();
     }
@@ -57,7 +72,10 @@ pub fn is_weekday(word: &str) -> bool {
         bytes[1].to_ascii_lowercase(),
         bytes[2].to_ascii_lowercase(),
     ];
-    WEEKDAYS.iter().any(|d| d.as_bytes() == key)
+    matches!(
+        &key,
+        b"mon" | b"tue" | b"wed" | b"thu" | b"fri" | b"sat" | b"sun"
+    )
 }
 
 /// True when a header token looks like a date, a time, a date-time or a part of one.
@@ -620,6 +638,34 @@ mod tests {
 
     fn rfc(text: &str) -> Option<String> {
         parse_to_nanos(text).map(format_rfc3339)
+    }
+
+    #[test]
+    fn month_and_weekday_names() {
+        for (index, month) in MONTHS.iter().enumerate() {
+            let number = u32::try_from(index + 1).ok();
+            assert_eq!(month_number(month), number);
+            assert_eq!(month_number(&month.to_ascii_uppercase()), number);
+            assert_eq!(month_number(full_month_name(index)), number);
+        }
+        for word in [
+            "Ja",
+            "Janu",
+            "Mayo",
+            "Décembre",
+            "Dé",
+            "10",
+            "Junee",
+            "septembers",
+        ] {
+            assert_eq!(month_number(word), None, "{word}");
+        }
+        for day in ["Mon", "tue", "WED", "Thu", "fri", "Sat", "sun"] {
+            assert!(is_weekday(day), "{day}");
+        }
+        for word in ["Mo", "Mond", "Moon", "Sunday", "abc"] {
+            assert!(!is_weekday(word), "{word}");
+        }
     }
 
     #[test]
