@@ -455,6 +455,30 @@ fn from_parsed(parsed: Parsed, attrs: &mut Attrs<'_>) -> Split<'static> {
     }
 }
 
+/// True when `text` holds the ASCII `needle`: [`has_bytes`] with `memchr` (through
+/// `str::find(char)`) to find the anchor byte, for the longer texts of format sniffing.
+fn has_ascii(text: &str, needle: &str) -> bool {
+    debug_assert!(needle.is_ascii());
+    let needle = needle.as_bytes();
+    let anchor = needle.iter().position(|&b| b != b' ').unwrap_or(0);
+    let Some(&anchor_byte) = needle.get(anchor) else {
+        return true;
+    };
+    let mut from = 0;
+    // `from` is 0 or follows the ASCII anchor byte: always a char boundary.
+    while let Some(offset) = text
+        .get(from..)
+        .and_then(|rest| rest.find(char::from(anchor_byte)))
+    {
+        let position = from + offset;
+        if position >= anchor && text.as_bytes()[position - anchor..].starts_with(needle) {
+            return true;
+        }
+        from = position + 1;
+    }
+    false
+}
+
 /// True when `bytes` holds `needle` (short needles: cheaper than a substring searcher).
 fn has_bytes(bytes: &[u8], needle: &[u8]) -> bool {
     // Search for the needle's first non-blank byte (blanks are everywhere in a line), then
@@ -500,8 +524,8 @@ fn split_record<'a>(
         return from_parsed(parsed, attrs);
     }
     if (first.is_ascii_alphanumeric() || first == b':')
-        && has_bytes(window(trimmed, 160).as_bytes(), b" [")
-        && has_bytes(window(trimmed, 256).as_bytes(), b"] \"")
+        && has_ascii(window(trimmed, 160), " [")
+        && has_ascii(window(trimmed, 256), "] \"")
         && let Some(parsed) = structured::parse_access_log(trimmed)
     {
         return from_parsed(parsed, attrs);
@@ -1047,7 +1071,9 @@ mod tests {
 
     #[test]
     fn has_bytes_finds_what_windows_find() {
-        let haystacks: [&[u8]; 8] = [
+        let haystacks: [&[u8]; 10] = [
+            "é [x] \"".as_bytes(),
+            "[é] \"".as_bytes(),
             b"",
             b"a",
             b" [a",
@@ -1065,6 +1091,11 @@ mod tests {
                     expected,
                     "{haystack:?} {needle:?}"
                 );
+                if let (Ok(text), Ok(needle)) =
+                    (std::str::from_utf8(haystack), std::str::from_utf8(needle))
+                {
+                    assert_eq!(has_ascii(text, needle), expected, "{text:?} {needle:?}");
+                }
             }
         }
     }
