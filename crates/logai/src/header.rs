@@ -335,7 +335,7 @@ fn read_token(line: &str, start: usize, previous: Option<FieldKind>) -> Option<T
         });
     }
     let mut end = start;
-    while end < bytes.len() && !matches!(bytes[end], b' ' | b'\t' | b'|') {
+    while end < bytes.len() && !ENDS_TOKEN[usize::from(bytes[end])] {
         end += 1;
     }
     let text = &line[start..end];
@@ -381,6 +381,15 @@ fn read_token(line: &str, start: usize, previous: Option<FieldKind>) -> Option<T
     }
     token(FieldKind::Word, None)
 }
+
+/// The bytes that end a plain header token (`' '`, tab, `|`): one lookup per byte.
+static ENDS_TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    table[b' ' as usize] = true;
+    table[b'\t' as usize] = true;
+    table[b'|' as usize] = true;
+    table
+};
 
 /// `I1123` (klog: level letter glued to MMdd) or `INFO[0000]` (logrus text).
 fn glued_level(text: &str, first_token: bool) -> Option<(FieldKind, Severity)> {

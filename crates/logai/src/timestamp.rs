@@ -120,26 +120,34 @@ pub fn is_time_token(token: &str) -> bool {
     }
     if colons >= 1 {
         // 18:01:47,978 or 20171223-22:15:29:606 or 2015-10-18T18:01:47
-        return digits >= 4 && token.split(':').next().is_some_and(|h| !h.is_empty());
+        // (The part before the first `:` is not empty: the token starts with a digit.)
+        return digits >= 4;
     }
-    // 2015-10-18, 17/06/09, 2005.06.03, 03-17, 2005-06-03-15.42.50.675872.
+    // 2015-10-18, 17/06/09, 2005.06.03, 03-17, 2005-06-03-15.42.50.675872: the groups between
+    // `-`, `/`, `.` and `,` (one pass over the bytes, as `split` on those would give them).
     let mut count = 0usize;
     let mut four_digit_years = 0usize;
     let mut shaped = true;
-    for group in token.split(['-', '/', '.', ',']) {
-        if group.is_empty() {
+    let mut group_len = 0usize;
+    for index in 0..=bytes.len() {
+        if index < bytes.len() && !matches!(bytes[index], b'-' | b'/' | b'.' | b',') {
+            group_len += 1;
+            continue;
+        }
+        if group_len == 0 {
             return false;
         }
         if count < 3 {
-            shaped &= group.len() == 2 || group.len() == 4;
-            four_digit_years += usize::from(group.len() == 4);
+            shaped &= group_len == 2 || group_len == 4;
+            four_digit_years += usize::from(group_len == 4);
         } else {
-            shaped &= group.len() <= 9;
+            shaped &= group_len <= 9;
         }
         count += 1;
         if count > 7 {
             return false;
         }
+        group_len = 0;
     }
     count >= 2 && shaped && four_digit_years <= 1
 }
@@ -638,6 +646,56 @@ mod tests {
 
     fn rfc(text: &str) -> Option<String> {
         parse_to_nanos(text).map(format_rfc3339)
+    }
+
+    /// The date-shape check of `is_time_token` as it was written with `split`.
+    fn split_shaped(token: &str) -> bool {
+        let mut count = 0usize;
+        let mut four_digit_years = 0usize;
+        let mut shaped = true;
+        for group in token.split(['-', '/', '.', ',']) {
+            if group.is_empty() {
+                return false;
+            }
+            if count < 3 {
+                shaped &= group.len() == 2 || group.len() == 4;
+                four_digit_years += usize::from(group.len() == 4);
+            } else {
+                shaped &= group.len() <= 9;
+            }
+            count += 1;
+            if count > 7 {
+                return false;
+            }
+        }
+        count >= 2 && shaped && four_digit_years <= 1
+    }
+
+    #[test]
+    fn date_shapes_match_the_split_version() {
+        // Every token of up to six bytes over digits and separators, starting with a digit.
+        let alphabet = b"01-/.,+";
+        let mut token = Vec::new();
+        for length in 1..=6u32 {
+            for mut code in 0..7usize.pow(length - 1) {
+                token.clear();
+                token.push(b'1');
+                for _ in 1..length {
+                    token.push(alphabet[code % 7]);
+                    code /= 7;
+                }
+                let text = std::str::from_utf8(&token).expect("ascii");
+                let trimmed = text.trim_end_matches(',');
+                let separators = trimmed.bytes().filter(|b| !b.is_ascii_digit()).count();
+                let digits = trimmed.len() - separators;
+                let expected = if separators == 0 {
+                    digits == 8 && looks_like_compact_date(trimmed) || digits == 10 || digits == 13
+                } else {
+                    split_shaped(trimmed)
+                };
+                assert_eq!(is_time_token(text), expected, "{text}");
+            }
+        }
     }
 
     #[test]
