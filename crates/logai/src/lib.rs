@@ -5,7 +5,8 @@
 //! severity (explicit, or inferred with evidence), the message after the header, the message's
 //! template with `<*>` for variables, a stable template id, the parameters, and extracted
 //! attributes (logger, thread, pid, host, `key=value` pairs, named parameters such as
-//! `user=alice`, durations from `took 35ms`, HTTP status...).
+//! `user=alice`, durations from `took 35ms`, HTTP status...). [`LogAi::process_into`] gives the
+//! same result into a caller-owned [`Structured`], reusing its buffers from record to record.
 //!
 //! How it works, per resource:
 //! - **Formats.** JSON objects, logfmt, common/combined access logs and RFC 5424 syslog are
