@@ -28,7 +28,7 @@ for t in d:
     if t["rows"]: print("  %-14s %10d rows %8.1f MiB on disk %6.1f bytes/row" % (t["table"], t["rows"], t["bytes"]/2**20, t["bytes_per_row"]))'
 }
 
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/2**20}' /proc/meminfo); $(date -u +%F)"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); $(date -u +%F)"
 start
 "$BIN" bench logs --otlp http://127.0.0.1:14318 --duration "$SECS" --batch 2000 --concurrency 8
 echo "  peak RSS after logs: $(peak_rss)"

@@ -77,19 +77,27 @@ fn stream_of(attrs: &Map<String, Value>) -> Option<Stream> {
     }
 }
 
-/// Structures one row in place.
-fn enrich(engine: &mut LogAi, row: &mut LogRow) {
+/// What the engine needs of a row, read before taking the engine's lock.
+fn parsed_attributes(row: &LogRow) -> Option<Map<String, Value>> {
     if row.body_type == "empty" || row.body.is_empty() {
-        return;
+        return None;
     }
-    let mut attrs: Map<String, Value> = serde_json::from_str(&row.attributes).unwrap_or_default();
+    Some(serde_json::from_str(&row.attributes).unwrap_or_default())
+}
+
+/// Runs the engine on one row (the only part done under the engine's lock).
+fn structure(engine: &mut LogAi, row: &LogRow, attrs: &Map<String, Value>) -> logai::Structured {
     let input = LogInput {
         body: &row.body,
         severity_number: (row.severity_number > 0).then_some(row.severity_number),
         severity_text: (!row.severity_text.is_empty()).then_some(row.severity_text.as_str()),
-        stream: stream_of(&attrs),
+        stream: stream_of(attrs),
     };
-    let s = engine.process(&resource_key(row), &input);
+    engine.process(&resource_key(row), &input)
+}
+
+/// Writes what was learned into the row.
+fn apply(row: &mut LogRow, mut attrs: Map<String, Value>, s: logai::Structured) {
     let mut added = Vec::new();
     let mut put = |attrs: &mut Map<String, Value>, key: &str, value: Value| {
         if !attrs.contains_key(key) {
@@ -146,12 +154,23 @@ fn enrich(engine: &mut LogAi, row: &mut LogRow) {
 }
 
 impl LogProcessor for LogAiProcessor {
+    /// Attribute JSON is read and written outside the lock, so that concurrent requests
+    /// only serialise on the engine itself.
     fn process(&self, rows: &mut [LogRow]) {
-        let Ok(mut engine) = self.engine.lock() else {
-            return;
+        let attrs: Vec<Option<Map<String, Value>>> = rows.iter().map(parsed_attributes).collect();
+        let learned: Vec<Option<logai::Structured>> = {
+            let Ok(mut engine) = self.engine.lock() else {
+                return;
+            };
+            rows.iter()
+                .zip(&attrs)
+                .map(|(row, a)| a.as_ref().map(|a| structure(&mut engine, row, a)))
+                .collect()
         };
-        for row in rows.iter_mut() {
-            enrich(&mut engine, row);
+        for ((row, a), s) in rows.iter_mut().zip(attrs).zip(learned) {
+            if let (Some(a), Some(s)) = (a, s) {
+                apply(row, a, s);
+            }
         }
     }
 }

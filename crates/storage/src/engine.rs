@@ -43,9 +43,9 @@ impl StoreConfig {
             data_dir: data_dir.into(),
             fsync: true,
             flush_rows: 500_000,
-            flush_bytes: 128 << 20,
+            flush_bytes: 64 << 20,
             flush_interval: Duration::from_secs(60),
-            max_memtable_bytes: 512 << 20,
+            max_memtable_bytes: 320 << 20,
             retention: [Duration::from_secs(7 * 86_400); 3],
             maintenance_interval: Duration::from_secs(30),
             compaction_small_file_bytes: 32 << 20,
@@ -114,6 +114,8 @@ pub(crate) struct Shared {
     pub next_seq: AtomicU64,
     /// Files replaced by compaction, deleted once readers can no longer be using them.
     pub pending_deletes: Mutex<Vec<(Instant, PathBuf)>>,
+    /// In-memory bytes per row of each signal, as last seen at a flush: sizes compactions.
+    pub row_bytes: [AtomicU64; 3],
 }
 
 impl Shared {
@@ -218,6 +220,7 @@ impl Store {
             stats,
             next_seq: AtomicU64::new(max_seq + 1),
             pending_deletes: Mutex::new(Vec::new()),
+            row_bytes: std::array::from_fn(|_| AtomicU64::new(1024)),
         });
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = std::sync::mpsc::sync_channel::<WriterMsg>(4096);
@@ -449,7 +452,13 @@ fn writer_loop(
             match result {
                 Ok(()) => {
                     let mut acks = Vec::with_capacity(appends.len());
-                    if let Ok(mut state) = shared.state.write() {
+                    {
+                        // The data is durable now: acknowledge it even if a panic elsewhere
+                        // poisoned the lock (the memtable holds plain appended batches).
+                        let mut state = shared
+                            .state
+                            .write()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
                         for (signal, batch, ack) in appends {
                             shared
                                 .stats
@@ -581,6 +590,11 @@ fn flush_signal(
         return Ok(Vec::new());
     }
     let schema = schema::schema(signal);
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    let bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
+    if let Some(per_row) = bytes.checked_div(rows) {
+        shared.row_bytes[signal_index(signal)].store(per_row.max(64) as u64, Ordering::Relaxed);
+    }
     let all = concat_batches(&schema, batches)?;
     let sorted = files::sort_batch(signal, &all)?;
     drop(all);

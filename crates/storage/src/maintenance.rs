@@ -15,7 +15,8 @@ use crate::{StorageError, schema};
 /// Readers plan against a snapshot; replaced files stay this long before deletion.
 const DELETE_GRACE: Duration = Duration::from_secs(120);
 /// Most rows merged in one compaction, to bound its memory.
-const MAX_COMPACTION_ROWS: u64 = 2_000_000;
+/// Memory one compaction may hold: the merged rows, once read and once sorted.
+const COMPACTION_MEMORY_BYTES: u64 = 64 << 20;
 
 pub(crate) fn run(shared: &Shared, stop: &AtomicBool) {
     let mut last = Instant::now();
@@ -125,22 +126,42 @@ fn pick(shared: &Shared, signal: Signal) -> Vec<Vec<FileEntry>> {
     {
         by_hour.entry(f.hour).or_default().push(f.clone());
     }
+    // Rows that fit the memory budget, from what a row of this signal took at the last flush.
+    let row_bytes = shared.row_bytes[crate::engine::signal_index(signal)]
+        .load(Ordering::Relaxed)
+        .max(64);
+    let max_rows = (COMPACTION_MEMORY_BYTES / row_bytes).max(10_000);
     let mut groups = Vec::new();
     for (_, mut files) in by_hour {
         files.sort_by_key(|f| f.seq);
-        let mut group = Vec::new();
-        let mut rows = 0;
-        for f in files {
-            if rows + f.rows > MAX_COMPACTION_ROWS && group.len() >= 2 {
+        groups.extend(groups_within(files, max_rows));
+    }
+    groups
+}
+
+/// Consecutive files merged in groups of at least two and at most `max_rows` rows; a file that
+/// alone reaches the limit is left as it is.
+fn groups_within(files: Vec<FileEntry>, max_rows: u64) -> Vec<Vec<FileEntry>> {
+    let mut groups = Vec::new();
+    let mut group = Vec::new();
+    let mut rows = 0;
+    for f in files {
+        if rows + f.rows > max_rows {
+            if group.len() >= 2 {
                 groups.push(std::mem::take(&mut group));
-                rows = 0;
+            } else {
+                group.clear();
             }
-            rows += f.rows;
-            group.push(f);
+            rows = 0;
         }
-        if group.len() >= 2 {
-            groups.push(group);
+        if f.rows >= max_rows {
+            continue;
         }
+        rows += f.rows;
+        group.push(f);
+    }
+    if group.len() >= 2 {
+        groups.push(group);
     }
     groups
 }
@@ -177,4 +198,49 @@ fn compact_signal(shared: &Shared, signal: Signal) -> Result<(), StorageError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(seq: u64, rows: u64) -> FileEntry {
+        FileEntry {
+            path: format!("/x/{seq}.parquet").into(),
+            signal: Signal::Spans,
+            hour: 0,
+            min_time: 0,
+            max_time: 0,
+            rows,
+            bytes: 1,
+            seq,
+            compacted: false,
+        }
+    }
+
+    fn rows_of(groups: &[Vec<FileEntry>]) -> Vec<Vec<u64>> {
+        groups
+            .iter()
+            .map(|g| g.iter().map(|f| f.rows).collect())
+            .collect()
+    }
+
+    #[test]
+    fn groups_stay_within_the_row_budget() {
+        let files = [30, 30, 30, 50, 10, 100, 5, 5].iter().enumerate();
+        let groups = groups_within(files.map(|(i, r)| file(i as u64, *r)).collect(), 100);
+        assert_eq!(
+            rows_of(&groups),
+            vec![vec![30, 30, 30], vec![50, 10], vec![5, 5]]
+        );
+        for g in &groups {
+            assert!(g.iter().map(|f| f.rows).sum::<u64>() <= 100);
+        }
+    }
+
+    #[test]
+    fn a_lone_small_file_is_not_rewritten() {
+        let groups = groups_within(vec![file(1, 90), file(2, 90)], 100);
+        assert!(groups.is_empty());
+    }
 }
