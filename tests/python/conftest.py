@@ -27,10 +27,7 @@ class Server:
             [binary, "serve", "--data", self.data,
              "--otlp-grpc", f"127.0.0.1:{self.grpc}",
              "--otlp-http", f"127.0.0.1:{self.http}",
-             "--api", f"127.0.0.1:{self.api}",
-             # History with a bad deploy of shipping three minutes ago, so that triage has
-             # a true cause to find.
-             "--backfill", "12m", "--fault", "bad_deploy@3m"],
+             "--api", f"127.0.0.1:{self.api}"],
             env=env,
         )
         deadline = time.time() + 30
