@@ -49,10 +49,17 @@ impl Sketch {
 
     /// Adds histogram counts given on the same bounds.
     pub fn merge_counts(&mut self, counts: &[u64], sum_ms: f64) {
-        if self.counts.len() < counts.len() {
-            self.counts.resize(counts.len(), 0);
+        self.merge_counts_at(0, counts, sum_ms);
+    }
+
+    /// Adds histogram counts on the same bounds that start at bucket `first` (the buckets
+    /// before it are zero): how trimmed histograms merge.
+    pub fn merge_counts_at(&mut self, first: usize, counts: &[u64], sum_ms: f64) {
+        let len = first + counts.len();
+        if self.counts.len() < len {
+            self.counts.resize(len, 0);
         }
-        for (a, b) in self.counts.iter_mut().zip(counts) {
+        for (a, b) in self.counts[first..len].iter_mut().zip(counts) {
             *a += b;
         }
         self.count += counts.iter().sum::<u64>();
@@ -120,5 +127,26 @@ mod tests {
         a.merge_counts(&b.counts, b.sum_ms);
         a.widen(b.min_ms, b.max_ms);
         assert_eq!(a, both);
+    }
+
+    #[test]
+    fn trimmed_counts_merge_at_their_offset() {
+        let mut full = Sketch::default();
+        for v in [3.0, 3.1, 40.0] {
+            full.record(v);
+        }
+        let first = full.counts.iter().position(|c| *c > 0).unwrap();
+        let last = full.counts.iter().rposition(|c| *c > 0).unwrap();
+        let mut trimmed = Sketch::default();
+        trimmed.merge_counts_at(first, &full.counts[first..=last], full.sum_ms);
+        trimmed.widen(full.min_ms, full.max_ms);
+        assert_eq!(trimmed.count, 3);
+        assert_eq!(trimmed.quantile(0.5), full.quantile(0.5));
+        assert_eq!(trimmed.quantile(0.99), full.quantile(0.99));
+        // Merging into a longer sketch adds bucket by bucket.
+        let part = full.counts[first..=last].to_vec();
+        full.merge_counts_at(first, &part, full.sum_ms);
+        assert_eq!(full.count, 6);
+        assert_eq!(full.counts[first], 4);
     }
 }

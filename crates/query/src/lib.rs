@@ -16,6 +16,7 @@
 mod logs;
 mod metrics;
 mod red;
+mod rollup;
 mod service;
 mod sql;
 mod triage;

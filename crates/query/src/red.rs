@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use analysis::{EDGE_METRIC, RED_METRIC, Sketch};
 use model::TimeRange;
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use crate::rollup::Rollup;
 use crate::sql::quote;
 use crate::{QueryError, QueryService};
 
@@ -99,17 +100,6 @@ pub struct BlastRadius {
     pub sessions: u64,
 }
 
-/// One rollup row: its time, attributes, count/sum and buckets.
-pub(crate) struct Rollup {
-    pub(crate) t: i64,
-    pub(crate) service: String,
-    pub(crate) attrs: Map<String, Value>,
-    counts: Vec<u64>,
-    sum: f64,
-    min: Option<f64>,
-    max: Option<f64>,
-}
-
 #[derive(Default)]
 pub(crate) struct Acc {
     pub(crate) requests: u64,
@@ -119,17 +109,11 @@ pub(crate) struct Acc {
 
 impl Acc {
     pub(crate) fn add(&mut self, r: &Rollup) {
-        let n: u64 = r.counts.iter().sum();
-        self.requests += n;
-        if r.attrs
-            .get("error")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-        {
-            self.errors += n;
+        self.requests += r.requests;
+        if r.error {
+            self.errors += r.requests;
         }
-        self.sketch.merge_counts(&r.counts, r.sum);
-        self.sketch.widen(r.min, r.max);
+        r.merge_into(&mut self.sketch);
     }
 
     fn rate(&self) -> f64 {
@@ -142,58 +126,10 @@ impl Acc {
 }
 
 pub(crate) fn attr(r: &Rollup, key: &str) -> String {
-    r.attrs
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
+    r.attr(key).to_string()
 }
 
 impl QueryService {
-    pub(crate) async fn rollups(
-        &self,
-        metric: &str,
-        range: TimeRange,
-        service: Option<&str>,
-    ) -> Result<Vec<Rollup>, QueryError> {
-        // Rollups are stamped with the start of their minute: widen the window to whole minutes.
-        let start = range.start_ns.div_euclid(60_000_000_000) * 60_000_000_000;
-        let svc = service
-            .map(|s| format!(" AND service_name = {}", quote(s)))
-            .unwrap_or_default();
-        let sql = format!(
-            "SELECT time_unix_nano, service_name, attributes, bucket_counts, sum, min, max FROM metric_points \
-             WHERE metric_name = {} AND time_unix_nano >= {start} AND time_unix_nano < {}{svc}",
-            quote(metric),
-            range.end_ns
-        );
-        let rows = crate::service::to_json_rows(&self.collect(&sql).await?)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Rollup {
-                t: r.get("time_unix_nano").and_then(Value::as_i64).unwrap_or(0),
-                service: r
-                    .get("service_name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-                attrs: r
-                    .get("attributes")
-                    .and_then(Value::as_str)
-                    .and_then(|a| serde_json::from_str(a).ok())
-                    .unwrap_or_default(),
-                counts: r
-                    .get("bucket_counts")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_u64).collect())
-                    .unwrap_or_default(),
-                sum: r.get("sum").and_then(Value::as_f64).unwrap_or(0.0),
-                min: r.get("min").and_then(Value::as_f64),
-                max: r.get("max").and_then(Value::as_f64),
-            })
-            .collect())
-    }
-
     /// RED per service (no `service`) or per operation of a service, over time and in total.
     pub async fn red(
         &self,
@@ -204,34 +140,32 @@ impl QueryService {
     ) -> Result<RedResponse, QueryError> {
         let step = step_ns.max(60_000_000_000);
         let rows = self.rollups(RED_METRIC, range, service).await?;
-        let mut series: BTreeMap<(String, String), BTreeMap<i64, Acc>> = BTreeMap::new();
-        let mut totals: BTreeMap<(String, String), Acc> = BTreeMap::new();
-        for r in &rows {
-            let op = attr(r, "operation");
+        // Per (service, operation): accumulators per step and in total.
+        type Steps = (BTreeMap<i64, Acc>, Acc);
+        let mut series: BTreeMap<(&str, &str), Steps> = BTreeMap::new();
+        for r in rows.iter() {
+            let op = r.attr("operation");
             if operation.is_some_and(|o| o != op) {
                 continue;
             }
-            let key = (
-                r.service.clone(),
-                if service.is_some() { op } else { String::new() },
-            );
+            let key = (r.service.as_str(), if service.is_some() { op } else { "" });
             let t = r.t.div_euclid(step) * step;
-            series
-                .entry(key.clone())
-                .or_default()
-                .entry(t)
-                .or_default()
-                .add(r);
-            totals.entry(key).or_default().add(r);
+            let (steps, total) = series.entry(key).or_default();
+            steps.entry(t).or_default().add(r);
+            total.add(r);
         }
+        let totals: Vec<((String, String), Acc)> = series
+            .iter_mut()
+            .map(|((s, o), (_, total))| ((s.to_string(), o.to_string()), std::mem::take(total)))
+            .collect();
         let secs = range.len_ns() as f64 / 1e9;
         Ok(RedResponse {
             step_ns: step,
             series: series
                 .into_iter()
-                .map(|((service, operation), steps)| RedSeries {
-                    service,
-                    operation,
+                .map(|((service, operation), (steps, _))| RedSeries {
+                    service: service.to_string(),
+                    operation: operation.to_string(),
                     points: steps
                         .into_iter()
                         .map(|(t, a)| RedPoint {
@@ -266,34 +200,34 @@ impl QueryService {
     pub async fn service_map(&self, range: TimeRange) -> Result<ServiceMap, QueryError> {
         let secs = range.len_ns() as f64 / 1e9;
         let mut nodes: BTreeMap<String, (String, bool, Acc)> = BTreeMap::new();
-        for r in self.rollups(RED_METRIC, range, None).await? {
+        for r in self.rollups(RED_METRIC, range, None).await?.iter() {
             nodes
                 .entry(r.service.clone())
                 .or_insert_with(|| ("service".into(), true, Acc::default()))
                 .2
-                .add(&r);
+                .add(r);
         }
         let mut edges: BTreeMap<(String, String), Acc> = BTreeMap::new();
-        for r in self.rollups(EDGE_METRIC, range, None).await? {
-            let server = attr(&r, "server");
+        for r in self.rollups(EDGE_METRIC, range, None).await?.iter() {
+            let server = attr(r, "server");
             let instrumented = r
                 .attrs
                 .get("server.instrumented")
                 .and_then(Value::as_bool)
                 .unwrap_or(true);
             edges
-                .entry((attr(&r, "client"), server.clone()))
+                .entry((attr(r, "client"), server.clone()))
                 .or_default()
-                .add(&r);
+                .add(r);
             let node = nodes
                 .entry(server)
-                .or_insert_with(|| (attr(&r, "server.kind"), instrumented, Acc::default()));
+                .or_insert_with(|| (attr(r, "server.kind"), instrumented, Acc::default()));
             if !instrumented {
                 // An uninstrumented node's RED is what its callers saw.
-                node.2.add(&r);
+                node.2.add(r);
             }
             nodes
-                .entry(attr(&r, "client"))
+                .entry(attr(r, "client"))
                 .or_insert_with(|| ("service".into(), true, Acc::default()));
         }
         Ok(ServiceMap {

@@ -44,6 +44,7 @@ pub struct QueryService {
     ctx: SessionContext,
     limits: QueryLimits,
     store: Arc<Store>,
+    pub(crate) rollup_cache: crate::rollup::RollupCache,
 }
 
 /// How far around a search window to look for the other spans of the traces found.
@@ -70,7 +71,12 @@ impl QueryService {
             )?;
         }
         ctx.register_udf(udf::attr_udf());
-        Ok(QueryService { ctx, limits, store })
+        Ok(QueryService {
+            ctx,
+            limits,
+            store,
+            rollup_cache: Default::default(),
+        })
     }
 
     pub fn store(&self) -> &Arc<Store> {

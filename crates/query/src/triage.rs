@@ -92,39 +92,39 @@ impl QueryService {
         // RED per service and per operation (entry spans).
         let mut services: BTreeMap<String, (Acc, Acc)> = BTreeMap::new();
         let mut operations: BTreeMap<(String, String), (Acc, Acc)> = BTreeMap::new();
-        for r in self.rollups(RED_METRIC, all, None).await? {
+        for r in self.rollups(RED_METRIC, all, None).await?.iter() {
             let (w, b) = (in_window(r.t), in_baseline(r.t));
             if !w && !b {
                 continue;
             }
             let s = services.entry(r.service.clone()).or_default();
             let o = operations
-                .entry((r.service.clone(), attr(&r, "operation")))
+                .entry((r.service.clone(), attr(r, "operation")))
                 .or_default();
             if w {
-                s.0.add(&r);
-                o.0.add(&r);
+                s.0.add(r);
+                o.0.add(r);
             } else {
-                s.1.add(&r);
-                o.1.add(&r);
+                s.1.add(r);
+                o.1.add(r);
             }
         }
         // Edges, and the dependencies that only show through them.
         let mut edges: BTreeMap<(String, String), (Acc, Acc)> = BTreeMap::new();
         let mut deps: BTreeMap<String, (String, Acc, Acc)> = BTreeMap::new();
-        for r in self.rollups(EDGE_METRIC, all, None).await? {
+        for r in self.rollups(EDGE_METRIC, all, None).await?.iter() {
             let (w, b) = (in_window(r.t), in_baseline(r.t));
             if !w && !b {
                 continue;
             }
-            let server = attr(&r, "server");
+            let server = attr(r, "server");
             let e = edges
-                .entry((attr(&r, "client"), server.clone()))
+                .entry((attr(r, "client"), server.clone()))
                 .or_default();
             if w {
-                e.0.add(&r)
+                e.0.add(r)
             } else {
-                e.1.add(&r)
+                e.1.add(r)
             }
             let instrumented = r
                 .attrs
@@ -134,8 +134,8 @@ impl QueryService {
             if !instrumented {
                 let d = deps
                     .entry(server)
-                    .or_insert_with(|| (attr(&r, "server.kind"), Acc::default(), Acc::default()));
-                if w { d.1.add(&r) } else { d.2.add(&r) }
+                    .or_insert_with(|| (attr(r, "server.kind"), Acc::default(), Acc::default()));
+                if w { d.1.add(r) } else { d.2.add(r) }
             }
         }
         if let Some(s) = service

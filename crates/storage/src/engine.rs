@@ -11,7 +11,7 @@ use arrow::compute::concat_batches;
 use model::Signal;
 use tokio::sync::oneshot;
 
-use crate::files::{self, FileEntry};
+use crate::files::{self, FileEntry, HOUR_NS};
 use crate::wal::{self, Segment};
 use crate::{StorageError, maintenance, schema};
 
@@ -322,6 +322,54 @@ impl Store {
         snapshot(&self.shared, signal, lo, hi)
     }
 
+    /// One fingerprint per hour in `first_hour..=last_hour` (hours since the epoch) of what a
+    /// signal holds on disk for that hour, or `None` while rows of the hour are still in
+    /// memory. An unchanged fingerprint means the hour's rows are unchanged (every flush and
+    /// compaction writes a file with a new sequence number), so readers may cache what they
+    /// derive from it.
+    pub fn hour_fingerprints(
+        &self,
+        signal: Signal,
+        first_hour: i64,
+        last_hour: i64,
+    ) -> Vec<Option<u64>> {
+        use std::hash::{Hash, Hasher};
+        let n = usize::try_from(last_hour - first_hour + 1).unwrap_or(0);
+        let Ok(state) = self.shared.state.read() else {
+            return vec![None; n];
+        };
+        let i = signal_index(signal);
+        let mut seqs: Vec<Vec<u64>> = vec![Vec::new(); n];
+        for f in state.files.iter().filter(|f| f.signal == signal) {
+            if (first_hour..=last_hour).contains(&f.hour) {
+                seqs[(f.hour - first_hour) as usize].push(f.seq);
+            }
+        }
+        let mut in_memory = vec![false; n];
+        let mem = state.active.batches[i]
+            .iter()
+            .chain(state.frozen.iter().flat_map(|f| f.batches[i].iter()));
+        for batch in mem {
+            let (lo, hi) = files::time_bounds(signal, batch);
+            let (lo, hi) = (lo.div_euclid(HOUR_NS), hi.div_euclid(HOUR_NS));
+            for h in lo.max(first_hour)..=hi.min(last_hour) {
+                in_memory[(h - first_hour) as usize] = true;
+            }
+        }
+        seqs.into_iter()
+            .zip(in_memory)
+            .map(|(mut s, mem)| {
+                if mem {
+                    return None;
+                }
+                s.sort_unstable();
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                s.hash(&mut h);
+                Some(h.finish())
+            })
+            .collect()
+    }
+
     pub fn stats(&self) -> &StoreStats {
         &self.shared.stats
     }
@@ -611,4 +659,55 @@ fn flush_signal(
         )?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(t: i64) -> model::MetricPointRow {
+        model::MetricPointRow {
+            time_unix_nano: t,
+            metric_name: "m".into(),
+            ..Default::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn hour_fingerprints_change_with_the_hours_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+        let h = 490_000i64;
+        let fps = |s: &Store| s.hour_fingerprints(Signal::Metrics, h - 1, h + 1);
+        let empty = fps(&store);
+        assert!(empty.iter().all(Option::is_some));
+        assert_eq!(empty[0], empty[2], "hours without files look alike");
+
+        // Rows of hour h in memory: that hour may not be cached.
+        store
+            .append(model::Batch::Metrics(vec![point(h * HOUR_NS + 5)]))
+            .await
+            .unwrap();
+        let in_memory = fps(&store);
+        assert_eq!(in_memory[1], None);
+        assert_eq!((in_memory[0], in_memory[2]), (empty[0], empty[2]));
+
+        store.flush().await.unwrap();
+        let flushed = fps(&store);
+        assert!(flushed[1].is_some());
+        assert_ne!(flushed[1], empty[1]);
+        assert_eq!(fps(&store), flushed, "stable while nothing changes");
+
+        // A late row for the hour: in memory, then a new file and a new fingerprint.
+        store
+            .append(model::Batch::Metrics(vec![point(h * HOUR_NS + 9)]))
+            .await
+            .unwrap();
+        assert_eq!(fps(&store)[1], None);
+        store.flush().await.unwrap();
+        let again = fps(&store);
+        assert!(again[1].is_some());
+        assert_ne!(again[1], flushed[1]);
+        assert_eq!(again[0], flushed[0]);
+    }
 }

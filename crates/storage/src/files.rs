@@ -23,7 +23,7 @@ use crate::{StorageError, schema};
 
 /// Format version written into every file's footer.
 pub const FORMAT_VERSION: &str = "1";
-const HOUR_NS: i64 = 3_600_000_000_000;
+pub(crate) const HOUR_NS: i64 = 3_600_000_000_000;
 
 /// One stored file, as the catalog knows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -216,7 +216,8 @@ pub fn split_by_hour(
     Ok(out)
 }
 
-fn time_bounds(signal: Signal, batch: &RecordBatch) -> (i64, i64) {
+/// The smallest and largest time of a batch's rows.
+pub(crate) fn time_bounds(signal: Signal, batch: &RecordBatch) -> (i64, i64) {
     let Some(col) = batch.column_by_name(signal.time_column()) else {
         return (0, 0);
     };

@@ -161,3 +161,83 @@ async fn red_and_service_map_from_known_spans() {
     assert_eq!(blast["entry_points"][0]["operation"], "POST /buy");
     assert_eq!(blast["entry_points"][0]["traces"], 10);
 }
+
+/// Requests of `service` in RED over the last six hours.
+async fn requests_of(server: &Server, service: &str) -> u64 {
+    let red = server.get_json("/api/v1/red?from=now-6h").await;
+    red["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["service"] == service)
+        .map_or(0, |t| t["requests"].as_u64().unwrap())
+}
+
+async fn send_old_requests(server: &Server, first: usize, n: usize, start: u64) {
+    let spans = (first..first + n)
+        .map(|i| {
+            span(
+                i,
+                &format!("{:016x}", 900 + i),
+                "",
+                "GET /old",
+                2,
+                start + i as u64 * 1_000_000_000,
+                5,
+                false,
+                serde_json::json!([]),
+            )
+        })
+        .collect();
+    let body = serde_json::json!({"resourceSpans": [resource_spans("late", spans)]});
+    let r = reqwest::Client::new()
+        .post(server.otlp_url("/v1/traces"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+/// RED of closed hours is kept parsed between queries; spans that arrive late for such an
+/// hour still count.
+#[tokio::test]
+async fn red_of_a_closed_hour_counts_late_spans() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[("REDSCOPE_STORAGE__FLUSH_INTERVAL_SECS", "1")],
+    );
+    const HOUR: u64 = 3_600_000_000_000;
+    // The middle of the hour three hours ago.
+    let start = (now_ns() - 3 * HOUR) / HOUR * HOUR + HOUR / 2;
+    let wait_for = |want: u64| {
+        let server = &server;
+        async move {
+            let deadline = Instant::now() + Duration::from_secs(40);
+            loop {
+                let got = requests_of(server, "late").await;
+                if got == want || Instant::now() > deadline {
+                    return got;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        }
+    };
+    send_old_requests(&server, 0, 5, start).await;
+    assert_eq!(wait_for(5).await, 5);
+    // Flushed to a file: later queries answer from the parsed hour.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    for _ in 0..3 {
+        assert_eq!(requests_of(&server, "late").await, 5);
+    }
+    send_old_requests(&server, 5, 3, start).await;
+    assert_eq!(wait_for(8).await, 8, "late spans for a cached hour count");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(requests_of(&server, "late").await, 8);
+    let per_op = server
+        .get_json("/api/v1/red?from=now-6h&service=late")
+        .await;
+    assert_eq!(per_op["totals"][0]["operation"], "GET /old", "{per_op}");
+    assert_eq!(per_op["series"][0]["points"][0]["requests"], 8);
+}
