@@ -58,16 +58,52 @@ function App() {
   }
 }
 
-// Seed distinct service colours before the first paint (bounded wait; the UI works without it).
-async function start() {
+// Services in the order they first got a colour, kept across page loads so that colours stay
+// put and no page load waits for the services list once it is known.
+const SERVICES_KEY = 'redscope.services';
+
+function knownServices(): string[] {
   try {
-    const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(), 4000);
-    const r = await api.services({ from: 'now-6h', to: 'now' }, ctrl.signal);
-    clearTimeout(timer);
-    seedServiceColors(r.services.map((s) => s.name));
+    const v = JSON.parse(localStorage.getItem(SERVICES_KEY) ?? '[]');
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   } catch {
-    /* pages show their own errors */
+    return [];
+  }
+}
+
+/** Appends services not seen before (sorted) to the remembered order; returns the order. */
+async function learnServices(known: string[], signal?: AbortSignal): Promise<string[]> {
+  const r = await api.services({ from: 'now-6h', to: 'now' }, signal);
+  const fresh = r.services.map((s) => s.name).filter((n) => !known.includes(n)).sort();
+  const order = [...known, ...fresh];
+  if (fresh.length) {
+    try {
+      localStorage.setItem(SERVICES_KEY, JSON.stringify(order.slice(-200)));
+    } catch {
+      /* private mode: colours are then seeded per load */
+    }
+  }
+  return order;
+}
+
+// Seed distinct service colours before the first paint: from the remembered order at once, or
+// on a first visit from the services list (bounded wait; the UI works without it).
+async function start() {
+  const known = knownServices();
+  if (known.length) {
+    seedServiceColors(known);
+    // New services get their colour on the next load, never in the middle of a session; the
+    // check waits until the page's own requests are done.
+    setTimeout(() => learnServices(known).catch(() => {}), 10_000);
+  } else {
+    try {
+      const ctrl = new AbortController();
+      const timer = setTimeout(() => ctrl.abort(), 4000);
+      seedServiceColors(await learnServices(known, ctrl.signal));
+      clearTimeout(timer);
+    } catch {
+      /* pages show their own errors */
+    }
   }
   render(<App />, document.getElementById('app')!);
 }

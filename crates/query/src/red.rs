@@ -1,7 +1,10 @@
 //! RED, service map and blast radius, answered from the rollups derived at ingest
 //! (see the `analysis` crate), not by scanning spans.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::DataType;
 
 use analysis::{EDGE_METRIC, RED_METRIC, Sketch};
 use model::TimeRange;
@@ -268,7 +271,28 @@ impl QueryService {
         service: &str,
         operation: Option<&str>,
     ) -> Result<BlastRadius, QueryError> {
-        let map = self.service_map(range).await?;
+        let op = operation
+            .map(|o| format!(" AND (name = {0} OR http_route = {0} OR concat(http_request_method, ' ', http_route) = {0} OR rpc_method = {0})", quote(o)))
+            .unwrap_or_default();
+        // Two narrow reads joined here: the traces that touch the service (with the user and
+        // session its spans carry), and the window's root spans (the entry points).
+        let window = format!(
+            "start_time_unix_nano >= {} AND start_time_unix_nano < {}",
+            range.start_ns, range.end_ns
+        );
+        let touching = format!(
+            "SELECT trace_id, enduser_id, session_id FROM spans WHERE service_name = {} AND {window}{op}",
+            quote(service)
+        );
+        let roots = format!(
+            "SELECT trace_id, service_name, name, enduser_id, session_id FROM spans \
+             WHERE parent_span_id = '' AND {window}"
+        );
+        let (map, touching, roots) = tokio::try_join!(
+            self.service_map(range),
+            self.collect(&touching),
+            self.collect(&roots)
+        )?;
         let mut callers: HashMap<&str, Vec<&str>> = HashMap::new();
         for e in &map.edges {
             callers
@@ -285,58 +309,68 @@ impl QueryService {
                 }
             }
         }
-        let op = operation
-            .map(|o| format!(" AND (name = {0} OR http_route = {0} OR concat(http_request_method, ' ', http_route) = {0} OR rpc_method = {0})", quote(o)))
-            .unwrap_or_default();
-        let window = format!(
-            "start_time_unix_nano >= {} AND start_time_unix_nano < {}",
-            range.start_ns, range.end_ns
-        );
-        let involved = format!(
-            "SELECT DISTINCT trace_id FROM spans WHERE service_name = {} AND {window}{op}",
-            quote(service)
-        );
-        let sql = format!(
-            "SELECT service_name, name, count(DISTINCT trace_id) AS n FROM spans WHERE parent_span_id = '' AND {window} \
-             AND trace_id IN ({involved}) GROUP BY service_name, name ORDER BY n DESC LIMIT 50"
-        );
-        let entry_points: Vec<EntryPoint> =
-            crate::service::to_json_rows(&self.collect(&sql).await?)?
-                .into_iter()
-                .map(|r| EntryPoint {
-                    service: r
-                        .get("service_name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                    operation: r
-                        .get("name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string(),
-                    traces: r.get("n").and_then(Value::as_u64).unwrap_or(0),
-                })
-                .collect();
-        let sql = format!(
-            "SELECT count(DISTINCT trace_id) AS traces, count(DISTINCT enduser_id) AS users, count(DISTINCT session_id) AS sessions \
-             FROM spans WHERE {window} AND trace_id IN ({involved})"
-        );
-        let totals = crate::service::to_json_rows(&self.collect(&sql).await?)?;
-        let get = |k: &str| {
-            totals
-                .first()
-                .and_then(|r| r.get(k))
-                .and_then(Value::as_u64)
-                .unwrap_or(0)
+        let text = |b: &RecordBatch, c: &str| {
+            crate::rollup::column(b, c, &DataType::Utf8).map(|a| a.as_string::<i32>().clone())
         };
+        let mut traces: HashSet<String> = HashSet::new();
+        let mut users: HashSet<String> = HashSet::new();
+        let mut sessions: HashSet<String> = HashSet::new();
+        let note = |a: &StringArray, i: usize, into: &mut HashSet<String>| {
+            if a.is_valid(i) && !a.value(i).is_empty() && !into.contains(a.value(i)) {
+                into.insert(a.value(i).to_string());
+            }
+        };
+        for b in &touching {
+            let (ids, u, s) = (
+                text(b, "trace_id")?,
+                text(b, "enduser_id")?,
+                text(b, "session_id")?,
+            );
+            for i in 0..b.num_rows() {
+                note(&ids, i, &mut traces);
+                note(&u, i, &mut users);
+                note(&s, i, &mut sessions);
+            }
+        }
+        let mut entries: HashMap<(String, String), u64> = HashMap::new();
+        for b in &roots {
+            let ids = text(b, "trace_id")?;
+            let (svc, name) = (text(b, "service_name")?, text(b, "name")?);
+            let (u, s) = (text(b, "enduser_id")?, text(b, "session_id")?);
+            for i in 0..b.num_rows() {
+                if !traces.contains(ids.value(i)) {
+                    continue;
+                }
+                *entries
+                    .entry((svc.value(i).to_string(), name.value(i).to_string()))
+                    .or_default() += 1;
+                note(&u, i, &mut users);
+                note(&s, i, &mut sessions);
+            }
+        }
+        // Traces whose root is outside the window have no known entry point.
+        let mut entry_points: Vec<EntryPoint> = entries
+            .into_iter()
+            .map(|((service, operation), traces)| EntryPoint {
+                service,
+                operation,
+                traces,
+            })
+            .collect();
+        entry_points.sort_by(|a, b| {
+            b.traces
+                .cmp(&a.traces)
+                .then_with(|| (&a.service, &a.operation).cmp(&(&b.service, &b.operation)))
+        });
+        entry_points.truncate(50);
         Ok(BlastRadius {
             service: service.to_string(),
             operation: operation.map(str::to_string),
             upstream_services: upstream.into_iter().collect(),
             entry_points,
-            traces: get("traces"),
-            users: get("users"),
-            sessions: get("sessions"),
+            traces: traces.len() as u64,
+            users: users.len() as u64,
+            sessions: sessions.len() as u64,
         })
     }
 }

@@ -88,6 +88,20 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         config.query_limits(),
     )?);
 
+    // Read the last day of RED and edge rollups once, so that the first question about a day
+    // is as fast as the next (closed hours stay parsed).
+    let warm = Arc::clone(&query);
+    tokio::spawn(async move {
+        let end_ns = model::now_unix_nano();
+        let day = model::TimeRange {
+            start_ns: end_ns - 86_400_000_000_000,
+            end_ns,
+        };
+        if let Err(e) = warm.service_map(day).await {
+            tracing::debug!(error = %e, "rollup warm-up");
+        }
+    });
+
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
 

@@ -119,12 +119,12 @@ const PALETTE = [
 const assigned = new Map<string, string>();
 
 /**
- * Give the known services distinct colours, in name order, so that the same service has the
- * same colour on every page (seeded once at start-up from the services list).
+ * Give the known services distinct colours, in the order given, so that the same service has
+ * the same colour on every page (seeded once at start-up).
  */
 export function seedServiceColors(names: string[]) {
   const used = new Set(assigned.values());
-  for (const n of [...new Set(names)].sort()) {
+  for (const n of new Set(names)) {
     if (assigned.has(n)) continue;
     const free = PALETTE.find((c) => !used.has(c));
     if (!free) return;

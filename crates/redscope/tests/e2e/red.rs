@@ -38,7 +38,7 @@ async fn red_and_service_map_from_known_spans() {
     for i in 0..10usize {
         let ms = 10 * (i as u64 + 1);
         let err = i < 2;
-        let route = serde_json::json!([{"key": "http.route", "value": {"stringValue": "/buy"}}, {"key": "http.request.method", "value": {"stringValue": "POST"}}]);
+        let route = serde_json::json!([{"key": "http.route", "value": {"stringValue": "/buy"}}, {"key": "http.request.method", "value": {"stringValue": "POST"}}, {"key": "enduser.id", "value": {"stringValue": format!("user-{}", i % 3)}}]);
         web.push(span(
             i,
             &format!("{:016x}", 100 + i),
@@ -157,6 +157,12 @@ async fn red_and_service_map_from_known_spans() {
     );
     let blast = server.get_json("/api/v1/blast-radius?service=api").await;
     assert_eq!(blast["traces"], 10, "{blast}");
+    assert_eq!(blast["users"], 3, "{blast}");
+    let only_ops = server
+        .get_json("/api/v1/blast-radius?service=api&operation=nothing")
+        .await;
+    assert_eq!(only_ops["traces"], 0, "{only_ops}");
+    assert_eq!(only_ops["entry_points"], serde_json::json!([]));
     assert_eq!(blast["entry_points"][0]["service"], "web");
     assert_eq!(blast["entry_points"][0]["operation"], "POST /buy");
     assert_eq!(blast["entry_points"][0]["traces"], 10);
