@@ -619,7 +619,7 @@ fn flush_all(shared: &Shared, mem: &MemSet) -> Result<Vec<FileEntry>, StorageErr
             Err(e) => {
                 // Files already written would duplicate rows when the flush is retried.
                 for f in written {
-                    let _ = std::fs::remove_file(&f.path);
+                    let _ = crate::tid::remove_with_sidecar(&f.path);
                 }
                 return Err(e);
             }

@@ -19,6 +19,7 @@ use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
+use crate::tid::{self, TraceFilter};
 use crate::{StorageError, schema};
 
 /// Format version written into every file's footer.
@@ -37,6 +38,8 @@ pub struct FileEntry {
     pub bytes: u64,
     pub seq: u64,
     pub compacted: bool,
+    /// The trace ids the file may hold (span and log files with an intact sidecar).
+    pub trace_filter: Option<Arc<TraceFilter>>,
 }
 
 pub fn hour_dir_name(hour: i64) -> String {
@@ -87,6 +90,13 @@ pub fn scan_dir(root: &Path, signal: Signal) -> Result<Vec<FileEntry>, StorageEr
                 let _ = fs::remove_file(f.path());
                 continue;
             }
+            if let Some(parquet) = name.strip_suffix(".tids") {
+                // A filter whose file is gone (deleted, or never completed).
+                if !hour_entry.path().join(parquet).exists() {
+                    let _ = fs::remove_file(f.path());
+                }
+                continue;
+            }
             if let Some((min_time, max_time, rows, seq, compacted)) = parse_file_name(&name) {
                 out.push(FileEntry {
                     path: f.path(),
@@ -98,6 +108,9 @@ pub fn scan_dir(root: &Path, signal: Signal) -> Result<Vec<FileEntry>, StorageEr
                     bytes: f.metadata()?.len(),
                     seq,
                     compacted,
+                    trace_filter: has_trace_ids(signal)
+                        .then(|| tid::read(&f.path()).map(Arc::new))
+                        .flatten(),
                 });
             }
         }
@@ -259,6 +272,18 @@ pub fn write_file(
     fs::rename(&tmp, &path)?;
     crate::wal::sync_dir(&dir)?;
     let bytes = fs::metadata(&path)?.len();
+    let trace_filter = if has_trace_ids(signal) {
+        batch
+            .column_by_name("trace_id")
+            .and_then(|c| c.as_string_opt::<i32>())
+            .map(|ids| {
+                let filter = TraceFilter::build(ids.iter().flatten());
+                tid::write(&path, &filter);
+                Arc::new(filter)
+            })
+    } else {
+        None
+    };
     Ok(FileEntry {
         path,
         signal,
@@ -269,7 +294,13 @@ pub fn write_file(
         bytes,
         seq,
         compacted,
+        trace_filter,
     })
+}
+
+/// Whether a signal's files carry trace ids worth a filter.
+fn has_trace_ids(signal: Signal) -> bool {
+    signal != Signal::Metrics
 }
 
 /// Reads a whole file into one batch with the table schema.

@@ -18,6 +18,7 @@ pub mod files;
 mod maintenance;
 pub mod schema;
 mod table;
+pub mod tid;
 pub mod wal;
 
 pub use engine::{Snapshot, Store, StoreConfig, StoreStats};

@@ -54,7 +54,7 @@ pub(crate) fn finish_interrupted_compactions(
     }
     files.retain(|f| {
         if replaced.contains(&f.path) {
-            let _ = std::fs::remove_file(&f.path);
+            let _ = crate::tid::remove_with_sidecar(&f.path);
             false
         } else {
             true
@@ -97,7 +97,7 @@ fn delete_pending(shared: &Shared, all: bool) {
     };
     pending.retain(|(since, path)| {
         if all || since.elapsed() >= DELETE_GRACE {
-            if let Err(e) = std::fs::remove_file(path)
+            if let Err(e) = crate::tid::remove_with_sidecar(path)
                 && e.kind() != std::io::ErrorKind::NotFound
             {
                 tracing::warn!(error = %e, path = %path.display(), "could not delete a replaced file");
@@ -215,6 +215,7 @@ mod tests {
             bytes: 1,
             seq,
             compacted: false,
+            trace_filter: None,
         }
     }
 

@@ -71,6 +71,62 @@ fn is_column(e: &Expr, name: &str) -> bool {
     }
 }
 
+fn literal_str(e: &Expr) -> Option<&str> {
+    match e {
+        Expr::Literal(ScalarValue::Utf8(Some(v)), _)
+        | Expr::Literal(ScalarValue::Utf8View(Some(v)), _)
+        | Expr::Literal(ScalarValue::LargeUtf8(Some(v)), _) => Some(v),
+        Expr::Cast(c) => literal_str(&c.expr),
+        _ => None,
+    }
+}
+
+/// The trace ids a row must have under the conjunction of `filters` (`trace_id = '…'` or
+/// `trace_id IN (…)`), if they say.
+pub fn trace_ids_of(filters: &[Expr]) -> Option<Vec<String>> {
+    let mut stack: Vec<&Expr> = filters.iter().collect();
+    while let Some(e) = stack.pop() {
+        match e {
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::And,
+                right,
+            }) => {
+                stack.push(left);
+                stack.push(right);
+            }
+            Expr::BinaryExpr(BinaryExpr {
+                left,
+                op: Operator::Eq,
+                right,
+            }) => {
+                let value = if is_column(left, "trace_id") {
+                    literal_str(right)
+                } else if is_column(right, "trace_id") {
+                    literal_str(left)
+                } else {
+                    None
+                };
+                if let Some(v) = value {
+                    return Some(vec![v.to_string()]);
+                }
+            }
+            Expr::InList(l) if !l.negated && is_column(&l.expr, "trace_id") => {
+                let ids: Option<Vec<String>> = l
+                    .list
+                    .iter()
+                    .map(|e| literal_str(e).map(str::to_string))
+                    .collect();
+                if ids.is_some() {
+                    return ids;
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Inclusive bounds on `column` implied by the conjunction of `filters`.
 pub fn time_bounds_of(filters: &[Expr], column: &str) -> (Option<i64>, Option<i64>) {
     let mut lo: Option<i64> = None;
@@ -153,7 +209,15 @@ impl TableProvider for SignalTable {
         limit: Option<usize>,
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let (lo, hi) = time_bounds_of(filters, self.signal.time_column());
-        let snapshot = self.store.0.snapshot(self.signal, lo, hi);
+        let mut snapshot = self.store.0.snapshot(self.signal, lo, hi);
+        // A lookup by trace id opens only the files whose filter may hold one of the ids.
+        if let Some(ids) = trace_ids_of(filters) {
+            snapshot.files.retain(|f| {
+                f.trace_filter
+                    .as_ref()
+                    .is_none_or(|tf| ids.iter().any(|id| tf.may_contain(id)))
+            });
+        }
         let mut inputs: Vec<Arc<dyn ExecutionPlan>> = Vec::new();
         if !snapshot.files.is_empty() {
             let mut urls = Vec::with_capacity(snapshot.files.len());
@@ -203,5 +267,125 @@ mod tests {
         assert_eq!(time_bounds_of(&f, c), (Some(1), Some(3)));
         let f = vec![col(c).gt(lit(1i64)).or(col(c).lt(lit(0i64)))];
         assert_eq!(time_bounds_of(&f, c), (None, None));
+    }
+
+    #[test]
+    fn trace_ids_from_filters() {
+        let t = "trace_id";
+        let f = vec![col(t).eq(lit("ab")).and(col("x").eq(lit(1)))];
+        assert_eq!(trace_ids_of(&f), Some(vec!["ab".to_string()]));
+        let f = vec![
+            col("x").eq(lit(1)),
+            col(t).in_list(vec![lit("a"), lit("b")], false),
+        ];
+        assert_eq!(
+            trace_ids_of(&f),
+            Some(vec!["a".to_string(), "b".to_string()])
+        );
+        assert_eq!(trace_ids_of(&[col(t).in_list(vec![lit("a")], true)]), None);
+        assert_eq!(
+            trace_ids_of(&[col(t).eq(lit("a")).or(col(t).eq(lit("b")))]),
+            None
+        );
+        assert_eq!(trace_ids_of(&[col("span_id").eq(lit("a"))]), None);
+    }
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    use std::sync::Arc;
+
+    use arrow::util::pretty::pretty_format_batches;
+    use datafusion::prelude::SessionContext;
+    use model::{Signal, SpanRow};
+
+    use super::SignalTable;
+    use crate::{Store, StoreConfig};
+
+    fn span(trace: &str, t: i64) -> SpanRow {
+        SpanRow {
+            trace_id: trace.to_string(),
+            span_id: format!("{t:016x}"),
+            start_time_unix_nano: t,
+            ..SpanRow::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_trace_lookup_opens_only_the_files_that_may_hold_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(StoreConfig::new(dir.path())).unwrap());
+        let ids: Vec<String> = (1..=4u64).map(|i| format!("{:032x}", i * 7919)).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let t = 1_000_000_000 * (i as i64 + 1);
+            store
+                .append(model::Batch::Spans(vec![span(id, t), span(id, t + 1)]))
+                .await
+                .unwrap();
+            store.flush().await.unwrap();
+        }
+        let ctx = SessionContext::new();
+        ctx.register_table(
+            "spans",
+            Arc::new(SignalTable::new(Signal::Spans, Arc::clone(&store))),
+        )
+        .unwrap();
+        let query = format!("SELECT span_id FROM spans WHERE trace_id = '{}'", ids[2]);
+        let rows: usize = ctx
+            .sql(&query)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.num_rows())
+            .sum();
+        assert_eq!(rows, 2);
+        let plan = ctx
+            .sql(&format!("EXPLAIN {query}"))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let plan = pretty_format_batches(&plan).unwrap().to_string();
+        assert_eq!(plan.matches(".parquet").count(), 1, "{plan}");
+        let unknown = format!("SELECT span_id FROM spans WHERE trace_id = '{:032x}'", 5u64);
+        let plan = ctx
+            .sql(&format!("EXPLAIN {unknown}"))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let plan = pretty_format_batches(&plan).unwrap().to_string();
+        assert!(!plan.contains(".parquet"), "{plan}");
+
+        // The filters come back after a restart, and go with their files.
+        drop(ctx);
+        let store = Arc::try_unwrap(store).ok().unwrap();
+        drop(store);
+        let reopened = Store::open(StoreConfig::new(dir.path())).unwrap();
+        let snap = reopened.snapshot(Signal::Spans, None, None);
+        assert_eq!(snap.files.len(), 4);
+        assert!(snap.files.iter().all(|f| f.trace_filter.is_some()));
+        let sidecars = walk(dir.path(), ".tids");
+        assert_eq!(sidecars, 4);
+    }
+
+    fn walk(dir: &std::path::Path, suffix: &str) -> usize {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, suffix)
+                } else {
+                    usize::from(p.to_string_lossy().ends_with(suffix))
+                }
+            })
+            .sum()
     }
 }
