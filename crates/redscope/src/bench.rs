@@ -138,9 +138,51 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
 }
 
+/// Where the trace ids sit in an encoded request: every 16-byte field (length byte 0x10)
+/// holding one of the request's trace ids.
+fn trace_id_offsets(what: &str, body: &[u8]) -> Vec<usize> {
+    let ids: std::collections::HashSet<Vec<u8>> = if what == "logs" {
+        ExportLogsServiceRequest::decode(body)
+            .map(|r| {
+                r.resource_logs
+                    .into_iter()
+                    .flat_map(|rl| rl.scope_logs)
+                    .flat_map(|sl| sl.log_records)
+                    .map(|l| l.trace_id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        ExportTraceServiceRequest::decode(body)
+            .map(|r| {
+                r.resource_spans
+                    .into_iter()
+                    .flat_map(|rs| rs.scope_spans)
+                    .flat_map(|ss| ss.spans)
+                    .map(|s| s.trace_id)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    (0..body.len().saturating_sub(18))
+        .filter(|&p| body[p + 1] == 0x10 && ids.contains(&body[p + 2..p + 18]))
+        .map(|p| p + 2)
+        .collect()
+}
+
+/// A pre-encoded request with fresh trace ids: the first 8 bytes of every trace id become the
+/// request's sequence number, so that no two requests share a trace (as with real traffic).
+fn with_fresh_trace_ids(body: &[u8], offsets: &[usize], seq: u64) -> Vec<u8> {
+    let mut out = body.to_vec();
+    for &o in offsets {
+        out[o..o + 8].copy_from_slice(&seq.to_be_bytes());
+    }
+    out
+}
+
 async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
     let mut rng = SmallRng::seed_from_u64(7);
-    let bodies: Vec<Vec<u8>> = (0..64)
+    let bodies: Vec<(Vec<u8>, Vec<usize>)> = (0..64)
         .map(|i| {
             if what == "logs" {
                 log_batch(&mut rng, args.batch, i)
@@ -148,8 +190,16 @@ async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
                 span_batch(&mut rng, args.batch, i)
             }
         })
+        .map(|b| {
+            let offsets = trace_id_offsets(what, &b);
+            (b, offsets)
+        })
         .collect();
     let bodies = std::sync::Arc::new(bodies);
+    // Sequence numbers differ between runs too, so repeated runs add new traces.
+    let seq = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
+        u64::try_from(model::now_unix_nano()).unwrap_or(0),
+    ));
     let url = format!(
         "{}/v1/{}",
         args.otlp.trim_end_matches('/'),
@@ -165,6 +215,7 @@ async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
         let client = client.clone();
         let url = url.clone();
         let bodies = std::sync::Arc::clone(&bodies);
+        let seq = std::sync::Arc::clone(&seq);
         tasks.push(tokio::spawn(async move {
             let mut ok = 0u64;
             let mut refused = 0u64;
@@ -175,7 +226,11 @@ async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
                 let r = client
                     .post(&url)
                     .header("content-type", "application/x-protobuf")
-                    .body(bodies[i % bodies.len()].clone())
+                    .body({
+                        let (body, offsets) = &bodies[i % bodies.len()];
+                        let n = seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        with_fresh_trace_ids(body, offsets, n)
+                    })
                     .send()
                     .await;
                 i += 1;
@@ -279,4 +334,48 @@ async fn trace_lookup(args: &BenchArgs) -> anyhow::Result<()> {
         pct(1.0)
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_trace_id_of_a_request_is_found_and_made_fresh() {
+        let mut rng = SmallRng::seed_from_u64(1);
+        for what in ["spans", "logs"] {
+            let body = if what == "logs" {
+                log_batch(&mut rng, 50, 0)
+            } else {
+                span_batch(&mut rng, 50, 0)
+            };
+            let offsets = trace_id_offsets(what, &body);
+            // Spans share a trace per 10; every log record has its own.
+            assert_eq!(offsets.len(), 50, "{what}");
+            let fresh = with_fresh_trace_ids(&body, &offsets, 42);
+            let ids: Vec<Vec<u8>> = if what == "logs" {
+                ExportLogsServiceRequest::decode(fresh.as_slice())
+                    .unwrap()
+                    .resource_logs[0]
+                    .scope_logs[0]
+                    .log_records
+                    .iter()
+                    .map(|l| l.trace_id.clone())
+                    .collect()
+            } else {
+                ExportTraceServiceRequest::decode(fresh.as_slice())
+                    .unwrap()
+                    .resource_spans[0]
+                    .scope_spans[0]
+                    .spans
+                    .iter()
+                    .map(|s| s.trace_id.clone())
+                    .collect()
+            };
+            assert!(
+                ids.iter().all(|id| id[..8] == 42u64.to_be_bytes()),
+                "{what}"
+            );
+        }
+    }
 }
