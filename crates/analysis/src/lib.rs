@@ -21,5 +21,8 @@ mod red;
 mod sketch;
 pub mod triage;
 
-pub use red::{EDGE_METRIC, RED_METRIC, RedAggregator, node_kind_of};
+pub use red::{
+    DistinctSample, EDGE_METRIC, REACH_DISTINCT_METRIC, REACH_METRIC, RED_METRIC, RedAggregator,
+    node_kind_of,
+};
 pub use sketch::{BOUNDS_MS, Sketch};

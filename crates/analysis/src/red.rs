@@ -13,7 +13,15 @@ pub const RED_METRIC: &str = "redscope.red.duration";
 /// Per caller and callee: calls and durations as seen by the caller.
 pub const EDGE_METRIC: &str = "redscope.edge.duration";
 
+/// Per service (and per operation of its entry spans) and entry point: traces that reached it.
+pub const REACH_METRIC: &str = "redscope.trace.reach";
+/// Per service (and operation): the distinct users and sessions of the traces that reached it,
+/// as a k-minimum-values sample of their hashes (see [`DistinctSample`]).
+pub const REACH_DISTINCT_METRIC: &str = "redscope.trace.reach_distinct";
+
 const MINUTE_NS: i64 = 60_000_000_000;
+/// Traces followed at once for reach; beyond it the oldest are settled early.
+const MAX_TRACES: usize = 200_000;
 /// How long a client span waits for its server-side child before the callee is taken to be
 /// uninstrumented.
 const MATCH_WINDOW: Duration = Duration::from_secs(10);
@@ -56,11 +64,37 @@ struct PendingServer {
     seen: Instant,
 }
 
+/// What is known of one trace while its spans arrive: where it entered and what it reached.
+#[derive(Debug)]
+struct TraceReach {
+    minute: i64,
+    /// The root span's service and operation, once seen.
+    root: Option<(String, String)>,
+    /// (service, operation) pairs reached; operation "" stands for the service as a whole.
+    reached: Vec<(String, String)>,
+    users: Vec<String>,
+    sessions: Vec<String>,
+    seen: Instant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ReachKey {
+    minute: i64,
+    service: String,
+    operation: String,
+    root_service: String,
+    root_operation: String,
+}
+
 /// Aggregates spans into RED and edge rollups; see the crate docs.
 #[derive(Debug, Default)]
 pub struct RedAggregator {
     red: HashMap<RedKey, Sketch>,
     edges: HashMap<EdgeKey, Sketch>,
+    traces: HashMap<String, TraceReach>,
+    reach: HashMap<ReachKey, u64>,
+    /// (minute, service, operation, "users" | "sessions") → sample.
+    distinct: HashMap<(i64, String, String, &'static str), DistinctSample>,
     clients: HashMap<(String, String), PendingClient>,
     servers: HashMap<(String, String), PendingServer>,
     /// Spans not matched because the pending tables were full.
@@ -112,6 +146,76 @@ pub fn node_kind_of(span: &SpanRow) -> Option<(String, &'static str)> {
     span.server_address.clone().map(|a| (a, "external"))
 }
 
+/// Which followed traces to count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// Those quiet for the match window.
+    Quiet,
+    /// The older half, to stay within [`MAX_TRACES`].
+    Crowded,
+    /// All (at shutdown).
+    All,
+}
+
+/// A k-minimum-values sample of 64-bit hashes: exact up to `K` distinct values, an estimate
+/// (a few percent off) beyond; two samples merge by union.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DistinctSample {
+    /// The smallest distinct hashes seen, ascending (never 0).
+    pub hashes: Vec<u64>,
+}
+
+impl DistinctSample {
+    pub const K: usize = 256;
+
+    pub fn insert_hash(&mut self, h: u64) {
+        let h = h.max(1);
+        if let Err(i) = self.hashes.binary_search(&h)
+            && i < Self::K
+        {
+            self.hashes.insert(i, h);
+            self.hashes.truncate(Self::K);
+        }
+    }
+
+    pub fn insert(&mut self, value: &str) {
+        self.insert_hash(hash64(value));
+    }
+
+    pub fn merge(&mut self, other: &[u64]) {
+        for h in other {
+            self.insert_hash(*h);
+        }
+    }
+
+    /// How many distinct values were inserted (estimated past `K`).
+    pub fn estimate(&self) -> u64 {
+        if self.hashes.len() < Self::K {
+            return self.hashes.len() as u64;
+        }
+        let kth = self.hashes[Self::K - 1] as f64 / u64::MAX as f64;
+        ((Self::K - 1) as f64 / kth).round() as u64
+    }
+}
+
+/// A well-mixed 64-bit hash, stable across processes (FNV-1a, then a finaliser).
+fn hash64(s: &str) -> u64 {
+    let mut h = s.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 33)
+}
+
+fn push_unique(list: &mut Vec<String>, v: &str, cap: usize) {
+    if list.len() < cap && !list.iter().any(|x| x == v) {
+        list.push(v.to_string());
+    }
+}
+
 impl RedAggregator {
     /// Counts accepted spans.
     pub fn observe(&mut self, spans: &[SpanRow]) {
@@ -123,11 +227,13 @@ impl RedAggregator {
             let error = is_error(span);
             let entry_like = matches!(span.kind.as_str(), "SERVER" | "CONSUMER")
                 || span.parent_span_id.is_empty();
-            if entry_like {
+            let operation = entry_like.then(|| operation_of(span));
+            self.follow_trace(span, operation.as_deref(), now);
+            if let Some(operation) = operation {
                 let key = RedKey {
                     minute,
                     service: service.clone(),
-                    operation: operation_of(span),
+                    operation,
                     kind: span.kind.clone(),
                     error,
                 };
@@ -195,6 +301,97 @@ impl RedAggregator {
         }
     }
 
+    /// Notes what a span tells about its trace's reach.
+    fn follow_trace(&mut self, span: &SpanRow, operation: Option<&str>, now: Instant) {
+        if span.trace_id.is_empty() {
+            return;
+        }
+        let minute = span.start_time_unix_nano.div_euclid(MINUTE_NS) * MINUTE_NS;
+        if !self.traces.contains_key(&span.trace_id) && self.traces.len() >= MAX_TRACES {
+            self.settle_traces(now, Settle::Crowded);
+        }
+        let t = self
+            .traces
+            .entry(span.trace_id.clone())
+            .or_insert_with(|| TraceReach {
+                minute,
+                root: None,
+                reached: Vec::new(),
+                users: Vec::new(),
+                sessions: Vec::new(),
+                seen: now,
+            });
+        t.seen = now;
+        let service = &span.resource.service_name;
+        for op in [Some(""), operation].into_iter().flatten() {
+            if !t.reached.iter().any(|(s, o)| s == service && o == op) {
+                t.reached.push((service.clone(), op.to_string()));
+            }
+        }
+        if span.parent_span_id.is_empty() {
+            t.minute = minute;
+            t.root = Some((service.clone(), operation.unwrap_or(&span.name).to_string()));
+        }
+        if let Some(u) = span.enduser_id.as_deref().filter(|u| !u.is_empty()) {
+            push_unique(&mut t.users, u, 8);
+        }
+        if let Some(s) = span.session_id.as_deref().filter(|s| !s.is_empty()) {
+            push_unique(&mut t.sessions, s, 8);
+        }
+    }
+
+    /// Counts the traces that are done with, and forgets them.
+    fn settle_traces(&mut self, now: Instant, which: Settle) {
+        let quiet =
+            |t: &TraceReach| which == Settle::All || now.duration_since(t.seen) >= MATCH_WINDOW;
+        let done: Vec<String> = if which == Settle::Crowded {
+            let mut by_age: Vec<(&String, Instant)> =
+                self.traces.iter().map(|(k, t)| (k, t.seen)).collect();
+            by_age.sort_by_key(|(_, seen)| *seen);
+            by_age
+                .into_iter()
+                .take(self.traces.len() / 2 + 1)
+                .map(|(k, _)| k.clone())
+                .collect()
+        } else {
+            self.traces
+                .iter()
+                .filter(|(_, t)| quiet(t))
+                .map(|(k, _)| k.clone())
+                .collect()
+        };
+        for id in done {
+            let Some(t) = self.traces.remove(&id) else {
+                continue;
+            };
+            let (root_service, root_operation) = t.root.unwrap_or_default();
+            for (service, operation) in t.reached {
+                for (kind, values) in [("users", &t.users), ("sessions", &t.sessions)] {
+                    if values.is_empty() {
+                        continue;
+                    }
+                    let sample = self
+                        .distinct
+                        .entry((t.minute, service.clone(), operation.clone(), kind))
+                        .or_default();
+                    for v in values {
+                        sample.insert(v);
+                    }
+                }
+                *self
+                    .reach
+                    .entry(ReachKey {
+                        minute: t.minute,
+                        service,
+                        operation,
+                        root_service: root_service.clone(),
+                        root_operation: root_operation.clone(),
+                    })
+                    .or_default() += 1;
+            }
+        }
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn edge(
         &mut self,
@@ -247,6 +444,14 @@ impl RedAggregator {
         }
         self.servers
             .retain(|_, s| !settle_all && now.duration_since(s.seen) < MATCH_WINDOW);
+        self.settle_traces(
+            now,
+            if settle_all {
+                Settle::All
+            } else {
+                Settle::Quiet
+            },
+        );
 
         let mut rows = Vec::with_capacity(self.red.len() + self.edges.len());
         for (k, s) in self.red.drain() {
@@ -256,6 +461,40 @@ impl RedAggregator {
         for (k, s) in self.edges.drain() {
             let attrs = json!({"client": k.client, "server": k.server, "server.kind": k.server_kind, "server.instrumented": k.instrumented, "error": k.error});
             rows.push(row(EDGE_METRIC, &k.client, k.minute, &attrs, &s));
+        }
+        for (k, n) in self.reach.drain() {
+            let attrs = json!({"operation": k.operation, "root.service": k.root_service, "root.operation": k.root_operation});
+            let mut r = row(
+                REACH_METRIC,
+                &k.service,
+                k.minute,
+                &attrs,
+                &Sketch::default(),
+            );
+            r.unit = "{trace}".into();
+            r.description = "traces reaching the service, by entry point".into();
+            r.metric_type = "sum".into();
+            r.count = Some(n);
+            r.bucket_counts = vec![n];
+            r.explicit_bounds = Vec::new();
+            rows.push(r);
+        }
+        for ((minute, service, operation, kind), sample) in self.distinct.drain() {
+            let attrs = json!({"operation": operation, "kind": kind});
+            let mut r = row(
+                REACH_DISTINCT_METRIC,
+                &service,
+                minute,
+                &attrs,
+                &Sketch::default(),
+            );
+            r.unit = "{hash}".into();
+            r.description =
+                "k-minimum-values sample of the users or sessions reaching the service".into();
+            r.count = Some(sample.hashes.len() as u64);
+            r.bucket_counts = sample.hashes;
+            r.explicit_bounds = Vec::new();
+            rows.push(r);
         }
         rows
     }
@@ -371,5 +610,98 @@ mod tests {
         s.http_response_status_code = Some(503);
         assert!(is_error(&s));
         assert_eq!(operation_of(&s), "GET /items/{id}");
+    }
+}
+
+#[cfg(test)]
+mod reach_tests {
+    use super::*;
+
+    fn span(trace: &str, service: &str, kind: &str, id: &str, parent: &str) -> SpanRow {
+        SpanRow {
+            trace_id: trace.into(),
+            span_id: id.into(),
+            parent_span_id: parent.into(),
+            kind: kind.into(),
+            name: format!("{service}-{kind}"),
+            status_code: "UNSET".into(),
+            start_time_unix_nano: 180_000_000_000,
+            duration_ns: 1_000_000,
+            resource: Resource {
+                service_name: service.into(),
+                ..Resource::default()
+            },
+            ..SpanRow::default()
+        }
+    }
+
+    #[test]
+    fn traces_count_once_per_service_and_entry_point_with_their_users() {
+        let mut agg = RedAggregator::default();
+        for (i, user) in ["ann", "bob", "ann"].iter().enumerate() {
+            let t = format!("t{i}");
+            let mut root = span(&t, "web", "SERVER", "a", "");
+            root.enduser_id = Some(user.to_string());
+            // The child arrives first, and the db is called twice in one trace.
+            agg.observe(&[
+                span(&t, "api", "SERVER", "b", "a"),
+                span(&t, "api", "CLIENT", "c", "b"),
+                span(&t, "api", "CLIENT", "d", "b"),
+                root,
+            ]);
+        }
+        // Still open: nothing is counted before the traces are quiet.
+        let rows = agg.drain(0);
+        assert!(!rows.iter().any(|r| r.metric_name == REACH_METRIC));
+        let rows = agg.drain(i64::MAX);
+        let reach: Vec<_> = rows
+            .iter()
+            .filter(|r| r.metric_name == REACH_METRIC && r.resource.service_name == "api")
+            .collect();
+        let whole = reach
+            .iter()
+            .find(|r| r.attributes.contains("\"operation\":\"\""))
+            .unwrap();
+        assert_eq!(whole.bucket_counts, vec![3], "each trace counts once");
+        assert!(whole.attributes.contains("\"root.service\":\"web\""));
+        assert!(
+            whole
+                .attributes
+                .contains("\"root.operation\":\"web-SERVER\"")
+        );
+        assert!(
+            reach
+                .iter()
+                .any(|r| r.attributes.contains("\"operation\":\"api-SERVER\""))
+        );
+        let users = rows
+            .iter()
+            .find(|r| {
+                r.metric_name == REACH_DISTINCT_METRIC
+                    && r.resource.service_name == "api"
+                    && r.attributes.contains("\"operation\":\"\"")
+                    && r.attributes.contains("users")
+            })
+            .unwrap();
+        let mut s = DistinctSample::default();
+        s.merge(&users.bucket_counts);
+        assert_eq!(s.estimate(), 2);
+    }
+
+    #[test]
+    fn distinct_samples_are_exact_when_small_and_close_when_large() {
+        let mut small = DistinctSample::default();
+        for i in 0..100 {
+            small.insert(&format!("user-{}", i % 40));
+        }
+        assert_eq!(small.estimate(), 40);
+        let (mut a, mut b) = (DistinctSample::default(), DistinctSample::default());
+        for i in 0..30_000 {
+            a.insert(&format!("u{i}"));
+            b.insert(&format!("u{}", i + 20_000));
+        }
+        a.merge(&b.hashes);
+        let e = a.estimate() as f64;
+        assert!((e - 50_000.0).abs() / 50_000.0 < 0.15, "estimate {e}");
     }
 }

@@ -1,18 +1,16 @@
 //! RED, service map and blast radius, answered from the rollups derived at ingest
 //! (see the `analysis` crate), not by scanning spans.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use arrow::array::{Array, AsArray, RecordBatch, StringArray};
-use arrow::datatypes::DataType;
-
-use analysis::{EDGE_METRIC, RED_METRIC, Sketch};
+use analysis::{
+    DistinctSample, EDGE_METRIC, REACH_DISTINCT_METRIC, REACH_METRIC, RED_METRIC, Sketch,
+};
 use model::TimeRange;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::rollup::Rollup;
-use crate::sql::quote;
 use crate::{QueryError, QueryService};
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -271,27 +269,12 @@ impl QueryService {
         service: &str,
         operation: Option<&str>,
     ) -> Result<BlastRadius, QueryError> {
-        let op = operation
-            .map(|o| format!(" AND (name = {0} OR http_route = {0} OR concat(http_request_method, ' ', http_route) = {0} OR rpc_method = {0})", quote(o)))
-            .unwrap_or_default();
-        // Two narrow reads joined here: the traces that touch the service (with the user and
-        // session its spans carry), and the window's root spans (the entry points).
-        let window = format!(
-            "start_time_unix_nano >= {} AND start_time_unix_nano < {}",
-            range.start_ns, range.end_ns
-        );
-        let touching = format!(
-            "SELECT trace_id, enduser_id, session_id FROM spans WHERE service_name = {} AND {window}{op}",
-            quote(service)
-        );
-        let roots = format!(
-            "SELECT trace_id, service_name, name, enduser_id, session_id FROM spans \
-             WHERE parent_span_id = '' AND {window}"
-        );
-        let (map, touching, roots) = tokio::try_join!(
+        // Traces are counted per service (and entry operation) and entry point at ingest, once
+        // each trace has gone quiet; users and sessions as distinct-value samples.
+        let (map, reach, distinct) = tokio::try_join!(
             self.service_map(range),
-            self.collect(&touching),
-            self.collect(&roots)
+            self.rollups(REACH_METRIC, range, Some(service)),
+            self.rollups(REACH_DISTINCT_METRIC, range, Some(service))
         )?;
         let mut callers: HashMap<&str, Vec<&str>> = HashMap::new();
         for e in &map.edges {
@@ -309,43 +292,24 @@ impl QueryService {
                 }
             }
         }
-        let text = |b: &RecordBatch, c: &str| {
-            crate::rollup::column(b, c, &DataType::Utf8).map(|a| a.as_string::<i32>().clone())
-        };
-        let mut traces: HashSet<String> = HashSet::new();
-        let mut users: HashSet<String> = HashSet::new();
-        let mut sessions: HashSet<String> = HashSet::new();
-        let note = |a: &StringArray, i: usize, into: &mut HashSet<String>| {
-            if a.is_valid(i) && !a.value(i).is_empty() && !into.contains(a.value(i)) {
-                into.insert(a.value(i).to_string());
-            }
-        };
-        for b in &touching {
-            let (ids, u, s) = (
-                text(b, "trace_id")?,
-                text(b, "enduser_id")?,
-                text(b, "session_id")?,
-            );
-            for i in 0..b.num_rows() {
-                note(&ids, i, &mut traces);
-                note(&u, i, &mut users);
-                note(&s, i, &mut sessions);
+        let op = operation.unwrap_or("");
+        let mut traces = 0u64;
+        let mut entries: HashMap<(String, String), u64> = HashMap::new();
+        for r in reach.iter().filter(|r| r.attr("operation") == op) {
+            traces += r.requests;
+            let root = r.attr("root.service");
+            if !root.is_empty() {
+                *entries
+                    .entry((root.to_string(), r.attr("root.operation").to_string()))
+                    .or_default() += r.requests;
             }
         }
-        let mut entries: HashMap<(String, String), u64> = HashMap::new();
-        for b in &roots {
-            let ids = text(b, "trace_id")?;
-            let (svc, name) = (text(b, "service_name")?, text(b, "name")?);
-            let (u, s) = (text(b, "enduser_id")?, text(b, "session_id")?);
-            for i in 0..b.num_rows() {
-                if !traces.contains(ids.value(i)) {
-                    continue;
-                }
-                *entries
-                    .entry((svc.value(i).to_string(), name.value(i).to_string()))
-                    .or_default() += 1;
-                note(&u, i, &mut users);
-                note(&s, i, &mut sessions);
+        let (mut users, mut sessions) = (DistinctSample::default(), DistinctSample::default());
+        for r in distinct.iter().filter(|r| r.attr("operation") == op) {
+            match r.attr("kind") {
+                "users" => users.merge(r.hashes()),
+                "sessions" => sessions.merge(r.hashes()),
+                _ => {}
             }
         }
         // Traces whose root is outside the window have no known entry point.
@@ -368,9 +332,9 @@ impl QueryService {
             operation: operation.map(str::to_string),
             upstream_services: upstream.into_iter().collect(),
             entry_points,
-            traces: traces.len() as u64,
-            users: users.len() as u64,
-            sessions: sessions.len() as u64,
+            traces,
+            users: users.estimate(),
+            sessions: sessions.estimate(),
         })
     }
 }

@@ -52,6 +52,21 @@ impl Rollup {
         self.attrs.get(key).and_then(Value::as_str).unwrap_or("")
     }
 
+    /// The sampled hashes of a distinct-count rollup.
+    pub(crate) fn hashes(&self) -> &[u64] {
+        &self.counts
+    }
+
+    /// Merges a distinct-count rollup: the union of the samples.
+    fn absorb_sample(&mut self, other: &Rollup) {
+        let mut s = analysis::DistinctSample {
+            hashes: std::mem::take(&mut self.counts),
+        };
+        s.merge(&other.counts);
+        self.requests = s.hashes.len() as u64;
+        self.counts = s.hashes;
+    }
+
     fn absorb(&mut self, other: &Rollup) {
         let lo = self.first.min(other.first);
         let hi = (self.first + self.counts.len()).max(other.first + other.counts.len());
@@ -226,9 +241,11 @@ impl QueryService {
                  FROM metric_points WHERE metric_name = {} AND time_unix_nano >= {lo} AND time_unix_nano < {hi}",
                 quote(metric)
             );
-            let mut by_hour = parse(&self.collect(&sql).await?)?;
+            let samples = metric == analysis::REACH_DISTINCT_METRIC;
+            let mut by_hour = parse(&self.collect(&sql).await?, samples)?;
             for &(hour, fp) in &missing[i..=j] {
-                let rows = Arc::new(merge_minutes(by_hour.remove(&hour).unwrap_or_default()));
+                let rows = by_hour.remove(&hour).unwrap_or_default();
+                let rows = Arc::new(merge_minutes(rows, samples));
                 if let Some(fp) = fp {
                     self.rollup_cache.put(metric, hour, fp, Arc::clone(&rows));
                 }
@@ -256,8 +273,9 @@ pub(crate) fn column<'a>(
         .map_err(|e| QueryError::Internal(e.to_string()))
 }
 
-/// Rollup rows by hour, read straight from the Arrow arrays.
-fn parse(batches: &[RecordBatch]) -> Result<HashMap<i64, Vec<Rollup>>, QueryError> {
+/// Rollup rows by hour, read straight from the Arrow arrays. `samples`: the buckets hold the
+/// hashes of a distinct-count sample, not counts.
+fn parse(batches: &[RecordBatch], samples: bool) -> Result<HashMap<i64, Vec<Rollup>>, QueryError> {
     let list = DataType::List(Arc::new(Field::new_list_field(DataType::UInt64, true)));
     // Each distinct attribute string is parsed once: (as stored, parsed, error flag).
     type Parsed = (Arc<str>, Arc<Map<String, Value>>, bool);
@@ -297,19 +315,28 @@ fn parse(batches: &[RecordBatch]) -> Result<HashMap<i64, Vec<Rollup>>, QueryErro
             };
             let counts = buckets.value(i);
             let counts = counts.as_primitive::<UInt64Type>();
-            let first = counts.values().iter().position(|c| *c > 0).unwrap_or(0);
-            let last = counts
-                .values()
-                .iter()
-                .rposition(|c| *c > 0)
-                .map_or(first, |l| l + 1);
+            let (first, last) = if samples {
+                (0, counts.len())
+            } else {
+                let first = counts.values().iter().position(|c| *c > 0).unwrap_or(0);
+                let last = counts
+                    .values()
+                    .iter()
+                    .rposition(|c| *c > 0)
+                    .map_or(first, |l| l + 1);
+                (first, last)
+            };
             let t = times.value(i);
             out.entry(t.div_euclid(HOUR_NS)).or_default().push(Rollup {
                 t,
                 service: services.value(i).to_string(),
                 attrs: parsed,
                 raw_attrs,
-                requests: counts.values()[first..last].iter().sum(),
+                requests: if samples {
+                    counts.len() as u64
+                } else {
+                    counts.values()[first..last].iter().sum()
+                },
                 error,
                 first,
                 counts: counts.values()[first..last].to_vec(),
@@ -323,12 +350,13 @@ fn parse(batches: &[RecordBatch]) -> Result<HashMap<i64, Vec<Rollup>>, QueryErro
 }
 
 /// Merges the partial rows of each minute and key into one.
-fn merge_minutes(rows: Vec<Rollup>) -> Vec<Rollup> {
+fn merge_minutes(rows: Vec<Rollup>, samples: bool) -> Vec<Rollup> {
     let mut index: HashMap<(i64, String, Arc<str>), usize> = HashMap::with_capacity(rows.len());
     let mut out: Vec<Rollup> = Vec::with_capacity(rows.len() / 4 + 1);
     for r in rows {
         let key = (r.t, r.service.clone(), Arc::clone(&r.raw_attrs));
         match index.get(&key) {
+            Some(&i) if samples => out[i].absorb_sample(&r),
             Some(&i) => out[i].absorb(&r),
             None => {
                 index.insert(key, out.len());
@@ -368,7 +396,7 @@ mod tests {
             rollup(MINUTE_NS, 5, vec![7], 3.0, 3.0),
             rollup(0, 6, vec![1, 0, 9], 2.0, 9.0),
         ];
-        let merged = merge_minutes(rows);
+        let merged = merge_minutes(rows, false);
         assert_eq!(merged.len(), 2);
         let m = &merged[0];
         assert_eq!((m.first, m.counts.clone()), (3, vec![4, 0, 1, 3, 0, 9]));

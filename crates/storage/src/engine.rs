@@ -178,7 +178,7 @@ impl Store {
         let max_seq = files.iter().map(|f| f.seq).max().unwrap_or(0);
 
         // Replay the WAL segments not yet covered by Parquet files.
-        let checkpoint = read_checkpoint(&wal_dir);
+        let checkpoint = settle_unconfirmed_flushes(&mut files, &wal_dir)?;
         let mut active = MemSet::default();
         let stats = StoreStats::default();
         let segments = wal::list_segments(&wal_dir)?;
@@ -438,16 +438,79 @@ pub(crate) fn snapshot(
     Snapshot { files, mem }
 }
 
-fn read_checkpoint(wal_dir: &Path) -> u64 {
-    std::fs::read_to_string(wal_dir.join(CHECKPOINT))
-        .ok()
-        .and_then(|s| s.trim().strip_prefix("v1 ").and_then(|n| n.parse().ok()))
-        .unwrap_or(0)
+/// Files flushed after the last checkpoint (a crash came before it was written): a complete
+/// flush moves the checkpoint past its WAL segments, so that they are not replayed on top of
+/// its files; the files of an incomplete one are deleted, and the WAL replays their rows.
+/// Returns the checkpoint to replay from.
+fn settle_unconfirmed_flushes(
+    files: &mut Vec<FileEntry>,
+    wal_dir: &Path,
+) -> Result<u64, StorageError> {
+    let (mut checkpoint, max_seq) = read_checkpoint(wal_dir);
+    let Some(max_seq) = max_seq else {
+        return Ok(checkpoint);
+    };
+    let mut flushes: std::collections::BTreeMap<u64, (usize, Vec<PathBuf>)> = Default::default();
+    for f in files.iter().filter(|f| !f.compacted && f.seq > max_seq) {
+        if let Some((cutoff, total)) = files::flush_of(&f.path)? {
+            let e = flushes.entry(cutoff).or_insert((total, Vec::new()));
+            e.1.push(f.path.clone());
+        }
+    }
+    let mut drop: std::collections::HashSet<PathBuf> = Default::default();
+    let mut new_seq = max_seq;
+    for (cutoff, (total, paths)) in flushes {
+        if paths.len() == total && cutoff > checkpoint {
+            checkpoint = cutoff;
+            new_seq = new_seq.max(
+                files
+                    .iter()
+                    .filter(|f| paths.contains(&f.path))
+                    .map(|f| f.seq)
+                    .max()
+                    .unwrap_or(0),
+            );
+        } else if paths.len() != total {
+            tracing::warn!(
+                files = paths.len(),
+                of = total,
+                "removing the files of an interrupted flush; the wal has their rows"
+            );
+            drop.extend(paths);
+        }
+    }
+    if !drop.is_empty() {
+        files.retain(|f| {
+            if drop.contains(&f.path) {
+                let _ = crate::tid::remove_with_sidecar(&f.path);
+                false
+            } else {
+                true
+            }
+        });
+    }
+    write_checkpoint(wal_dir, checkpoint, new_seq)?;
+    Ok(checkpoint)
 }
 
-fn write_checkpoint(wal_dir: &Path, cutoff: u64) -> Result<(), StorageError> {
+/// The first WAL segment still needed and the highest file sequence number it accounts for
+/// (absent in checkpoints of older versions).
+fn read_checkpoint(wal_dir: &Path) -> (u64, Option<u64>) {
+    let Ok(text) = std::fs::read_to_string(wal_dir.join(CHECKPOINT)) else {
+        // No flush was ever confirmed: every flushed file is unconfirmed.
+        return (0, Some(0));
+    };
+    let mut parts = text.split_whitespace();
+    if parts.next() != Some("v1") {
+        return (0, None);
+    }
+    let cutoff = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    (cutoff, parts.next().and_then(|n| n.parse().ok()))
+}
+
+fn write_checkpoint(wal_dir: &Path, cutoff: u64, max_seq: u64) -> Result<(), StorageError> {
     let tmp = wal_dir.join("checkpoint.tmp");
-    std::fs::write(&tmp, format!("v1 {cutoff}\n"))?;
+    std::fs::write(&tmp, format!("v1 {cutoff} {max_seq}\n"))?;
     std::fs::File::open(&tmp)?.sync_all()?;
     std::fs::rename(&tmp, wal_dir.join(CHECKPOINT))?;
     wal::sync_dir(wal_dir)
@@ -580,7 +643,7 @@ fn flusher_loop(shared: &Shared, rx: Receiver<FlushJob>) {
         // over data that is only in this memtable and the WAL. Meanwhile appends back off
         // once the memtable limit is reached.
         let written = loop {
-            match flush_all(shared, &job.mem) {
+            match flush_all(shared, &job.mem, job.cutoff) {
                 Ok(w) => break w,
                 Err(e) => {
                     tracing::error!(error = %e, "flush failed; data stays in the wal, retrying");
@@ -594,11 +657,15 @@ fn flusher_loop(shared: &Shared, rx: Receiver<FlushJob>) {
             .stats
             .files_written
             .fetch_add(written.len() as u64, Ordering::Relaxed);
+        // The checkpoint goes first: until it is written, a restart must be able to see this
+        // flush's files as they were written (compaction only merges files in the catalog).
+        let max_seq = written.iter().map(|f| f.seq).max().unwrap_or(0);
+        let checkpointed = write_checkpoint(&wal_dir, job.cutoff, max_seq);
         if let Ok(mut state) = shared.state.write() {
             state.files.extend(written);
             state.frozen.retain(|f| !Arc::ptr_eq(f, &job.mem));
         }
-        if let Err(e) = write_checkpoint(&wal_dir, job.cutoff) {
+        if let Err(e) = checkpointed {
             tracing::error!(error = %e, "could not write the wal checkpoint");
         } else if let Ok(ids) = wal::list_segments(&wal_dir) {
             for id in ids.into_iter().filter(|id| *id < job.cutoff) {
@@ -611,11 +678,31 @@ fn flusher_loop(shared: &Shared, rx: Receiver<FlushJob>) {
     }
 }
 
-fn flush_all(shared: &Shared, mem: &MemSet) -> Result<Vec<FileEntry>, StorageError> {
-    let mut written = Vec::new();
+/// Writes a frozen memtable as files, each tagged with the flush's WAL cutoff and file count so
+/// that a restart can tell a complete flush (its WAL segments need no replay) from a torn one.
+fn flush_all(shared: &Shared, mem: &MemSet, cutoff: u64) -> Result<Vec<FileEntry>, StorageError> {
+    let mut parts = Vec::new();
     for signal in Signal::ALL {
-        match flush_signal(shared, signal, mem) {
-            Ok(mut files) => written.append(&mut files),
+        parts.extend(
+            flush_parts(shared, signal, mem)?
+                .into_iter()
+                .map(|(hour, b)| (signal, hour, b)),
+        );
+    }
+    let total = parts.len();
+    let mut written = Vec::new();
+    for (signal, hour, part) in parts {
+        let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
+        match files::write_file(
+            shared.root(),
+            signal,
+            hour,
+            &part,
+            seq,
+            &[],
+            Some((cutoff, total)),
+        ) {
+            Ok(f) => written.push(f),
             Err(e) => {
                 // Files already written would duplicate rows when the flush is retried.
                 for f in written {
@@ -628,11 +715,12 @@ fn flush_all(shared: &Shared, mem: &MemSet) -> Result<Vec<FileEntry>, StorageErr
     Ok(written)
 }
 
-fn flush_signal(
+/// A signal's rows of a frozen memtable, sorted and split by hour.
+fn flush_parts(
     shared: &Shared,
     signal: Signal,
     mem: &MemSet,
-) -> Result<Vec<FileEntry>, StorageError> {
+) -> Result<Vec<(i64, RecordBatch)>, StorageError> {
     let batches = &mem.batches[signal_index(signal)];
     if batches.is_empty() {
         return Ok(Vec::new());
@@ -646,19 +734,7 @@ fn flush_signal(
     let all = concat_batches(&schema, batches)?;
     let sorted = files::sort_batch(signal, &all)?;
     drop(all);
-    let mut out = Vec::new();
-    for (hour, part) in files::split_by_hour(signal, &sorted)? {
-        let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
-        out.push(files::write_file(
-            shared.root(),
-            signal,
-            hour,
-            &part,
-            seq,
-            &[],
-        )?);
-    }
-    Ok(out)
+    files::split_by_hour(signal, &sorted)
 }
 
 #[cfg(test)]
@@ -670,6 +746,68 @@ mod tests {
             time_unix_nano: t,
             metric_name: "m".into(),
             ..Default::default()
+        }
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap().flatten() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+
+    /// Rows of a signal as a reopened store sees them (files and replayed WAL).
+    fn rows_after_restart(dir: &Path, signal: Signal) -> u64 {
+        let store = Store::open(StoreConfig::new(dir)).unwrap();
+        let snap = store.snapshot(signal, None, None);
+        snap.files.iter().map(|f| f.rows).sum::<u64>()
+            + snap.mem.iter().map(|b| b.num_rows() as u64).sum::<u64>()
+    }
+
+    /// A crash after a flush wrote its files but before the checkpoint: the WAL still holds the
+    /// same rows. Each row must be there once, whether the flush was complete or torn.
+    #[tokio::test]
+    async fn a_crash_between_flush_and_checkpoint_keeps_each_row_once() {
+        for torn in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let saved = tempfile::tempdir().unwrap();
+            {
+                let store = Store::open(StoreConfig::new(dir.path())).unwrap();
+                store
+                    .append(model::Batch::Metrics(vec![point(5), point(6), point(7)]))
+                    .await
+                    .unwrap();
+                // Two hours: the flush writes two files.
+                store
+                    .append(model::Batch::Metrics(vec![point(HOUR_NS + 1)]))
+                    .await
+                    .unwrap();
+                copy_dir(&dir.path().join(WAL_DIR), saved.path());
+                store.flush().await.unwrap();
+            }
+            // Back to the WAL and checkpoint of before the flush, with its files in place.
+            let wal = dir.path().join(WAL_DIR);
+            std::fs::remove_dir_all(&wal).unwrap();
+            copy_dir(saved.path(), &wal);
+            if torn {
+                let f = files::scan_dir(dir.path(), Signal::Metrics)
+                    .unwrap()
+                    .into_iter()
+                    .find(|f| f.min_time > HOUR_NS)
+                    .unwrap();
+                std::fs::remove_file(&f.path).unwrap();
+            }
+            assert_eq!(
+                rows_after_restart(dir.path(), Signal::Metrics),
+                4,
+                "torn: {torn}"
+            );
+            // And again: the settled state is stable.
+            assert_eq!(
+                rows_after_restart(dir.path(), Signal::Metrics),
+                4,
+                "torn: {torn}"
+            );
         }
     }
 

@@ -119,6 +119,26 @@ pub fn scan_dir(root: &Path, signal: Signal) -> Result<Vec<FileEntry>, StorageEr
     Ok(out)
 }
 
+/// Footer key of flushed files: `<wal cutoff>:<files written by that flush>`.
+const FLUSH_KEY: &str = "redscope.flush";
+
+/// The flush a file was written by, from its footer: (WAL cutoff, files of that flush).
+pub fn flush_of(path: &Path) -> Result<Option<(u64, usize)>, StorageError> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
+    let kv = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .cloned()
+        .unwrap_or_default();
+    Ok(kv
+        .iter()
+        .find(|kv| kv.key == FLUSH_KEY)
+        .and_then(|kv| kv.value.as_deref())
+        .and_then(|v| v.split_once(':'))
+        .and_then(|(c, n)| Some((c.parse().ok()?, n.parse().ok()?))))
+}
+
 /// Names listed in a compacted file's footer as replaced by it.
 pub fn replaced_by(path: &Path) -> Result<Vec<String>, StorageError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
@@ -137,7 +157,11 @@ pub fn replaced_by(path: &Path) -> Result<Vec<String>, StorageError> {
         .collect())
 }
 
-fn writer_properties(signal: Signal, replaces: &[String]) -> WriterProperties {
+fn writer_properties(
+    signal: Signal,
+    replaces: &[String],
+    flush: Option<(u64, usize)>,
+) -> WriterProperties {
     let sort_cols: Vec<SortingColumn> = ["service_name", signal.time_column()]
         .iter()
         .filter_map(|c| schema::schema(signal).index_of(c).ok())
@@ -155,6 +179,12 @@ fn writer_properties(signal: Signal, replaces: &[String]) -> WriterProperties {
         kv.push(KeyValue::new(
             "redscope.replaces".to_string(),
             replaces.join(","),
+        ));
+    }
+    if let Some((cutoff, files)) = flush {
+        kv.push(KeyValue::new(
+            FLUSH_KEY.to_string(),
+            format!("{cutoff}:{files}"),
         ));
     }
     let mut builder = WriterProperties::builder()
@@ -248,6 +278,7 @@ pub fn write_file(
     batch: &RecordBatch,
     seq: u64,
     replaces: &[String],
+    flush: Option<(u64, usize)>,
 ) -> Result<FileEntry, StorageError> {
     let dir = root.join(signal.table_name()).join(hour_dir_name(hour));
     fs::create_dir_all(&dir)?;
@@ -264,7 +295,7 @@ pub fn write_file(
     let mut writer = ArrowWriter::try_new(
         file,
         batch.schema(),
-        Some(writer_properties(signal, replaces)),
+        Some(writer_properties(signal, replaces, flush)),
     )?;
     writer.write(batch)?;
     let file = writer.into_inner()?;

@@ -180,7 +180,15 @@ fn compact_signal(shared: &Shared, signal: Signal) -> Result<(), StorageError> {
             .filter_map(|f| f.path.file_name().map(|n| n.to_string_lossy().to_string()))
             .collect();
         let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
-        let entry = files::write_file(shared.root(), signal, group[0].hour, &merged, seq, &names)?;
+        let entry = files::write_file(
+            shared.root(),
+            signal,
+            group[0].hour,
+            &merged,
+            seq,
+            &names,
+            None,
+        )?;
         {
             let Ok(mut state) = shared.state.write() else {
                 continue;

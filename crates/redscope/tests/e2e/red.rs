@@ -163,6 +163,11 @@ async fn red_and_service_map_from_known_spans() {
         .await;
     assert_eq!(only_ops["traces"], 0, "{only_ops}");
     assert_eq!(only_ops["entry_points"], serde_json::json!([]));
+    let charge = server
+        .get_json("/api/v1/blast-radius?service=api&operation=charge")
+        .await;
+    assert_eq!(charge["traces"], 10, "{charge}");
+    assert_eq!(charge["entry_points"][0]["operation"], "POST /buy");
     assert_eq!(blast["entry_points"][0]["service"], "web");
     assert_eq!(blast["entry_points"][0]["operation"], "POST /buy");
     assert_eq!(blast["entry_points"][0]["traces"], 10);
