@@ -22,6 +22,8 @@ const MINUTE_NS: i64 = 60_000_000_000;
 const HOUR_NS: i64 = 3_600_000_000_000;
 /// What the cache of parsed hours may hold.
 const CACHE_BYTES: usize = 64 << 20;
+/// What one cached hour costs besides its rows (key, entry, map slot).
+const ENTRY_BYTES: usize = 160;
 
 /// One rollup: a key's requests and durations in one minute.
 #[derive(Debug, Clone)]
@@ -152,8 +154,9 @@ impl RollupCache {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        let bytes = rows.iter().map(Rollup::bytes).sum::<usize>();
-        if bytes > CACHE_BYTES / 4 {
+        // Empty hours are cheap to read again and would only fill the map.
+        let bytes = ENTRY_BYTES + rows.iter().map(Rollup::bytes).sum::<usize>();
+        if rows.is_empty() || bytes > CACHE_BYTES / 4 {
             return;
         }
         inner.tick += 1;
