@@ -260,7 +260,7 @@ impl QueryService {
     }
 }
 
-pub(crate) fn column<'a>(
+fn column<'a>(
     batch: &'a RecordBatch,
     name: &str,
     want: &DataType,

@@ -457,7 +457,7 @@ fn settle_unconfirmed_flushes(
             e.1.push(f.path.clone());
         }
     }
-    let mut drop: std::collections::HashSet<PathBuf> = Default::default();
+    let mut torn: std::collections::HashSet<PathBuf> = Default::default();
     let mut new_seq = max_seq;
     for (cutoff, (total, paths)) in flushes {
         if paths.len() == total && cutoff > checkpoint {
@@ -476,19 +476,10 @@ fn settle_unconfirmed_flushes(
                 of = total,
                 "removing the files of an interrupted flush; the wal has their rows"
             );
-            drop.extend(paths);
+            torn.extend(paths);
         }
     }
-    if !drop.is_empty() {
-        files.retain(|f| {
-            if drop.contains(&f.path) {
-                let _ = crate::tid::remove_with_sidecar(&f.path);
-                false
-            } else {
-                true
-            }
-        });
-    }
+    files::remove_from(files, &torn);
     write_checkpoint(wal_dir, checkpoint, new_seq)?;
     Ok(checkpoint)
 }

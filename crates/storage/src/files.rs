@@ -122,39 +122,47 @@ pub fn scan_dir(root: &Path, signal: Signal) -> Result<Vec<FileEntry>, StorageEr
 /// Footer key of flushed files: `<wal cutoff>:<files written by that flush>`.
 const FLUSH_KEY: &str = "redscope.flush";
 
-/// The flush a file was written by, from its footer: (WAL cutoff, files of that flush).
-pub fn flush_of(path: &Path) -> Result<Option<(u64, usize)>, StorageError> {
+/// The values of a key in a file's footer metadata.
+fn footer_values(path: &Path, key: &str) -> Result<Vec<String>, StorageError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
-    let kv = builder
+    Ok(builder
         .metadata()
         .file_metadata()
         .key_value_metadata()
-        .cloned()
-        .unwrap_or_default();
-    Ok(kv
-        .iter()
-        .find(|kv| kv.key == FLUSH_KEY)
-        .and_then(|kv| kv.value.as_deref())
-        .and_then(|v| v.split_once(':'))
-        .and_then(|(c, n)| Some((c.parse().ok()?, n.parse().ok()?))))
+        .into_iter()
+        .flatten()
+        .filter(|kv| kv.key == key)
+        .filter_map(|kv| kv.value.clone())
+        .collect())
+}
+
+/// The flush a file was written by, from its footer: (WAL cutoff, files of that flush).
+pub fn flush_of(path: &Path) -> Result<Option<(u64, usize)>, StorageError> {
+    Ok(footer_values(path, FLUSH_KEY)?.iter().find_map(|v| {
+        let (c, n) = v.split_once(':')?;
+        Some((c.parse().ok()?, n.parse().ok()?))
+    }))
 }
 
 /// Names listed in a compacted file's footer as replaced by it.
 pub fn replaced_by(path: &Path) -> Result<Vec<String>, StorageError> {
-    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
-    let kv = builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()
-        .cloned()
-        .unwrap_or_default();
-    Ok(kv
+    Ok(footer_values(path, "redscope.replaces")?
         .iter()
-        .filter(|kv| kv.key == "redscope.replaces")
-        .filter_map(|kv| kv.value.clone())
-        .flat_map(|v| v.split(',').map(str::to_string).collect::<Vec<_>>())
+        .flat_map(|v| v.split(','))
         .filter(|s| !s.is_empty())
+        .map(str::to_string)
         .collect())
+}
+
+/// Takes the files in `paths` out of the catalog and off the disk (with their sidecars).
+pub(crate) fn remove_from(files: &mut Vec<FileEntry>, paths: &std::collections::HashSet<PathBuf>) {
+    files.retain(|f| {
+        let gone = paths.contains(&f.path);
+        if gone {
+            let _ = tid::remove_with_sidecar(&f.path);
+        }
+        !gone
+    });
 }
 
 fn writer_properties(

@@ -52,14 +52,7 @@ pub(crate) fn finish_interrupted_compactions(
     if replaced.is_empty() {
         return Ok(());
     }
-    files.retain(|f| {
-        if replaced.contains(&f.path) {
-            let _ = crate::tid::remove_with_sidecar(&f.path);
-            false
-        } else {
-            true
-        }
-    });
+    files::remove_from(files, &replaced);
     Ok(())
 }
 

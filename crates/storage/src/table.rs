@@ -84,6 +84,33 @@ fn literal_str(e: &Expr) -> Option<&str> {
 /// The trace ids a row must have under the conjunction of `filters` (`trace_id = '…'` or
 /// `trace_id IN (…)`), if they say.
 pub fn trace_ids_of(filters: &[Expr]) -> Option<Vec<String>> {
+    conjuncts(filters).into_iter().find_map(|e| match e {
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: Operator::Eq,
+            right,
+        }) => {
+            let value = if is_column(left, "trace_id") {
+                literal_str(right)
+            } else if is_column(right, "trace_id") {
+                literal_str(left)
+            } else {
+                None
+            };
+            value.map(|v| vec![v.to_string()])
+        }
+        Expr::InList(l) if !l.negated && is_column(&l.expr, "trace_id") => l
+            .list
+            .iter()
+            .map(|e| literal_str(e).map(str::to_string))
+            .collect(),
+        _ => None,
+    })
+}
+
+/// The terms of the conjunction of `filters`, with nested ANDs flattened.
+fn conjuncts(filters: &[Expr]) -> Vec<&Expr> {
+    let mut out = Vec::new();
     let mut stack: Vec<&Expr> = filters.iter().collect();
     while let Some(e) = stack.pop() {
         match e {
@@ -95,36 +122,10 @@ pub fn trace_ids_of(filters: &[Expr]) -> Option<Vec<String>> {
                 stack.push(left);
                 stack.push(right);
             }
-            Expr::BinaryExpr(BinaryExpr {
-                left,
-                op: Operator::Eq,
-                right,
-            }) => {
-                let value = if is_column(left, "trace_id") {
-                    literal_str(right)
-                } else if is_column(right, "trace_id") {
-                    literal_str(left)
-                } else {
-                    None
-                };
-                if let Some(v) = value {
-                    return Some(vec![v.to_string()]);
-                }
-            }
-            Expr::InList(l) if !l.negated && is_column(&l.expr, "trace_id") => {
-                let ids: Option<Vec<String>> = l
-                    .list
-                    .iter()
-                    .map(|e| literal_str(e).map(str::to_string))
-                    .collect();
-                if ids.is_some() {
-                    return ids;
-                }
-            }
-            _ => {}
+            e => out.push(e),
         }
     }
-    None
+    out
 }
 
 /// Inclusive bounds on `column` implied by the conjunction of `filters`.
@@ -133,17 +134,8 @@ pub fn time_bounds_of(filters: &[Expr], column: &str) -> (Option<i64>, Option<i6
     let mut hi: Option<i64> = None;
     let mut tighten_lo = |v: i64| lo = Some(lo.map_or(v, |l| l.max(v)));
     let mut tighten_hi = |v: i64| hi = Some(hi.map_or(v, |h| h.min(v)));
-    let mut stack: Vec<&Expr> = filters.iter().collect();
-    while let Some(e) = stack.pop() {
+    for e in conjuncts(filters) {
         match e {
-            Expr::BinaryExpr(BinaryExpr {
-                left,
-                op: Operator::And,
-                right,
-            }) => {
-                stack.push(left);
-                stack.push(right);
-            }
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
                 let (op, v) = if is_column(left, column) {
                     match literal_i64(right) {

@@ -27,6 +27,17 @@ fn resource_spans(service: &str, spans: Vec<serde_json::Value>) -> serde_json::V
     serde_json::json!({"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]}, "scopeSpans": [{"spans": spans}]})
 }
 
+/// Sends OTLP/JSON spans and expects them accepted.
+async fn post_spans(server: &Server, body: serde_json::Value) {
+    let r = reqwest::Client::new()
+        .post(server.otlp_url("/v1/traces"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
 #[tokio::test]
 async fn red_and_service_map_from_known_spans() {
     let dir = tempfile::tempdir().unwrap();
@@ -85,14 +96,11 @@ async fn red_and_service_map_from_known_spans() {
             db,
         ));
     }
-    let body = serde_json::json!({"resourceSpans": [resource_spans("web", web), resource_spans("api", api)]});
-    let r = reqwest::Client::new()
-        .post(server.otlp_url("/v1/traces"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    post_spans(
+        &server,
+        serde_json::json!({"resourceSpans": [resource_spans("web", web), resource_spans("api", api)]}),
+    )
+    .await;
 
     // Rollups are written every few seconds; the uninstrumented callee after its match window.
     let deadline = Instant::now() + Duration::from_secs(40);
@@ -200,14 +208,11 @@ async fn send_old_requests(server: &Server, first: usize, n: usize, start: u64) 
             )
         })
         .collect();
-    let body = serde_json::json!({"resourceSpans": [resource_spans("late", spans)]});
-    let r = reqwest::Client::new()
-        .post(server.otlp_url("/v1/traces"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    post_spans(
+        server,
+        serde_json::json!({"resourceSpans": [resource_spans("late", spans)]}),
+    )
+    .await;
 }
 
 /// RED of closed hours is kept parsed between queries; spans that arrive late for such an
