@@ -116,7 +116,18 @@ fn id_hex(bytes: &[u8], len: usize, what: &str) -> Result<String, String> {
     if bytes.len() != len {
         return Err(format!("{what} must be {len} bytes, got {}", bytes.len()));
     }
-    Ok(hex::encode(bytes))
+    Ok(lower_hex(bytes))
+}
+
+/// Lowercase hex of `bytes`, allocated once at its final size.
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 fn clamp_i64(v: u64) -> i64 {
@@ -177,8 +188,8 @@ fn convert_span(
     let mut links = Vec::with_capacity(span.links.len());
     for l in &span.links {
         links.push(serde_json::json!({
-            "trace_id": hex::encode(&l.trace_id),
-            "span_id": hex::encode(&l.span_id),
+            "trace_id": lower_hex(&l.trace_id),
+            "span_id": lower_hex(&l.span_id),
             "trace_state": l.trace_state,
             "attributes": attributes_to_map(&l.attributes),
             "flags": l.flags,
@@ -189,8 +200,8 @@ fn convert_span(
         start_time_unix_nano: start,
         end_time_unix_nano: end,
         duration_ns: end - start,
-        trace_id: hex::encode(&span.trace_id),
-        span_id: hex::encode(&span.span_id),
+        trace_id: lower_hex(&span.trace_id),
+        span_id: lower_hex(&span.span_id),
         parent_span_id: parent,
         trace_state: span.trace_state.clone(),
         flags: span.flags,
@@ -235,17 +246,25 @@ fn convert_span(
     })
 }
 
-pub fn convert_logs(req: &ExportLogsServiceRequest, now_ns: i64) -> Converted<LogRow> {
+/// Takes the request by value so that bodies move into their rows instead of being copied.
+pub fn convert_logs(mut req: ExportLogsServiceRequest, now_ns: i64) -> Converted<LogRow> {
     let mut out = Converted::default();
-    for rl in &req.resource_logs {
+    let records: usize = req
+        .resource_logs
+        .iter()
+        .flat_map(|rl| &rl.scope_logs)
+        .map(|sl| sl.log_records.len())
+        .sum();
+    out.rows.reserve_exact(records);
+    for rl in &mut req.resource_logs {
         let res_attrs = rl
             .resource
             .as_ref()
             .map(|r| r.attributes.as_slice())
             .unwrap_or(&[]);
-        for sl in &rl.scope_logs {
+        for sl in &mut rl.scope_logs {
             let resource = resource_columns(res_attrs, sl.scope.as_ref());
-            for rec in &sl.log_records {
+            for rec in &mut sl.log_records {
                 let trace_id = match id_hex(&rec.trace_id, 16, "trace_id") {
                     Ok(t) => t,
                     Err(e) => {
@@ -260,9 +279,9 @@ pub fn convert_logs(req: &ExportLogsServiceRequest, now_ns: i64) -> Converted<Lo
                         continue;
                     }
                 };
-                let (body, body_type) = match rec.body.as_ref().and_then(|b| b.value.as_ref()) {
+                let (body, body_type) = match rec.body.as_mut().and_then(|b| b.value.as_mut()) {
                     None => (String::new(), "empty"),
-                    Some(any_value::Value::StringValue(s)) => (s.clone(), "string"),
+                    Some(any_value::Value::StringValue(s)) => (std::mem::take(s), "string"),
                     Some(_) => {
                         let v = rec.body.as_ref().map_or(Value::Null, any_value_to_json);
                         (v.to_string(), "json")
@@ -281,10 +300,10 @@ pub fn convert_logs(req: &ExportLogsServiceRequest, now_ns: i64) -> Converted<Lo
                     span_id,
                     flags: rec.flags,
                     severity_number: rec.severity_number,
-                    severity_text: rec.severity_text.clone(),
+                    severity_text: std::mem::take(&mut rec.severity_text),
                     body,
                     body_type: body_type.to_string(),
-                    event_name: rec.event_name.clone(),
+                    event_name: std::mem::take(&mut rec.event_name),
                     resource: resource.clone(),
                     attributes: json_text(&attributes_to_map(&rec.attributes)),
                     dropped_attributes_count: rec.dropped_attributes_count,
@@ -312,8 +331,8 @@ fn exemplars_json(exemplars: &[Exemplar]) -> String {
             serde_json::json!({
                 "time_unix_nano": clamp_i64(e.time_unix_nano),
                 "value": value,
-                "trace_id": hex::encode(&e.trace_id),
-                "span_id": hex::encode(&e.span_id),
+                "trace_id": lower_hex(&e.trace_id),
+                "span_id": lower_hex(&e.span_id),
                 "filtered_attributes": attributes_to_map(&e.filtered_attributes),
             })
         })
@@ -517,5 +536,26 @@ fn convert_metric_data(
                 out.rows.push(row);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_lowercase_hex_of_their_bytes() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(lower_hex(&bytes), hex::encode(&bytes));
+        assert_eq!(
+            id_hex(&[0xab; 8], 8, "span_id").unwrap(),
+            "abababababababab"
+        );
+        assert_eq!(id_hex(&[], 8, "span_id").unwrap(), "");
+        assert!(
+            id_hex(&[1; 3], 8, "span_id")
+                .unwrap_err()
+                .contains("8 bytes, got 3")
+        );
     }
 }

@@ -2,10 +2,11 @@
 //! what was learned is added as attributes (names in [`logai`]'s docs), the template id and text
 //! become columns, and the severity is set when it was inferred with evidence.
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use logai::{LogAi, LogInput, Stream};
+use logai::{LogAi, LogInput, Stream, Structured};
 use model::LogRow;
 use serde_json::{Map, Value};
 
@@ -17,6 +18,9 @@ pub const ATTR_EXTRACTED: &str = "log.extracted";
 /// The Log AI state of the process, saved to `state_path`.
 pub struct LogAiProcessor {
     engine: Mutex<LogAi>,
+    /// Output records kept between requests so that structuring a record reuses the strings of
+    /// an earlier one instead of allocating its own (taken for one request, returned after).
+    scratch: Mutex<Vec<Vec<Structured>>>,
     state_path: Option<PathBuf>,
 }
 
@@ -30,6 +34,12 @@ pub fn resource_key(row: &LogRow) -> String {
         r.service_name,
         r.scope_name
     )
+}
+
+fn same_resource_key(a: &LogRow, b: &LogRow) -> bool {
+    a.resource.service_name == b.resource.service_name
+        && a.resource.scope_name == b.resource.scope_name
+        && a.resource.service_namespace == b.resource.service_namespace
 }
 
 impl LogAiProcessor {
@@ -47,6 +57,7 @@ impl LogAiProcessor {
         };
         LogAiProcessor {
             engine: Mutex::new(engine),
+            scratch: Mutex::new(Vec::new()),
             state_path,
         }
     }
@@ -77,68 +88,201 @@ fn stream_of(attrs: &Map<String, Value>) -> Option<Stream> {
     }
 }
 
-/// What the engine needs of a row, read before taking the engine's lock.
-fn parsed_attributes(row: &LogRow) -> Option<Map<String, Value>> {
-    if row.body_type == "empty" || row.body.is_empty() {
-        return None;
-    }
-    Some(serde_json::from_str(&row.attributes).unwrap_or_default())
+/// What the engine needs of a row, worked out before taking the engine's lock.
+struct Prepared {
+    /// Index into the request's resource keys.
+    key: usize,
+    /// The record's own attributes, parsed; `None` when it has none (the common case).
+    existing: Option<Map<String, Value>>,
 }
 
-/// Runs the engine on one row (the only part done under the engine's lock).
-fn structure(engine: &mut LogAi, row: &LogRow, attrs: &Map<String, Value>) -> logai::Structured {
-    let input = LogInput {
-        body: &row.body,
-        severity_number: (row.severity_number > 0).then_some(row.severity_number),
-        severity_text: (!row.severity_text.is_empty()).then_some(row.severity_text.as_str()),
-        stream: stream_of(attrs),
-    };
-    engine.process(&resource_key(row), &input)
+fn prepare(rows: &[LogRow]) -> (Vec<Option<Prepared>>, Vec<String>) {
+    let mut keys: Vec<String> = Vec::new();
+    let mut last: Option<&LogRow> = None;
+    let prepared = rows
+        .iter()
+        .map(|row| {
+            if row.body_type == "empty" || row.body.is_empty() {
+                return None;
+            }
+            // Rows of one request mostly share their resource: its key is built once per run.
+            if !last.is_some_and(|l| same_resource_key(l, row)) {
+                keys.push(resource_key(row));
+                last = Some(row);
+            }
+            let existing = match row.attributes.as_str() {
+                "" | "{}" => None,
+                text => Some(serde_json::from_str(text).unwrap_or_default()),
+            };
+            Some(Prepared {
+                key: keys.len() - 1,
+                existing,
+            })
+        })
+        .collect();
+    (prepared, keys)
+}
+
+/// Appends `s` as a JSON string.
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // `b` is ASCII, so `i` and `i + 1` are char boundaries.
+        out.push_str(&s[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+/// Builds a record's attribute object: its own attributes first, then what Log AI learned under
+/// keys the record does not already have (its own values always win).
+struct AttributeWriter<'a> {
+    out: String,
+    empty: bool,
+    existing: Option<&'a Map<String, Value>>,
+    added: Vec<&'a str>,
+}
+
+impl<'a> AttributeWriter<'a> {
+    fn new(original: &str, existing: Option<&'a Map<String, Value>>, reserve: usize) -> Self {
+        let mut out = String::with_capacity(original.len() + reserve);
+        let mut empty = true;
+        match existing {
+            Some(map) if !map.is_empty() => {
+                empty = false;
+                let text = original.trim_end();
+                // The record's own text is kept as it is, unless it already holds the key this
+                // writer always sets last.
+                match text.strip_suffix('}') {
+                    Some(open) if open.starts_with('{') && !map.contains_key(ATTR_EXTRACTED) => {
+                        out.push_str(open);
+                    }
+                    _ => {
+                        let mut own = map.clone();
+                        own.remove(ATTR_EXTRACTED);
+                        empty = own.is_empty();
+                        let text = serde_json::to_string(&own).unwrap_or_else(|_| "{}".into());
+                        out.push_str(&text[..text.len() - 1]);
+                    }
+                }
+            }
+            _ => out.push('{'),
+        }
+        AttributeWriter {
+            out,
+            empty,
+            existing,
+            added: Vec::with_capacity(8),
+        }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.empty {
+            self.out.push(',');
+        }
+        self.empty = false;
+        push_json_str(&mut self.out, key);
+        self.out.push(':');
+    }
+
+    /// Starts an added entry; false when the key is taken and the entry must be skipped.
+    fn start(&mut self, key: &'a str) -> bool {
+        if self.existing.is_some_and(|m| m.contains_key(key)) || self.added.contains(&key) {
+            return false;
+        }
+        self.added.push(key);
+        self.key(key);
+        true
+    }
+
+    fn put_str(&mut self, key: &'a str, value: &str) {
+        if self.start(key) {
+            push_json_str(&mut self.out, value);
+        }
+    }
+
+    fn put_value(&mut self, key: &'a str, value: &Value) {
+        if self.start(key) {
+            match value {
+                Value::String(s) => push_json_str(&mut self.out, s),
+                other => {
+                    let _ = write!(self.out, "{other}");
+                }
+            }
+        }
+    }
+
+    fn put_strings(&mut self, key: &'a str, values: &[String]) {
+        if self.start(key) {
+            self.out.push('[');
+            for (i, v) in values.iter().enumerate() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                push_json_str(&mut self.out, v);
+            }
+            self.out.push(']');
+        }
+    }
+
+    /// Closes the object with the list of keys that were added.
+    fn finish(mut self) -> String {
+        let added = std::mem::take(&mut self.added);
+        self.key(ATTR_EXTRACTED);
+        self.out.push('[');
+        for (i, k) in added.iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            push_json_str(&mut self.out, k);
+        }
+        self.out.push_str("]}");
+        self.out
+    }
 }
 
 /// Writes what was learned into the row.
-fn apply(row: &mut LogRow, mut attrs: Map<String, Value>, s: logai::Structured) {
-    let mut added = Vec::new();
-    let mut put = |attrs: &mut Map<String, Value>, key: &str, value: Value| {
-        if !attrs.contains_key(key) {
-            attrs.insert(key.to_string(), value);
-            added.push(Value::String(key.to_string()));
-        }
-    };
-    put(
-        &mut attrs,
-        logai::ATTR_FORMAT,
-        Value::String(s.format.clone()),
-    );
-    put(
-        &mut attrs,
-        logai::ATTR_TEMPLATE_ID,
-        Value::String(s.template_id.clone()),
-    );
-    put(
-        &mut attrs,
-        logai::ATTR_TEMPLATE,
-        Value::String(s.template.clone()),
-    );
+fn apply(row: &mut LogRow, existing: Option<&Map<String, Value>>, s: &Structured) {
+    let reserve = 64 + s.format.len() + s.template_id.len() + s.template.len() * 2;
+    let mut w = AttributeWriter::new(&row.attributes, existing, reserve);
+    w.put_str(logai::ATTR_FORMAT, &s.format);
+    w.put_str(logai::ATTR_TEMPLATE_ID, &s.template_id);
+    w.put_str(logai::ATTR_TEMPLATE, &s.template);
     if !s.params.is_empty() {
-        put(
-            &mut attrs,
-            logai::ATTR_PARAMS,
-            Value::Array(s.params.iter().cloned().map(Value::String).collect()),
-        );
+        w.put_strings(logai::ATTR_PARAMS, &s.params);
     }
-    for (k, v) in s.attributes {
-        put(&mut attrs, &k, v);
+    for (k, v) in &s.attributes {
+        w.put_value(k, v);
     }
     if row.severity_number == 0
         && let Some(sev) = s.severity
     {
         row.severity_number = sev.otel_number();
         row.severity_text = sev.short_name().to_string();
-        put(
-            &mut attrs,
+        w.put_value(
             logai::ATTR_SEVERITY_INFERRED,
-            Value::Bool(s.severity_inferred),
+            &Value::Bool(s.severity_inferred),
         );
     }
     // A record without its own timestamp takes the one found in the line.
@@ -147,30 +291,55 @@ fn apply(row: &mut LogRow, mut attrs: Map<String, Value>, s: logai::Structured) 
     {
         row.time_unix_nano = t;
     }
-    attrs.insert(ATTR_EXTRACTED.to_string(), Value::Array(added));
-    row.log_template_id = Some(s.template_id);
-    row.log_template = Some(s.template);
-    row.attributes = serde_json::to_string(&attrs).unwrap_or_else(|_| row.attributes.clone());
+    row.attributes = w.finish();
+    row.log_template_id = Some(s.template_id.clone());
+    row.log_template = Some(s.template.clone());
 }
 
+/// Output records kept for reuse at most (one per request being structured at once).
+const SCRATCH_KEPT: usize = 16;
+
 impl LogProcessor for LogAiProcessor {
-    /// Attribute JSON is read and written outside the lock, so that concurrent requests
+    /// Attributes are read and written outside the lock, so that concurrent requests
     /// only serialise on the engine itself.
     fn process(&self, rows: &mut [LogRow]) {
-        let attrs: Vec<Option<Map<String, Value>>> = rows.iter().map(parsed_attributes).collect();
-        let learned: Vec<Option<logai::Structured>> = {
+        let (prepared, keys) = prepare(rows);
+        let mut outs = self
+            .scratch
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop())
+            .unwrap_or_default();
+        if outs.len() < rows.len() {
+            outs.resize_with(rows.len(), Structured::default);
+        }
+        {
             let Ok(mut engine) = self.engine.lock() else {
                 return;
             };
-            rows.iter()
-                .zip(&attrs)
-                .map(|(row, a)| a.as_ref().map(|a| structure(&mut engine, row, a)))
-                .collect()
-        };
-        for ((row, a), s) in rows.iter_mut().zip(attrs).zip(learned) {
-            if let (Some(a), Some(s)) = (a, s) {
-                apply(row, a, s);
+            for ((row, p), out) in rows.iter().zip(&prepared).zip(outs.iter_mut()) {
+                let Some(p) = p else { continue };
+                let input = LogInput {
+                    body: &row.body,
+                    severity_number: (row.severity_number > 0).then_some(row.severity_number),
+                    severity_text: (!row.severity_text.is_empty())
+                        .then_some(row.severity_text.as_str()),
+                    stream: p.existing.as_ref().and_then(stream_of),
+                };
+                engine.process_into(&keys[p.key], &input, out);
             }
+        }
+        for ((row, p), out) in rows.iter_mut().zip(&prepared).zip(&outs) {
+            if let Some(p) = p {
+                apply(row, p.existing.as_ref(), out);
+            }
+        }
+        if let Ok(mut s) = self.scratch.lock()
+            && s.len() < SCRATCH_KEPT
+        {
+            // A very large request's records are not kept beyond a typical batch.
+            outs.truncate(8192);
+            s.push(outs);
         }
     }
 }
@@ -242,6 +411,49 @@ mod tests {
         assert_eq!(rows[0].severity_number, 9);
         let attrs: Map<String, Value> = serde_json::from_str(&rows[0].attributes).unwrap();
         assert_eq!(attrs["user"], "carol");
+    }
+
+    #[test]
+    fn attribute_text_is_valid_json_with_each_key_once() {
+        let p = LogAiProcessor::open(None);
+        let mut own = row("payment failed: card \"declined\"\tcode=51\\retry user=alice");
+        own.attributes =
+            r#"{"user":"carol","log.extracted":["stale"],"log.iostream":"stderr","x":"a\nb"}"#
+                .into();
+        let mut rows = vec![own, row("ctrl\u{1}char and ünïcode \"quoted\" user=bob")];
+        p.process(&mut rows);
+        for r in &rows {
+            let attrs: Map<String, Value> = serde_json::from_str(&r.attributes)
+                .unwrap_or_else(|e| panic!("{e}: {}", r.attributes));
+            for key in attrs.keys() {
+                let quoted = serde_json::to_string(key).unwrap();
+                assert_eq!(
+                    r.attributes.matches(&format!("{quoted}:")).count(),
+                    1,
+                    "{key} once in {}",
+                    r.attributes
+                );
+            }
+            let extracted = attrs[ATTR_EXTRACTED].as_array().unwrap();
+            assert!(extracted.iter().any(|k| k == logai::ATTR_TEMPLATE_ID));
+            assert!(!extracted.iter().any(|k| k == "stale"));
+            assert_eq!(
+                attrs[logai::ATTR_TEMPLATE],
+                r.log_template.clone().unwrap().as_str()
+            );
+        }
+        let first: Map<String, Value> = serde_json::from_str(&rows[0].attributes).unwrap();
+        assert_eq!(first["user"], "carol");
+        assert!(
+            !first[ATTR_EXTRACTED]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|k| k == "user")
+        );
+        assert_eq!(first["x"], "a\nb");
+        let second: Map<String, Value> = serde_json::from_str(&rows[1].attributes).unwrap();
+        assert_eq!(second["user"], "bob");
     }
 
     #[test]

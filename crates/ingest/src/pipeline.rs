@@ -270,7 +270,7 @@ fn convert_request(
             split(c, Batch::Spans)
         }
         Request::Logs(r) => {
-            let mut c = convert::convert_logs(&r, model::now_unix_nano());
+            let mut c = convert::convert_logs(r, model::now_unix_nano());
             if let Some(p) = processor {
                 p.process(&mut c.rows);
             }

@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use arrow::array::RecordBatch;
-use arrow::compute::concat_batches;
 use model::Signal;
 use tokio::sync::oneshot;
 
@@ -269,9 +268,7 @@ impl Store {
         let (record_batch, frame) =
             tokio::task::spawn_blocking(move || -> Result<_, StorageError> {
                 let rb = schema::to_record_batch(&batch)?;
-                let payload = wal::encode_batch(&rb)?;
-                let mut frame = Vec::with_capacity(payload.len() + 9);
-                wal::push_frame(&mut frame, signal, &payload);
+                let frame = wal::encode_frame(signal, &rb)?;
                 Ok((rb, frame))
             })
             .await
@@ -722,9 +719,7 @@ fn flush_parts(
     if let Some(per_row) = bytes.checked_div(rows) {
         shared.row_bytes[signal_index(signal)].store(per_row.max(64) as u64, Ordering::Relaxed);
     }
-    let all = concat_batches(&schema, batches)?;
-    let sorted = files::sort_batch(signal, &all)?;
-    drop(all);
+    let sorted = files::sort_batches(signal, &schema, batches)?;
     files::split_by_hour(signal, &sorted)
 }
 

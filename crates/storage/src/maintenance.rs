@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use arrow::compute::concat_batches;
 use model::Signal;
 
 use crate::engine::Shared;
@@ -166,7 +165,7 @@ fn compact_signal(shared: &Shared, signal: Signal) -> Result<(), StorageError> {
         for f in &group {
             batches.push(files::read_file(signal, &f.path)?);
         }
-        let merged = files::sort_batch(signal, &concat_batches(&schema, &batches)?)?;
+        let merged = files::sort_batches(signal, &schema, &batches)?;
         drop(batches);
         let names: Vec<String> = group
             .iter()
