@@ -1,10 +1,12 @@
-//! Reading the per-minute RED and edge rollups, with a cache of closed hours.
+//! Reading the per-minute RED and edge rollups, with a cache of parsed hours.
 //!
 //! Rollups are metric points written every few seconds, so one minute of one key arrives in
 //! several partial rows. Reading them merges the partial rows and trims each histogram to its
-//! non-zero buckets. An hour whose stored files are unchanged and which has no rows left in
-//! memory (see [`storage::Store::hour_fingerprints`]) is parsed once and kept, so a day of RED
-//! reads 24 cached hours plus the current one instead of a day of rows.
+//! non-zero buckets. Each hour is parsed once per state of its rows (its fingerprint, see
+//! [`storage::Store::hour_fingerprints`]: files on disk and memtable contents) and kept, so a
+//! day of RED reads 24 cached hours, and the requests of one page (RED, service map, blast
+//! radius all read the current hour) share one read: readers of one metric take turns, and
+//! the ones after the first find the hour parsed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -124,10 +126,12 @@ struct Entry {
     used: u64,
 }
 
-/// Parsed closed hours per rollup metric, least recently used evicted past [`CACHE_BYTES`].
+/// Parsed hours per rollup metric, least recently used evicted past [`CACHE_BYTES`].
 #[derive(Default)]
 pub(crate) struct RollupCache {
     inner: Mutex<CacheInner>,
+    /// One turn per metric: concurrent readers of a metric wait for the first one's hours.
+    turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Default)]
@@ -138,6 +142,11 @@ struct CacheInner {
 }
 
 impl RollupCache {
+    fn turn(&self, metric: &str) -> Option<Arc<tokio::sync::Mutex<()>>> {
+        let mut turns = self.turns.lock().ok()?;
+        Some(Arc::clone(turns.entry(metric.to_string()).or_default()))
+    }
+
     fn get(&self, metric: &str, hour: i64, fingerprint: u64) -> Option<Arc<Vec<Rollup>>> {
         let mut inner = self.inner.lock().ok()?;
         inner.tick += 1;
@@ -210,6 +219,11 @@ impl QueryService {
             return Ok(out);
         }
         let (first_hour, last_hour) = (start.div_euclid(HOUR_NS), (end - 1).div_euclid(HOUR_NS));
+        let turn = self.rollup_cache.turn(metric);
+        let _turn = match &turn {
+            Some(t) => Some(t.lock().await),
+            None => None,
+        };
         let fingerprints = self
             .store()
             .hour_fingerprints(Signal::Metrics, first_hour, last_hour);

@@ -78,12 +78,28 @@ pub struct StoreStats {
     pub flush_errors: AtomicU64,
 }
 
-#[derive(Default)]
 pub(crate) struct MemSet {
     pub batches: [Vec<RecordBatch>; 3],
     pub rows: [usize; 3],
     pub bytes: usize,
     pub oldest: Option<Instant>,
+    /// Unique in the process: with the number of a signal's batches it names what the set
+    /// holds of that signal (batches are only ever added).
+    pub generation: u64,
+}
+
+static MEMSET_GENERATION: AtomicU64 = AtomicU64::new(1);
+
+impl Default for MemSet {
+    fn default() -> Self {
+        MemSet {
+            batches: Default::default(),
+            rows: [0; 3],
+            bytes: 0,
+            oldest: None,
+            generation: MEMSET_GENERATION.fetch_add(1, Ordering::Relaxed),
+        }
+    }
 }
 
 impl MemSet {
@@ -320,10 +336,10 @@ impl Store {
     }
 
     /// One fingerprint per hour in `first_hour..=last_hour` (hours since the epoch) of what a
-    /// signal holds on disk for that hour, or `None` while rows of the hour are still in
-    /// memory. An unchanged fingerprint means the hour's rows are unchanged (every flush and
-    /// compaction writes a file with a new sequence number), so readers may cache what they
-    /// derive from it.
+    /// signal holds for that hour, on disk and in memory (`None` only if the state is
+    /// unreadable). An unchanged fingerprint means the hour's rows are unchanged: every flush
+    /// and compaction writes a file with a new sequence number, and memory is named by its
+    /// memtables' generations and batch counts. Readers may cache what they derive from it.
     pub fn hour_fingerprints(
         &self,
         signal: Signal,
@@ -342,26 +358,28 @@ impl Store {
                 seqs[(f.hour - first_hour) as usize].push(f.seq);
             }
         }
-        let mut in_memory = vec![false; n];
-        let mem = state.active.batches[i]
-            .iter()
-            .chain(state.frozen.iter().flat_map(|f| f.batches[i].iter()));
-        for batch in mem {
-            let (lo, hi) = files::time_bounds(signal, batch);
-            let (lo, hi) = (lo.div_euclid(HOUR_NS), hi.div_euclid(HOUR_NS));
-            for h in lo.max(first_hour)..=hi.min(last_hour) {
-                in_memory[(h - first_hour) as usize] = true;
+        // Per hour: (memtable generation, its batch count) of each memtable with rows of it.
+        let mut in_memory: Vec<Vec<(u64, usize)>> = vec![Vec::new(); n];
+        for mem in std::iter::once(&state.active).chain(state.frozen.iter().map(|f| &**f)) {
+            let batches = &mem.batches[i];
+            for batch in batches {
+                let (lo, hi) = files::time_bounds(signal, batch);
+                let (lo, hi) = (lo.div_euclid(HOUR_NS), hi.div_euclid(HOUR_NS));
+                for h in lo.max(first_hour)..=hi.min(last_hour) {
+                    let names = &mut in_memory[(h - first_hour) as usize];
+                    if names.last().is_none_or(|&(g, _)| g != mem.generation) {
+                        names.push((mem.generation, batches.len()));
+                    }
+                }
             }
         }
         seqs.into_iter()
             .zip(in_memory)
             .map(|(mut s, mem)| {
-                if mem {
-                    return None;
-                }
                 s.sort_unstable();
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 s.hash(&mut h);
+                mem.hash(&mut h);
                 Some(h.finish())
             })
             .collect()
@@ -798,7 +816,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn hour_fingerprints_change_with_the_hours_files_only() {
+    async fn hour_fingerprints_change_with_the_hours_rows_only() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(StoreConfig::new(dir.path())).unwrap();
         let h = 490_000i64;
@@ -807,14 +825,23 @@ mod tests {
         assert!(empty.iter().all(Option::is_some));
         assert_eq!(empty[0], empty[2], "hours without files look alike");
 
-        // Rows of hour h in memory: that hour may not be cached.
+        // Rows of hour h in memory: a new fingerprint for that hour, stable until the next row.
         store
             .append(model::Batch::Metrics(vec![point(h * HOUR_NS + 5)]))
             .await
             .unwrap();
         let in_memory = fps(&store);
-        assert_eq!(in_memory[1], None);
+        assert!(in_memory[1].is_some());
+        assert_ne!(in_memory[1], empty[1]);
         assert_eq!((in_memory[0], in_memory[2]), (empty[0], empty[2]));
+        assert_eq!(fps(&store), in_memory);
+        store
+            .append(model::Batch::Metrics(vec![point(h * HOUR_NS + 6)]))
+            .await
+            .unwrap();
+        let more = fps(&store);
+        assert_ne!(more[1], in_memory[1], "another row in memory");
+        assert_eq!((more[0], more[2]), (empty[0], empty[2]));
 
         store.flush().await.unwrap();
         let flushed = fps(&store);
@@ -827,9 +854,11 @@ mod tests {
             .append(model::Batch::Metrics(vec![point(h * HOUR_NS + 9)]))
             .await
             .unwrap();
-        assert_eq!(fps(&store)[1], None);
+        let late = fps(&store)[1];
+        assert!(late.is_some() && late != flushed[1]);
         store.flush().await.unwrap();
         let again = fps(&store);
+        assert_ne!(again[1], late);
         assert!(again[1].is_some());
         assert_ne!(again[1], flushed[1]);
         assert_eq!(again[0], flushed[0]);
