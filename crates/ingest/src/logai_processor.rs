@@ -233,16 +233,20 @@ impl<'a> AttributeWriter<'a> {
         }
     }
 
+    fn push_str_array<'s>(&mut self, values: impl IntoIterator<Item = &'s str>) {
+        self.out.push('[');
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.out.push(',');
+            }
+            push_json_str(&mut self.out, v);
+        }
+        self.out.push(']');
+    }
+
     fn put_strings(&mut self, key: &'a str, values: &[String]) {
         if self.start(key) {
-            self.out.push('[');
-            for (i, v) in values.iter().enumerate() {
-                if i > 0 {
-                    self.out.push(',');
-                }
-                push_json_str(&mut self.out, v);
-            }
-            self.out.push(']');
+            self.push_str_array(values.iter().map(String::as_str));
         }
     }
 
@@ -250,14 +254,8 @@ impl<'a> AttributeWriter<'a> {
     fn finish(mut self) -> String {
         let added = std::mem::take(&mut self.added);
         self.key(ATTR_EXTRACTED);
-        self.out.push('[');
-        for (i, k) in added.iter().enumerate() {
-            if i > 0 {
-                self.out.push(',');
-            }
-            push_json_str(&mut self.out, k);
-        }
-        self.out.push_str("]}");
+        self.push_str_array(added);
+        self.out.push('}');
         self.out
     }
 }
