@@ -263,7 +263,7 @@ pub fn convert_logs(mut req: ExportLogsServiceRequest, now_ns: i64) -> Converted
             .map(|r| r.attributes.as_slice())
             .unwrap_or(&[]);
         for sl in &mut rl.scope_logs {
-            let resource = resource_columns(res_attrs, sl.scope.as_ref());
+            let resource = std::sync::Arc::new(resource_columns(res_attrs, sl.scope.as_ref()));
             for rec in &mut sl.log_records {
                 let trace_id = match id_hex(&rec.trace_id, 16, "trace_id") {
                     Ok(t) => t,
@@ -304,7 +304,7 @@ pub fn convert_logs(mut req: ExportLogsServiceRequest, now_ns: i64) -> Converted
                     body,
                     body_type: body_type.to_string(),
                     event_name: std::mem::take(&mut rec.event_name),
-                    resource: resource.clone(),
+                    resource: std::sync::Arc::clone(&resource),
                     attributes: json_text(&attributes_to_map(&rec.attributes)),
                     dropped_attributes_count: rec.dropped_attributes_count,
                     log_template_id: None,

@@ -37,9 +37,10 @@ pub fn resource_key(row: &LogRow) -> String {
 }
 
 fn same_resource_key(a: &LogRow, b: &LogRow) -> bool {
-    a.resource.service_name == b.resource.service_name
-        && a.resource.scope_name == b.resource.scope_name
-        && a.resource.service_namespace == b.resource.service_namespace
+    std::sync::Arc::ptr_eq(&a.resource, &b.resource)
+        || a.resource.service_name == b.resource.service_name
+            && a.resource.scope_name == b.resource.scope_name
+            && a.resource.service_namespace == b.resource.service_namespace
 }
 
 impl LogAiProcessor {
@@ -123,16 +124,43 @@ fn prepare(rows: &[LogRow]) -> (Vec<Option<Prepared>>, Vec<String>) {
     (prepared, keys)
 }
 
+/// Length of the longest prefix of `bytes` that a JSON string holds as it is (no quote, backslash
+/// or control byte), tested eight bytes at a time.
+fn clean_prefix(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // High bit of each byte of `word` that is below `n` (exact as a whole: a borrow only crosses
+    // a byte that is itself flagged).
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH;
+    let mut done = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        let quote = word ^ (ONES * u64::from(b'"'));
+        let slash = word ^ (ONES * u64::from(b'\\'));
+        if below(word, 0x20) | below(quote, 1) | below(slash, 1) != 0 {
+            break;
+        }
+        done += 8;
+    }
+    done + bytes[done..]
+        .iter()
+        .position(|&b| b < 0x20 || b == b'"' || b == b'\\')
+        .unwrap_or(bytes.len() - done)
+}
+
 /// Appends `s` as a JSON string.
 fn push_json_str(out: &mut String, s: &str) {
     out.push('"');
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    let clean = clean_prefix(s.as_bytes());
+    if clean == s.len() {
         out.push_str(s);
         out.push('"');
         return;
     }
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
+    // `clean` is the index of an ASCII byte, so a char boundary.
+    out.push_str(&s[..clean]);
+    let mut start = clean;
+    for (i, b) in s.bytes().enumerate().skip(clean) {
         let escape = match b {
             b'"' => "\\\"",
             b'\\' => "\\\\",
@@ -346,6 +374,32 @@ impl LogProcessor for LogAiProcessor {
 mod tests {
     use super::*;
 
+    #[test]
+    fn json_strings_round_trip_with_special_bytes_anywhere() {
+        let specials = [
+            '"', '\\', '\n', '\t', '\u{1}', '\u{1f}', 'é', '\u{7f}', ' ', '!',
+        ];
+        for len in 0..20 {
+            for at in 0..len.max(1) {
+                for special in specials {
+                    let text: String = (0..len)
+                        .map(|i| if i == at { special } else { 'a' })
+                        .collect();
+                    let mut out = String::new();
+                    push_json_str(&mut out, &text);
+                    let back: String = serde_json::from_str(&out)
+                        .unwrap_or_else(|e| panic!("{out:?} from {text:?}: {e}"));
+                    assert_eq!(back, text);
+                    let expected = text
+                        .bytes()
+                        .position(|b| b < 0x20 || b == b'"' || b == b'\\')
+                        .unwrap_or(text.len());
+                    assert_eq!(clean_prefix(text.as_bytes()), expected, "{text:?}");
+                }
+            }
+        }
+    }
+
     fn row(body: &str) -> LogRow {
         LogRow {
             body: body.to_string(),
@@ -356,7 +410,8 @@ mod tests {
             resource: model::Resource {
                 service_name: "shop".into(),
                 ..Default::default()
-            },
+            }
+            .into(),
             ..Default::default()
         }
     }

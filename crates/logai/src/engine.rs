@@ -8,7 +8,7 @@ use crate::header::{self, FieldKind, Header};
 use crate::mask::{Masked, ValueKind, duration_unit_factor, size_unit_factor};
 use crate::miner::{Miner, MinerLimits, Tok};
 use crate::severity::{Severity, parse_level};
-use crate::structured::{self, Parsed};
+use crate::structured::{self, FieldValue, Parsed};
 use crate::{Config, LogInput, PatternInfo, Stream, Structured, timestamp};
 
 /// What Log AI knows about one resource.
@@ -442,13 +442,16 @@ fn cut(text: &str, cap: usize) -> &str {
     &text[..end]
 }
 
-fn from_parsed(parsed: Parsed, attrs: &mut Attrs<'_>) -> Split<'static> {
+fn from_parsed<'a>(parsed: Parsed<'a>, attrs: &mut Attrs<'_>) -> Split<'a> {
     for (key, value) in parsed.attributes {
-        attrs.push_owned(key, value);
+        match value {
+            FieldValue::Text(text) => attrs.push_str(&key, &text),
+            FieldValue::Other(value) => attrs.push(&key, value),
+        }
     }
     Split {
         format: parsed.format,
-        message: std::borrow::Cow::Owned(parsed.message),
+        message: parsed.message,
         level: parsed.level,
         level_inferred: parsed.level_inferred,
         timestamp: parsed.timestamp,

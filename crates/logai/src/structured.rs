@@ -4,21 +4,52 @@
 //! it, and its fields are mapped by the usual key names (`level`/`severity`/`lvl`,
 //! `msg`/`message`, `time`/`ts`/`timestamp`, ...).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::severity::{Severity, parse_level};
 use crate::timestamp;
 
-/// What a structured parser found.
+/// A field's value: text borrowed from the line where it can be, anything else as JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldValue<'a> {
+    Text(Cow<'a, str>),
+    Other(Value),
+}
+
+impl<'a> FieldValue<'a> {
+    /// What [`scalar`] makes of `text`, keeping strings borrowed.
+    fn scalar(text: Cow<'a, str>) -> FieldValue<'a> {
+        match scalar_non_string(&text) {
+            Some(value) => FieldValue::Other(value),
+            None => FieldValue::Text(text),
+        }
+    }
+
+    fn text(text: &'a str) -> FieldValue<'a> {
+        FieldValue::Text(Cow::Borrowed(text))
+    }
+
+    /// As a JSON value (allocates for text).
+    pub fn into_value(self) -> Value {
+        match self {
+            FieldValue::Text(text) => Value::String(text.into_owned()),
+            FieldValue::Other(value) => value,
+        }
+    }
+}
+
+/// What a structured parser found; strings borrow from the parsed line where they can.
 #[derive(Debug, Default)]
-pub struct Parsed {
+pub struct Parsed<'a> {
     pub format: &'static str,
-    pub message: String,
+    pub message: Cow<'a, str>,
     pub level: Option<Severity>,
     /// The level came from a syslog priority or an HTTP status rather than a level word.
     pub level_inferred: bool,
     pub timestamp: Option<i64>,
-    pub attributes: Vec<(String, Value)>,
+    pub attributes: Vec<(Cow<'a, str>, FieldValue<'a>)>,
 }
 
 const LEVEL_KEYS: &[&str] = &[
@@ -45,27 +76,44 @@ const TIME_KEYS: &[&str] = &[
 ];
 
 /// Parses a JSON object body.
-pub fn parse_json(body: &str) -> Option<Parsed> {
+pub fn parse_json(body: &str) -> Option<Parsed<'_>> {
     let trimmed = body.trim();
     if !(trimmed.starts_with('{') && trimmed.ends_with('}')) {
         return None;
     }
     let map: Map<String, Value> = serde_json::from_str(trimmed).ok()?;
-    Some(from_fields(map.into_iter().collect(), "json"))
+    let fields = map
+        .into_iter()
+        .map(|(key, value)| {
+            let value = match value {
+                Value::String(text) => FieldValue::Text(Cow::Owned(text)),
+                other => FieldValue::Other(other),
+            };
+            (Cow::Owned(key), value)
+        })
+        .collect();
+    Some(from_fields(fields, "json"))
 }
 
-fn from_fields(fields: Vec<(String, Value)>, format: &'static str) -> Parsed {
+/// Position of `key` in `keys` (lower-case names), ignoring ASCII case.
+fn rank_of(keys: &[&str], key: &str) -> Option<usize> {
+    keys.iter().position(|k| k.eq_ignore_ascii_case(key))
+}
+
+fn from_fields<'a>(
+    fields: Vec<(Cow<'a, str>, FieldValue<'a>)>,
+    format: &'static str,
+) -> Parsed<'a> {
     let mut parsed = Parsed {
         format,
         ..Parsed::default()
     };
     let mut message_rank = usize::MAX;
     for (key, value) in fields {
-        let lower = key.to_ascii_lowercase();
-        if parsed.level.is_none() && LEVEL_KEYS.contains(&lower.as_str()) {
+        if parsed.level.is_none() && rank_of(LEVEL_KEYS, &key).is_some() {
             let level = match &value {
-                Value::String(text) => parse_level(text, true),
-                Value::Number(number) => number.as_i64().and_then(numeric_level),
+                FieldValue::Text(text) => parse_level(text, true),
+                FieldValue::Other(Value::Number(number)) => number.as_i64().and_then(numeric_level),
                 _ => None,
             };
             if level.is_some() {
@@ -73,10 +121,12 @@ fn from_fields(fields: Vec<(String, Value)>, format: &'static str) -> Parsed {
                 continue;
             }
         }
-        if parsed.timestamp.is_none() && TIME_KEYS.contains(&lower.as_str()) {
+        if parsed.timestamp.is_none() && rank_of(TIME_KEYS, &key).is_some() {
             let nanos = match &value {
-                Value::String(text) => timestamp::parse_to_nanos(text),
-                Value::Number(number) => number.as_f64().and_then(timestamp::epoch_to_nanos),
+                FieldValue::Text(text) => timestamp::parse_to_nanos(text),
+                FieldValue::Other(Value::Number(number)) => {
+                    number.as_f64().and_then(timestamp::epoch_to_nanos)
+                }
                 _ => None,
             };
             if nanos.is_some() {
@@ -84,19 +134,20 @@ fn from_fields(fields: Vec<(String, Value)>, format: &'static str) -> Parsed {
                 continue;
             }
         }
-        if let Some(rank) = MESSAGE_KEYS.iter().position(|k| *k == lower)
-            && let Value::String(text) = &value
+        if let Some(rank) = rank_of(MESSAGE_KEYS, &key)
             && rank < message_rank
+            && let FieldValue::Text(text) = value
         {
             if message_rank != usize::MAX {
-                let previous = std::mem::take(&mut parsed.message);
+                let previous = std::mem::replace(&mut parsed.message, text);
                 parsed.attributes.push((
-                    MESSAGE_KEYS[message_rank].to_string(),
-                    Value::String(previous),
+                    Cow::Borrowed(MESSAGE_KEYS[message_rank]),
+                    FieldValue::Text(previous),
                 ));
+            } else {
+                parsed.message = text;
             }
             message_rank = rank;
-            parsed.message = text.clone();
             continue;
         }
         parsed.attributes.push((key, value));
@@ -124,17 +175,17 @@ fn numeric_level(number: i64) -> Option<Severity> {
 
 /// Parses a logfmt body (`ts=... level=info msg="started" port=8080`). Requires the body to
 /// start with a pair and at least half its words to be pairs.
-pub fn parse_logfmt(body: &str) -> Option<Parsed> {
+pub fn parse_logfmt(body: &str) -> Option<Parsed<'_>> {
     let pairs = logfmt_pairs(body)?;
     let fields = pairs
         .into_iter()
-        .map(|(key, value)| (key.to_string(), scalar(&value)))
+        .map(|(key, value)| (Cow::Borrowed(key), FieldValue::scalar(value)))
         .collect();
     Some(from_fields(fields, "logfmt"))
 }
 
 /// Splits `key=value key2="quoted value"` into pairs; `None` when the text is not mostly pairs.
-pub fn logfmt_pairs(body: &str) -> Option<Vec<(&str, String)>> {
+pub fn logfmt_pairs(body: &str) -> Option<Vec<(&str, Cow<'_, str>)>> {
     let bytes = body.as_bytes();
     let mut pairs = Vec::new();
     let mut words = 0usize;
@@ -171,7 +222,7 @@ pub fn logfmt_pairs(body: &str) -> Option<Vec<(&str, String)>> {
             while position < bytes.len() && bytes[position] != b' ' {
                 position += 1;
             }
-            body[start..position].to_string()
+            Cow::Borrowed(&body[start..position])
         };
         pairs.push((key, value));
     }
@@ -186,14 +237,18 @@ fn is_key_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'-' | b'@' | b'/')
 }
 
-/// Reads a double-quoted string starting at `start` (the quote); returns it and the end offset.
-fn quoted(body: &str, start: usize) -> Option<(String, usize)> {
+/// Reads a double-quoted string starting at `start` (the quote); returns it (borrowed when it
+/// has no escapes) and the end offset.
+fn quoted(body: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
     let bytes = body.as_bytes();
     let mut out = String::new();
     let mut position = start + 1;
     let mut run_start = position;
     while position < bytes.len() {
         match bytes[position] {
+            b'"' if run_start == start + 1 => {
+                return Some((Cow::Borrowed(&body[run_start..position]), position + 1));
+            }
             b'\\' if position + 1 < bytes.len() => {
                 out.push_str(&body[run_start..position]);
                 let escaped = bytes[position + 1];
@@ -207,7 +262,7 @@ fn quoted(body: &str, start: usize) -> Option<(String, usize)> {
             }
             b'"' => {
                 out.push_str(&body[run_start..position]);
-                return Some((out, position + 1));
+                return Some((Cow::Owned(out), position + 1));
             }
             _ => position += 1,
         }
@@ -242,7 +297,7 @@ pub(crate) fn scalar_non_string(text: &str) -> Option<Value> {
 
 /// Parses a common or combined access log line:
 /// `host ident user [time] "request" status size ["referer" "user agent"]`.
-pub fn parse_access_log(body: &str) -> Option<Parsed> {
+pub fn parse_access_log(body: &str) -> Option<Parsed<'_>> {
     let mut rest = body;
     let mut words = [""; 3];
     for slot in &mut words {
@@ -276,38 +331,37 @@ pub fn parse_access_log(body: &str) -> Option<Parsed> {
     parsed.timestamp = timestamp::parse_to_nanos(time);
     parsed.attributes.push((
         crate::ATTR_CLIENT_ADDRESS.into(),
-        Value::String(words[0].into()),
+        FieldValue::text(words[0]),
     ));
     if words[2] != "-" {
         parsed
             .attributes
-            .push((crate::ATTR_USER.into(), Value::String(words[2].into())));
+            .push((crate::ATTR_USER.into(), FieldValue::text(words[2])));
     }
-    let mut parts = request.splitn(3, ' ');
-    let method = parts.next().unwrap_or_default();
-    let target = parts.next();
-    let protocol = parts.next();
+    let [method, target, protocol] = request_parts(&request);
     if let Some(target) = target {
+        parsed.attributes.push((
+            crate::ATTR_HTTP_METHOD.into(),
+            FieldValue::Text(method.unwrap_or_default()),
+        ));
         parsed
             .attributes
-            .push((crate::ATTR_HTTP_METHOD.into(), Value::String(method.into())));
-        parsed
-            .attributes
-            .push((crate::ATTR_URL_PATH.into(), Value::String(target.into())));
+            .push((crate::ATTR_URL_PATH.into(), FieldValue::Text(target)));
     }
     if let Some(protocol) = protocol {
-        parsed.attributes.push((
-            crate::ATTR_HTTP_PROTOCOL.into(),
-            Value::String(protocol.into()),
-        ));
-    }
-    parsed
-        .attributes
-        .push((crate::ATTR_HTTP_STATUS.into(), Value::from(status)));
-    if let Ok(size) = size_text.parse::<u64>() {
         parsed
             .attributes
-            .push((crate::ATTR_HTTP_BODY_SIZE.into(), Value::from(size)));
+            .push((crate::ATTR_HTTP_PROTOCOL.into(), FieldValue::Text(protocol)));
+    }
+    parsed.attributes.push((
+        crate::ATTR_HTTP_STATUS.into(),
+        FieldValue::Other(Value::from(status)),
+    ));
+    if let Ok(size) = size_text.parse::<u64>() {
+        parsed.attributes.push((
+            crate::ATTR_HTTP_BODY_SIZE.into(),
+            FieldValue::Other(Value::from(size)),
+        ));
     }
     for name in [crate::ATTR_HTTP_REFERER, crate::ATTR_USER_AGENT] {
         rest = rest.trim_start();
@@ -318,7 +372,9 @@ pub fn parse_access_log(body: &str) -> Option<Parsed> {
             break;
         };
         if value != "-" {
-            parsed.attributes.push((name.into(), Value::String(value)));
+            parsed
+                .attributes
+                .push((name.into(), FieldValue::Text(value)));
         }
         rest = &rest[end..];
     }
@@ -329,8 +385,27 @@ pub fn parse_access_log(body: &str) -> Option<Parsed> {
     Some(parsed)
 }
 
+/// Method, target and protocol of an access log's request line, borrowed from the line unless
+/// the request line had escapes.
+fn request_parts<'a>(request: &Cow<'a, str>) -> [Option<Cow<'a, str>>; 3] {
+    let mut out = [None, None, None];
+    match request {
+        Cow::Borrowed(text) => {
+            for (slot, part) in out.iter_mut().zip(text.splitn(3, ' ')) {
+                *slot = Some(Cow::Borrowed(part));
+            }
+        }
+        Cow::Owned(text) => {
+            for (slot, part) in out.iter_mut().zip(text.splitn(3, ' ')) {
+                *slot = Some(Cow::Owned(part.to_string()));
+            }
+        }
+    }
+    out
+}
+
 /// Parses an RFC 5424 syslog line: `<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG`.
-pub fn parse_syslog5424(body: &str) -> Option<Parsed> {
+pub fn parse_syslog5424(body: &str) -> Option<Parsed<'_>> {
     let rest = body.strip_prefix('<')?;
     let close = rest.find('>')?;
     let priority: u32 = rest[..close].parse().ok().filter(|p| *p <= 191)?;
@@ -359,7 +434,9 @@ pub fn parse_syslog5424(body: &str) -> Option<Parsed> {
         (crate::ATTR_SYSLOG_MSGID, msgid),
     ] {
         if value != "-" && !value.is_empty() {
-            parsed.attributes.push((name.into(), scalar(value)));
+            parsed
+                .attributes
+                .push((name.into(), FieldValue::scalar(Cow::Borrowed(value))));
         }
     }
     if let Some(after) = rest.strip_prefix("- ") {
@@ -373,14 +450,16 @@ pub fn parse_syslog5424(body: &str) -> Option<Parsed> {
             let (_id, params) = element.split_once(' ').unwrap_or((element, ""));
             if let Some(pairs) = logfmt_pairs(params) {
                 for (key, value) in pairs {
-                    parsed.attributes.push((key.to_string(), scalar(&value)));
+                    parsed
+                        .attributes
+                        .push((Cow::Borrowed(key), FieldValue::scalar(value)));
                 }
             }
             rest = &rest[close + 1..];
         }
         rest = rest.trim_start();
     }
-    parsed.message = rest.trim_start_matches('\u{feff}').to_string();
+    parsed.message = Cow::Borrowed(rest.trim_start_matches('\u{feff}'));
     Some(parsed)
 }
 
@@ -411,7 +490,10 @@ mod tests {
         assert_eq!(parsed.level, Some(Severity::Warn));
         assert_eq!(parsed.message, "slow");
         assert_eq!(parsed.timestamp, Some(1_700_000_000_500_000_000));
-        assert_eq!(parsed.attributes, vec![("ms".to_string(), Value::from(35))]);
+        assert_eq!(
+            parsed.attributes,
+            vec![("ms".into(), FieldValue::Other(Value::from(35)))]
+        );
     }
 
     #[test]

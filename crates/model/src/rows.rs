@@ -184,8 +184,9 @@ pub struct LogRow {
     /// `string`, `json` (map, array, number, bool as JSON) or `empty`.
     pub body_type: String,
     pub event_name: String,
+    /// Shared by the records of one resource and scope in a request.
     #[serde(flatten)]
-    pub resource: Resource,
+    pub resource: std::sync::Arc<Resource>,
     /// Every log attribute, as a JSON object.
     pub attributes: String,
     pub dropped_attributes_count: u32,

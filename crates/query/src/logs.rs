@@ -202,7 +202,7 @@ impl QueryService {
                 return Ok(Structure {
                     record_id: record_id.to_string(),
                     raw,
-                    service_name: row.resource.service_name,
+                    service_name: row.resource.service_name.clone(),
                     time_unix_nano: row.time_unix_nano,
                     format,
                     severity_number: row.severity_number,

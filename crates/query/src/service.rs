@@ -516,22 +516,23 @@ fn log_record(r: model::LogRow) -> LogRecord {
         "empty" => Value::Null,
         _ => Value::String(r.body),
     };
+    let resource = std::sync::Arc::unwrap_or_clone(r.resource);
     LogRecord {
         record_id,
         time_unix_nano: r.time_unix_nano,
         observed_time_unix_nano: r.observed_time_unix_nano,
-        service_name: r.resource.service_name,
+        service_name: resource.service_name,
         severity_number: r.severity_number,
         severity_text: r.severity_text,
         body,
         attributes: parse_json(&r.attributes, Value::Object(Map::new())),
-        resource_attributes: parse_json(&r.resource.resource_attributes, Value::Object(Map::new())),
+        resource_attributes: parse_json(&resource.resource_attributes, Value::Object(Map::new())),
         trace_id: r.trace_id,
         span_id: r.span_id,
         flags: r.flags,
         event_name: r.event_name,
-        scope_name: r.resource.scope_name,
-        scope_version: r.resource.scope_version,
+        scope_name: resource.scope_name,
+        scope_version: resource.scope_version,
         log_template_id: r.log_template_id,
         log_template: r.log_template,
     }

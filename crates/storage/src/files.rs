@@ -212,8 +212,9 @@ fn writer_properties(
             .set_column_bloom_filter_enabled(ColumnPath::from("trace_id"), true)
             .set_column_bloom_filter_fpp(ColumnPath::from("trace_id"), 0.01);
     }
-    // Long free text compresses better without dictionaries.
+    // Long free text compresses better without dictionaries, and ids are mostly distinct.
     for col in [
+        "trace_id",
         "attributes",
         "resource_attributes",
         "events",
@@ -424,7 +425,8 @@ mod tests {
                 resource: model::Resource {
                     service_name: (*s).to_string(),
                     ..Default::default()
-                },
+                }
+                .into(),
                 ..Default::default()
             })
             .collect();

@@ -71,7 +71,7 @@ fn span_fields() -> Vec<FieldRef> {
 
 fn log_fields() -> Vec<FieldRef> {
     let full = LogRow {
-        resource: some_resource(),
+        resource: some_resource().into(),
         log_template_id: Some("x".into()),
         log_template: Some("x".into()),
         ..LogRow::default()
@@ -299,7 +299,8 @@ mod tests {
                 resource_attributes: format!("{{\"i\":{i}}}"),
                 scope_name: "scope".into(),
                 scope_version: "1".into(),
-            },
+            }
+            .into(),
             attributes: format!("{{\"a\":{i}}}"),
             dropped_attributes_count: (i % 3) as u32,
             log_template_id: some("tid"),
