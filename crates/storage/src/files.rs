@@ -205,6 +205,10 @@ fn writer_properties(
         .set_dictionary_enabled(true)
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(65_536))
+        // Rows are sorted by service: pages of a few thousand rows let the page index skip
+        // the other services' rows (parquet's default of 20,000 rows per page is coarse for
+        // dictionary-encoded columns, whose pages never reach the byte limit).
+        .set_data_page_row_count_limit(4096)
         .set_sorting_columns(Some(sort_cols))
         .set_key_value_metadata(Some(kv));
     if signal != Signal::Metrics {
@@ -431,6 +435,48 @@ mod tests {
             })
             .collect();
         schema::to_record_batch(&model::Batch::Logs(rows)).expect("batch")
+    }
+
+    #[test]
+    fn pages_are_small_enough_for_the_page_index_to_skip_other_services() {
+        use parquet::arrow::arrow_reader::ArrowReaderOptions;
+        let services: Vec<&str> = ["a", "b", "c"]
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(*s, 10_000))
+            .collect();
+        let times: Vec<i64> = (0..30_000).collect();
+        let batch = sort_batch(Signal::Logs, &logs(&services, &times)).expect("sort");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let entry = write_file(dir.path(), Signal::Logs, 0, &batch, 1, &[], None).expect("write");
+        let options = ArrowReaderOptions::new().with_page_index(true);
+        let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
+            File::open(&entry.path).unwrap(),
+            options,
+        )
+        .expect("reader");
+        let metadata = reader.metadata();
+        let column = schema::schema(Signal::Logs)
+            .index_of("service_name")
+            .expect("column");
+        let offsets = metadata.offset_index().expect("offset index");
+        let mut pages = 0;
+        for (group, index) in offsets.iter().enumerate() {
+            let locations = index[column].page_locations();
+            let rows = metadata.row_group(group).num_rows();
+            for (i, page) in locations.iter().enumerate() {
+                let end = locations
+                    .get(i + 1)
+                    .map_or(rows, |next| next.first_row_index);
+                // The limit is checked after each write batch of 1,024 rows.
+                assert!(
+                    end - page.first_row_index <= 4096 + 1024,
+                    "page of {} rows",
+                    end - page.first_row_index
+                );
+                pages += 1;
+            }
+        }
+        assert!(pages >= 30_000 / 5120, "{pages} pages");
     }
 
     #[test]
