@@ -448,7 +448,8 @@ mod tests {
         let batch = sort_batch(Signal::Logs, &logs(&services, &times)).expect("sort");
         let dir = tempfile::tempdir().expect("tempdir");
         let entry = write_file(dir.path(), Signal::Logs, 0, &batch, 1, &[], None).expect("write");
-        let options = ArrowReaderOptions::new().with_page_index(true);
+        let options = ArrowReaderOptions::new()
+            .with_page_index_policy(parquet::file::metadata::PageIndexPolicy::Required);
         let reader = ParquetRecordBatchReaderBuilder::try_new_with_options(
             File::open(&entry.path).unwrap(),
             options,
