@@ -10,7 +10,8 @@ import { ServicePage } from './pages/Service';
 import { ServicesPage } from './pages/Services';
 import { TracePage } from './pages/Trace';
 import { TracesPage } from './pages/Traces';
-import { api } from './lib/api';
+import { api, unusedPrefetches } from './lib/api';
+import { COLOR_SEED_RANGE, knownServices, routeSegments, SERVICES_KEY } from './lib/requests';
 import { href, navigate, useLocation } from './lib/router';
 import { seedServiceColors } from './lib/waterfall';
 
@@ -31,7 +32,7 @@ function Redirect({ to }: { to: string }) {
 
 function App() {
   const { path } = useLocation();
-  const seg = path.replace(/\/+$/, '').split('/').slice(1).map(decodeURIComponent);
+  const seg = routeSegments(path);
   useEffect(() => {
     const names: Record<string, string> = { services: 'Services', service: 'Service', traces: 'Traces', trace: 'Trace', logs: 'Logs', map: 'Service map', metrics: 'Metrics' };
     document.title = `${[seg[1], names[seg[0]]].filter(Boolean).join(' · ') || 'redscope'} — redscope`;
@@ -58,22 +59,9 @@ function App() {
   }
 }
 
-// Services in the order they first got a colour, kept across page loads so that colours stay
-// put and no page load waits for the services list once it is known.
-const SERVICES_KEY = 'redscope.services';
-
-function knownServices(): string[] {
-  try {
-    const v = JSON.parse(localStorage.getItem(SERVICES_KEY) ?? '[]');
-    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
-}
-
 /** Appends services not seen before (sorted) to the remembered order; returns the order. */
 async function learnServices(known: string[], signal?: AbortSignal): Promise<string[]> {
-  const r = await api.services({ from: 'now-6h', to: 'now' }, signal);
+  const r = await api.services(COLOR_SEED_RANGE, signal);
   const fresh = r.services.map((s) => s.name).filter((n) => !known.includes(n)).sort();
   const order = [...known, ...fresh];
   if (fresh.length) {
@@ -84,6 +72,20 @@ async function learnServices(known: string[], signal?: AbortSignal): Promise<str
     }
   }
   return order;
+}
+
+// The first render waits a moment for the answers to the boot script's requests (until
+// HOLD_UNTIL_MS after the navigation started at most), so that the browser's first frame shows
+// the page's data instead of a skeleton that has to be laid out and painted again right after.
+const HOLD_UNTIL_MS = 150;
+
+async function bootAnswers() {
+  const answers = [...(window.__redscopeBoot?.answers.values() ?? [])];
+  const wait = HOLD_UNTIL_MS - performance.now();
+  if (!answers.length || wait <= 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([Promise.allSettled(answers), new Promise((r) => (timer = setTimeout(r, wait)))]);
+  clearTimeout(timer);
 }
 
 // Seed distinct service colours before the first paint: from the remembered order at once, or
@@ -105,6 +107,12 @@ async function start() {
       /* pages show their own errors */
     }
   }
+  await bootAnswers();
   render(<App />, document.getElementById('app')!);
+  // The first render has sent the page's requests (useApi starts them before it returns): any
+  // request the boot script sent that the page did not make means src/lib/requests.ts is out
+  // of step with the page.
+  const unused = unusedPrefetches();
+  if (unused.length) console.error(`redscope: the boot script sent requests the page did not make: ${unused.join(', ')}`);
 }
 start();

@@ -1,5 +1,6 @@
 // uPlot wrapper: time series with theme-aware colours; resizes with its container.
-import { useEffect, useRef } from 'preact/hooks';
+import type { ComponentChildren } from 'preact';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { useThemeIsDark } from '../lib/hooks';
@@ -36,12 +37,16 @@ function cssVar(name: string) {
 export function Chart(props: ChartProps) {
   const ref = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // The data last handed to uPlot: a redraw is a full canvas repaint, so only new data gets one.
+  const drawn = useRef<ChartProps['data'] | null>(null);
   const dark = useThemeIsDark();
   const propsRef = useRef(props);
   propsRef.current = props;
   const shape = props.series.map((s) => `${s.label}:${s.color}:${s.bars}`).join('|');
 
-  useEffect(() => {
+  // Layout effects: the plot is built and drawn before the browser paints the render that brought
+  // its data, so the same frame shows it (a plain effect would cost another frame).
+  useLayoutEffect(() => {
     const el = ref.current!;
     const axisColor = cssVar('--muted') || '#888';
     const gridColor = cssVar('--grid') || 'rgba(128,128,128,.15)';
@@ -98,6 +103,7 @@ export function Chart(props: ChartProps) {
     };
     const u = new uPlot(opts, props.data as uPlot.AlignedData, el);
     plot.current = u;
+    drawn.current = props.data;
     const onClick = () => {
       const cb = propsRef.current.onPointClick;
       if (!cb) return;
@@ -132,14 +138,32 @@ export function Chart(props: ChartProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [shape, dark, props.height, props.xRange?.[0], props.xRange?.[1]]);
 
-  useEffect(() => {
-    plot.current?.setData(props.data as uPlot.AlignedData);
+  useLayoutEffect(() => {
+    if (!plot.current || drawn.current === props.data) return;
+    drawn.current = props.data;
+    plot.current.setData(props.data as uPlot.AlignedData);
   }, [props.data]);
 
   return (
     <div class="chart">
       {props.title && <div class="chart-title">{props.title}</div>}
-      <div ref={ref} class="chart-canvas" />
+      <div ref={ref} class="chart-canvas" style={{ minHeight: `${(props.height ?? 180) + LEGEND_PX}px` }} />
+    </div>
+  );
+}
+
+// Height of a one-line uPlot legend; reserved below the plot so that a chart which replaces a
+// placeholder does not move what follows it (a move repaints everything below).
+const LEGEND_PX = 26;
+
+/** Takes the place of a chart while its data loads, at the chart's size. */
+export function ChartPlaceholder({ title, height = 180, children }: { title?: string; height?: number; children?: ComponentChildren }) {
+  return (
+    <div class="chart">
+      {title && <div class="chart-title">{title}</div>}
+      <div class="chart-canvas" style={{ minHeight: `${height + LEGEND_PX}px` }}>
+        {children}
+      </div>
     </div>
   );
 }

@@ -152,6 +152,7 @@ export function Layout({ title, crumbs, children, actions }: { title: ComponentC
             {actions}
             <TimePicker />
           </div>
+          <div class="busybar" aria-hidden="true" />
         </header>
         <main class="content">{children}</main>
       </div>

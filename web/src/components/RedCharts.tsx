@@ -1,21 +1,44 @@
+import { useMemo } from 'preact/hooks';
 import type { RedPoint } from '../lib/api';
 import { fmtCount, fmtDurationMs } from '../lib/format';
 import { setParams } from '../lib/router';
 import { alignCounts, alignRed, buckets } from '../lib/series';
 import type { Range } from '../lib/time';
-import { Chart } from './Chart';
+import { Chart, ChartPlaceholder } from './Chart';
+
+const TITLES = ['Requests and errors per bucket', 'Latency'];
+
+/** The two cards of RedCharts, empty, at their size (while the data loads). */
+export function RedChartsPlaceholder() {
+  return (
+    <div class="grid2">
+      {TITLES.map((t) => (
+        <div class="card">
+          <ChartPlaceholder title={t} />
+        </div>
+      ))}
+    </div>
+  );
+}
 
 /** Requests/errors and latency percentiles over time; drag on a chart to zoom the time range. */
 export function RedCharts({ points, stepNs, range, color }: { points: RedPoint[]; stepNs: number; range: Range; color: string }) {
-  const xs = buckets(range.fromMs, range.toMs, stepNs);
+  // The same arrays on re-renders caused by the page's other requests: no chart redraw for them.
+  const [counts, latency] = useMemo(() => {
+    const xs = buckets(range.fromMs, range.toMs, stepNs);
+    return [
+      [xs, alignCounts(points, xs, stepNs, (p) => p.requests - p.errors), alignCounts(points, xs, stepNs, (p) => p.errors)],
+      [xs, alignRed(points, xs, stepNs, (p) => p.p50_ms), alignRed(points, xs, stepNs, (p) => p.p90_ms), alignRed(points, xs, stepNs, (p) => p.p99_ms)],
+    ];
+  }, [points, stepNs, range.fromMs, range.toMs]);
   const zoom = (a: number, b: number) => setParams({ from: new Date(a).toISOString(), to: new Date(b).toISOString() });
   const xRange: [number, number] = [range.fromMs / 1000, range.toMs / 1000];
   return (
     <div class="grid2">
       <div class="card">
         <Chart
-          title="Requests and errors per bucket"
-          data={[xs, alignCounts(points, xs, stepNs, (p) => p.requests - p.errors), alignCounts(points, xs, stepNs, (p) => p.errors)]}
+          title={TITLES[0]}
+          data={counts}
           series={[
             { label: 'ok', color, bars: true },
             { label: 'errors', color: '#e5484d', bars: true },
@@ -27,8 +50,8 @@ export function RedCharts({ points, stepNs, range, color }: { points: RedPoint[]
       </div>
       <div class="card">
         <Chart
-          title="Latency"
-          data={[xs, alignRed(points, xs, stepNs, (p) => p.p50_ms), alignRed(points, xs, stepNs, (p) => p.p90_ms), alignRed(points, xs, stepNs, (p) => p.p99_ms)]}
+          title={TITLES[1]}
+          data={latency}
           series={[
             { label: 'p50', color: '#2f6fed' },
             { label: 'p90', color: '#d98a00' },

@@ -1,4 +1,5 @@
 // Typed client for the redscope HTTP API (/api/v1). Errors are thrown as ApiError, never swallowed.
+import { qs, requestKey, type Params } from './requests';
 
 export class ApiError extends Error {
   constructor(
@@ -19,25 +20,38 @@ export class ApiError extends Error {
   }
 }
 
-export type Params = Record<string, string | number | undefined | null | string[]>;
+export type { Params };
 
-function qs(params: Params): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
-    if (v === undefined || v === null || v === '') continue;
-    if (Array.isArray(v)) for (const x of v) q.append(k, x);
-    else q.set(k, String(v));
-  }
-  const s = q.toString();
-  return s ? `?${s}` : '';
+// Requests in flight: html[data-busy] (the count; tests wait for it to go away) and, once
+// requests have been in flight for a while, html[data-slow], which shows a moving progress bar
+// and sets the spinners turning. Animations make the browser repaint every frame, so the short
+// loads of most pages run without any.
+const SLOW_MS = 400;
+let inFlight = 0;
+let slowTimer: ReturnType<typeof setTimeout> | undefined;
+const idleListeners = new Set<() => void>();
+
+/** Number of API requests in flight. */
+export const requestsInFlight = () => inFlight;
+
+/** Calls `l` whenever the last request in flight has finished. */
+export function onRequestsIdle(l: () => void) {
+  idleListeners.add(l);
 }
 
-// Requests in flight, shown as a thin progress bar (and as html[data-busy] for tests).
-let inFlight = 0;
 function busy(delta: number) {
+  const root = document.documentElement;
   inFlight += delta;
-  if (inFlight > 0) document.documentElement.dataset.busy = String(inFlight);
-  else delete document.documentElement.dataset.busy;
+  if (inFlight > 0) {
+    root.dataset.busy = String(inFlight);
+    slowTimer ??= setTimeout(() => (root.dataset.slow = ''), SLOW_MS);
+  } else {
+    delete root.dataset.busy;
+    delete root.dataset.slow;
+    clearTimeout(slowTimer);
+    slowTimer = undefined;
+    for (const l of idleListeners) l();
+  }
 }
 
 async function request<T>(path: string, init?: RequestInit, signal?: AbortSignal): Promise<T> {
@@ -49,15 +63,59 @@ async function request<T>(path: string, init?: RequestInit, signal?: AbortSignal
   }
 }
 
+/** An answer as the boot script (src/boot.ts) keeps it. */
+export interface BootAnswer {
+  ok: boolean;
+  status: number;
+  statusText: string;
+  text: string;
+}
+declare global {
+  interface Window {
+    /** Set by the boot script: when it resolved the time range, and the requests it sent. */
+    __redscopeBoot?: { now: number; from: string | null; to: string | null; answers: Map<string, Promise<BootAnswer>> };
+  }
+}
+
+/** The boot script's answer to this request, if it sent it and nobody has taken it yet. */
+function takePrefetched(key: string): Promise<BootAnswer> | undefined {
+  const answers = window.__redscopeBoot?.answers;
+  const p = answers?.get(key);
+  if (p) answers!.delete(key);
+  return p;
+}
+
+/** Requests the boot script sent that no page has asked for (so far). */
+export function unusedPrefetches(): string[] {
+  return [...(window.__redscopeBoot?.answers.keys() ?? [])];
+}
+
+function abortable<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(new DOMException('The request was aborted', 'AbortError'));
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
+async function fetchText(path: string, init?: RequestInit, signal?: AbortSignal): Promise<BootAnswer> {
+  const pre = takePrefetched(requestKey(init?.method ?? 'GET', path, init?.body as string | undefined));
+  if (pre) return abortable(pre, signal);
+  const res = await fetch(`/api/v1${path}`, { ...init, signal });
+  return { ok: res.ok, status: res.status, statusText: res.statusText, text: await res.text() };
+}
+
 async function doRequest<T>(path: string, init?: RequestInit, signal?: AbortSignal): Promise<T> {
-  let res: Response;
+  let res: BootAnswer;
   try {
-    res = await fetch(`/api/v1${path}`, { ...init, signal });
+    res = await fetchText(path, init, signal);
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError(0, 'network', `cannot reach the redscope server: ${(e as Error).message}`, undefined, path);
   }
-  const text = await res.text();
+  const text = res.text;
   let body: any = undefined;
   try {
     body = text ? JSON.parse(text) : undefined;

@@ -2,6 +2,7 @@
 // server does not have them yet (404), computes the same shapes from raw spans with /sql so
 // the UI still works, and marks the result `fallback` so the page can say so.
 import { api, ApiError, type MapEdge, type MapNode, type RedResult, type RedTotal, type ServiceMap } from './api';
+import { redParams, timeParams } from './requests';
 import type { Range } from './time';
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
@@ -87,7 +88,7 @@ export async function fetchRed(
 ): Promise<RedResult> {
   if (missing.has('red')) return redFromSql(range, stepS, service, signal);
   try {
-    return await api.red({ service, operation, from: range.fromNs, to: range.toNs, step: `${stepS}s` }, signal);
+    return await api.red(redParams(range, stepS, service, operation), signal);
   } catch (e) {
     if (e instanceof ApiError && e.routeMissing) {
       missing.add('red');
@@ -201,7 +202,7 @@ async function mapFromSql(range: Range, signal: AbortSignal): Promise<ServiceMap
 export async function fetchServiceMap(range: Range, signal: AbortSignal): Promise<ServiceMap> {
   if (missing.has('map')) return mapFromSql(range, signal);
   try {
-    return await api.serviceMap({ from: range.fromNs, to: range.toNs }, signal);
+    return await api.serviceMap(timeParams(range), signal);
   } catch (e) {
     if (e instanceof ApiError && e.routeMissing) {
       missing.add('map');

@@ -1,85 +1,64 @@
-import { useEffect, useState } from 'preact/hooks';
-import { Chart, Sparkline } from '../components/Chart';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Chart, ChartPlaceholder, Sparkline } from '../components/Chart';
 import { Layout } from '../components/Layout';
 import { LogList, Template } from '../components/LogList';
 import { ErrorBox, ErrorOrMissing, Loading, NoTelemetry } from '../components/states';
 import { api, type LogRecord, type SqlResult } from '../lib/api';
 import { fmtCount } from '../lib/format';
-import { useApi, useRange } from '../lib/hooks';
+import { useApi, usePaging, useRange } from '../lib/hooks';
 import { setParams, useLocation } from '../lib/router';
 import { buckets } from '../lib/series';
-import { fmtAgo, pickStepSeconds, type Range } from '../lib/time';
+import { BANDS, type LogFilters as Filters } from '../lib/logsql';
+import { logFilters, logsHistogram, logsParams, logsServiceFacetSql, logsSeverityFacetSql, logsTab, patternParams } from '../lib/requests';
+import { fmtAgo, type Range } from '../lib/time';
 import { serviceColor } from '../lib/waterfall';
-
-const PAGE = 100;
-const BANDS = [
-  { name: 'FATAL', min: 21, color: '#a3141a' },
-  { name: 'ERROR', min: 17, color: '#e5484d' },
-  { name: 'WARN', min: 13, color: '#d98a00' },
-  { name: 'INFO', min: 9, color: '#2f6fed' },
-  { name: 'DEBUG', min: 5, color: '#8b95a3' },
-  { name: 'TRACE', min: 1, color: '#b4bcc8' },
-  { name: 'UNSET', min: 0, color: '#9aa5b1' },
-];
-const bandSql = `case ${BANDS.filter((b) => b.min > 0)
-  .map((b) => `when severity_number >= ${b.min} then '${b.name}'`)
-  .join(' ')} else 'UNSET' end`;
-
-const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
-
-interface Filters {
-  service: string;
-  q: string;
-  severity: string;
-  trace_id: string;
-  template_id: string;
-}
-
-function whereSql(range: Range, f: Filters, skip?: keyof Filters | 'severity'): string {
-  const w = [`time_unix_nano >= ${range.fromNs}`, `time_unix_nano < ${range.toNs}`];
-  if (f.service && skip !== 'service') w.push(`service_name = ${lit(f.service)}`);
-  if (f.q) w.push(`lower(cast(body as varchar)) like ${lit(`%${f.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`)}`);
-  if (f.severity && skip !== 'severity') {
-    const b = BANDS.find((x) => x.name === f.severity);
-    if (b) w.push(`severity_number >= ${b.min}`);
-  }
-  if (f.trace_id) w.push(`trace_id = ${lit(f.trace_id)}`);
-  if (f.template_id) w.push(`cast(log_template_id as varchar) = ${lit(f.template_id)}`);
-  return w.join(' and ');
-}
 
 function rowsOf(r: SqlResult) {
   return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
 }
 
+const HIST_TITLE = 'Log volume by severity';
+const HIST_HEIGHT = 150;
+
 function Histogram({ range, f }: { range: Range; f: Filters }) {
-  const step = pickStepSeconds(range, 60);
-  const stepNs = BigInt(step) * 1000000000n;
-  const res = useApi(
-    (s) => api.sql(`select (time_unix_nano / ${stepNs}) * ${stepNs} as t, ${bandSql} as band, count(*) as n from logs where ${whereSql(range, f)} group by 1, 2 order by 1`, s),
-    [range, f.service, f.q, f.severity, f.trace_id, f.template_id],
-  );
+  const { step, sql } = logsHistogram(range, f);
+  const res = useApi((s) => api.sql(sql, s), [range, f.service, f.q, f.severity, f.trace_id, f.template_id]);
+  // Computed once per answer: the same arrays on other re-renders (typing in the search box)
+  // spare the chart a redraw.
+  const chart = useMemo(() => {
+    if (!res.data) return null;
+    const xs = buckets(range.fromMs, range.toMs, step * 1e9);
+    const rows = rowsOf(res.data);
+    // Stack bottom-up from the most severe, so errors sit on the baseline where they are seen.
+    const present = BANDS.filter((b) => rows.some((r) => r.band === b.name));
+    const raw = present.map(() => xs.map(() => 0));
+    for (const r of rows) {
+      const i = Math.round((Number(r.t) / 1e9 - xs[0]) / step);
+      const k = present.findIndex((b) => b.name === r.band);
+      if (i >= 0 && i < xs.length && k >= 0) raw[k][i] += Number(r.n);
+    }
+    const cum = raw.map((_, k) => xs.map((_, i) => raw.slice(0, k + 1).reduce((a, s) => a + s[i], 0)));
+    const order = present.map((_, k) => k).reverse(); // tallest first, so smaller stacks draw on top
+    return {
+      data: [xs, ...order.map((k) => cum[k])],
+      series: order.map((k) => ({ label: present[k].name, color: present[k].color, bars: true })),
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [res.data]);
   if (res.error) return <ErrorBox error={res.error} what="the severity histogram" />;
-  if (!res.data) return <div class="card" style={{ height: '190px' }} />;
-  const xs = buckets(range.fromMs, range.toMs, step * 1e9);
-  const rows = rowsOf(res.data);
-  // Stack bottom-up from the most severe, so errors sit on the baseline where they are seen.
-  const present = BANDS.filter((b) => rows.some((r) => r.band === b.name));
-  const raw = present.map(() => xs.map(() => 0));
-  for (const r of rows) {
-    const i = Math.round((Number(r.t) / 1e9 - xs[0]) / step);
-    const k = present.findIndex((b) => b.name === r.band);
-    if (i >= 0 && i < xs.length && k >= 0) raw[k][i] += Number(r.n);
-  }
-  const cum = raw.map((_, k) => xs.map((_, i) => raw.slice(0, k + 1).reduce((a, s) => a + s[i], 0)));
-  const order = present.map((_, k) => k).reverse(); // tallest first, so smaller stacks draw on top
+  if (!chart)
+    return (
+      <div class="card hist-wrap">
+        <ChartPlaceholder title={HIST_TITLE} height={HIST_HEIGHT} />
+      </div>
+    );
   return (
     <div class="card hist-wrap" data-testid="severity-histogram">
       <Chart
-        title="Log volume by severity"
-        data={[xs, ...order.map((k) => cum[k])]}
-        series={order.map((k) => ({ label: present[k].name, color: present[k].color, bars: true }))}
-        height={150}
+        title={HIST_TITLE}
+        data={chart.data}
+        series={chart.series}
+        height={HIST_HEIGHT}
         fmt={(v) => fmtCount(v)}
         xRange={[range.fromMs / 1000, range.toMs / 1000]}
         onSelectRange={(a, b) => setParams({ from: new Date(a).toISOString(), to: new Date(b).toISOString() })}
@@ -90,8 +69,8 @@ function Histogram({ range, f }: { range: Range; f: Filters }) {
 
 function Facets({ range, f }: { range: Range; f: Filters }) {
   const deps = [range, f.service, f.q, f.severity, f.trace_id, f.template_id];
-  const svc = useApi((s) => api.sql(`select service_name as k, count(*) as n from logs where ${whereSql(range, f, 'service')} group by 1 order by 2 desc limit 50`, s), deps);
-  const sev = useApi((s) => api.sql(`select ${bandSql} as k, count(*) as n from logs where ${whereSql(range, f, 'severity')} group by 1`, s), deps);
+  const svc = useApi((s) => api.sql(logsServiceFacetSql(range, f), s), deps);
+  const sev = useApi((s) => api.sql(logsSeverityFacetSql(range, f), s), deps);
   return (
     <div class="card" data-testid="facets">
       <h3>Service</h3>
@@ -144,17 +123,12 @@ function Facets({ range, f }: { range: Range; f: Filters }) {
 }
 
 function Records({ range, f }: { range: Range; f: Filters }) {
-  const params = { from: range.fromNs, to: range.toNs, service: f.service, q: f.q, severity_min: f.severity, trace_id: f.trace_id, template_id: f.template_id, limit: PAGE };
+  const params = logsParams(range, f);
   const res = useApi((s) => api.logs(params, s), [range, f.service, f.q, f.severity, f.trace_id, f.template_id]);
-  const [more, setMore] = useState<LogRecord[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [err, setErr] = useState<Error | null>(null);
+  // "Load more" pages, reset whenever the first page changes.
+  const [paging, setPaging] = usePaging<LogRecord>(res.data, res.data?.next_cursor);
+  const { more, cursor, error: err } = paging;
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    setMore([]);
-    setCursor(res.data?.next_cursor ?? null);
-    setErr(null);
-  }, [res.data]);
   if (res.error) return <ErrorBox error={res.error} what="logs" />;
   if (!res.data) return <Loading />;
   const all = [...res.data.records, ...more];
@@ -187,10 +161,9 @@ function Records({ range, f }: { range: Range; f: Filters }) {
               setBusy(true);
               try {
                 const r = await api.logs({ ...params, cursor });
-                setMore((m) => [...m, ...r.records]);
-                setCursor(r.next_cursor);
+                setPaging((p) => ({ ...p, more: [...p.more, ...r.records], cursor: r.next_cursor }));
               } catch (e) {
-                setErr(e as Error);
+                setPaging((p) => ({ ...p, error: e as Error }));
               } finally {
                 setBusy(false);
               }
@@ -223,7 +196,7 @@ function sevColor(n: number | undefined): string {
 }
 
 function Patterns({ range, f }: { range: Range; f: Filters }) {
-  const res = useApi((s) => api.logPatterns({ from: range.fromNs, to: range.toNs, service: f.service }, s), [range, f.service]);
+  const res = useApi((s) => api.logPatterns(patternParams(range, f), s), [range, f.service]);
   if (res.error) return <ErrorOrMissing error={res.error} feature="Log patterns" route="/api/v1/logs/patterns" />;
   if (!res.data) return <Loading />;
   const step = res.data.step_ns;
@@ -274,14 +247,8 @@ function Patterns({ range, f }: { range: Range; f: Filters }) {
 export function LogsPage() {
   const range = useRange();
   const { query } = useLocation();
-  const tab = query.get('tab') === 'patterns' ? 'patterns' : 'records';
-  const f: Filters = {
-    service: query.get('service') ?? '',
-    q: query.get('q') ?? '',
-    severity: (query.get('severity') ?? '').toUpperCase(),
-    trace_id: query.get('trace_id') ?? '',
-    template_id: query.get('template_id') ?? '',
-  };
+  const tab = logsTab(query);
+  const f: Filters = logFilters(query);
   const [text, setText] = useState(f.q);
   useEffect(() => setText(f.q), [f.q]);
   return (

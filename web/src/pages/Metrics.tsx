@@ -1,19 +1,23 @@
-import { Chart } from '../components/Chart';
+import { Chart, ChartPlaceholder } from '../components/Chart';
 import { Layout } from '../components/Layout';
 import { Empty, ErrorBox, Loading, NoTelemetry } from '../components/states';
 import { api } from '../lib/api';
 import { fmtUnit } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { setParams, useLocation } from '../lib/router';
+import { timeParams } from '../lib/requests';
 import { pickStepSeconds } from '../lib/time';
 
 const AGGS = ['avg', 'sum', 'min', 'max', 'rate', 'p50', 'p90', 'p95', 'p99'];
 const COLORS = ['#2f6fed', '#e5484d', '#10b981', '#d98a00', '#8b5cf6', '#ec4899', '#06b6d4', '#84cc16', '#f97316', '#6366f1', '#14b8a6', '#a855f7'];
 
+const CHART_HEIGHT = 320;
+const chartTitle = (agg: string, name: string, groupBy: string, unit?: string) => `${agg}(${name})${groupBy ? ` by ${groupBy}` : ''}${unit ? ` — ${unit}` : ''}`;
+
 export function MetricsPage() {
   const range = useRange();
   const { query } = useLocation();
-  const list = useApi((s) => api.metrics({ from: range.fromNs, to: range.toNs }, s), [range]);
+  const list = useApi((s) => api.metrics(timeParams(range), s), [range]);
   const metrics = list.data?.metrics ?? [];
   const name = query.get('metric') || metrics[0]?.name || '';
   const info = metrics.find((m) => m.name === name);
@@ -24,12 +28,22 @@ export function MetricsPage() {
   const res = useApi(
     (s) => api.metricQuery({ name, agg, group_by: groupBy, step: `${step}s`, from: range.fromNs, to: range.toNs }, s),
     [name, agg, groupBy, range, step],
-    !!name,
+    // Without an explicit aggregation the default depends on the metric's type: wait for the
+    // list rather than query with a guess and then again.
+    !!name && (!!query.get('agg') || !!info),
   );
 
   let chart = null;
   if (res.error) chart = <ErrorBox error={res.error} what="the metric" />;
-  else if (name && !res.data) chart = <Loading />;
+  else if (name && !res.data)
+    chart = (
+      // at the chart's size, so that the table below does not move when the chart comes
+      <div class="card">
+        <ChartPlaceholder title={chartTitle(agg, name, groupBy, info?.unit)} height={CHART_HEIGHT}>
+          <Loading />
+        </ChartPlaceholder>
+      </div>
+    );
   else if (res.data) {
     const series = res.data.series;
     if (!series.length) chart = <Empty title="No points for this metric in the range" />;
@@ -48,10 +62,10 @@ export function MetricsPage() {
       chart = (
         <div class="card" data-testid="metric-chart">
           <Chart
-            title={`${agg}(${res.data.name})${groupBy ? ` by ${groupBy}` : ''}${res.data.unit ? ` — ${res.data.unit}` : ''}`}
+            title={chartTitle(agg, res.data.name, groupBy, res.data.unit)}
             data={data}
             series={series.map((s, i) => ({ label: label(s.labels), color: COLORS[i % COLORS.length], points: xsNs.length < 3 }))}
-            height={320}
+            height={CHART_HEIGHT}
             fmt={(v) => fmtUnit(v, agg === 'rate' ? '' : res.data!.unit)}
             xRange={[range.fromMs / 1000, range.toMs / 1000]}
             onSelectRange={(a, b) => setParams({ from: new Date(a).toISOString(), to: new Date(b).toISOString() })}

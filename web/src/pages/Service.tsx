@@ -2,7 +2,7 @@ import { Sparkline } from '../components/Chart';
 import { Layout } from '../components/Layout';
 import { Link } from '../components/Link';
 import { LogList, Template } from '../components/LogList';
-import { RedCharts } from '../components/RedCharts';
+import { RedCharts, RedChartsPlaceholder } from '../components/RedCharts';
 import { Empty, ErrorBox, ErrorOrMissing, FallbackNote, Loading } from '../components/states';
 import { SortableTable, type Column } from '../components/Table';
 import { TraceList } from '../components/TraceList';
@@ -12,7 +12,7 @@ import { fmtCount, fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
 import { alignCounts, buckets } from '../lib/series';
-import { pickStepSeconds } from '../lib/time';
+import { servicePage } from '../lib/requests';
 import { serviceColor } from '../lib/waterfall';
 
 function Stat({ label, value, cls }: { label: string; value: string; cls?: string }) {
@@ -24,6 +24,8 @@ function Stat({ label, value, cls }: { label: string; value: string; cls?: strin
   );
 }
 
+const NO_POINTS: RedPoint[] = [];
+
 interface OpRow {
   total: RedTotal;
   points: RedPoint[];
@@ -31,15 +33,14 @@ interface OpRow {
 
 export function ServicePage({ name }: { name: string }) {
   const range = useRange();
-  const step = pickStepSeconds(range, 60);
-  const t = { from: range.fromNs, to: range.toNs };
+  const { step, errTraces: errParams, blast: blastParams, patterns: patternParams, logs: logParams } = servicePage(name, range);
   const all = useApi((s) => fetchRed(range, step, undefined, s), [range, step]);
   const ops = useApi((s) => fetchRed(range, step, name, s), [range, step, name]);
   const map = useApi((s) => fetchServiceMap(range, s), [range]);
-  const errTraces = useApi((s) => api.traces({ ...t, service: name, status: 'error', limit: 10 }, s), [range, name]);
-  const blast = useApi((s) => api.blastRadius({ ...t, service: name }, s), [range, name]);
-  const patterns = useApi((s) => api.logPatterns({ ...t, service: name }, s), [range, name]);
-  const logs = useApi((s) => api.logs({ ...t, service: name, limit: 25 }, s), [range, name]);
+  const errTraces = useApi((s) => api.traces(errParams, s), [range, name]);
+  const blast = useApi((s) => api.blastRadius(blastParams, s), [range, name]);
+  const patterns = useApi((s) => api.logPatterns(patternParams, s), [range, name]);
+  const logs = useApi((s) => api.logs(logParams, s), [range, name]);
 
   const total = all.data?.totals.find((x) => x.service === name);
   const series = all.data?.series.find((x) => x.service === name);
@@ -100,7 +101,7 @@ export function ServicePage({ name }: { name: string }) {
         <Stat label="p90" value={fmtDurationMs(total?.p90_ms)} />
         <Stat label="p99" value={fmtDurationMs(total?.p99_ms)} />
       </div>
-      {all.data && <RedCharts points={series?.points ?? []} stepNs={all.data.step_ns} range={range} color={color} />}
+      {all.data ? <RedCharts points={series?.points ?? NO_POINTS} stepNs={all.data.step_ns} range={range} color={color} /> : !all.error && <RedChartsPlaceholder />}
 
       <div class="card flush">
         <div class="card-head" style={{ padding: '12px 16px 0' }}>

@@ -9,7 +9,8 @@ import { fmtCount, fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
 import { alignCounts, buckets } from '../lib/series';
-import { fmtAgo, pickStepSeconds } from '../lib/time';
+import { servicesStep, timeParams } from '../lib/requests';
+import { fmtAgo } from '../lib/time';
 import { serviceColor } from '../lib/waterfall';
 
 interface Row {
@@ -23,8 +24,8 @@ interface Row {
 
 export function ServicesPage() {
   const range = useRange();
-  const step = pickStepSeconds(range, 30);
-  const svcs = useApi((s) => api.services({ from: range.fromNs, to: range.toNs }, s), [range]);
+  const step = servicesStep(range);
+  const svcs = useApi((s) => api.services(timeParams(range), s), [range]);
   const red = useApi((s) => fetchRed(range, step, undefined, s), [range, step]);
 
   let body;

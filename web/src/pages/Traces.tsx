@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { Chart } from '../components/Chart';
 import { Layout } from '../components/Layout';
 import { ErrorBox, Loading, NoTelemetry } from '../components/states';
@@ -6,33 +6,26 @@ import { TraceList } from '../components/TraceList';
 import { api, type TraceSummary } from '../lib/api';
 import { fetchRed } from '../lib/derived';
 import { fmtDurationMs } from '../lib/format';
-import { useApi, useRange } from '../lib/hooks';
+import { useApi, usePaging, useRange } from '../lib/hooks';
 import { href, navigate, setParams, useLocation } from '../lib/router';
-import { pickStepSeconds } from '../lib/time';
+import { timeParams, tracesPage } from '../lib/requests';
 
-const PAGE = 500; // fetched per request (the scatter shows them all)
 const SHOW = 50; // list rows revealed at a time
 
-/** `attr=key=value` pairs from the URL → `attr.key=value` API params. */
-function attrParams(attrs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const a of attrs) {
-    const i = a.indexOf('=');
-    if (i > 0) out[`attr.${a.slice(0, i).trim()}`] = a.slice(i + 1).trim();
-  }
-  return out;
-}
-
 function Scatter({ traces, fromMs, toMs, truncated }: { traces: TraceSummary[]; fromMs: number; toMs: number; truncated: boolean }) {
-  const sorted = [...traces].sort((a, b) => a.start_time_unix_nano - b.start_time_unix_nano);
-  const xs = sorted.map((t) => t.start_time_unix_nano / 1e9);
-  const ok = sorted.map((t) => (t.error_count ? null : t.duration_ns / 1e6));
-  const err = sorted.map((t) => (t.error_count ? t.duration_ns / 1e6 : null));
+  // Same arrays for the same traces: a chart redraw only for new data.
+  const { sorted, data } = useMemo(() => {
+    const sorted = [...traces].sort((a, b) => a.start_time_unix_nano - b.start_time_unix_nano);
+    const xs = sorted.map((t) => t.start_time_unix_nano / 1e9);
+    const ok = sorted.map((t) => (t.error_count ? null : t.duration_ns / 1e6));
+    const err = sorted.map((t) => (t.error_count ? t.duration_ns / 1e6 : null));
+    return { sorted, data: [xs, ok, err] };
+  }, [traces]);
   return (
     <div class="card" data-testid="trace-scatter">
       <Chart
         title={`Trace duration over time${truncated ? ` (newest ${traces.length} traces)` : ''} · click a dot to open a trace, drag to zoom`}
-        data={[xs, ok, err]}
+        data={data}
         series={[
           { label: 'ok', color: '#2f6fed' },
           { label: 'error', color: '#e5484d' },
@@ -51,47 +44,31 @@ function Scatter({ traces, fromMs, toMs, truncated }: { traces: TraceSummary[]; 
 export function TracesPage() {
   const range = useRange();
   const { query } = useLocation();
-  const service = query.get('service') ?? '';
-  const operation = query.get('operation') ?? '';
-  const status = query.get('status') ?? '';
-  const minD = query.get('min_duration_ms') ?? '';
-  const maxD = query.get('max_duration_ms') ?? '';
-  const attrs = query.getAll('attr');
+  const { service, operation, status, minD, maxD, attrs, params, opsStep } = tracesPage(range, query);
   const attrKey = attrs.join('&');
 
-  const t = { from: range.fromNs, to: range.toNs };
-  const services = useApi((s) => api.services(t, s), [range]);
-  const ops = useApi((s) => fetchRed(range, pickStepSeconds(range), service, s), [range, service], !!service);
-  const params = { ...t, service, operation, status, min_duration_ms: minD, max_duration_ms: maxD, ...attrParams(attrs), limit: PAGE };
+  const services = useApi((s) => api.services(timeParams(range), s), [range]);
+  const ops = useApi((s) => fetchRed(range, opsStep, service, s), [range, service], !!service);
   const res = useApi((s) => api.traces(params, s), [range, service, operation, status, minD, maxD, attrKey]);
 
   // "Load more" pages, reset whenever the first page changes.
-  const [more, setMore] = useState<TraceSummary[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [moreErr, setMoreErr] = useState<Error | null>(null);
+  const [paging, setPaging] = usePaging<TraceSummary>(res.data, res.data?.next_cursor);
+  const { more, cursor, error: moreErr } = paging;
   const [loadingMore, setLoadingMore] = useState(false);
-  const [shown, setShown] = useState(SHOW);
-  useEffect(() => {
-    setMore([]);
-    setShown(SHOW);
-    setCursor(res.data?.next_cursor ?? null);
-    setMoreErr(null);
-  }, [res.data]);
-  const all = res.data ? [...res.data.traces, ...more] : [];
+  const shown = SHOW * (1 + paging.reveals);
+  const all = useMemo(() => (res.data ? [...res.data.traces, ...more] : []), [res.data, more]);
   const loadMore = async () => {
     if (shown < all.length) {
-      setShown(shown + SHOW);
+      setPaging((p) => ({ ...p, reveals: p.reveals + 1 }));
       return;
     }
     if (!cursor) return;
     setLoadingMore(true);
     try {
       const r = await api.traces({ ...params, cursor });
-      setMore((m) => [...m, ...r.traces]);
-      setShown(shown + SHOW);
-      setCursor(r.next_cursor);
+      setPaging((p) => ({ ...p, more: [...p.more, ...r.traces], cursor: r.next_cursor, reveals: p.reveals + 1 }));
     } catch (e) {
-      setMoreErr(e as Error);
+      setPaging((p) => ({ ...p, error: e as Error }));
     } finally {
       setLoadingMore(false);
     }
