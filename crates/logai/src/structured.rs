@@ -30,14 +30,6 @@ impl<'a> FieldValue<'a> {
     fn text(text: &'a str) -> FieldValue<'a> {
         FieldValue::Text(Cow::Borrowed(text))
     }
-
-    /// As a JSON value (allocates for text).
-    pub fn into_value(self) -> Value {
-        match self {
-            FieldValue::Text(text) => Value::String(text.into_owned()),
-            FieldValue::Other(value) => value,
-        }
-    }
 }
 
 /// What a structured parser found; strings borrow from the parsed line where they can.
@@ -504,6 +496,35 @@ mod tests {
         assert_eq!(parsed.level, Some(Severity::Error));
         assert_eq!(parsed.message, "db down");
         assert!(parse_logfmt("user logged in with id=3").is_none());
+    }
+
+    #[test]
+    fn quoted_values_borrow_unless_they_hold_escapes() {
+        let parsed = parse_logfmt(r#"level=info msg="say \"hi\"" user="bob" n=3"#).expect("logfmt");
+        assert_eq!(parsed.message, r#"say "hi""#);
+        assert!(matches!(parsed.message, Cow::Owned(_)));
+        assert_eq!(
+            parsed.attributes,
+            vec![
+                ("user".into(), FieldValue::Text(Cow::Borrowed("bob"))),
+                ("n".into(), FieldValue::Other(Value::from(3))),
+            ]
+        );
+        assert!(matches!(
+            parsed.attributes[0].1,
+            FieldValue::Text(Cow::Borrowed(_))
+        ));
+        let line = r#"1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /a\"b HTTP/1.0" 200 5"#;
+        let parsed = parse_access_log(line).expect("access log");
+        assert_eq!(parsed.message, r#"GET /a"b HTTP/1.0"#);
+        let path = parsed
+            .attributes
+            .iter()
+            .find(|(k, _)| k == crate::ATTR_URL_PATH);
+        assert_eq!(
+            path.map(|(_, v)| v.clone()),
+            Some(FieldValue::Text(r#"/a"b"#.into()))
+        );
     }
 
     #[test]
