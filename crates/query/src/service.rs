@@ -50,6 +50,11 @@ pub struct QueryService {
 /// How far around a search window to look for the other spans of the traces found.
 const TRACE_SLACK_NS: i64 = 3_600_000_000_000;
 
+/// A trace search reads the newest twelfth of its range first ...
+const RECENT_FRACTION: i64 = 12;
+/// ... but at least the last minute.
+const RECENT_MIN_NS: i64 = 60_000_000_000;
+
 impl QueryService {
     pub fn new(store: Arc<Store>, limits: QueryLimits) -> Result<Self, QueryError> {
         let mut config = SessionConfig::new()
@@ -133,8 +138,32 @@ impl QueryService {
     }
 
     pub async fn search_traces(&self, q: &TraceSearch) -> Result<TracesPage, QueryError> {
+        // Traces are listed newest first (by their latest matching span). The first page is
+        // looked for in the most recent part of the range first: when that part alone holds more
+        // than a page of traces, those are the range's newest too (a trace with a matching span
+        // in it has its latest one there, every other trace is older), and the rest of the range
+        // is never read. Otherwise the whole range is searched.
+        let span = q.range.end_ns.saturating_sub(q.range.start_ns);
+        let recent_ns = (span / RECENT_FRACTION).max(RECENT_MIN_NS);
+        let mut ids = Vec::new();
+        if q.offset == 0 && span > recent_ns {
+            ids = self.newest_trace_ids(q, q.range.end_ns - recent_ns).await?;
+        }
+        if ids.len() <= q.limit {
+            ids = self.newest_trace_ids(q, q.range.start_ns).await?;
+        }
+        self.summarise_traces(q, ids).await
+    }
+
+    /// Up to `limit + 1` ids of the traces with spans matching `q` from `from_ns` to the end of
+    /// its range, newest first, skipping `offset`.
+    async fn newest_trace_ids(
+        &self,
+        q: &TraceSearch,
+        from_ns: i64,
+    ) -> Result<Vec<String>, QueryError> {
         let mut conds = vec![
-            format!("start_time_unix_nano >= {}", q.range.start_ns),
+            format!("start_time_unix_nano >= {from_ns}"),
             format!("start_time_unix_nano < {}", q.range.end_ns),
         ];
         if let Some(s) = &q.service {
@@ -164,10 +193,18 @@ impl QueryService {
             q.limit + 1,
             q.offset
         );
-        let mut ids: Vec<String> = to_json_rows(&self.collect(&sql).await?)?
+        Ok(to_json_rows(&self.collect(&sql).await?)?
             .iter()
             .map(|r| str_of(r, "trace_id"))
-            .collect();
+            .collect())
+    }
+
+    /// The summaries of `ids` (as listed by [`Self::newest_trace_ids`]), in that order.
+    async fn summarise_traces(
+        &self,
+        q: &TraceSearch,
+        mut ids: Vec<String>,
+    ) -> Result<TracesPage, QueryError> {
         let more = ids.len() > q.limit;
         ids.truncate(q.limit);
         if ids.is_empty() {

@@ -257,3 +257,90 @@ async fn red_of_a_closed_hour_counts_late_spans() {
     assert_eq!(per_op["totals"][0]["operation"], "GET /old", "{per_op}");
     assert_eq!(per_op["series"][0]["points"][0]["requests"], 8);
 }
+
+/// All trace ids of a search, page after page.
+async fn all_pages(server: &Server, query: &str) -> (Vec<String>, Vec<i64>, usize) {
+    let (mut ids, mut starts, mut pages) = (Vec::new(), Vec::new(), 0);
+    let mut path = format!("/api/v1/traces?{query}");
+    loop {
+        let page = server.get_json(&path).await;
+        pages += 1;
+        for t in page["traces"].as_array().unwrap() {
+            ids.push(t["trace_id"].as_str().unwrap().to_string());
+            starts.push(t["start_time_unix_nano"].as_i64().unwrap());
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/traces?{query}&cursor={cursor}"),
+            None => return (ids, starts, pages),
+        }
+    }
+}
+
+#[tokio::test]
+async fn trace_search_lists_newest_first_whether_or_not_recent_traces_fill_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let now = now_ns();
+    // Twelve traces in the last minute (none failed), eight 20 to 48 minutes ago (four failed).
+    let mut spans = Vec::new();
+    for i in 0..20usize {
+        let start = if i < 12 {
+            now - (i as u64 + 1) * 2_000_000_000
+        } else {
+            now - (20 + (i as u64 - 12) * 4) * 60_000_000_000
+        };
+        let id = format!("{:016x}", 500 + i);
+        spans.push(span(
+            i,
+            &id,
+            "",
+            "GET /",
+            2,
+            start,
+            5,
+            i >= 16,
+            serde_json::json!([]),
+        ));
+    }
+    post_spans(
+        &server,
+        serde_json::json!({"resourceSpans": [resource_spans("shop", spans)]}),
+    )
+    .await;
+
+    for (query, expected) in [
+        // The last five minutes hold more than a page: the first page comes from them alone.
+        ("from=now-1h&limit=5", 20),
+        // They hold fewer than a page: the whole hour is searched.
+        ("from=now-1h&limit=15", 20),
+        // None of them failed: the failed traces are found in the rest of the hour.
+        ("from=now-1h&limit=2&status=error", 4),
+    ] {
+        let (ids, starts, pages) = all_pages(&server, query).await;
+        assert_eq!(ids.len(), expected, "{query}: {ids:?}");
+        let distinct: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len(), "{query}: a trace listed twice");
+        assert!(
+            starts.windows(2).all(|w| w[0] > w[1]),
+            "{query}: not newest first: {starts:?}"
+        );
+        let limit: usize = query
+            .split("limit=")
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(pages, expected.div_ceil(limit), "{query}");
+    }
+    // The newest trace is the one that started last, and the failed ones are the oldest four.
+    let first = server.get_json("/api/v1/traces?from=now-1h&limit=1").await;
+    assert_eq!(first["traces"][0]["trace_id"], format!("{:032x}", 1));
+    let failed = all_pages(&server, "from=now-1h&limit=2&status=error")
+        .await
+        .0;
+    let expected: Vec<String> = (16..20).map(|i| format!("{:032x}", i + 1)).collect();
+    assert_eq!(failed, expected);
+}
