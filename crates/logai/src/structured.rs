@@ -19,7 +19,7 @@ pub enum FieldValue<'a> {
 }
 
 impl<'a> FieldValue<'a> {
-    /// What [`scalar`] makes of `text`, keeping strings borrowed.
+    /// A number or boolean when `text` is one, else the text itself (still borrowed).
     fn scalar(text: Cow<'a, str>) -> FieldValue<'a> {
         match scalar_non_string(&text) {
             Some(value) => FieldValue::Other(value),
@@ -262,12 +262,7 @@ fn quoted(body: &str, start: usize) -> Option<(Cow<'_, str>, usize)> {
     None
 }
 
-/// A value as JSON: integers and floats become numbers, the rest strings.
-pub fn scalar(text: &str) -> Value {
-    scalar_non_string(text).unwrap_or_else(|| Value::String(text.to_string()))
-}
-
-/// What [`scalar`] makes of `text` when that is not a string.
+/// A number or boolean when `text` is one (integers and floats become numbers).
 pub(crate) fn scalar_non_string(text: &str) -> Option<Value> {
     if let Ok(integer) = text.parse::<i64>() {
         return Some(Value::from(integer));
