@@ -288,10 +288,41 @@ impl<'a> AttributeWriter<'a> {
     }
 }
 
+/// About the bytes [`apply`] adds to a record's attribute JSON (escapes aside), so that the
+/// text is allocated once instead of growing as it is written.
+fn json_bytes(s: &Structured) -> usize {
+    fn value_bytes(value: &Value) -> usize {
+        match value {
+            Value::String(text) => text.len() + 2,
+            Value::Array(items) => items.iter().map(|v| value_bytes(v) + 1).sum::<usize>() + 2,
+            _ => 24,
+        }
+    }
+    // Each added key is written twice: as a key and in the `log.extracted` list.
+    let entry = |key: &str| 2 * key.len() + 8;
+    let fixed = [
+        logai::ATTR_FORMAT,
+        logai::ATTR_TEMPLATE_ID,
+        logai::ATTR_TEMPLATE,
+        logai::ATTR_PARAMS,
+        logai::ATTR_SEVERITY_INFERRED,
+        ATTR_EXTRACTED,
+    ];
+    fixed.iter().map(|k| entry(k)).sum::<usize>()
+        + s.format.len()
+        + s.template_id.len()
+        + s.template.len()
+        + s.params.iter().map(|p| p.len() + 3).sum::<usize>()
+        + s.attributes
+            .iter()
+            .map(|(k, v)| entry(k) + value_bytes(v))
+            .sum::<usize>()
+        + 16
+}
+
 /// Writes what was learned into the row.
 fn apply(row: &mut LogRow, existing: Option<&Map<String, Value>>, s: &Structured) {
-    let reserve = 64 + s.format.len() + s.template_id.len() + s.template.len() * 2;
-    let mut w = AttributeWriter::new(&row.attributes, existing, reserve);
+    let mut w = AttributeWriter::new(&row.attributes, existing, json_bytes(s));
     w.put_str(logai::ATTR_FORMAT, &s.format);
     w.put_str(logai::ATTR_TEMPLATE_ID, &s.template_id);
     w.put_str(logai::ATTR_TEMPLATE, &s.template);
@@ -450,6 +481,31 @@ mod tests {
                 .any(|k| k == "log.template_id")
         );
         assert_eq!(rows[2].severity_number, 13);
+    }
+
+    #[test]
+    fn attribute_text_is_allocated_once() {
+        let p = LogAiProcessor::open(None);
+        let bodies = [
+            "2026-11-23 10:00:01,120 WARN [worker-7] com.example.Db - query took 35ms user=alice rows=12",
+            r#"{"level":"info","msg":"order placed","order_id":"o-123","amount":12.5,"tags":["a","b"]}"#,
+            "level=error msg=\"payment declined\" card=visa code=51 took=120ms",
+            "10.1.2.3 - bob [23/Nov/2026:10:00:00 +0000] \"GET /api/cart/42 HTTP/1.1\" 503 1234 \"-\" \"curl/8.0\"",
+            "Dec 10 06:55:46 LabSZ sshd[24200]: Invalid user webmaster from 1.2.3.4 port 51234",
+        ];
+        for body in bodies {
+            let mut rows = vec![row(body)];
+            let mut engine = LogAi::new(logai::Config::default());
+            let learned = engine.process("/shop|", &LogInput::text(body));
+            p.process(&mut rows);
+            let text = &rows[0].attributes;
+            assert!(
+                text.capacity() == json_bytes(&learned) + 2,
+                "{body}: {} bytes reserved, {} written: {text}",
+                json_bytes(&learned) + 2,
+                text.len()
+            );
+        }
     }
 
     #[test]

@@ -231,6 +231,21 @@ fn writer_properties(
     ] {
         builder = builder.set_column_dictionary_enabled(ColumnPath::from(col), false);
     }
+    // Minimum and maximum of free text and JSON prune nothing, and computing them compares
+    // every value twice per page: no statistics for these columns.
+    for col in [
+        "attributes",
+        "resource_attributes",
+        "events",
+        "links",
+        "body",
+        "db_query_text",
+        "exemplars",
+        "log_template",
+    ] {
+        builder =
+            builder.set_column_statistics_enabled(ColumnPath::from(col), EnabledStatistics::None);
+    }
     builder.build()
 }
 

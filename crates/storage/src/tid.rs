@@ -7,7 +7,6 @@
 //! Sidecar layout (little endian): `RSTF` magic, version `1`, `k` (u32), number of words (u32),
 //! the words (u64 each), then a checksum (u64) of everything before it.
 
-use std::collections::HashSet;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -46,14 +45,18 @@ fn hashes(id: &str) -> (u64, u64) {
 impl TraceFilter {
     /// A filter holding every id given (repeats are fine).
     pub fn build<'a>(ids: impl Iterator<Item = &'a str>) -> TraceFilter {
-        let distinct: HashSet<&str> = ids.filter(|id| !id.is_empty()).collect();
-        let bits = (distinct.len() * BITS_PER_ID).max(64);
+        // Each id is hashed once; sorting the hashes finds the distinct ones (the filter is
+        // sized by them) without a hash set of strings.
+        let mut hashed: Vec<(u64, u64)> = ids.filter(|id| !id.is_empty()).map(hashes).collect();
+        hashed.sort_unstable();
+        hashed.dedup();
+        let bits = (hashed.len() * BITS_PER_ID).max(64);
         let mut f = TraceFilter {
             k: K,
             words: vec![0; bits.div_ceil(64)],
         };
-        for id in distinct {
-            f.insert(id);
+        for (h1, h2) in hashed {
+            f.insert_hashes(h1, h2);
         }
         f
     }
@@ -62,8 +65,7 @@ impl TraceFilter {
         self.words.len() as u64 * 64
     }
 
-    fn insert(&mut self, id: &str) {
-        let (h1, h2) = hashes(id);
+    fn insert_hashes(&mut self, h1: u64, h2: u64) {
         let m = self.bit_count();
         for i in 0..u64::from(self.k) {
             let bit = h1.wrapping_add(i.wrapping_mul(h2)) % m;
