@@ -282,8 +282,26 @@ impl QueryService {
     }
 
     pub async fn search_logs(&self, q: &LogSearch) -> Result<LogsPage, QueryError> {
+        // Like traces, the first page is looked for in the most recent part of the range first:
+        // when it holds more than a page of records, those are the newest of the whole range
+        // (every record outside it is older), and the rest is never read.
+        let span = q.range.end_ns.saturating_sub(q.range.start_ns);
+        let recent_ns = (span / RECENT_FRACTION).max(RECENT_MIN_NS);
+        if q.offset == 0 && span > recent_ns {
+            let records = self.newest_logs(q, q.range.end_ns - recent_ns).await?;
+            if records.len() > q.limit {
+                return Ok(logs_page(q, records));
+            }
+        }
+        let records = self.newest_logs(q, q.range.start_ns).await?;
+        Ok(logs_page(q, records))
+    }
+
+    /// Up to `limit + 1` records matching `q` from `from_ns` to the end of its range, newest
+    /// first, skipping `offset`.
+    async fn newest_logs(&self, q: &LogSearch, from_ns: i64) -> Result<Vec<LogRecord>, QueryError> {
         let mut conds = vec![
-            format!("time_unix_nano >= {}", q.range.start_ns),
+            format!("time_unix_nano >= {from_ns}"),
             format!("time_unix_nano < {}", q.range.end_ns),
         ];
         if let Some(s) = &q.service {
@@ -323,13 +341,7 @@ impl QueryService {
                 records.extend(rows.into_iter().map(log_record));
             }
         }
-        let more = records.len() > q.limit;
-        records.truncate(q.limit);
-        let next_cursor = more.then(|| encode_cursor(q.range, q.offset + q.limit));
-        Ok(LogsPage {
-            records,
-            next_cursor,
-        })
+        Ok(records)
     }
 
     pub async fn list_metrics(&self, range: TimeRange) -> Result<MetricsList, QueryError> {
@@ -543,6 +555,17 @@ fn span_detail(r: model::SpanRow) -> SpanDetail {
         dropped_attributes_count: r.dropped_attributes_count,
         dropped_events_count: r.dropped_events_count,
         dropped_links_count: r.dropped_links_count,
+    }
+}
+
+/// A page of `q` from up to `limit + 1` records: the extra one only says that there are more.
+fn logs_page(q: &LogSearch, mut records: Vec<LogRecord>) -> LogsPage {
+    let more = records.len() > q.limit;
+    records.truncate(q.limit);
+    let next_cursor = more.then(|| encode_cursor(q.range, q.offset + q.limit));
+    LogsPage {
+        records,
+        next_cursor,
     }
 }
 

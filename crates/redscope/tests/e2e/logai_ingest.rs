@@ -81,3 +81,79 @@ async fn text_logs_are_structured_at_ingest() {
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+/// Every record of a log search, page after page, as (time, body).
+async fn all_log_pages(server: &Server, query: &str) -> (Vec<(i64, String)>, usize) {
+    let (mut records, mut pages) = (Vec::new(), 0);
+    let mut path = format!("/api/v1/logs?{query}");
+    loop {
+        let page = server.get_json(&path).await;
+        pages += 1;
+        for r in page["records"].as_array().unwrap() {
+            records.push((
+                r["time_unix_nano"].as_i64().unwrap(),
+                r["body"].as_str().unwrap().to_string(),
+            ));
+        }
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/logs?{query}&cursor={cursor}"),
+            None => return (records, pages),
+        }
+    }
+}
+
+#[tokio::test]
+async fn log_search_lists_newest_first_whether_or_not_recent_records_fill_the_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let now = now_ns();
+    // Twelve records in the last minute (all INFO), eight 20 to 48 minutes ago (four ERROR).
+    let records: Vec<serde_json::Value> = (0..20u64)
+        .map(|i| {
+            let t = if i < 12 {
+                now - (i + 1) * 2_000_000_000
+            } else {
+                now - (20 + (i - 12) * 4) * 60_000_000_000
+            };
+            let severity = if i >= 16 { 17 } else { 9 };
+            serde_json::json!({"timeUnixNano": t.to_string(), "severityNumber": severity,
+                "body": {"stringValue": format!("record {i}")}})
+        })
+        .collect();
+    let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "orders"}}]}, "scopeLogs": [{"logRecords": records}]}]});
+    let r = reqwest::Client::new()
+        .post(server.otlp_url("/v1/logs"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    for (query, limit, expected) in [
+        // The last five minutes hold more than a page: the first page comes from them alone.
+        ("from=now-1h&limit=5", 5, 20),
+        // They hold fewer than a page: the whole hour is searched.
+        ("from=now-1h&limit=15", 15, 20),
+        // None of them is an error: the errors are found in the rest of the hour.
+        ("from=now-1h&limit=2&severity_min=ERROR", 2, 4),
+    ] {
+        let (found, pages) = all_log_pages(&server, query).await;
+        assert_eq!(found.len(), expected, "{query}: {found:?}");
+        assert!(
+            found.windows(2).all(|w| w[0].0 > w[1].0),
+            "{query}: not newest first: {found:?}"
+        );
+        assert_eq!(pages, expected.div_ceil(limit), "{query}");
+    }
+    let (found, _) = all_log_pages(&server, "from=now-1h&limit=3").await;
+    let bodies: Vec<String> = (0..20).map(|i| format!("record {i}")).collect();
+    assert_eq!(
+        found.iter().map(|(_, b)| b.clone()).collect::<Vec<_>>(),
+        bodies
+    );
+    let (errors, _) = all_log_pages(&server, "from=now-1h&limit=2&severity_min=ERROR").await;
+    assert_eq!(
+        errors.iter().map(|(_, b)| b.as_str()).collect::<Vec<_>>(),
+        ["record 16", "record 17", "record 18", "record 19"]
+    );
+}
