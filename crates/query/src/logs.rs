@@ -3,10 +3,13 @@
 
 use std::collections::HashMap;
 
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int32Type, Int64Type};
 use model::TimeRange;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::rollup::column;
 use crate::sql::quote;
 use crate::{QueryError, QueryService};
 
@@ -69,12 +72,78 @@ fn text(row: &Map<String, Value>, key: &str) -> String {
         .to_string()
 }
 
-fn int(row: &Map<String, Value>, key: &str) -> i64 {
-    row.get(key).and_then(Value::as_i64).unwrap_or_default()
+/// The step of the per-template counts that stands for the whole previous period.
+const PREVIOUS: i64 = -1;
+
+/// Patterns from per-template, per-step counts (`id`, `service`, `t`, `n`, `first_seen`,
+/// `sev`): the `limit` most frequent in the window (more records first, then by id), their
+/// series in time order; text and sample left empty.
+fn top_patterns(batches: &[RecordBatch], limit: usize) -> Result<Vec<Pattern>, QueryError> {
+    let mut by_template: HashMap<(String, String), Pattern> = HashMap::new();
+    for batch in batches {
+        let ids = column(batch, "id", &DataType::Utf8)?;
+        let services = column(batch, "service", &DataType::Utf8)?;
+        let steps = column(batch, "t", &DataType::Int64)?;
+        let counts = column(batch, "n", &DataType::Int64)?;
+        let firsts = column(batch, "first_seen", &DataType::Int64)?;
+        let sevs = column(batch, "sev", &DataType::Int32)?;
+        let (ids, services) = (ids.as_string::<i32>(), services.as_string::<i32>());
+        let steps = steps.as_primitive::<Int64Type>();
+        let counts = counts.as_primitive::<Int64Type>();
+        let firsts = firsts.as_primitive::<Int64Type>();
+        let sevs = sevs.as_primitive::<Int32Type>();
+        for row in 0..batch.num_rows() {
+            let key = (ids.value(row).to_string(), services.value(row).to_string());
+            let p = by_template
+                .entry(key)
+                .or_insert_with_key(|(id, service)| Pattern {
+                    template_id: id.clone(),
+                    template: String::new(),
+                    service: service.clone(),
+                    count: 0,
+                    previous_count: 0,
+                    max_severity_number: 0,
+                    series: Vec::new(),
+                    first_seen_unix_nano: i64::MAX,
+                    is_new: true,
+                    sample: String::new(),
+                });
+            let n = u64::try_from(counts.value(row)).unwrap_or(0);
+            if steps.value(row) == PREVIOUS {
+                p.previous_count += n;
+            } else {
+                p.count += n;
+                p.series.push((steps.value(row), n));
+            }
+            p.first_seen_unix_nano = p.first_seen_unix_nano.min(firsts.value(row));
+            if sevs.is_valid(row) {
+                p.max_severity_number = p.max_severity_number.max(sevs.value(row));
+            }
+        }
+    }
+    let mut patterns: Vec<Pattern> = by_template.into_values().filter(|p| p.count > 0).collect();
+    patterns.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.template_id.cmp(&b.template_id))
+            .then_with(|| a.service.cmp(&b.service))
+    });
+    patterns.truncate(limit);
+    for p in &mut patterns {
+        p.is_new = p.previous_count == 0;
+        p.series.sort_unstable();
+    }
+    Ok(patterns)
 }
 
 impl QueryService {
     /// Templates of the window with counts, a series, and whether they are new.
+    ///
+    /// One pass over the window and the previous period counts records per template and step
+    /// (the previous period as one bucket) without reading any text column; the template text
+    /// and the newest record as a sample are then read for the `limit` most frequent templates
+    /// only, from the newest twelfth of the window first (the rest of it only for templates not
+    /// seen there).
     pub async fn log_patterns(
         &self,
         range: TimeRange,
@@ -85,63 +154,57 @@ impl QueryService {
         let svc = service
             .map(|s| format!(" AND service_name = {}", quote(s)))
             .unwrap_or_default();
+        let step = ((range.len_ns() / 60).max(1_000_000_000) / 1_000_000_000) * 1_000_000_000;
         let sql = format!(
-            "SELECT log_template_id AS id, service_name, first_value(log_template) AS template, \
-             sum(CASE WHEN time_unix_nano >= {start} THEN 1 ELSE 0 END) AS n, \
-             sum(CASE WHEN time_unix_nano < {start} THEN 1 ELSE 0 END) AS prev, \
-             min(time_unix_nano) AS first_seen, max(severity_number) AS sev, \
-             first_value(body ORDER BY time_unix_nano DESC) AS sample \
-             FROM logs WHERE time_unix_nano >= {prev_start} AND time_unix_nano < {end} AND log_template_id IS NOT NULL{svc} \
-             GROUP BY log_template_id, service_name HAVING sum(CASE WHEN time_unix_nano >= {start} THEN 1 ELSE 0 END) > 0 \
-             ORDER BY n DESC LIMIT {limit}",
+            "SELECT log_template_id AS id, service_name AS service, \
+             CASE WHEN time_unix_nano >= {start} THEN (time_unix_nano / {step}) * {step} ELSE {PREVIOUS} END AS t, \
+             count(*) AS n, min(time_unix_nano) AS first_seen, max(severity_number) AS sev \
+             FROM logs WHERE time_unix_nano >= {prev_start} AND time_unix_nano < {end} \
+             AND log_template_id IS NOT NULL{svc} GROUP BY 1, 2, 3",
             start = range.start_ns,
             end = range.end_ns,
         );
-        let rows = crate::service::to_json_rows(&self.collect(&sql).await?)?;
-        let step = ((range.len_ns() / 60).max(1_000_000_000) / 1_000_000_000) * 1_000_000_000;
-        let mut patterns: Vec<Pattern> = rows
-            .iter()
-            .map(|r| {
-                let prev = int(r, "prev") as u64;
-                Pattern {
-                    template_id: text(r, "id"),
-                    template: text(r, "template"),
-                    service: text(r, "service_name"),
-                    count: int(r, "n") as u64,
-                    previous_count: prev,
-                    max_severity_number: i32::try_from(int(r, "sev")).unwrap_or(0),
-                    series: Vec::new(),
-                    first_seen_unix_nano: int(r, "first_seen"),
-                    is_new: prev == 0,
-                    sample: text(r, "sample"),
+        let mut patterns = top_patterns(&self.collect(&sql).await?, limit)?;
+        // Template text and sample: the newest part of the window first.
+        let recent_start = range
+            .end_ns
+            .saturating_sub(
+                (range.len_ns() / crate::service::RECENT_FRACTION)
+                    .max(crate::service::RECENT_MIN_NS),
+            )
+            .max(range.start_ns);
+        for from in [recent_start, range.start_ns] {
+            let missing: Vec<String> = patterns
+                .iter()
+                .filter(|p| p.template.is_empty())
+                .map(|p| quote(&p.template_id))
+                .collect();
+            if missing.is_empty() {
+                break;
+            }
+            let sql = format!(
+                "SELECT log_template_id AS id, service_name AS service, first_value(log_template) AS template, \
+                 first_value(body ORDER BY time_unix_nano DESC) AS sample FROM logs \
+                 WHERE time_unix_nano >= {from} AND time_unix_nano < {end} AND log_template_id IN ({ids}){svc} \
+                 GROUP BY 1, 2",
+                end = range.end_ns,
+                ids = missing.join(","),
+            );
+            let mut texts: HashMap<(String, String), (String, String)> = HashMap::new();
+            for r in crate::service::to_json_rows(&self.collect(&sql).await?)? {
+                texts.insert(
+                    (text(&r, "id"), text(&r, "service")),
+                    (text(&r, "template"), text(&r, "sample")),
+                );
+            }
+            for p in patterns.iter_mut().filter(|p| p.template.is_empty()) {
+                if let Some((template, sample)) =
+                    texts.remove(&(p.template_id.clone(), p.service.clone()))
+                {
+                    p.template = template;
+                    p.sample = sample;
                 }
-            })
-            .collect();
-        if patterns.is_empty() {
-            return Ok(PatternsResponse {
-                step_ns: step,
-                patterns,
-            });
-        }
-        let ids: Vec<String> = patterns.iter().map(|p| quote(&p.template_id)).collect();
-        let sql = format!(
-            "SELECT log_template_id AS id, service_name, (time_unix_nano / {step}) * {step} AS t, count(*) AS n FROM logs \
-             WHERE time_unix_nano >= {} AND time_unix_nano < {} AND log_template_id IN ({}){svc} GROUP BY 1, 2, 3 ORDER BY 3",
-            range.start_ns,
-            range.end_ns,
-            ids.join(",")
-        );
-        let mut series: HashMap<(String, String), Vec<(i64, u64)>> = HashMap::new();
-        for r in crate::service::to_json_rows(&self.collect(&sql).await?)? {
-            series
-                .entry((text(&r, "id"), text(&r, "service_name")))
-                .or_default()
-                .push((int(&r, "t"), int(&r, "n") as u64));
-        }
-        for p in &mut patterns {
-            p.series = series
-                .remove(&(p.template_id.clone(), p.service.clone()))
-                .unwrap_or_default();
+            }
         }
         Ok(PatternsResponse {
             step_ns: step,

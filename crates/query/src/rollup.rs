@@ -274,7 +274,7 @@ impl QueryService {
     }
 }
 
-fn column<'a>(
+pub(crate) fn column<'a>(
     batch: &'a RecordBatch,
     name: &str,
     want: &DataType,

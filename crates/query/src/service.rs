@@ -51,9 +51,9 @@ pub struct QueryService {
 const TRACE_SLACK_NS: i64 = 3_600_000_000_000;
 
 /// A trace search reads the newest twelfth of its range first ...
-const RECENT_FRACTION: i64 = 12;
+pub(crate) const RECENT_FRACTION: i64 = 12;
 /// ... but at least the last minute.
-const RECENT_MIN_NS: i64 = 60_000_000_000;
+pub(crate) const RECENT_MIN_NS: i64 = 60_000_000_000;
 
 impl QueryService {
     pub fn new(store: Arc<Store>, limits: QueryLimits) -> Result<Self, QueryError> {

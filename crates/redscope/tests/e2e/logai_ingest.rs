@@ -157,3 +157,79 @@ async fn log_search_lists_newest_first_whether_or_not_recent_records_fill_the_pa
         ["record 16", "record 17", "record 18", "record 19"]
     );
 }
+
+#[tokio::test]
+async fn patterns_count_the_window_against_the_previous_period() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let now = now_ns();
+    let minutes_ago = |m: u64, s: u64| now - m * 60_000_000_000 - s * 1_000_000_000;
+    // "placed": three records in the last minute, two half an hour ago and one in the previous
+    // hour. "declined": two records 40 minutes ago only (not in the window's newest part).
+    let records = [
+        (minutes_ago(0, 5), "order 1001 placed by user=alice"),
+        (minutes_ago(0, 10), "order 1002 placed by user=bob"),
+        (minutes_ago(0, 20), "order 1003 placed by user=carol"),
+        (minutes_ago(30, 0), "order 1004 placed by user=dave"),
+        (minutes_ago(31, 0), "order 1005 placed by user=erin"),
+        (minutes_ago(90, 0), "order 1000 placed by user=zed"),
+        (minutes_ago(40, 0), "card 4411 declined: code=51"),
+        (minutes_ago(41, 0), "card 4412 declined: code=05"),
+    ];
+    let records: Vec<serde_json::Value> = records
+        .iter()
+        .map(|(t, body)| {
+            serde_json::json!({"timeUnixNano": t.to_string(), "body": {"stringValue": body}})
+        })
+        .collect();
+    let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "orders"}}]}, "scopeLogs": [{"logRecords": records}]}]});
+    let r = reqwest::Client::new()
+        .post(server.otlp_url("/v1/logs"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let all = server
+        .get_json("/api/v1/logs/patterns?service=orders&from=now-1h")
+        .await;
+    let patterns = all["patterns"].as_array().unwrap();
+    assert_eq!(patterns.len(), 2, "{all}");
+    let (placed, declined) = (&patterns[0], &patterns[1]);
+    assert_eq!(placed["template"], "order <*> placed by user=<*>", "{all}");
+    assert_eq!(placed["count"], 5);
+    assert_eq!(placed["previous_count"], 1);
+    assert_eq!(placed["is_new"], false);
+    assert_eq!(placed["sample"], "order 1001 placed by user=alice");
+    assert_eq!(
+        placed["first_seen_unix_nano"].as_u64().unwrap(),
+        minutes_ago(90, 0)
+    );
+    let series = placed["series"].as_array().unwrap();
+    let total: u64 = series.iter().map(|p| p[1].as_u64().unwrap()).sum();
+    assert_eq!(total, 5, "{series:?}");
+    assert!(
+        series
+            .windows(2)
+            .all(|w| w[0][0].as_i64() < w[1][0].as_i64()),
+        "{series:?}"
+    );
+    // Found only in the older part of the window: its text and sample still come back.
+    assert_eq!(declined["count"], 2);
+    assert_eq!(declined["is_new"], true);
+    assert!(
+        declined["template"]
+            .as_str()
+            .unwrap()
+            .starts_with("card <*> declined"),
+        "{all}"
+    );
+    assert_eq!(declined["sample"], "card 4411 declined: code=51");
+
+    let top = server
+        .get_json("/api/v1/logs/patterns?service=orders&from=now-1h&limit=1")
+        .await;
+    assert_eq!(top["patterns"].as_array().unwrap().len(), 1);
+    assert_eq!(top["patterns"][0]["template_id"], placed["template_id"]);
+}
