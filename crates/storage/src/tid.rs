@@ -10,6 +10,8 @@
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
+use rustc_hash::FxHashSet;
+
 const MAGIC: &[u8; 4] = b"RSTF";
 const VERSION: u8 = 1;
 /// Bits per distinct id: about 1% false positives with `K` hashes.
@@ -45,11 +47,9 @@ fn hashes(id: &str) -> (u64, u64) {
 impl TraceFilter {
     /// A filter holding every id given (repeats are fine).
     pub fn build<'a>(ids: impl Iterator<Item = &'a str>) -> TraceFilter {
-        // Each id is hashed once; sorting the hashes finds the distinct ones (the filter is
-        // sized by them) without a hash set of strings.
-        let mut hashed: Vec<(u64, u64)> = ids.filter(|id| !id.is_empty()).map(hashes).collect();
-        hashed.sort_unstable();
-        hashed.dedup();
+        // Each id is hashed once, and the distinct hashes (the filter is sized by them) are
+        // kept in a set with a cheap hasher: memory follows the distinct ids, not the rows.
+        let hashed: FxHashSet<(u64, u64)> = ids.filter(|id| !id.is_empty()).map(hashes).collect();
         let bits = (hashed.len() * BITS_PER_ID).max(64);
         let mut f = TraceFilter {
             k: K,
