@@ -166,14 +166,8 @@ impl QueryService {
         );
         let mut patterns = top_patterns(&self.collect(&sql).await?, limit)?;
         // Template text and sample: the newest part of the window first.
-        let recent_start = range
-            .end_ns
-            .saturating_sub(
-                (range.len_ns() / crate::service::RECENT_FRACTION)
-                    .max(crate::service::RECENT_MIN_NS),
-            )
-            .max(range.start_ns);
-        for from in [recent_start, range.start_ns] {
+        let recent = crate::service::recent_start(range).unwrap_or(range.start_ns);
+        for from in [recent, range.start_ns] {
             let missing: Vec<String> = patterns
                 .iter()
                 .filter(|p| p.template.is_empty())

@@ -50,10 +50,18 @@ pub struct QueryService {
 /// How far around a search window to look for the other spans of the traces found.
 const TRACE_SLACK_NS: i64 = 3_600_000_000_000;
 
-/// A trace search reads the newest twelfth of its range first ...
-pub(crate) const RECENT_FRACTION: i64 = 12;
+/// Searches read the newest twelfth of their range first ...
+const RECENT_FRACTION: i64 = 12;
 /// ... but at least the last minute.
-pub(crate) const RECENT_MIN_NS: i64 = 60_000_000_000;
+const RECENT_MIN_NS: i64 = 60_000_000_000;
+
+/// Where the newest part of `range` that searches read first begins; `None` when that part
+/// would be the whole range.
+pub(crate) fn recent_start(range: TimeRange) -> Option<i64> {
+    let span = range.end_ns.saturating_sub(range.start_ns);
+    let recent_ns = (span / RECENT_FRACTION).max(RECENT_MIN_NS);
+    (span > recent_ns).then(|| range.end_ns - recent_ns)
+}
 
 impl QueryService {
     pub fn new(store: Arc<Store>, limits: QueryLimits) -> Result<Self, QueryError> {
@@ -143,11 +151,9 @@ impl QueryService {
         // than a page of traces, those are the range's newest too (a trace with a matching span
         // in it has its latest one there, every other trace is older), and the rest of the range
         // is never read. Otherwise the whole range is searched.
-        let span = q.range.end_ns.saturating_sub(q.range.start_ns);
-        let recent_ns = (span / RECENT_FRACTION).max(RECENT_MIN_NS);
         let mut ids = Vec::new();
-        if q.offset == 0 && span > recent_ns {
-            ids = self.newest_trace_ids(q, q.range.end_ns - recent_ns).await?;
+        if let Some(recent) = recent_start(q.range).filter(|_| q.offset == 0) {
+            ids = self.newest_trace_ids(q, recent).await?;
         }
         if ids.len() <= q.limit {
             ids = self.newest_trace_ids(q, q.range.start_ns).await?;
@@ -285,10 +291,8 @@ impl QueryService {
         // Like traces, the first page is looked for in the most recent part of the range first:
         // when it holds more than a page of records, those are the newest of the whole range
         // (every record outside it is older), and the rest is never read.
-        let span = q.range.end_ns.saturating_sub(q.range.start_ns);
-        let recent_ns = (span / RECENT_FRACTION).max(RECENT_MIN_NS);
-        if q.offset == 0 && span > recent_ns {
-            let records = self.newest_logs(q, q.range.end_ns - recent_ns).await?;
+        if let Some(recent) = recent_start(q.range).filter(|_| q.offset == 0) {
+            let records = self.newest_logs(q, recent).await?;
             if records.len() > q.limit {
                 return Ok(logs_page(q, records));
             }

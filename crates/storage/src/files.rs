@@ -217,37 +217,32 @@ fn writer_properties(
             .set_column_bloom_filter_fpp(ColumnPath::from("trace_id"), 0.01);
     }
     // Long free text compresses better without dictionaries, and ids are mostly distinct.
-    for col in [
-        "trace_id",
-        "attributes",
-        "resource_attributes",
-        "events",
-        "links",
-        "body",
-        "db_query_text",
-        "exemplars",
-        "span_id",
-        "parent_span_id",
-    ] {
-        builder = builder.set_column_dictionary_enabled(ColumnPath::from(col), false);
+    for col in FREE_TEXT_COLUMNS
+        .iter()
+        .chain(&["trace_id", "span_id", "parent_span_id"])
+    {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(*col), false);
     }
     // Minimum and maximum of free text and JSON prune nothing, and computing them compares
-    // every value twice per page: no statistics for these columns.
-    for col in [
-        "attributes",
-        "resource_attributes",
-        "events",
-        "links",
-        "body",
-        "db_query_text",
-        "exemplars",
-        "log_template",
-    ] {
+    // every value twice per page: no statistics for these columns (nor for templates, which
+    // are filtered by id).
+    for col in FREE_TEXT_COLUMNS.iter().chain(&["log_template"]) {
         builder =
-            builder.set_column_statistics_enabled(ColumnPath::from(col), EnabledStatistics::None);
+            builder.set_column_statistics_enabled(ColumnPath::from(*col), EnabledStatistics::None);
     }
     builder.build()
 }
+
+/// Columns of free text and JSON, in any table.
+const FREE_TEXT_COLUMNS: [&str; 7] = [
+    "attributes",
+    "resource_attributes",
+    "events",
+    "links",
+    "body",
+    "db_query_text",
+    "exemplars",
+];
 
 /// Sorts rows by service, then time.
 pub fn sort_batch(signal: Signal, batch: &RecordBatch) -> Result<RecordBatch, StorageError> {

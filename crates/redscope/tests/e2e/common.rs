@@ -105,6 +105,17 @@ impl Server {
         format!("http://127.0.0.1:{}{path}", self.http)
     }
 
+    /// Posts an OTLP/JSON request to the HTTP receiver and checks that it was accepted.
+    pub async fn post_otlp_json(&self, path: &str, body: &serde_json::Value) {
+        let r = reqwest::Client::new()
+            .post(self.otlp_url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "POST {path}");
+    }
+
     pub async fn get_json(&self, path: &str) -> serde_json::Value {
         let r = reqwest::get(self.api_url(path)).await.unwrap();
         assert!(r.status().is_success(), "GET {path}: {}", r.status());

@@ -2,6 +2,12 @@
 
 use crate::common::{Server, now_ns};
 
+/// Sends log records (OTLP/JSON) of one service.
+async fn post_logs(server: &Server, service: &str, records: Vec<serde_json::Value>) {
+    let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]}, "scopeLogs": [{"logRecords": records}]}]});
+    server.post_otlp_json("/v1/logs", &body).await;
+}
+
 #[tokio::test]
 async fn text_logs_are_structured_at_ingest() {
     let dir = tempfile::tempdir().unwrap();
@@ -18,14 +24,7 @@ async fn text_logs_are_structured_at_ingest() {
         .enumerate()
         .map(|(i, l)| serde_json::json!({"timeUnixNano": (t + i as u64).to_string(), "body": {"stringValue": l}}))
         .collect();
-    let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "orders"}}]}, "scopeLogs": [{"logRecords": records}]}]});
-    let r = reqwest::Client::new()
-        .post(server.otlp_url("/v1/logs"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    post_logs(&server, "orders", records).await;
 
     // Severity came from the header; the error is findable by severity.
     let errors = server
@@ -120,14 +119,7 @@ async fn log_search_lists_newest_first_whether_or_not_recent_records_fill_the_pa
                 "body": {"stringValue": format!("record {i}")}})
         })
         .collect();
-    let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "orders"}}]}, "scopeLogs": [{"logRecords": records}]}]});
-    let r = reqwest::Client::new()
-        .post(server.otlp_url("/v1/logs"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    post_logs(&server, "orders", records).await;
 
     for (query, limit, expected) in [
         // The last five minutes hold more than a page: the first page comes from them alone.
@@ -182,14 +174,7 @@ async fn patterns_count_the_window_against_the_previous_period() {
             serde_json::json!({"timeUnixNano": t.to_string(), "body": {"stringValue": body}})
         })
         .collect();
-    let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "orders"}}]}, "scopeLogs": [{"logRecords": records}]}]});
-    let r = reqwest::Client::new()
-        .post(server.otlp_url("/v1/logs"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    post_logs(&server, "orders", records).await;
 
     let all = server
         .get_json("/api/v1/logs/patterns?service=orders&from=now-1h")
