@@ -2,11 +2,11 @@
 //!
 //! Rollups are metric points written every few seconds, so one minute of one key arrives in
 //! several partial rows. Reading them merges the partial rows and trims each histogram to its
-//! non-zero buckets. Each hour is parsed once per state of its rows (its fingerprint, see
-//! [`storage::Store::hour_fingerprints`]: files on disk and memtable contents) and kept, so a
-//! day of RED reads 24 cached hours, and the requests of one page (RED, service map, blast
-//! radius all read the current hour) share one read: readers of one metric take turns, and
-//! the ones after the first find the hour parsed.
+//! non-zero buckets. Each hour's files are read and parsed once per set of files (a flush or a
+//! compaction changes the set) and kept, so a day of RED reads 24 cached hours; rows still in
+//! the memtable (at most a flush interval of them) are parsed on every call and merged into
+//! the minutes they touch. Readers of one metric take turns, so the requests of one page (RED,
+//! service map and blast radius all read the current hour) share one read of new files.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -17,7 +17,6 @@ use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, UInt64Type};
 use model::{Signal, TimeRange};
 use serde_json::{Map, Value};
 
-use crate::sql::quote;
 use crate::{QueryError, QueryService};
 
 const MINUTE_NS: i64 = 60_000_000_000;
@@ -101,9 +100,14 @@ fn min_of(a: Option<f64>, b: Option<f64>, f: fn(f64, f64) -> f64) -> Option<f64>
     }
 }
 
-/// The rollups of a window: cached hours and fresh ones, filtered on iteration.
+/// The rollups of a window: hours read from files (cached), and the minutes that rows still in
+/// memory touch (read on every call, merged with those minutes from files), filtered on
+/// iteration.
 pub(crate) struct Rollups {
     parts: Vec<Arc<Vec<Rollup>>>,
+    /// Minutes (sorted) whose rows in `parts` are superseded by `fresh`.
+    replaced: Vec<i64>,
+    fresh: Vec<Rollup>,
     start: i64,
     end: i64,
     service: Option<String>,
@@ -111,11 +115,16 @@ pub(crate) struct Rollups {
 
 impl Rollups {
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Rollup> {
-        self.parts.iter().flat_map(|p| p.iter()).filter(|r| {
-            r.t >= self.start
-                && r.t < self.end
-                && self.service.as_deref().is_none_or(|s| r.service == s)
-        })
+        self.parts
+            .iter()
+            .flat_map(|p| p.iter())
+            .filter(|r| self.replaced.binary_search(&r.t).is_err())
+            .chain(self.fresh.iter())
+            .filter(|r| {
+                r.t >= self.start
+                    && r.t < self.end
+                    && self.service.as_deref().is_none_or(|s| r.service == s)
+            })
     }
 }
 
@@ -163,9 +172,8 @@ impl RollupCache {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        // Empty hours are cheap to read again and would only fill the map.
         let bytes = ENTRY_BYTES + rows.iter().map(Rollup::bytes).sum::<usize>();
-        if rows.is_empty() || bytes > CACHE_BYTES / 4 {
+        if bytes > CACHE_BYTES / 4 {
             return;
         }
         inner.tick += 1;
@@ -211,6 +219,8 @@ impl QueryService {
         let end = range.end_ns;
         let mut out = Rollups {
             parts: Vec::new(),
+            replaced: Vec::new(),
+            fresh: Vec::new(),
             start,
             end,
             service: service.map(str::to_string),
@@ -219,59 +229,129 @@ impl QueryService {
             return Ok(out);
         }
         let (first_hour, last_hour) = (start.div_euclid(HOUR_NS), (end - 1).div_euclid(HOUR_NS));
+        let (lo, hi) = (first_hour * HOUR_NS, (last_hour + 1) * HOUR_NS);
         let turn = self.rollup_cache.turn(metric);
         let _turn = match &turn {
             Some(t) => Some(t.lock().await),
             None => None,
         };
-        let fingerprints = self
+        // Files and memtable taken together, so that a flush in between neither loses rows
+        // nor counts them twice.
+        let snapshot = self
             .store()
-            .hour_fingerprints(Signal::Metrics, first_hour, last_hour);
-        // Hours to read: (hour, fingerprint when it may be cached).
-        let mut missing: Vec<(i64, Option<u64>)> = Vec::new();
-        for (hour, fp) in (first_hour..=last_hour).zip(fingerprints) {
-            match fp.and_then(|fp| self.rollup_cache.get(metric, hour, fp)) {
-                Some(rows) => out.parts.push(rows),
-                None => missing.push((hour, fp)),
+            .snapshot(Signal::Metrics, Some(lo), Some(hi - 1));
+        let samples = metric == analysis::REACH_DISTINCT_METRIC;
+        let mut files_by_hour: std::collections::BTreeMap<i64, Vec<&storage::files::FileEntry>> =
+            Default::default();
+        for f in &snapshot.files {
+            files_by_hour.entry(f.hour).or_default().push(f);
+        }
+        for (&hour, files) in &files_by_hour {
+            if !(first_hour..=last_hour).contains(&hour) {
+                continue;
+            }
+            let fingerprint = files_fingerprint(files);
+            if let Some(rows) = self.rollup_cache.get(metric, hour, fingerprint) {
+                out.parts.push(rows);
+                continue;
+            }
+            let paths: Vec<std::path::PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+            let name = metric.to_string();
+            let rows = tokio::task::spawn_blocking(move || read_hour(&paths, &name, samples))
+                .await
+                .map_err(|e| QueryError::Internal(format!("rollup read failed: {e}")))??;
+            let rows = Arc::new(rows);
+            self.rollup_cache
+                .put(metric, hour, fingerprint, Arc::clone(&rows));
+            out.parts.push(rows);
+        }
+        // Rows not yet flushed are read on every call: at most a flush interval of them. The
+        // minutes they touch are merged with the same minutes from files.
+        let mut mem = Vec::new();
+        for b in &snapshot.mem {
+            if let Some(b) = select(b, metric, lo, hi)? {
+                mem.extend(parse(&[b], samples)?.into_values().flatten());
             }
         }
-        // One query per run of consecutive missing hours; cacheable hours are read whole.
-        let mut i = 0;
-        while i < missing.len() {
-            let mut j = i;
-            while j + 1 < missing.len() && missing[j + 1].0 == missing[j].0 + 1 {
-                j += 1;
-            }
-            let (h0, h1) = (missing[i].0, missing[j].0);
-            let lo = if missing[i].1.is_some() {
-                h0 * HOUR_NS
-            } else {
-                start.max(h0 * HOUR_NS)
-            };
-            let hi = if missing[j].1.is_some() {
-                (h1 + 1) * HOUR_NS
-            } else {
-                end.min((h1 + 1) * HOUR_NS)
-            };
-            let sql = format!(
-                "SELECT time_unix_nano, service_name, attributes, bucket_counts, sum, min, max \
-                 FROM metric_points WHERE metric_name = {} AND time_unix_nano >= {lo} AND time_unix_nano < {hi}",
-                quote(metric)
-            );
-            let samples = metric == analysis::REACH_DISTINCT_METRIC;
-            let mut by_hour = parse(&self.collect(&sql).await?, samples)?;
-            for &(hour, fp) in &missing[i..=j] {
-                let rows = by_hour.remove(&hour).unwrap_or_default();
-                let rows = Arc::new(merge_minutes(rows, samples));
-                if let Some(fp) = fp {
-                    self.rollup_cache.put(metric, hour, fp, Arc::clone(&rows));
-                }
-                out.parts.push(rows);
-            }
-            i = j + 1;
+        if !mem.is_empty() {
+            let mut minutes: Vec<i64> = mem.iter().map(|r| r.t).collect();
+            minutes.sort_unstable();
+            minutes.dedup();
+            let stored = out.parts.iter().flat_map(|p| p.iter());
+            let mut rows: Vec<Rollup> = stored
+                .filter(|r| minutes.binary_search(&r.t).is_ok())
+                .cloned()
+                .collect();
+            rows.extend(mem);
+            out.fresh = merge_minutes(rows, samples);
+            out.replaced = minutes;
         }
         Ok(out)
     }
+}
+
+/// Names an hour's set of files: a flush or a compaction writes a file with a new sequence
+/// number, so an unchanged set means unchanged rows.
+fn files_fingerprint(files: &[&storage::files::FileEntry]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut seqs: Vec<u64> = files.iter().map(|f| f.seq).collect();
+    seqs.sort_unstable();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    seqs.hash(&mut h);
+    h.finish()
+}
+
+/// The columns a rollup is read from.
+const ROLLUP_COLUMNS: [&str; 8] = [
+    "metric_name",
+    "time_unix_nano",
+    "service_name",
+    "attributes",
+    "bucket_counts",
+    "sum",
+    "min",
+    "max",
+];
+
+/// The rollups of `metric` in an hour's files, merged per minute and key.
+fn read_hour(
+    paths: &[std::path::PathBuf],
+    metric: &str,
+    samples: bool,
+) -> Result<Vec<Rollup>, QueryError> {
+    let mut rows = Vec::new();
+    for path in paths {
+        let batches = storage::files::read_columns(path, &ROLLUP_COLUMNS)
+            .map_err(|e| QueryError::Internal(format!("reading {}: {e}", path.display())))?;
+        for b in &batches {
+            if let Some(b) = select(b, metric, i64::MIN, i64::MAX)? {
+                rows.extend(parse(&[b], samples)?.into_values().flatten());
+            }
+        }
+    }
+    Ok(merge_minutes(rows, samples))
+}
+
+/// The rows of `batch` that belong to `metric` with a time in `[lo, hi)`, or `None`.
+fn select(
+    batch: &RecordBatch,
+    metric: &str,
+    lo: i64,
+    hi: i64,
+) -> Result<Option<RecordBatch>, QueryError> {
+    let names = column(batch, "metric_name", &DataType::Utf8)?;
+    let names = names.as_string::<i32>();
+    let times = column(batch, "time_unix_nano", &DataType::Int64)?;
+    let times = times.as_primitive::<Int64Type>();
+    let keep: arrow::array::BooleanArray = (0..batch.num_rows())
+        .map(|i| Some(names.value(i) == metric && (lo..hi).contains(&times.value(i))))
+        .collect();
+    if keep.true_count() == 0 {
+        return Ok(None);
+    }
+    arrow::compute::filter_record_batch(batch, &keep)
+        .map(Some)
+        .map_err(|e| QueryError::Internal(e.to_string()))
 }
 
 pub(crate) fn column<'a>(
@@ -403,6 +483,73 @@ mod tests {
             min: Some(min),
             max: Some(max),
         }
+    }
+
+    fn point(t: i64, counts: Vec<u64>) -> model::MetricPointRow {
+        let mut p = model::MetricPointRow {
+            time_unix_nano: t,
+            metric_name: analysis::RED_METRIC.into(),
+            attributes: r#"{"operation":"GET /a"}"#.into(),
+            sum: Some(1.0),
+            bucket_counts: counts,
+            ..Default::default()
+        };
+        p.resource.service_name = "api".into();
+        p
+    }
+
+    /// Requests per minute of the window, as the rollups of `api` give them.
+    async fn per_minute(q: &QueryService, range: TimeRange) -> Vec<(i64, u64)> {
+        let rollups = q.rollups(analysis::RED_METRIC, range, None).await.unwrap();
+        let mut out: Vec<(i64, u64)> = rollups.iter().map(|r| (r.t, r.requests)).collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// A minute's rows arrive over several writes, some flushed to files (cached) and some
+    /// still in memory (read every time): each row counts once, before and after flushes.
+    #[tokio::test]
+    async fn rows_in_files_and_in_memory_count_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(storage::Store::open(storage::StoreConfig::new(dir.path())).unwrap());
+        let q = QueryService::new(Arc::clone(&store), crate::QueryLimits::default()).unwrap();
+        let m = 490_000 * HOUR_NS + 10 * MINUTE_NS;
+        let range = TimeRange {
+            start_ns: m - 30 * MINUTE_NS,
+            end_ns: m + 30 * MINUTE_NS,
+        };
+        let write = |rows| {
+            let store = Arc::clone(&store);
+            async move { store.append(model::Batch::Metrics(rows)).await.unwrap() }
+        };
+        write(vec![point(m, vec![1, 2])]).await;
+        store.flush().await.unwrap();
+        assert_eq!(per_minute(&q, range).await, vec![(m, 3)]);
+        write(vec![point(m, vec![0, 0, 2])]).await;
+        assert_eq!(
+            per_minute(&q, range).await,
+            vec![(m, 5)],
+            "a flushed and an unflushed part"
+        );
+        assert_eq!(
+            per_minute(&q, range).await,
+            vec![(m, 5)],
+            "again, from the cache"
+        );
+        write(vec![point(m + MINUTE_NS, vec![4])]).await;
+        let both = vec![(m, 5), (m + MINUTE_NS, 4)];
+        assert_eq!(per_minute(&q, range).await, both);
+        store.flush().await.unwrap();
+        assert_eq!(per_minute(&q, range).await, both, "all flushed");
+        write(vec![point(m, vec![1])]).await;
+        store.flush().await.unwrap();
+        assert_eq!(
+            per_minute(&q, range).await,
+            vec![(m, 6), (m + MINUTE_NS, 4)]
+        );
+        let merged = q.rollups(analysis::RED_METRIC, range, None).await.unwrap();
+        let first = merged.iter().find(|r| r.t == m).unwrap();
+        assert_eq!((first.first, first.counts.clone()), (0, vec![2, 2, 2]));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use arrow::array::RecordBatch;
 use model::Signal;
 use tokio::sync::oneshot;
 
-use crate::files::{self, FileEntry, HOUR_NS};
+use crate::files::{self, FileEntry};
 use crate::wal::{self, Segment};
 use crate::{StorageError, maintenance, schema};
 
@@ -78,28 +78,12 @@ pub struct StoreStats {
     pub flush_errors: AtomicU64,
 }
 
+#[derive(Default)]
 pub(crate) struct MemSet {
     pub batches: [Vec<RecordBatch>; 3],
     pub rows: [usize; 3],
     pub bytes: usize,
     pub oldest: Option<Instant>,
-    /// Unique in the process: with the number of a signal's batches it names what the set
-    /// holds of that signal (batches are only ever added).
-    pub generation: u64,
-}
-
-static MEMSET_GENERATION: AtomicU64 = AtomicU64::new(1);
-
-impl Default for MemSet {
-    fn default() -> Self {
-        MemSet {
-            batches: Default::default(),
-            rows: [0; 3],
-            bytes: 0,
-            oldest: None,
-            generation: MEMSET_GENERATION.fetch_add(1, Ordering::Relaxed),
-        }
-    }
 }
 
 impl MemSet {
@@ -333,56 +317,6 @@ impl Store {
     /// Files overlapping `[lo, hi]` (inclusive, unix ns) and all in-memory batches of a signal.
     pub fn snapshot(&self, signal: Signal, lo: Option<i64>, hi: Option<i64>) -> Snapshot {
         snapshot(&self.shared, signal, lo, hi)
-    }
-
-    /// One fingerprint per hour in `first_hour..=last_hour` (hours since the epoch) of what a
-    /// signal holds for that hour, on disk and in memory (`None` only if the state is
-    /// unreadable). An unchanged fingerprint means the hour's rows are unchanged: every flush
-    /// and compaction writes a file with a new sequence number, and memory is named by its
-    /// memtables' generations and batch counts. Readers may cache what they derive from it.
-    pub fn hour_fingerprints(
-        &self,
-        signal: Signal,
-        first_hour: i64,
-        last_hour: i64,
-    ) -> Vec<Option<u64>> {
-        use std::hash::{Hash, Hasher};
-        let n = usize::try_from(last_hour - first_hour + 1).unwrap_or(0);
-        let Ok(state) = self.shared.state.read() else {
-            return vec![None; n];
-        };
-        let i = signal_index(signal);
-        let mut seqs: Vec<Vec<u64>> = vec![Vec::new(); n];
-        for f in state.files.iter().filter(|f| f.signal == signal) {
-            if (first_hour..=last_hour).contains(&f.hour) {
-                seqs[(f.hour - first_hour) as usize].push(f.seq);
-            }
-        }
-        // Per hour: (memtable generation, its batch count) of each memtable with rows of it.
-        let mut in_memory: Vec<Vec<(u64, usize)>> = vec![Vec::new(); n];
-        for mem in std::iter::once(&state.active).chain(state.frozen.iter().map(|f| &**f)) {
-            let batches = &mem.batches[i];
-            for batch in batches {
-                let (lo, hi) = files::time_bounds(signal, batch);
-                let (lo, hi) = (lo.div_euclid(HOUR_NS), hi.div_euclid(HOUR_NS));
-                for h in lo.max(first_hour)..=hi.min(last_hour) {
-                    let names = &mut in_memory[(h - first_hour) as usize];
-                    if names.last().is_none_or(|&(g, _)| g != mem.generation) {
-                        names.push((mem.generation, batches.len()));
-                    }
-                }
-            }
-        }
-        seqs.into_iter()
-            .zip(in_memory)
-            .map(|(mut s, mem)| {
-                s.sort_unstable();
-                let mut h = std::collections::hash_map::DefaultHasher::new();
-                s.hash(&mut h);
-                mem.hash(&mut h);
-                Some(h.finish())
-            })
-            .collect()
     }
 
     pub fn stats(&self) -> &StoreStats {
@@ -744,6 +678,7 @@ fn flush_parts(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::files::HOUR_NS;
 
     fn point(t: i64) -> model::MetricPointRow {
         model::MetricPointRow {
@@ -813,54 +748,5 @@ mod tests {
                 "torn: {torn}"
             );
         }
-    }
-
-    #[tokio::test]
-    async fn hour_fingerprints_change_with_the_hours_rows_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreConfig::new(dir.path())).unwrap();
-        let h = 490_000i64;
-        let fps = |s: &Store| s.hour_fingerprints(Signal::Metrics, h - 1, h + 1);
-        let empty = fps(&store);
-        assert!(empty.iter().all(Option::is_some));
-        assert_eq!(empty[0], empty[2], "hours without files look alike");
-
-        // Rows of hour h in memory: a new fingerprint for that hour, stable until the next row.
-        store
-            .append(model::Batch::Metrics(vec![point(h * HOUR_NS + 5)]))
-            .await
-            .unwrap();
-        let in_memory = fps(&store);
-        assert!(in_memory[1].is_some());
-        assert_ne!(in_memory[1], empty[1]);
-        assert_eq!((in_memory[0], in_memory[2]), (empty[0], empty[2]));
-        assert_eq!(fps(&store), in_memory);
-        store
-            .append(model::Batch::Metrics(vec![point(h * HOUR_NS + 6)]))
-            .await
-            .unwrap();
-        let more = fps(&store);
-        assert_ne!(more[1], in_memory[1], "another row in memory");
-        assert_eq!((more[0], more[2]), (empty[0], empty[2]));
-
-        store.flush().await.unwrap();
-        let flushed = fps(&store);
-        assert!(flushed[1].is_some());
-        assert_ne!(flushed[1], empty[1]);
-        assert_eq!(fps(&store), flushed, "stable while nothing changes");
-
-        // A late row for the hour: in memory, then a new file and a new fingerprint.
-        store
-            .append(model::Batch::Metrics(vec![point(h * HOUR_NS + 9)]))
-            .await
-            .unwrap();
-        let late = fps(&store)[1];
-        assert!(late.is_some() && late != flushed[1]);
-        store.flush().await.unwrap();
-        let again = fps(&store);
-        assert_ne!(again[1], late);
-        assert!(again[1].is_some());
-        assert_ne!(again[1], flushed[1]);
-        assert_eq!(again[0], flushed[0]);
     }
 }

@@ -12,8 +12,8 @@ use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::{Int64Type, SchemaRef};
 use model::Signal;
-use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
@@ -408,6 +408,14 @@ pub fn write_file(
 /// Whether a signal's files carry trace ids worth a filter.
 fn has_trace_ids(signal: Signal) -> bool {
     signal != Signal::Metrics
+}
+
+/// Reads the named columns of a file (all of their rows), in the file's own batches.
+pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>, StorageError> {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
+    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+    let reader = builder.with_projection(mask).build()?;
+    Ok(reader.collect::<Result<_, _>>()?)
 }
 
 /// Reads a whole file into one batch with the table schema.
