@@ -321,8 +321,9 @@ fn read_hour(
 ) -> Result<Vec<Rollup>, QueryError> {
     let mut rows = Vec::new();
     for path in paths {
-        let batches = storage::files::read_columns(path, &ROLLUP_COLUMNS)
-            .map_err(|e| QueryError::Internal(format!("reading {}: {e}", path.display())))?;
+        let batches =
+            storage::files::read_matching(path, &ROLLUP_COLUMNS, "metric_name", metric)
+                .map_err(|e| QueryError::Internal(format!("reading {}: {e}", path.display())))?;
         for b in &batches {
             if let Some(b) = select(b, metric, i64::MIN, i64::MAX)? {
                 rows.extend(parse(&[b], samples)?.into_values().flatten());

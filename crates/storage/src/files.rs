@@ -12,7 +12,7 @@ use arrow::array::{Array, AsArray, RecordBatch, UInt32Array};
 use arrow::compute::{SortColumn, concat_batches, lexsort_to_indices, take_record_batch};
 use arrow::datatypes::{Int64Type, SchemaRef};
 use model::Signal;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ArrowPredicateFn, ParquetRecordBatchReaderBuilder, RowFilter};
 use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::{KeyValue, SortingColumn};
@@ -410,11 +410,26 @@ fn has_trace_ids(signal: Signal) -> bool {
     signal != Signal::Metrics
 }
 
-/// Reads the named columns of a file (all of their rows), in the file's own batches.
-pub fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<RecordBatch>, StorageError> {
+/// Reads the named columns of a file's rows whose string column `key` equals `value`, in the
+/// file's own batches. The other columns are decoded for those rows only.
+pub fn read_matching(
+    path: &Path,
+    columns: &[&str],
+    key: &str,
+    value: &str,
+) -> Result<Vec<RecordBatch>, StorageError> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path)?)?;
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-    let reader = builder.with_projection(mask).build()?;
+    let key_mask = ProjectionMask::columns(builder.parquet_schema(), [key]);
+    let value = arrow::array::StringArray::new_scalar(value);
+    let predicate = ArrowPredicateFn::new(key_mask, move |batch: RecordBatch| {
+        let column = arrow::compute::cast(batch.column(0), &arrow::datatypes::DataType::Utf8)?;
+        arrow::compute::kernels::cmp::eq(&column, &value)
+    });
+    let reader = builder
+        .with_projection(mask)
+        .with_row_filter(RowFilter::new(vec![Box::new(predicate)]))
+        .build()?;
     Ok(reader.collect::<Result<_, _>>()?)
 }
 
