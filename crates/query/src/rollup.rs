@@ -324,11 +324,7 @@ fn read_hour(
         let batches =
             storage::files::read_matching(path, &ROLLUP_COLUMNS, "metric_name", metric)
                 .map_err(|e| QueryError::Internal(format!("reading {}: {e}", path.display())))?;
-        for b in &batches {
-            if let Some(b) = select(b, metric, i64::MIN, i64::MAX)? {
-                rows.extend(parse(&[b], samples)?.into_values().flatten());
-            }
-        }
+        rows.extend(parse(&batches, samples)?.into_values().flatten());
     }
     Ok(merge_minutes(rows, samples))
 }
@@ -523,8 +519,12 @@ mod tests {
             let store = Arc::clone(&store);
             async move { store.append(model::Batch::Metrics(rows)).await.unwrap() }
         };
-        write(vec![point(m, vec![1, 2])]).await;
+        // Another metric in the same file and in memory is not read as this one.
+        let mut other = point(m, vec![9]);
+        other.metric_name = analysis::EDGE_METRIC.into();
+        write(vec![point(m, vec![1, 2]), other.clone()]).await;
         store.flush().await.unwrap();
+        write(vec![other]).await;
         assert_eq!(per_minute(&q, range).await, vec![(m, 3)]);
         write(vec![point(m, vec![0, 0, 2])]).await;
         assert_eq!(
