@@ -8,7 +8,8 @@
 //! the minutes they touch. Readers of one metric take turns, so the requests of one page (RED,
 //! service map and blast radius all read the current hour) share one read of new files.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, AsArray, RecordBatch};
@@ -130,6 +131,8 @@ impl Rollups {
 
 struct Entry {
     fingerprint: u64,
+    /// Names of the files the rows were read from.
+    files: Arc<HashSet<String>>,
     rows: Arc<Vec<Rollup>>,
     bytes: usize,
     used: u64,
@@ -141,6 +144,15 @@ pub(crate) struct RollupCache {
     inner: Mutex<CacheInner>,
     /// One turn per metric: concurrent readers of a metric wait for the first one's hours.
     turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// What the cache holds for an hour, against the hour's files now.
+enum Cached {
+    /// Rows read from exactly the hour's files now.
+    Current(Arc<Vec<Rollup>>),
+    /// Rows read from another set of the hour's files (their names).
+    Earlier(Arc<HashSet<String>>, Arc<Vec<Rollup>>),
+    Nothing,
 }
 
 #[derive(Default)]
@@ -156,19 +168,31 @@ impl RollupCache {
         Some(Arc::clone(turns.entry(metric.to_string()).or_default()))
     }
 
-    fn get(&self, metric: &str, hour: i64, fingerprint: u64) -> Option<Arc<Vec<Rollup>>> {
-        let mut inner = self.inner.lock().ok()?;
+    fn get(&self, metric: &str, hour: i64, fingerprint: u64) -> Cached {
+        let Ok(mut inner) = self.inner.lock() else {
+            return Cached::Nothing;
+        };
         inner.tick += 1;
         let tick = inner.tick;
-        let e = inner.hours.get_mut(&(metric.to_string(), hour))?;
-        if e.fingerprint != fingerprint {
-            return None;
-        }
+        let Some(e) = inner.hours.get_mut(&(metric.to_string(), hour)) else {
+            return Cached::Nothing;
+        };
         e.used = tick;
-        Some(Arc::clone(&e.rows))
+        if e.fingerprint == fingerprint {
+            Cached::Current(Arc::clone(&e.rows))
+        } else {
+            Cached::Earlier(Arc::clone(&e.files), Arc::clone(&e.rows))
+        }
     }
 
-    fn put(&self, metric: &str, hour: i64, fingerprint: u64, rows: Arc<Vec<Rollup>>) {
+    fn put(
+        &self,
+        metric: &str,
+        hour: i64,
+        fingerprint: u64,
+        files: Arc<HashSet<String>>,
+        rows: Arc<Vec<Rollup>>,
+    ) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
@@ -182,6 +206,7 @@ impl RollupCache {
             (metric.to_string(), hour),
             Entry {
                 fingerprint,
+                files,
                 rows,
                 bytes,
                 used,
@@ -251,18 +276,25 @@ impl QueryService {
                 continue;
             }
             let fingerprint = files_fingerprint(files);
-            if let Some(rows) = self.rollup_cache.get(metric, hour, fingerprint) {
-                out.parts.push(rows);
-                continue;
-            }
-            let paths: Vec<std::path::PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+            let earlier = match self.rollup_cache.get(metric, hour, fingerprint) {
+                Cached::Current(rows) => {
+                    out.parts.push(rows);
+                    continue;
+                }
+                Cached::Earlier(names, rows) => Some((names, rows)),
+                Cached::Nothing => None,
+            };
+            let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+            let names: Arc<HashSet<String>> =
+                Arc::new(paths.iter().map(|p| file_name(p)).collect());
             let name = metric.to_string();
-            let rows = tokio::task::spawn_blocking(move || read_hour(&paths, &name, samples))
-                .await
-                .map_err(|e| QueryError::Internal(format!("rollup read failed: {e}")))??;
+            let (rows, _) =
+                tokio::task::spawn_blocking(move || read_hour(&paths, earlier, &name, samples))
+                    .await
+                    .map_err(|e| QueryError::Internal(format!("rollup read failed: {e}")))??;
             let rows = Arc::new(rows);
             self.rollup_cache
-                .put(metric, hour, fingerprint, Arc::clone(&rows));
+                .put(metric, hour, fingerprint, names, Arc::clone(&rows));
             out.parts.push(rows);
         }
         // Rows not yet flushed are read on every call: at most a flush interval of them. The
@@ -313,20 +345,66 @@ const ROLLUP_COLUMNS: [&str; 8] = [
     "max",
 ];
 
-/// The rollups of `metric` in an hour's files, merged per minute and key.
+/// Rows read from an earlier set of an hour's files: the files' names and the rows.
+type Earlier = (Arc<HashSet<String>>, Arc<Vec<Rollup>>);
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The rollups of `metric` in an hour's files (`paths`), merged per minute and key, and how
+/// many files were read for them. With the rows read earlier from another set of the hour's
+/// files (`earlier`: their names and rows), only what is new is read: a flush adds a file, and a
+/// compacted file holds exactly the rows of the files it replaced (named in its footer), so when
+/// those were all in the earlier set it need not be read at all. If an earlier file is gone
+/// otherwise (retention), the hour is read whole.
 fn read_hour(
-    paths: &[std::path::PathBuf],
+    paths: &[PathBuf],
+    earlier: Option<Earlier>,
     metric: &str,
     samples: bool,
-) -> Result<Vec<Rollup>, QueryError> {
-    let mut rows = Vec::new();
-    for path in paths {
+) -> Result<(Vec<Rollup>, usize), QueryError> {
+    let read = |path: &Path| -> Result<Vec<Rollup>, QueryError> {
         let batches =
             storage::files::read_matching(path, &ROLLUP_COLUMNS, "metric_name", metric)
                 .map_err(|e| QueryError::Internal(format!("reading {}: {e}", path.display())))?;
-        rows.extend(parse(&batches, samples)?.into_values().flatten());
+        Ok(parse(&batches, samples)?.into_values().flatten().collect())
+    };
+    if let Some((had, rows)) = earlier {
+        let mut covered: HashSet<String> = HashSet::new();
+        let mut new_files = Vec::new();
+        for path in paths {
+            let name = file_name(path);
+            if had.contains(&name) {
+                covered.insert(name);
+                continue;
+            }
+            let replaced = storage::files::replaced_by(path).unwrap_or_default();
+            if !replaced.is_empty()
+                && replaced
+                    .iter()
+                    .all(|r| had.contains(r) && !covered.contains(r))
+            {
+                covered.extend(replaced);
+            } else {
+                new_files.push(path);
+            }
+        }
+        if covered.len() == had.len() {
+            let mut all = Vec::clone(&rows);
+            for path in &new_files {
+                all.extend(read(path)?);
+            }
+            return Ok((merge_minutes(all, samples), new_files.len()));
+        }
     }
-    Ok(merge_minutes(rows, samples))
+    let mut all = Vec::new();
+    for path in paths {
+        all.extend(read(path)?);
+    }
+    Ok((merge_minutes(all, samples), paths.len()))
 }
 
 /// The rows of `batch` that belong to `metric` with a time in `[lo, hi)`, or `None`.
@@ -495,6 +573,15 @@ mod tests {
         p
     }
 
+    /// The start of the previous hour: recent enough for retention to keep it.
+    fn last_hour() -> i64 {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as i64;
+        (now.div_euclid(HOUR_NS) - 1) * HOUR_NS
+    }
+
     /// Requests per minute of the window, as the rollups of `api` give them.
     async fn per_minute(q: &QueryService, range: TimeRange) -> Vec<(i64, u64)> {
         let rollups = q.rollups(analysis::RED_METRIC, range, None).await.unwrap();
@@ -510,7 +597,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(storage::Store::open(storage::StoreConfig::new(dir.path())).unwrap());
         let q = QueryService::new(Arc::clone(&store), crate::QueryLimits::default()).unwrap();
-        let m = 490_000 * HOUR_NS + 10 * MINUTE_NS;
+        let m = last_hour() + 10 * MINUTE_NS;
         let range = TimeRange {
             start_ns: m - 30 * MINUTE_NS,
             end_ns: m + 30 * MINUTE_NS,
@@ -551,6 +638,76 @@ mod tests {
         let merged = q.rollups(analysis::RED_METRIC, range, None).await.unwrap();
         let first = merged.iter().find(|r| r.t == m).unwrap();
         assert_eq!((first.first, first.counts.clone()), (0, vec![2, 2, 2]));
+        let files = store.snapshot(Signal::Metrics, None, None).files.len();
+        store.run_maintenance();
+        assert!(store.snapshot(Signal::Metrics, None, None).files.len() < files);
+        assert_eq!(
+            per_minute(&q, range).await,
+            vec![(m, 6), (m + MINUTE_NS, 4)],
+            "compacted"
+        );
+    }
+
+    /// After a flush only the new file is read; after a compaction nothing is (the compacted
+    /// file holds the rows already read); when an earlier file is gone otherwise, all is.
+    #[tokio::test]
+    async fn an_hour_read_before_is_brought_up_to_date_from_its_new_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = storage::Store::open(storage::StoreConfig::new(dir.path())).unwrap();
+        let m = last_hour();
+        let paths = |s: &storage::Store| -> Vec<PathBuf> {
+            let files = s.snapshot(Signal::Metrics, None, None).files;
+            files.into_iter().map(|f| f.path).collect()
+        };
+        let read = |paths: &[PathBuf], earlier: Option<(&[PathBuf], &Vec<Rollup>)>| {
+            let earlier = earlier.map(|(p, rows)| {
+                (
+                    Arc::new(p.iter().map(|p| file_name(p)).collect()),
+                    Arc::new(rows.clone()),
+                )
+            });
+            let (rows, files_read) =
+                read_hour(paths, earlier, analysis::RED_METRIC, false).unwrap();
+            let requests: u64 = rows.iter().map(|r| r.requests).sum();
+            (rows, requests, files_read)
+        };
+        store
+            .append(model::Batch::Metrics(vec![point(m, vec![1])]))
+            .await
+            .unwrap();
+        store.flush().await.unwrap();
+        let one = paths(&store);
+        let (rows_one, requests, files_read) = read(&one, None);
+        assert_eq!((requests, files_read), (1, 1));
+
+        store
+            .append(model::Batch::Metrics(vec![point(m, vec![0, 2])]))
+            .await
+            .unwrap();
+        store.flush().await.unwrap();
+        let two = paths(&store);
+        assert_eq!(two.len(), 2);
+        let (rows_two, requests, files_read) = read(&two, Some((&one, &rows_one)));
+        assert_eq!((requests, files_read), (3, 1), "only the flushed file");
+        assert_eq!(rows_two.len(), 1, "one minute, one key");
+
+        store.run_maintenance();
+        let compacted = paths(&store);
+        assert_eq!(compacted.len(), 1);
+        let (rows_c, requests, files_read) = read(&compacted, Some((&two, &rows_two)));
+        assert_eq!(
+            (requests, files_read),
+            (3, 0),
+            "the compacted file is not read"
+        );
+        assert_eq!(rows_c[0].counts, vec![1, 2]);
+        assert_eq!(read(&compacted, None).1, 3, "read whole, the same");
+
+        // An earlier file that no file replaces: the hour is read whole.
+        let mut gone = two.clone();
+        gone.push(PathBuf::from("/nowhere/1_2_3_4.parquet"));
+        let (_, requests, files_read) = read(&compacted, Some((&gone, &rows_two)));
+        assert_eq!((requests, files_read), (3, 1));
     }
 
     #[test]
