@@ -2,8 +2,9 @@
 //!
 //! Rollups are metric points written every few seconds, so one minute of one key arrives in
 //! several partial rows. Reading them merges the partial rows and trims each histogram to its
-//! non-zero buckets. Each hour's files are read and parsed once per set of files (a flush or a
-//! compaction changes the set) and kept, so a day of RED reads 24 cached hours; rows still in
+//! non-zero buckets. Each hour's files are read and parsed once and kept, so a day of RED reads
+//! 24 cached hours; when the hour's set of files changes, only what is new is read (a flushed
+//! file; a compacted one only if the cache did not hold all the files it replaced). Rows still in
 //! the memtable (at most a flush interval of them) are parsed on every call and merged into
 //! the minutes they touch. Readers of one metric take turns, so the requests of one page (RED,
 //! service map and blast radius all read the current hour) share one read of new files.
