@@ -233,6 +233,20 @@ impl RollupCache {
 }
 
 impl QueryService {
+    /// Reads every rollup metric of `range` into the cache, so that the first question about
+    /// it (RED, service map, blast radius) is as fast as the next.
+    pub async fn warm_rollups(&self, range: TimeRange) -> Result<(), QueryError> {
+        for metric in [
+            analysis::RED_METRIC,
+            analysis::EDGE_METRIC,
+            analysis::REACH_METRIC,
+            analysis::REACH_DISTINCT_METRIC,
+        ] {
+            self.rollups(metric, range, None).await?;
+        }
+        Ok(())
+    }
+
     /// The rollups of `metric` in the whole minutes overlapping `range`, of one service or all.
     pub(crate) async fn rollups(
         &self,
@@ -647,6 +661,42 @@ mod tests {
             vec![(m, 6), (m + MINUTE_NS, 4)],
             "compacted"
         );
+    }
+
+    /// The start-up warm-up leaves every rollup metric's hours in the cache.
+    #[tokio::test]
+    async fn warming_up_caches_every_rollup_metric() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(storage::Store::open(storage::StoreConfig::new(dir.path())).unwrap());
+        let q = QueryService::new(Arc::clone(&store), crate::QueryLimits::default()).unwrap();
+        let m = last_hour();
+        let metrics = [
+            analysis::RED_METRIC,
+            analysis::EDGE_METRIC,
+            analysis::REACH_METRIC,
+            analysis::REACH_DISTINCT_METRIC,
+        ];
+        let rows = metrics.map(|name| {
+            let mut p = point(m, vec![1]);
+            p.metric_name = name.into();
+            p
+        });
+        store
+            .append(model::Batch::Metrics(rows.to_vec()))
+            .await
+            .unwrap();
+        store.flush().await.unwrap();
+        let range = TimeRange {
+            start_ns: m - HOUR_NS,
+            end_ns: m + HOUR_NS,
+        };
+        q.warm_rollups(range).await.unwrap();
+        let inner = q.rollup_cache.inner.lock().unwrap();
+        let mut cached: Vec<&str> = inner.hours.keys().map(|(name, _)| name.as_str()).collect();
+        cached.sort_unstable();
+        let mut want = metrics.to_vec();
+        want.sort_unstable();
+        assert_eq!(cached, want);
     }
 
     /// After a flush only the new file is read; after a compaction nothing is (the compacted

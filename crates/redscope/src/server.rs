@@ -88,8 +88,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         config.query_limits(),
     )?);
 
-    // Read the last day of RED and edge rollups once, so that the first question about a day
-    // is as fast as the next (closed hours stay parsed).
+    // Read the last day of rollups (RED, edges, reach) once, so that the first question about
+    // a day is as fast as the next (closed hours stay parsed).
     let warm = Arc::clone(&query);
     tokio::spawn(async move {
         let end_ns = model::now_unix_nano();
@@ -97,7 +97,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             start_ns: end_ns - 86_400_000_000_000,
             end_ns,
         };
-        if let Err(e) = warm.service_map(day).await {
+        if let Err(e) = warm.warm_rollups(day).await {
             tracing::debug!(error = %e, "rollup warm-up");
         }
     });
