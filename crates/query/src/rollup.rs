@@ -131,8 +131,8 @@ impl Rollups {
 }
 
 struct Entry {
-    fingerprint: u64,
-    /// Names of the files the rows were read from.
+    /// Names of the files the rows were read from: every flush and compaction writes a file
+    /// with a new name, so the same names mean the same rows.
     files: Arc<HashSet<String>>,
     rows: Arc<Vec<Rollup>>,
     bytes: usize,
@@ -169,7 +169,7 @@ impl RollupCache {
         Some(Arc::clone(turns.entry(metric.to_string()).or_default()))
     }
 
-    fn get(&self, metric: &str, hour: i64, fingerprint: u64) -> Cached {
+    fn get(&self, metric: &str, hour: i64, files: &HashSet<String>) -> Cached {
         let Ok(mut inner) = self.inner.lock() else {
             return Cached::Nothing;
         };
@@ -179,21 +179,14 @@ impl RollupCache {
             return Cached::Nothing;
         };
         e.used = tick;
-        if e.fingerprint == fingerprint {
+        if *e.files == *files {
             Cached::Current(Arc::clone(&e.rows))
         } else {
             Cached::Earlier(Arc::clone(&e.files), Arc::clone(&e.rows))
         }
     }
 
-    fn put(
-        &self,
-        metric: &str,
-        hour: i64,
-        fingerprint: u64,
-        files: Arc<HashSet<String>>,
-        rows: Arc<Vec<Rollup>>,
-    ) {
+    fn put(&self, metric: &str, hour: i64, files: Arc<HashSet<String>>, rows: Arc<Vec<Rollup>>) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
@@ -206,7 +199,6 @@ impl RollupCache {
         if let Some(old) = inner.hours.insert(
             (metric.to_string(), hour),
             Entry {
-                fingerprint,
                 files,
                 rows,
                 bytes,
@@ -290,8 +282,10 @@ impl QueryService {
             if !(first_hour..=last_hour).contains(&hour) {
                 continue;
             }
-            let fingerprint = files_fingerprint(files);
-            let earlier = match self.rollup_cache.get(metric, hour, fingerprint) {
+            let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+            let names: Arc<HashSet<String>> =
+                Arc::new(paths.iter().map(|p| file_name(p)).collect());
+            let earlier = match self.rollup_cache.get(metric, hour, &names) {
                 Cached::Current(rows) => {
                     out.parts.push(rows);
                     continue;
@@ -299,9 +293,6 @@ impl QueryService {
                 Cached::Earlier(names, rows) => Some((names, rows)),
                 Cached::Nothing => None,
             };
-            let paths: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
-            let names: Arc<HashSet<String>> =
-                Arc::new(paths.iter().map(|p| file_name(p)).collect());
             let name = metric.to_string();
             let (rows, _) =
                 tokio::task::spawn_blocking(move || read_hour(&paths, earlier, &name, samples))
@@ -309,7 +300,7 @@ impl QueryService {
                     .map_err(|e| QueryError::Internal(format!("rollup read failed: {e}")))??;
             let rows = Arc::new(rows);
             self.rollup_cache
-                .put(metric, hour, fingerprint, names, Arc::clone(&rows));
+                .put(metric, hour, names, Arc::clone(&rows));
             out.parts.push(rows);
         }
         // Rows not yet flushed are read on every call: at most a flush interval of them. The
@@ -335,17 +326,6 @@ impl QueryService {
         }
         Ok(out)
     }
-}
-
-/// Names an hour's set of files: a flush or a compaction writes a file with a new sequence
-/// number, so an unchanged set means unchanged rows.
-fn files_fingerprint(files: &[&storage::files::FileEntry]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut seqs: Vec<u64> = files.iter().map(|f| f.seq).collect();
-    seqs.sort_unstable();
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    seqs.hash(&mut h);
-    h.finish()
 }
 
 /// The columns a rollup is read from.

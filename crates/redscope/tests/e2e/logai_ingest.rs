@@ -8,6 +8,11 @@ async fn post_logs(server: &Server, service: &str, records: Vec<serde_json::Valu
     server.post_otlp_json("/v1/logs", &body).await;
 }
 
+/// An OTLP/JSON log record with a text body and nothing else.
+fn text_record(time_unix_nano: u64, body: &str) -> serde_json::Value {
+    serde_json::json!({"timeUnixNano": time_unix_nano.to_string(), "body": {"stringValue": body}})
+}
+
 #[tokio::test]
 async fn text_logs_are_structured_at_ingest() {
     let dir = tempfile::tempdir().unwrap();
@@ -22,7 +27,7 @@ async fn text_logs_are_structured_at_ingest() {
     let records: Vec<serde_json::Value> = lines
         .iter()
         .enumerate()
-        .map(|(i, l)| serde_json::json!({"timeUnixNano": (t + i as u64).to_string(), "body": {"stringValue": l}}))
+        .map(|(i, l)| text_record(t + i as u64, l))
         .collect();
     post_logs(&server, "orders", records).await;
 
@@ -170,9 +175,7 @@ async fn patterns_count_the_window_against_the_previous_period() {
     ];
     let records: Vec<serde_json::Value> = records
         .iter()
-        .map(|(t, body)| {
-            serde_json::json!({"timeUnixNano": t.to_string(), "body": {"stringValue": body}})
-        })
+        .map(|(t, body)| text_record(*t, body))
         .collect();
     post_logs(&server, "orders", records).await;
 
