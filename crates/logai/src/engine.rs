@@ -25,11 +25,13 @@ pub(crate) struct Resource {
 }
 
 /// The last time text converted and its result: lines come in bursts that share a timestamp,
-/// so the next line's is often the same text. Exact text only, so results never differ.
+/// so the next line's is often the same text, or differs only in its seconds and fraction
+/// (then the result is shifted by the difference, exactly as converting it would give).
 #[derive(Debug, Default)]
 pub(crate) struct TimeMemo {
     text: String,
     nanos: Option<i64>,
+    linear: timestamp::Linear,
 }
 
 /// Longer time texts are converted without the memo (bounds its memory).
@@ -40,12 +42,18 @@ impl TimeMemo {
         if text.len() > TIME_MEMO_BYTES {
             return timestamp::parse_to_nanos(text);
         }
-        if !self.text.is_empty() && self.text == text {
-            return self.nanos;
+        if !self.text.is_empty() && self.text.len() == text.len() {
+            if self.text == text {
+                return self.nanos;
+            }
+            if let Some(shifted) = self.linear.shift(&self.text, self.nanos, text) {
+                return shifted;
+            }
         }
-        let nanos = timestamp::parse_to_nanos(text);
+        let (nanos, linear) = timestamp::parse_to_nanos_linear(text);
         set_string(&mut self.text, text);
         self.nanos = nanos;
+        self.linear = linear;
         nanos
     }
 }
@@ -417,7 +425,7 @@ impl LogAi {
 /// The first line of a body and the rest (continuation lines of a multi-line record).
 fn split_lines(body: &str) -> (&str, Option<&str>) {
     let body = body.trim_end_matches(['\n', '\r']);
-    match body.find('\n') {
+    match memchr::memchr(b'\n', body.as_bytes()) {
         Some(index) if !body.trim_start().starts_with('{') => (
             body[..index].trim_end_matches('\r'),
             Some(&body[index + 1..]),
@@ -458,8 +466,8 @@ fn from_parsed<'a>(parsed: Parsed<'a>, attrs: &mut Attrs<'_>) -> Split<'a> {
     }
 }
 
-/// True when `text` holds the ASCII `needle`: [`has_bytes`] with `memchr` (through
-/// `str::find(char)`) to find the anchor byte, for the longer texts of format sniffing.
+/// True when `text` holds the ASCII `needle`: [`has_bytes`] with `memchr` to find the anchor
+/// byte, for the longer texts of format sniffing.
 fn has_ascii(text: &str, needle: &str) -> bool {
     debug_assert!(needle.is_ascii());
     let needle = needle.as_bytes();
@@ -467,19 +475,9 @@ fn has_ascii(text: &str, needle: &str) -> bool {
     let Some(&anchor_byte) = needle.get(anchor) else {
         return true;
     };
-    let mut from = 0;
-    // `from` is 0 or follows the ASCII anchor byte: always a char boundary.
-    while let Some(offset) = text
-        .get(from..)
-        .and_then(|rest| rest.find(char::from(anchor_byte)))
-    {
-        let position = from + offset;
-        if position >= anchor && text.as_bytes()[position - anchor..].starts_with(needle) {
-            return true;
-        }
-        from = position + 1;
-    }
-    false
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(anchor_byte, bytes)
+        .any(|position| position >= anchor && bytes[position - anchor..].starts_with(needle))
 }
 
 /// True when `bytes` holds `needle` (short needles: cheaper than a substring searcher).

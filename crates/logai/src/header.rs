@@ -435,7 +435,7 @@ fn is_time_text(text: &str) -> bool {
 fn after(bytes: &[u8], end: usize) -> (usize, bool) {
     let next = skip_blanks(bytes, end);
     let gap = &bytes[end..next];
-    let padded = gap.len() >= 2 || gap.contains(&b'\t');
+    let padded = gap.len() >= 2 || gap.first() == Some(&b'\t');
     (next, padded)
 }
 

@@ -75,18 +75,20 @@ impl Masked {
             }
             let start = position;
             let mut all_plain = true;
+            let mut equals = false;
             while position < bytes.len() {
                 let class = BYTE_CLASS[usize::from(bytes[position])];
                 if class & BLANK != 0 {
                     break;
                 }
                 all_plain &= class & PLAIN != 0;
+                equals |= class & EQUALS != 0;
                 position += 1;
             }
             let named = after_key;
             after_key = is_colon_key(&message[start..position]);
-            // Plain words hold no `=` and no `"`; a leading `'` is plain, so it is checked.
-            let may_quote = !all_plain || (named && bytes[start] == b'\'');
+            // A quoted value follows `key=` or, after `key:`, opens the token.
+            let may_quote = equals || (named && matches!(bytes[start], b'"' | b'\''));
             if may_quote && let Some(end) = quoted_span(message, start, position, named) {
                 // `key="two words"` / `key: "two words"`: one value, whatever its blanks.
                 position = end;
@@ -491,6 +493,8 @@ const fn is_plain_byte(byte: u8) -> bool {
 const BLANK: u8 = 1;
 /// [`BYTE_CLASS`] bit: [`is_plain_byte`].
 const PLAIN: u8 = 2;
+/// [`BYTE_CLASS`] bit: `=`.
+const EQUALS: u8 = 4;
 
 /// The classes of every byte, so the tokenising loop does one lookup per byte.
 static BYTE_CLASS: [u8; 256] = {
@@ -504,6 +508,9 @@ static BYTE_CLASS: [u8; 256] = {
         }
         if is_plain_byte(value) {
             table[byte] |= PLAIN;
+        }
+        if value == b'=' {
+            table[byte] |= EQUALS;
         }
         byte += 1;
     }
@@ -903,6 +910,7 @@ mod tests {
             let class = BYTE_CLASS[usize::from(byte)];
             assert_eq!(class & BLANK != 0, byte.is_ascii_whitespace(), "{byte}");
             assert_eq!(class & PLAIN != 0, is_plain_byte(byte), "{byte}");
+            assert_eq!(class & EQUALS != 0, byte == b'=', "{byte}");
         }
     }
 

@@ -172,6 +172,82 @@ pub struct TimeParts {
     /// Offset from UTC in seconds when the text names one.
     pub offset_seconds: Option<i32>,
     pub has_time: bool,
+    /// The byte ranges of the text read as the second and as its fraction: nothing but their
+    /// values depends on their digits (see [`Linear`]).
+    pub(crate) second_span: Option<(usize, usize)>,
+    pub(crate) fraction_span: Option<(usize, usize)>,
+}
+
+/// Where a converted time text holds its seconds and fraction. The parser's choices depend on
+/// the lengths and separators of a text's digit groups, never on these two groups' digits,
+/// which only add to the instant: so a text that differs from a converted one only in those
+/// digits converts to the same instant shifted by the difference (see [`Linear::shift`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Linear {
+    second: Option<(usize, usize)>,
+    fraction: Option<(usize, usize)>,
+    /// The text names no full date (syslog, logcat): it converts to nothing, whatever the
+    /// digits of its seconds.
+    dateless: bool,
+}
+
+impl Linear {
+    /// What [`parse_to_nanos`] returns for `text`, given that it returned `nanos` for
+    /// `converted`, whose spans these are; `None` when `text` differs elsewhere (then it must
+    /// be converted itself). The inner `None` is an invalid second, as the parser has it.
+    pub fn shift(&self, converted: &str, nanos: Option<i64>, text: &str) -> Option<Option<i64>> {
+        let (old, new) = (converted.as_bytes(), text.as_bytes());
+        if old.len() != new.len() || (self.second.is_none() && self.fraction.is_none()) {
+            return None;
+        }
+        // Every byte outside the two spans is the same; inside them, digits only.
+        let mut from = 0;
+        for (start, end) in [self.second, self.fraction].into_iter().flatten() {
+            if start < from
+                || old[from..start] != new[from..start]
+                || !new[start..end].iter().all(u8::is_ascii_digit)
+            {
+                return None;
+            }
+            from = end;
+        }
+        if old[from..] != new[from..] {
+            return None;
+        }
+        if self.dateless {
+            return Some(None);
+        }
+        let nanos = nanos?;
+        let (before, after) = match self.fraction {
+            Some((start, end)) => (
+                i64::from(fraction_nanos(&converted[start..end])),
+                i64::from(fraction_nanos(&text[start..end])),
+            ),
+            None => (0, 0),
+        };
+        let mut whole = (nanos - before) / 1_000_000_000;
+        if let Some((start, end)) = self.second {
+            // At most two digits: `parse` would accept them all, so this is what it gives.
+            if end - start > 2 {
+                return None;
+            }
+            let value = |digits: &[u8]| {
+                digits
+                    .iter()
+                    .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'))
+            };
+            let second = value(&new[start..end]);
+            if second > 60 {
+                return Some(None);
+            }
+            whole += second - value(&old[start..end]);
+        }
+        Some(
+            whole
+                .checked_mul(1_000_000_000)
+                .and_then(|n| n.checked_add(after)),
+        )
+    }
 }
 
 impl TimeParts {
@@ -426,6 +502,7 @@ fn parts_of_groups(all: &[Group<'_>], text: &str) -> Option<TimeParts> {
             && group.text.len() == 2
         {
             parts.second = group.text.parse().ok()?;
+            parts.second_span = Some(span_in(text, group.text));
             next += 1;
         }
         if let Some(group) = all.get(next)
@@ -434,6 +511,7 @@ fn parts_of_groups(all: &[Group<'_>], text: &str) -> Option<TimeParts> {
                 || (group.sep_before == b':' && group.text.len() >= 3))
         {
             parts.nanos = fraction_nanos(group.text);
+            parts.fraction_span = Some(span_in(text, group.text));
             next += 1;
         }
         parse_zone(&all[next..], text, &mut parts);
@@ -456,8 +534,10 @@ fn parts_of_groups(all: &[Group<'_>], text: &str) -> Option<TimeParts> {
         parts.hour = all[3].text.parse().ok()?;
         parts.minute = all[4].text.parse().ok()?;
         parts.second = all[5].text.parse().ok()?;
+        parts.second_span = Some(span_in(text, all[5].text));
         if let Some(group) = all.get(6) {
             parts.nanos = fraction_nanos(group.text);
+            parts.fraction_span = Some(span_in(text, group.text));
         }
         date_groups = &all[..3];
     } else {
@@ -630,19 +710,100 @@ pub fn epoch_to_nanos(value: f64) -> Option<i64> {
 
 /// Parses a timestamp string from a structured field or header to unix nanos.
 pub fn parse_to_nanos(text: &str) -> Option<i64> {
+    parse_to_nanos_linear(text).0
+}
+
+/// [`parse_to_nanos`], and where the text holds its seconds and fraction.
+pub fn parse_to_nanos_linear(text: &str) -> (Option<i64>, Linear) {
     let trimmed = text.trim();
     if trimmed.len() >= 9
         && trimmed.len() <= 20
         && trimmed.bytes().all(|b| b.is_ascii_digit() || b == b'.')
     {
-        return trimmed.parse::<f64>().ok().and_then(epoch_to_nanos);
+        let nanos = trimmed.parse::<f64>().ok().and_then(epoch_to_nanos);
+        return (nanos, Linear::default());
     }
-    parse_parts(trimmed).and_then(|parts| parts.unix_nanos())
+    let Some(parts) = parse_parts(trimmed) else {
+        return (None, Linear::default());
+    };
+    let lead = text.len() - text.trim_start().len();
+    let shifted = |span: Option<(usize, usize)>| span.map(|(s, e)| (s + lead, e + lead));
+    let linear = Linear {
+        second: shifted(parts.second_span),
+        fraction: shifted(parts.fraction_span),
+        dateless: parts.year.is_none() || parts.month.is_none() || parts.day.is_none(),
+    };
+    (parts.unix_nanos(), linear)
+}
+
+/// The byte range of `part`, a slice of `text`, within `text`.
+fn span_in(text: &str, part: &str) -> (usize, usize) {
+    let start = part.as_ptr() as usize - text.as_ptr() as usize;
+    (start, start + part.len())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every text of `texts` shifted from every other of the same shape gives what converting
+    /// it gives: seconds and fractions changed (including invalid seconds), other digits
+    /// changed (no shift), texts without a date, epoch numbers.
+    #[test]
+    fn shifted_conversions_equal_direct_ones() {
+        let shapes = [
+            "2015-10-18 18:01:47,978",
+            "2015-10-18 18:01:47.978123",
+            "2015-10-18T18:01:47.978Z",
+            "2015-10-18T18:01:47.978+02:00",
+            "Sun Dec 04 04:47:44 2005",
+            "2016-09-28 04:30:30",
+            "2005-06-03-15.42.50.675872",
+            "20171223-22:15:29:606",
+            "03-17 16:13:38.811",
+            "Dec 10 06:55:46",
+            "17/06/09 20:10:40",
+            "10/Oct/2000:13:55:36 -0700",
+            "1117838570",
+            "1117838570.123",
+            " 2015-10-18 18:01:47,978",
+            "9999-12-31 23:59:59.999",
+        ];
+        let mut checked = 0;
+        for shape in shapes {
+            let (nanos, linear) = parse_to_nanos_linear(shape);
+            let digits: Vec<usize> = shape
+                .bytes()
+                .enumerate()
+                .filter(|(_, b)| b.is_ascii_digit())
+                .map(|(i, _)| i)
+                .collect();
+            // Every digit position set to each of a few values, one position at a time, and
+            // the seconds and fraction all changed at once.
+            let mut variants: Vec<String> = Vec::new();
+            for &at in &digits {
+                for digit in [b'0', b'1', b'5', b'6', b'9'] {
+                    let mut bytes = shape.as_bytes().to_vec();
+                    bytes[at] = digit;
+                    variants.push(String::from_utf8(bytes).unwrap());
+                }
+            }
+            let mut all = shape.as_bytes().to_vec();
+            for &at in &digits {
+                all[at] = b'9';
+            }
+            variants.push(String::from_utf8(all).unwrap());
+            for variant in variants {
+                let direct = parse_to_nanos(&variant);
+                if let Some(shifted) = linear.shift(shape, nanos, &variant) {
+                    assert_eq!(shifted, direct, "{shape} -> {variant}");
+                    checked += 1;
+                }
+            }
+        }
+        // The seconds and fractions of most shapes were shifted, not converted again.
+        assert!(checked > 200, "only {checked} shifted");
+    }
 
     fn rfc(text: &str) -> Option<String> {
         parse_to_nanos(text).map(format_rfc3339)
