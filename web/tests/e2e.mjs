@@ -135,10 +135,12 @@ async function pageDataTimes(page) {
     performance
       .getEntriesByType('resource')
       .filter((e) => new URL(e.name).pathname.startsWith('/api/'))
-      .map((e) => e.responseEnd),
+      .map((e) => ({ call: new URL(e.name).pathname.slice(8), start: Math.round(e.startTime), end: Math.round(e.responseEnd) })),
   );
-  const before = api.filter((end) => end <= shown);
-  return { requests: before.length, arrived: Math.round(Math.max(0, ...before)), shown: Math.round(shown) };
+  // Each call's start and end, slowest last: which answer the page waited for.
+  const before = api.filter((c) => c.end <= shown).sort((a, b) => a.end - b.end);
+  const arrived = Math.max(0, ...before.map((c) => c.end));
+  return { requests: before.length, arrived, shown: Math.round(shown), calls: before.map((c) => `${c.call} ${c.start}-${c.end}`) };
 }
 
 describe('redscope web UI', () => {

@@ -6,6 +6,8 @@
 //!   (`redscope.red.duration`, `redscope.edge.duration`: delta histograms on fixed log-scale
 //!   bounds, one per minute and key) that the store keeps like any metric, so any time range
 //!   answers from these rollups instead of scanning spans.
+//! - [`PatternCounts`]: log records per service, Log AI template and minute, drained into
+//!   `redscope.log.patterns` points, so that log patterns answer from rollups too.
 //! - [`Sketch`]: the mergeable duration histogram and its percentiles.
 //! - [`triage`]: ranked root-cause candidates from RED, the call graph, log patterns and
 //!   versions, compared with a baseline — deterministic, no LLM.
@@ -17,10 +19,12 @@
 //! assert_eq!(rows[0].metric_name, analysis::RED_METRIC);
 //! ```
 
+mod patterns;
 mod red;
 mod sketch;
 pub mod triage;
 
+pub use patterns::{PATTERN_METRIC, PatternCounts};
 pub use red::{
     DistinctSample, EDGE_METRIC, REACH_DISTINCT_METRIC, REACH_METRIC, RED_METRIC, RedAggregator,
     node_kind_of,

@@ -24,7 +24,7 @@ pub mod pipeline;
 mod status;
 
 pub use pipeline::{
-    ExportOutcome, IngestError, IngestStats, Limits, LogProcessor, Pipeline, Request, Sink,
-    SinkError, SpanObserver,
+    ExportOutcome, IngestError, IngestStats, Limits, LogObserver, LogProcessor, Pipeline, Request,
+    Sink, SinkError, SpanObserver,
 };
 pub use status::{RpcStatus, retry_status_details};

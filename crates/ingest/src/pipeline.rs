@@ -36,6 +36,12 @@ pub trait SpanObserver: Send + Sync + 'static {
     fn observe(&self, rows: &[model::SpanRow]);
 }
 
+/// Told the template counts of every stored log request (log patterns are rolled up here).
+pub trait LogObserver: Send + Sync + 'static {
+    /// Called once the request's records are written, so a refused write counts nothing.
+    fn stored(&self, counts: analysis::PatternCounts);
+}
+
 /// Why a request was refused as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
@@ -144,6 +150,7 @@ struct Inner {
     stats: IngestStats,
     log_processor: Option<Arc<dyn LogProcessor>>,
     span_observer: Option<Arc<dyn SpanObserver>>,
+    log_observer: Option<Arc<dyn LogObserver>>,
 }
 
 /// The ingest pipeline shared by all receivers. Cheap to clone.
@@ -178,6 +185,7 @@ impl Pipeline {
                 stats: IngestStats::default(),
                 log_processor,
                 span_observer: None,
+                log_observer: None,
             }),
         }
     }
@@ -186,6 +194,14 @@ impl Pipeline {
     pub fn with_span_observer(mut self, observer: Arc<dyn SpanObserver>) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.span_observer = Some(observer);
+        }
+        self
+    }
+
+    /// Adds an observer of stored log records; call before the pipeline is shared.
+    pub fn with_log_observer(mut self, observer: Arc<dyn LogObserver>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.log_observer = Some(observer);
         }
         self
     }
@@ -218,11 +234,13 @@ impl Pipeline {
     pub async fn export(&self, request: Request) -> Result<ExportOutcome, IngestError> {
         let processor = self.inner.log_processor.clone();
         let observer = self.inner.span_observer.clone();
-        let converted =
-            tokio::task::spawn_blocking(move || convert_request(request, processor, observer))
-                .await
-                .map_err(|e| IngestError::Internal(format!("conversion task failed: {e}")))?;
-        let (batch, rejected, first_error) = converted;
+        let count_patterns = self.inner.log_observer.is_some();
+        let converted = tokio::task::spawn_blocking(move || {
+            convert_request(request, processor, observer, count_patterns)
+        })
+        .await
+        .map_err(|e| IngestError::Internal(format!("conversion task failed: {e}")))?;
+        let ((batch, rejected, first_error), patterns) = converted;
         let accepted = batch.len() as u64;
         if !batch.is_empty() {
             let signal = batch.signal();
@@ -230,6 +248,9 @@ impl Pipeline {
                 let err = IngestError::from(e);
                 self.inner.stats.refused(err.reason());
                 return Err(err);
+            }
+            if let (Some(o), Some(p)) = (&self.inner.log_observer, patterns) {
+                o.stored(p);
             }
             let counter = match signal {
                 model::Signal::Spans => &self.inner.stats.spans_accepted,
@@ -254,12 +275,17 @@ fn split<T>(c: Converted<T>, wrap: fn(Vec<T>) -> Batch) -> (Batch, u64, Option<S
     (wrap(c.rows), c.rejected, c.first_error)
 }
 
+/// The request as a batch, and the template counts of its log records when `count_patterns`.
 fn convert_request(
     request: Request,
     processor: Option<Arc<dyn LogProcessor>>,
     observer: Option<Arc<dyn SpanObserver>>,
-) -> (Batch, u64, Option<String>) {
-    match request {
+    count_patterns: bool,
+) -> (
+    (Batch, u64, Option<String>),
+    Option<analysis::PatternCounts>,
+) {
+    let converted = match request {
         Request::Traces(r) => {
             let c = convert::convert_traces(&r);
             // Observed before the write: a write refused afterwards and retried by the client
@@ -274,8 +300,10 @@ fn convert_request(
             if let Some(p) = processor {
                 p.process(&mut c.rows);
             }
-            split(c, Batch::Logs)
+            let patterns = count_patterns.then(|| analysis::PatternCounts::of(&c.rows));
+            return (split(c, Batch::Logs), patterns);
         }
         Request::Metrics(r) => split(convert::convert_metrics(&r), Batch::Metrics),
-    }
+    };
+    (converted, None)
 }

@@ -75,75 +75,133 @@ fn text(row: &Map<String, Value>, key: &str) -> String {
 /// The step of the per-template counts that stands for the whole previous period.
 const PREVIOUS: i64 = -1;
 
-/// Patterns from per-template, per-step counts (`id`, `service`, `t`, `n`, `first_seen`,
-/// `sev`): the `limit` most frequent in the window (more records first, then by id), their
-/// series in time order; text and sample left empty.
-fn top_patterns(batches: &[RecordBatch], limit: usize) -> Result<Vec<Pattern>, QueryError> {
-    let mut by_template: HashMap<(String, String), Pattern> = HashMap::new();
-    for batch in batches {
-        let ids = column(batch, "id", &DataType::Utf8)?;
-        let services = column(batch, "service", &DataType::Utf8)?;
-        let steps = column(batch, "t", &DataType::Int64)?;
-        let counts = column(batch, "n", &DataType::Int64)?;
-        let firsts = column(batch, "first_seen", &DataType::Int64)?;
-        let sevs = column(batch, "sev", &DataType::Int32)?;
-        let (ids, services) = (ids.as_string::<i32>(), services.as_string::<i32>());
-        let steps = steps.as_primitive::<Int64Type>();
-        let counts = counts.as_primitive::<Int64Type>();
-        let firsts = firsts.as_primitive::<Int64Type>();
-        let sevs = sevs.as_primitive::<Int32Type>();
-        for row in 0..batch.num_rows() {
-            let key = (ids.value(row).to_string(), services.value(row).to_string());
-            let p = by_template
-                .entry(key)
-                .or_insert_with_key(|(id, service)| Pattern {
-                    template_id: id.clone(),
-                    template: String::new(),
-                    service: service.clone(),
-                    count: 0,
-                    previous_count: 0,
-                    max_severity_number: 0,
-                    series: Vec::new(),
-                    first_seen_unix_nano: i64::MAX,
-                    is_new: true,
-                    sample: String::new(),
-                });
-            let n = u64::try_from(counts.value(row)).unwrap_or(0);
-            if steps.value(row) == PREVIOUS {
-                p.previous_count += n;
-            } else {
-                p.count += n;
-                p.series.push((steps.value(row), n));
-            }
-            p.first_seen_unix_nano = p.first_seen_unix_nano.min(firsts.value(row));
-            if sevs.is_valid(row) {
-                p.max_severity_number = p.max_severity_number.max(sevs.value(row));
+/// Per-template counts per step, from rollups and from records, ranked into patterns.
+#[derive(Default)]
+struct Tally {
+    by_template: HashMap<(String, String), Pattern>,
+}
+
+impl Tally {
+    /// `n` records of template `id` of `service` at step `t` ([`PREVIOUS`]: in the previous
+    /// period), the first at `first_seen`, the highest severity number `sev`.
+    fn add(&mut self, id: &str, service: &str, t: i64, n: u64, first_seen: i64, sev: Option<i32>) {
+        let key = (id.to_string(), service.to_string());
+        let p = self
+            .by_template
+            .entry(key)
+            .or_insert_with_key(|(id, service)| Pattern {
+                template_id: id.clone(),
+                template: String::new(),
+                service: service.clone(),
+                count: 0,
+                previous_count: 0,
+                max_severity_number: 0,
+                series: Vec::new(),
+                first_seen_unix_nano: i64::MAX,
+                is_new: true,
+                sample: String::new(),
+            });
+        if t == PREVIOUS {
+            p.previous_count += n;
+        } else {
+            p.count += n;
+            match p.series.iter_mut().find(|(step, _)| *step == t) {
+                Some((_, count)) => *count += n,
+                None => p.series.push((t, n)),
             }
         }
+        p.first_seen_unix_nano = p.first_seen_unix_nano.min(first_seen);
+        if let Some(sev) = sev {
+            p.max_severity_number = p.max_severity_number.max(sev);
+        }
     }
-    let mut patterns: Vec<Pattern> = by_template.into_values().filter(|p| p.count > 0).collect();
-    patterns.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.template_id.cmp(&b.template_id))
-            .then_with(|| a.service.cmp(&b.service))
-    });
-    patterns.truncate(limit);
-    for p in &mut patterns {
-        p.is_new = p.previous_count == 0;
-        p.series.sort_unstable();
+
+    /// Adds per-template, per-step counts (`id`, `service`, `t`, `n`, `first_seen`, `sev`).
+    fn add_batches(&mut self, batches: &[RecordBatch]) -> Result<(), QueryError> {
+        for batch in batches {
+            let ids = column(batch, "id", &DataType::Utf8)?;
+            let services = column(batch, "service", &DataType::Utf8)?;
+            let steps = column(batch, "t", &DataType::Int64)?;
+            let counts = column(batch, "n", &DataType::Int64)?;
+            let firsts = column(batch, "first_seen", &DataType::Int64)?;
+            let sevs = column(batch, "sev", &DataType::Int32)?;
+            let (ids, services) = (ids.as_string::<i32>(), services.as_string::<i32>());
+            let steps = steps.as_primitive::<Int64Type>();
+            let counts = counts.as_primitive::<Int64Type>();
+            let firsts = firsts.as_primitive::<Int64Type>();
+            let sevs = sevs.as_primitive::<Int32Type>();
+            for row in 0..batch.num_rows() {
+                self.add(
+                    ids.value(row),
+                    services.value(row),
+                    steps.value(row),
+                    u64::try_from(counts.value(row)).unwrap_or(0),
+                    firsts.value(row),
+                    sevs.is_valid(row).then(|| sevs.value(row)),
+                );
+            }
+        }
+        Ok(())
     }
-    Ok(patterns)
+
+    /// The `limit` most frequent in the window (more records first, then by id), their series
+    /// in time order; text and sample left empty.
+    fn top(self, limit: usize) -> Vec<Pattern> {
+        let mut patterns: Vec<Pattern> = self
+            .by_template
+            .into_values()
+            .filter(|p| p.count > 0)
+            .collect();
+        patterns.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.template_id.cmp(&b.template_id))
+                .then_with(|| a.service.cmp(&b.service))
+        });
+        patterns.truncate(limit);
+        for p in &mut patterns {
+            p.is_new = p.previous_count == 0;
+            p.series.sort_unstable();
+        }
+        patterns
+    }
+}
+
+const MINUTE_NS: i64 = 60_000_000_000;
+
+/// The step of a window's series: a sixtieth of it, in whole seconds, and in whole minutes
+/// from a minute on (so that per-minute rollups fill its steps exactly).
+fn pattern_step(range: TimeRange) -> i64 {
+    let step = ((range.len_ns() / 60).max(1_000_000_000) / 1_000_000_000) * 1_000_000_000;
+    if step < MINUTE_NS {
+        return step;
+    }
+    ((step + MINUTE_NS / 2) / MINUTE_NS) * MINUTE_NS
+}
+
+fn floor_minute(t: i64) -> i64 {
+    t.div_euclid(MINUTE_NS) * MINUTE_NS
+}
+
+fn ceil_minute(t: i64) -> i64 {
+    floor_minute(t)
+        + if t.rem_euclid(MINUTE_NS) == 0 {
+            0
+        } else {
+            MINUTE_NS
+        }
 }
 
 impl QueryService {
     /// Templates of the window with counts, a series, and whether they are new.
     ///
-    /// One pass over the window and the previous period counts records per template and step
-    /// (the previous period as one bucket) without reading any text column; the template text
-    /// and the newest record as a sample are then read for the `limit` most frequent templates
-    /// only, from the newest twelfth of the window first (the rest of it only for templates not
-    /// seen there).
+    /// Records are counted per template and step over the window and the previous period (the
+    /// previous period as one bucket): the whole minutes from the per-minute pattern rollups
+    /// kept at ingest, the parts of minutes at the edges of the two periods from the records
+    /// (or all of it from the records when the step is not whole minutes, or no rollups cover
+    /// the window: data stored before they were kept). The template text and the newest
+    /// record as a sample are then read for the `limit` most frequent templates only, from the
+    /// newest twelfth of the window first (the rest of it only for templates not seen there).
     pub async fn log_patterns(
         &self,
         range: TimeRange,
@@ -154,17 +212,65 @@ impl QueryService {
         let svc = service
             .map(|s| format!(" AND service_name = {}", quote(s)))
             .unwrap_or_default();
-        let step = ((range.len_ns() / 60).max(1_000_000_000) / 1_000_000_000) * 1_000_000_000;
-        let sql = format!(
-            "SELECT log_template_id AS id, service_name AS service, \
-             CASE WHEN time_unix_nano >= {start} THEN (time_unix_nano / {step}) * {step} ELSE {PREVIOUS} END AS t, \
-             count(*) AS n, min(time_unix_nano) AS first_seen, max(severity_number) AS sev \
-             FROM logs WHERE time_unix_nano >= {prev_start} AND time_unix_nano < {end} \
-             AND log_template_id IS NOT NULL{svc} GROUP BY 1, 2, 3",
-            start = range.start_ns,
-            end = range.end_ns,
-        );
-        let mut patterns = top_patterns(&self.collect(&sql).await?, limit)?;
+        let step = pattern_step(range);
+        let count_sql = |pieces: &[(i64, i64)]| {
+            let within: Vec<String> = pieces
+                .iter()
+                .map(|(from, to)| format!("(time_unix_nano >= {from} AND time_unix_nano < {to})"))
+                .collect();
+            format!(
+                "SELECT log_template_id AS id, service_name AS service, \
+                 CASE WHEN time_unix_nano >= {start} THEN (time_unix_nano / {step}) * {step} ELSE {PREVIOUS} END AS t, \
+                 count(*) AS n, min(time_unix_nano) AS first_seen, max(severity_number) AS sev \
+                 FROM logs WHERE ({within}) AND log_template_id IS NOT NULL{svc} GROUP BY 1, 2, 3",
+                start = range.start_ns,
+                within = within.join(" OR "),
+            )
+        };
+        let mut tally = Tally::default();
+        let (whole_start, whole_end) = (ceil_minute(prev_start), floor_minute(range.end_ns));
+        let mut counted = false;
+        if step % MINUTE_NS == 0 && whole_start < whole_end {
+            let whole = TimeRange {
+                start_ns: whole_start,
+                end_ns: whole_end,
+            };
+            let rollups = self
+                .rollups(analysis::PATTERN_METRIC, whole, service)
+                .await?;
+            for r in rollups.iter() {
+                // The minute holding the window's start is counted from records.
+                let t = if r.t + MINUTE_NS <= range.start_ns {
+                    PREVIOUS
+                } else if r.t >= range.start_ns {
+                    (r.t / step) * step
+                } else {
+                    continue;
+                };
+                let first = r.t + r.min.map_or(0, |offset| offset as i64);
+                // Severity numbers are small integers, exact in the rollup's f64.
+                let sev = r.max.map(|m| m as i32);
+                tally.add(r.attr("template_id"), &r.service, t, r.requests, first, sev);
+                counted = true;
+            }
+        }
+        if counted {
+            let pieces: Vec<(i64, i64)> = [
+                (prev_start, whole_start),
+                (floor_minute(range.start_ns), ceil_minute(range.start_ns)),
+                (whole_end, range.end_ns),
+            ]
+            .into_iter()
+            .filter(|(from, to)| from < to)
+            .collect();
+            if !pieces.is_empty() {
+                tally.add_batches(&self.collect(&count_sql(&pieces)).await?)?;
+            }
+        } else {
+            let all = count_sql(&[(prev_start, range.end_ns)]);
+            tally.add_batches(&self.collect(&all).await?)?;
+        }
+        let mut patterns = tally.top(limit);
         // Template text and sample: the newest part of the window first.
         let recent = crate::service::recent_start(range).unwrap_or(range.start_ns);
         for from in [recent, range.start_ns] {

@@ -42,8 +42,8 @@ pub(crate) struct Rollup {
     first: usize,
     counts: Vec<u64>,
     sum: f64,
-    min: Option<f64>,
-    max: Option<f64>,
+    pub(crate) min: Option<f64>,
+    pub(crate) max: Option<f64>,
 }
 
 impl Rollup {
@@ -226,13 +226,14 @@ impl RollupCache {
 
 impl QueryService {
     /// Reads every rollup metric of `range` into the cache, so that the first question about
-    /// it (RED, service map, blast radius) is as fast as the next.
+    /// it (RED, service map, blast radius, log patterns) is as fast as the next.
     pub async fn warm_rollups(&self, range: TimeRange) -> Result<(), QueryError> {
         for metric in [
             analysis::RED_METRIC,
             analysis::EDGE_METRIC,
             analysis::REACH_METRIC,
             analysis::REACH_DISTINCT_METRIC,
+            analysis::PATTERN_METRIC,
         ] {
             self.rollups(metric, range, None).await?;
         }
@@ -655,6 +656,7 @@ mod tests {
             analysis::EDGE_METRIC,
             analysis::REACH_METRIC,
             analysis::REACH_DISTINCT_METRIC,
+            analysis::PATTERN_METRIC,
         ];
         let rows = metrics.map(|name| {
             let mut p = point(m, vec![1]);

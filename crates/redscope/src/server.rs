@@ -57,6 +57,34 @@ impl RedObserver {
     }
 }
 
+/// Log pattern rollups: the template counts of stored log requests, written to the store with
+/// the RED rollups.
+#[derive(Default)]
+struct PatternObserver(std::sync::Mutex<analysis::PatternCounts>);
+
+impl ingest::LogObserver for PatternObserver {
+    fn stored(&self, counts: analysis::PatternCounts) {
+        if let Ok(mut all) = self.0.lock() {
+            all.merge(counts);
+        }
+    }
+}
+
+impl PatternObserver {
+    async fn flush(&self, store: &storage::Store) {
+        let rows = match self.0.lock() {
+            Ok(mut all) => all.drain(),
+            Err(_) => return,
+        };
+        if rows.is_empty() {
+            return;
+        }
+        if let Err(e) = store.append(model::Batch::Metrics(rows)).await {
+            tracing::warn!(error = %e, "could not store log pattern rollups");
+        }
+    }
+}
+
 /// A running server; dropping the shutdown sender stops it.
 pub struct Running {
     pub shutdown: watch::Sender<bool>,
@@ -80,9 +108,11 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let red = Arc::new(RedObserver(std::sync::Mutex::new(
         analysis::RedAggregator::default(),
     )));
+    let patterns = Arc::new(PatternObserver::default());
     let pipeline =
         ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
-            .with_span_observer(red.clone());
+            .with_span_observer(red.clone())
+            .with_log_observer(patterns.clone());
     let query = Arc::new(query::QueryService::new(
         Arc::clone(&store),
         config.query_limits(),
@@ -105,7 +135,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
 
-    // RED rollups are written every few seconds and at shutdown.
+    // RED and log pattern rollups are written every few seconds and at shutdown.
     let mut red_stop = shutdown_rx.clone();
     let red_store = Arc::clone(&store);
     tasks.push(tokio::spawn(async move {
@@ -115,6 +145,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
                 _ = red_stop.wait_for(|v| *v) => true,
             };
             red.flush(&red_store, stopping).await;
+            patterns.flush(&red_store).await;
             if stopping {
                 return Ok(());
             }

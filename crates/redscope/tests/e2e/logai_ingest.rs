@@ -221,3 +221,102 @@ async fn patterns_count_the_window_against_the_previous_period() {
     assert_eq!(top["patterns"].as_array().unwrap().len(), 1);
     assert_eq!(top["patterns"][0]["template_id"], placed["template_id"]);
 }
+
+/// The patterns of a window whose edges cut minutes answer the same from the per-minute
+/// rollups (whole minutes) and records (the cut minutes) as from the records alone.
+#[tokio::test]
+async fn patterns_from_rollups_count_what_the_records_count() {
+    const MINUTE: u64 = 60_000_000_000;
+    const SECOND: u64 = 1_000_000_000;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let base = now_ns() / MINUTE * MINUTE - 10 * MINUTE;
+    // A window of an hour and ten seconds (a one-minute step), cut 20 s into a minute at its
+    // start and 30 s at its end; the previous period is as long and starts 10 s into a minute.
+    let (from, to) = (base - 60 * MINUTE + 20 * SECOND, base + 30 * SECOND);
+    let prev_start = from - (to - from);
+    let booked = |t: u64, n: u32| (t, format!("entry {n} booked"), 9);
+    let records = [
+        booked(prev_start - 5 * SECOND, 1), // before both periods
+        booked(prev_start + 5 * SECOND, 2), // previous, in its cut first minute
+        booked(from - 30 * MINUTE, 3),      // previous, a whole minute
+        booked(from - 5 * SECOND, 4),       // previous, in the minute holding the start
+        booked(from + 5 * SECOND, 5),       // window, same minute
+        booked(from + 20 * MINUTE, 6),      // window, a whole minute
+        (from + 40 * MINUTE, "entry 7 booked".to_string(), 17), // window, an error
+        booked(to - 10 * SECOND, 8),        // window, in its cut last minute
+        booked(to + 5 * SECOND, 9),         // after the window
+        (from + 10 * MINUTE, "rebalance 3 done".to_string(), 9),
+    ];
+    let records: Vec<serde_json::Value> = records
+        .iter()
+        .map(|(t, body, severity)| {
+            let mut r = text_record(*t, body);
+            r["severityNumber"] = (*severity).into();
+            r
+        })
+        .collect();
+    post_logs(&server, "ledger", records).await;
+
+    let url = format!("/api/v1/logs/patterns?service=ledger&from={from}&to={to}");
+    let check = |r: &serde_json::Value| {
+        let patterns = r["patterns"].as_array().unwrap();
+        assert_eq!(patterns.len(), 2, "{r}");
+        let (booked, rebalance) = (&patterns[0], &patterns[1]);
+        assert_eq!(booked["template"], "entry <*> booked", "{r}");
+        assert_eq!(booked["count"], 4, "{r}");
+        assert_eq!(booked["previous_count"], 3, "{r}");
+        assert_eq!(booked["is_new"], false, "{r}");
+        assert_eq!(booked["max_severity_number"], 17, "{r}");
+        assert_eq!(
+            booked["first_seen_unix_nano"].as_u64(),
+            Some(prev_start + 5 * SECOND),
+            "{r}"
+        );
+        let series: Vec<(u64, u64)> = booked["series"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p[0].as_u64().unwrap(), p[1].as_u64().unwrap()))
+            .collect();
+        let step = |t: u64| t / MINUTE * MINUTE;
+        assert_eq!(
+            series,
+            vec![
+                (step(from + 5 * SECOND), 1),
+                (step(from + 20 * MINUTE), 1),
+                (step(from + 40 * MINUTE), 1),
+                (step(to - 10 * SECOND), 1),
+            ],
+            "{r}"
+        );
+        assert_eq!(rebalance["count"], 1, "{r}");
+        assert_eq!(rebalance["is_new"], true, "{r}");
+        // 20 s into a whole minute: kept exactly by the rollup.
+        assert_eq!(
+            rebalance["first_seen_unix_nano"].as_u64(),
+            Some(from + 10 * MINUTE),
+            "{r}"
+        );
+        assert_eq!(r["step_ns"].as_u64(), Some(MINUTE), "{r}");
+    };
+    // Before the rollups are written (every few seconds): from the records alone.
+    check(&server.get_json(&url).await);
+    let metrics = format!("/api/v1/metrics?from={prev_start}&to={to}");
+    let mut written = false;
+    for _ in 0..100 {
+        let listed = server.get_json(&metrics).await;
+        if listed["metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["name"] == "redscope.log.patterns")
+        {
+            written = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(written, "pattern rollups were written");
+    check(&server.get_json(&url).await);
+}
