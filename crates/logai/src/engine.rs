@@ -903,7 +903,7 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Attrs<'_>, cap:
         let text = &message[token.original.0..token.original.1];
         // A token that is not soft added no masked value, so it is no measured number; it can
         // only matter as `key=` or `key:` (most such tokens are plain words: skip them cheaply).
-        if !token.soft && !text.bytes().any(|b| b == b'=' || b == b':') {
+        if !token.soft && !token.keyish {
             continue;
         }
         let core = trim_brackets(text);

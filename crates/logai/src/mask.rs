@@ -16,6 +16,9 @@ pub struct Token {
     pub original: (usize, usize),
     /// Contains a mask or a digit: a likely variable.
     pub soft: bool,
+    /// The original text may hold `=` or `:` (it may name a value); false only when it holds
+    /// neither.
+    pub keyish: bool,
 }
 
 /// A masked value: its original range in the message and its type.
@@ -75,16 +78,18 @@ impl Masked {
             }
             let start = position;
             let mut all_plain = true;
-            let mut equals = false;
+            let mut marks = 0;
             while position < bytes.len() {
                 let class = BYTE_CLASS[usize::from(bytes[position])];
                 if class & BLANK != 0 {
                     break;
                 }
                 all_plain &= class & PLAIN != 0;
-                equals |= class & EQUALS != 0;
+                marks |= class;
                 position += 1;
             }
+            let equals = marks & EQUALS != 0;
+            let mut keyish = marks & (EQUALS | COLON) != 0;
             let named = after_key;
             after_key = is_colon_key(&message[start..position]);
             // A quoted value follows `key=` or, after `key:`, opens the token.
@@ -93,6 +98,7 @@ impl Masked {
                 // `key="two words"` / `key: "two words"`: one value, whatever its blanks.
                 position = end;
                 all_plain = false;
+                keyish = true;
             }
             if named && self.push_named_value(message, start, position) {
                 continue;
@@ -109,10 +115,11 @@ impl Masked {
                     masked: (masked_start, self.text.len()),
                     original: (start, position),
                     soft: false,
+                    keyish: false,
                 });
                 continue;
             }
-            self.push_token(message, start, position);
+            self.push_token(message, start, position, keyish);
         }
         self.fold_runs();
     }
@@ -160,6 +167,7 @@ impl Masked {
             masked: (masked_start, self.text.len()),
             original: (start, end),
             soft: true,
+            keyish: true,
         });
         true
     }
@@ -206,7 +214,8 @@ impl Masked {
         true
     }
 
-    fn push_token(&mut self, message: &str, start: usize, end: usize) {
+    /// Masks one token; `keyish`: it holds `=` or `:` (see [`Token::keyish`]).
+    fn push_token(&mut self, message: &str, start: usize, end: usize, keyish: bool) {
         let token = &message[start..end];
         let masked_start = self.text.len();
         let params_before = self.params.len();
@@ -252,6 +261,7 @@ impl Masked {
                 masked: (masked_start, self.text.len()),
                 original: (start, end),
                 soft: false,
+                keyish,
             });
             return;
         } else if let Some(value_at) = pair_value(core) {
@@ -283,6 +293,7 @@ impl Masked {
             masked: (masked_start, masked_end),
             original: (start, end),
             soft,
+            keyish,
         });
     }
 
@@ -405,6 +416,7 @@ impl Masked {
                     masked: (masked_start, self.text.len()),
                     original: (first.original.0, end_token.original.1),
                     soft: true,
+                    keyish: true,
                 };
                 self.tokens.drain(index + 1..=last);
             }
@@ -495,6 +507,8 @@ const BLANK: u8 = 1;
 const PLAIN: u8 = 2;
 /// [`BYTE_CLASS`] bit: `=`.
 const EQUALS: u8 = 4;
+/// [`BYTE_CLASS`] bit: `:`.
+const COLON: u8 = 8;
 
 /// The classes of every byte, so the tokenising loop does one lookup per byte.
 static BYTE_CLASS: [u8; 256] = {
@@ -512,8 +526,34 @@ static BYTE_CLASS: [u8; 256] = {
         if value == b'=' {
             table[byte] |= EQUALS;
         }
+        if value == b':' {
+            table[byte] |= COLON;
+        }
         byte += 1;
     }
+    table
+};
+
+/// [`MARKS`] bits: the bytes [`whole_kind`] looks for before trying its recognisers.
+const MARK_DIGIT: u8 = 1;
+const MARK_COLON: u8 = 2;
+const MARK_SLASH: u8 = 4;
+const MARK_AT: u8 = 8;
+const MARK_DOT: u8 = 16;
+const MARK_DASH: u8 = 32;
+
+static MARKS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = b'0';
+    while byte <= b'9' {
+        table[byte as usize] = MARK_DIGIT;
+        byte += 1;
+    }
+    table[b':' as usize] = MARK_COLON;
+    table[b'/' as usize] = MARK_SLASH;
+    table[b'@' as usize] = MARK_AT;
+    table[b'.' as usize] = MARK_DOT;
+    table[b'-' as usize] = MARK_DASH;
     table
 };
 
@@ -599,20 +639,13 @@ fn whole_kind(core: &str) -> Option<ValueKind> {
     if bytes.is_empty() {
         return None;
     }
-    // One pass over the bytes decides which recognisers can possibly match.
-    let (mut digit, mut colon, mut slash, mut at, mut dot, mut dash) =
-        (false, false, false, false, false, false);
-    for &byte in bytes {
-        match byte {
-            b'0'..=b'9' => digit = true,
-            b':' => colon = true,
-            b'/' => slash = true,
-            b'@' => at = true,
-            b'.' => dot = true,
-            b'-' => dash = true,
-            _ => {}
-        }
-    }
+    // One pass over the bytes (one lookup each) decides which recognisers can possibly match.
+    let marks = bytes
+        .iter()
+        .fold(0u8, |marks, &byte| marks | MARKS[usize::from(byte)]);
+    let has = |mark: u8| marks & mark != 0;
+    let (digit, colon, slash) = (has(MARK_DIGIT), has(MARK_COLON), has(MARK_SLASH));
+    let (at, dot, dash) = (has(MARK_AT), has(MARK_DOT), has(MARK_DASH));
     if colon && slash && core.contains("://") {
         return Some(ValueKind::Url);
     }
@@ -911,6 +944,7 @@ mod tests {
             assert_eq!(class & BLANK != 0, byte.is_ascii_whitespace(), "{byte}");
             assert_eq!(class & PLAIN != 0, is_plain_byte(byte), "{byte}");
             assert_eq!(class & EQUALS != 0, byte == b'=', "{byte}");
+            assert_eq!(class & COLON != 0, byte == b':', "{byte}");
         }
     }
 

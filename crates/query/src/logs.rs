@@ -201,7 +201,8 @@ impl QueryService {
     /// (or all of it from the records when the step is not whole minutes, or no rollups cover
     /// the window: data stored before they were kept). The template text and the newest
     /// record as a sample are then read for the `limit` most frequent templates only, from the
-    /// newest twelfth of the window first (the rest of it only for templates not seen there).
+    /// newest minute first, then the newest twelfth of the window, then the rest of it, each
+    /// only for the templates not found yet.
     pub async fn log_patterns(
         &self,
         range: TimeRange,
@@ -213,6 +214,9 @@ impl QueryService {
             .map(|s| format!(" AND service_name = {}", quote(s)))
             .unwrap_or_default();
         let step = pattern_step(range);
+        // Records of the `pieces` of `[prev_start, end)` per template and step. The outer
+        // bounds are what the store prunes files and batches by; the pieces (one condition
+        // each) what the page index and the filter keep.
         let count_sql = |pieces: &[(i64, i64)]| {
             let within: Vec<String> = pieces
                 .iter()
@@ -222,8 +226,10 @@ impl QueryService {
                 "SELECT log_template_id AS id, service_name AS service, \
                  CASE WHEN time_unix_nano >= {start} THEN (time_unix_nano / {step}) * {step} ELSE {PREVIOUS} END AS t, \
                  count(*) AS n, min(time_unix_nano) AS first_seen, max(severity_number) AS sev \
-                 FROM logs WHERE ({within}) AND log_template_id IS NOT NULL{svc} GROUP BY 1, 2, 3",
+                 FROM logs WHERE time_unix_nano >= {prev_start} AND time_unix_nano < {end} \
+                 AND ({within}) AND log_template_id IS NOT NULL{svc} GROUP BY 1, 2, 3",
                 start = range.start_ns,
+                end = range.end_ns,
                 within = within.join(" OR "),
             )
         };
@@ -254,26 +260,27 @@ impl QueryService {
                 counted = true;
             }
         }
-        if counted {
-            let pieces: Vec<(i64, i64)> = [
+        let pieces = if counted {
+            vec![
                 (prev_start, whole_start),
                 (floor_minute(range.start_ns), ceil_minute(range.start_ns)),
                 (whole_end, range.end_ns),
             ]
-            .into_iter()
-            .filter(|(from, to)| from < to)
-            .collect();
-            if !pieces.is_empty() {
-                tally.add_batches(&self.collect(&count_sql(&pieces)).await?)?;
-            }
         } else {
-            let all = count_sql(&[(prev_start, range.end_ns)]);
-            tally.add_batches(&self.collect(&all).await?)?;
+            vec![(prev_start, range.end_ns)]
+        };
+        let pieces: Vec<(i64, i64)> = pieces.into_iter().filter(|(a, b)| a < b).collect();
+        if !pieces.is_empty() {
+            tally.add_batches(&self.collect(&count_sql(&pieces)).await?)?;
         }
         let mut patterns = tally.top(limit);
-        // Template text and sample: the newest part of the window first.
+        // Template text and sample: the newest minute first (a busy service's frequent
+        // templates are all there), then the newest twelfth, then the whole window.
         let recent = crate::service::recent_start(range).unwrap_or(range.start_ns);
-        for from in [recent, range.start_ns] {
+        let minute = range.end_ns.saturating_sub(MINUTE_NS).max(recent);
+        let mut froms = vec![minute, recent, range.start_ns];
+        froms.dedup();
+        for from in froms {
             let missing: Vec<String> = patterns
                 .iter()
                 .filter(|p| p.template.is_empty())
