@@ -799,8 +799,8 @@ fn logger_attributes(text: &str, attrs: &mut Attrs<'_>) {
         return;
     }
     // `sshd[24200]` / `su(pam)[12]`: the tag and its pid.
-    if let Some(open) = name.find('[')
-        && name.ends_with(']')
+    if name.ends_with(']')
+        && let Some(open) = name.bytes().position(|b| b == b'[')
         && let Ok(pid) = name[open + 1..name.len() - 1].parse::<u64>()
     {
         attrs.push_str(crate::ATTR_LOGGER, &name[..open]);
@@ -808,8 +808,8 @@ fn logger_attributes(text: &str, attrs: &mut Attrs<'_>) {
         return;
     }
     // nginx `1234#5678`: pid and thread id.
-    if let Some((pid, tid)) = name.split_once('#')
-        && let (Ok(pid), Ok(tid)) = (pid.parse::<u64>(), tid.parse::<u64>())
+    if let Some(hash) = name.bytes().position(|b| b == b'#')
+        && let (Ok(pid), Ok(tid)) = (name[..hash].parse::<u64>(), name[hash + 1..].parse::<u64>())
     {
         attrs.push(crate::ATTR_PID, Value::from(pid));
         attrs.push(crate::ATTR_TID, Value::from(tid));
@@ -999,7 +999,6 @@ fn measured(
         .iter()
         .find(|p| p.start == offset)
         .map(|p| p.kind);
-    let number: f64 = core[..number_end].parse().ok()?;
     let unit = match kind {
         Some(ValueKind::Duration | ValueKind::Size) => &core[number_end..],
         Some(ValueKind::Number) if number_end == core.len() => {
@@ -1007,13 +1006,16 @@ fn measured(
         }
         _ => return None,
     };
-    if let Some(factor) = duration_unit_factor(unit) {
-        return Some((crate::ATTR_DURATION_MS, Value::from(number * factor)));
-    }
-    if let Some(factor) = size_unit_factor(unit).filter(|_| unit.len() > 1) {
-        return Some((crate::ATTR_SIZE_BYTES, Value::from(number * factor)));
-    }
-    None
+    // The number is parsed only when a unit names what it measures (most numbers are not).
+    let (key, factor) = match duration_unit_factor(unit) {
+        Some(factor) => (crate::ATTR_DURATION_MS, factor),
+        None => match size_unit_factor(unit).filter(|_| unit.len() > 1) {
+            Some(factor) => (crate::ATTR_SIZE_BYTES, factor),
+            None => return None,
+        },
+    };
+    let number: f64 = core[..number_end].parse().ok()?;
+    Some((key, Value::from(number * factor)))
 }
 
 #[cfg(test)]

@@ -722,19 +722,34 @@ fn piece_kind(piece: &str) -> Option<ValueKind> {
     None
 }
 
+/// An IPv4 address with an optional port (`10.1.2.3:50010`), or else an IPv6 address.
 fn is_ip_port(core: &str) -> bool {
-    let host = core
-        .rsplit_once(':')
-        .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
-    let address = host.map_or(core, |(address, _)| address);
-    let mut parts = 0;
-    for part in address.split('.') {
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+    let bytes = core.as_bytes();
+    // The address ends at the last `:` when digits (a port) follow it.
+    let address_len = match memchr::memrchr(b':', bytes) {
+        Some(colon)
+            if colon + 1 < bytes.len() && bytes[colon + 1..].iter().all(u8::is_ascii_digit) =>
+        {
+            colon
+        }
+        _ => bytes.len(),
+    };
+    // Four dot-separated parts of one to three digits each.
+    let (mut parts, mut digits) = (0, 0);
+    for &byte in &bytes[..address_len] {
+        if byte == b'.' && digits > 0 {
+            parts += 1;
+            digits = 0;
+        } else if byte.is_ascii_digit() && digits < 3 {
+            digits += 1;
+        } else {
             return is_ipv6(core);
         }
-        parts += 1;
     }
-    parts == 4
+    if digits == 0 {
+        return is_ipv6(core);
+    }
+    parts == 3
 }
 
 /// `db-7.example.com:5432`, `msra-sa-41/10.1.2.3:8030`: a host name with a port or an address.
@@ -768,9 +783,10 @@ fn is_host_port(core: &str) -> bool {
 
 /// `mesos-slave-13`, `web-3`: a name with a numbered suffix (hosts, pods, workers).
 fn is_numbered_name(core: &str) -> bool {
-    let Some((name, number)) = core.rsplit_once('-') else {
+    let Some(dash) = core.bytes().rposition(|b| b == b'-') else {
         return false;
     };
+    let (name, number) = (&core[..dash], &core[dash + 1..]);
     !number.is_empty()
         && number.bytes().all(|b| b.is_ascii_digit())
         && !name.is_empty()
@@ -935,6 +951,56 @@ mod tests {
         assert_eq!(masked("ok /etc/httpd/conf/workers2.properties"), "ok <*>");
         assert_eq!(masked("Stack v6.1.7601.23505 with"), "Stack <*> with");
         assert_eq!(masked("isScreenOn true"), "isScreenOn <*>");
+    }
+
+    /// The one-pass IPv4 check answers what splitting on `:` and `.` answers.
+    #[test]
+    fn ip_ports_are_what_splitting_finds() {
+        fn by_splitting(core: &str) -> bool {
+            let host = core
+                .rsplit_once(':')
+                .filter(|(_, port)| !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()));
+            let address = host.map_or(core, |(address, _)| address);
+            let mut parts = 0;
+            for part in address.split('.') {
+                if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+                    return is_ipv6(core);
+                }
+                parts += 1;
+            }
+            parts == 4
+        }
+        // Every string of up to six bytes from an alphabet that reaches every branch, and
+        // some longer ones.
+        let alphabet = [b'1', b'2', b'.', b':', b'a', b'%'];
+        let mut cases: Vec<String> = vec![
+            "10.251.73.220:50010".into(),
+            "1.2.3.4".into(),
+            "1.2.3.4:".into(),
+            "1.2.3.4:x".into(),
+            "1234.2.3.4".into(),
+            "fe80::1%eth0".into(),
+            "::1".into(),
+            "10:30:00".into(),
+            "1.2.3.4.5".into(),
+            "".into(),
+        ];
+        let mut frontier = vec![String::new()];
+        for _ in 0..6 {
+            let mut next = Vec::new();
+            for prefix in &frontier {
+                for &byte in &alphabet {
+                    let mut s = prefix.clone();
+                    s.push(char::from(byte));
+                    next.push(s);
+                }
+            }
+            cases.extend(next.iter().cloned());
+            frontier = next;
+        }
+        for case in &cases {
+            assert_eq!(is_ip_port(case), by_splitting(case), "{case:?}");
+        }
     }
 
     #[test]
