@@ -199,8 +199,9 @@ impl QueryService {
     /// previous period as one bucket): the whole minutes from the per-minute pattern rollups
     /// kept at ingest, the parts of minutes at the edges of the two periods from the records
     /// (or all of it from the records when the step is not whole minutes, or no rollups cover
-    /// the window: data stored before they were kept). The template text and the newest
-    /// record as a sample are then read for the `limit` most frequent templates only, from the
+    /// the window: data stored before they were kept). The template text (as its newest record
+    /// has it: a template's text can generalise while its id stays) and the newest record as a
+    /// sample are then read for the `limit` most frequent templates only, from the
     /// newest minute first, then the newest twelfth of the window, then the rest of it, each
     /// only for the templates not found yet.
     pub async fn log_patterns(
@@ -290,7 +291,7 @@ impl QueryService {
                 break;
             }
             let sql = format!(
-                "SELECT log_template_id AS id, service_name AS service, first_value(log_template) AS template, \
+                "SELECT log_template_id AS id, service_name AS service, first_value(log_template ORDER BY time_unix_nano DESC) AS template, \
                  first_value(body ORDER BY time_unix_nano DESC) AS sample FROM logs \
                  WHERE time_unix_nano >= {from} AND time_unix_nano < {end} AND log_template_id IN ({ids}){svc} \
                  GROUP BY 1, 2",

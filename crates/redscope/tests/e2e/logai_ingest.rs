@@ -320,3 +320,40 @@ async fn patterns_from_rollups_count_what_the_records_count() {
     assert!(written, "pattern rollups were written");
     check(&server.get_json(&url).await);
 }
+
+/// A template that generalised after its first records is shown with its newest text.
+#[tokio::test]
+async fn patterns_show_the_newest_text_of_a_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let now = now_ns();
+    let records = [
+        (now - 3_000_000_000, "disk sda1 is full on host alpha"),
+        (now - 2_000_000_000, "disk sdb7 is full on host alpha"),
+        (now - 1_000_000_000, "disk sdc2 is full on host alpha"),
+    ];
+    let records: Vec<serde_json::Value> = records
+        .iter()
+        .map(|(t, body)| text_record(*t, body))
+        .collect();
+    post_logs(&server, "storage", records).await;
+    let r = server
+        .get_json("/api/v1/logs/patterns?service=storage&from=now-1h")
+        .await;
+    let patterns = r["patterns"].as_array().unwrap();
+    assert_eq!(
+        patterns.len(),
+        1,
+        "one template id for the three records: {r}"
+    );
+    assert_eq!(patterns[0]["count"], 3, "{r}");
+    // The first record was stored with the text it had then (`disk sda<*> …`).
+    assert_eq!(
+        patterns[0]["template"], "disk <*> is full on host alpha",
+        "{r}"
+    );
+    assert_eq!(
+        patterns[0]["sample"], "disk sdc2 is full on host alpha",
+        "{r}"
+    );
+}
