@@ -78,36 +78,51 @@ const PREVIOUS: i64 = -1;
 /// Per-template counts per step, from rollups and from records, ranked into patterns.
 #[derive(Default)]
 struct Tally {
-    by_template: HashMap<(String, String), Pattern>,
+    /// Keyed by service and template id joined with a NUL.
+    by_template: HashMap<String, Pattern>,
+    key: String,
 }
 
 impl Tally {
     /// `n` records of template `id` of `service` at step `t` ([`PREVIOUS`]: in the previous
     /// period), the first at `first_seen`, the highest severity number `sev`.
     fn add(&mut self, id: &str, service: &str, t: i64, n: u64, first_seen: i64, sev: Option<i32>) {
-        let key = (id.to_string(), service.to_string());
-        let p = self
-            .by_template
-            .entry(key)
-            .or_insert_with_key(|(id, service)| Pattern {
-                template_id: id.clone(),
-                template: String::new(),
-                service: service.clone(),
-                count: 0,
-                previous_count: 0,
-                max_severity_number: 0,
-                series: Vec::new(),
-                first_seen_unix_nano: i64::MAX,
-                is_new: true,
-                sample: String::new(),
-            });
+        self.key.clear();
+        self.key.push_str(service);
+        self.key.push('\0');
+        self.key.push_str(id);
+        // A day of rollups adds a template's minutes one by one: look up without allocating.
+        if !self.by_template.contains_key(self.key.as_str()) {
+            self.by_template.insert(
+                self.key.clone(),
+                Pattern {
+                    template_id: id.to_string(),
+                    template: String::new(),
+                    service: service.to_string(),
+                    count: 0,
+                    previous_count: 0,
+                    max_severity_number: 0,
+                    series: Vec::new(),
+                    first_seen_unix_nano: i64::MAX,
+                    is_new: true,
+                    sample: String::new(),
+                },
+            );
+        }
+        let Some(p) = self.by_template.get_mut(self.key.as_str()) else {
+            return;
+        };
         if t == PREVIOUS {
             p.previous_count += n;
         } else {
             p.count += n;
-            match p.series.iter_mut().find(|(step, _)| *step == t) {
-                Some((_, count)) => *count += n,
-                None => p.series.push((t, n)),
+            // Minutes mostly arrive in time order: the step is usually the last one.
+            match p.series.last_mut() {
+                Some((step, count)) if *step == t => *count += n,
+                _ => match p.series.iter_mut().find(|(step, _)| *step == t) {
+                    Some((_, count)) => *count += n,
+                    None => p.series.push((t, n)),
+                },
             }
         }
         p.first_seen_unix_nano = p.first_seen_unix_nano.min(first_seen);
