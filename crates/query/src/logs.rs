@@ -195,16 +195,16 @@ fn pattern_step(range: TimeRange) -> i64 {
 }
 
 fn floor_minute(t: i64) -> i64 {
-    t.div_euclid(MINUTE_NS) * MINUTE_NS
+    t.saturating_sub(t.rem_euclid(MINUTE_NS))
 }
 
 fn ceil_minute(t: i64) -> i64 {
-    floor_minute(t)
-        + if t.rem_euclid(MINUTE_NS) == 0 {
-            0
-        } else {
-            MINUTE_NS
-        }
+    let step = if t.rem_euclid(MINUTE_NS) == 0 {
+        0
+    } else {
+        MINUTE_NS
+    };
+    floor_minute(t).saturating_add(step)
 }
 
 impl QueryService {
@@ -262,14 +262,14 @@ impl QueryService {
                 .await?;
             for r in rollups.iter() {
                 // The minute holding the window's start is counted from records.
-                let t = if r.t + MINUTE_NS <= range.start_ns {
+                let t = if r.t.saturating_add(MINUTE_NS) <= range.start_ns {
                     PREVIOUS
                 } else if r.t >= range.start_ns {
                     (r.t / step) * step
                 } else {
                     continue;
                 };
-                let first = r.t + r.min.map_or(0, |offset| offset as i64);
+                let first = r.t.saturating_add(r.min.map_or(0, |offset| offset as i64));
                 // Severity numbers are small integers, exact in the rollup's f64.
                 let sev = r.max.map(|m| m as i32);
                 tally.add(r.attr("template_id"), &r.service, t, r.requests, first, sev);

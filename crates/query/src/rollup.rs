@@ -248,7 +248,9 @@ impl QueryService {
         service: Option<&str>,
     ) -> Result<Rollups, QueryError> {
         // Rollups are stamped with the start of their minute: widen the window to whole minutes.
-        let start = range.start_ns.div_euclid(MINUTE_NS) * MINUTE_NS;
+        let start = range
+            .start_ns
+            .saturating_sub(range.start_ns.rem_euclid(MINUTE_NS));
         let end = range.end_ns;
         let mut out = Rollups {
             parts: Vec::new(),
@@ -262,7 +264,9 @@ impl QueryService {
             return Ok(out);
         }
         let (first_hour, last_hour) = (start.div_euclid(HOUR_NS), (end - 1).div_euclid(HOUR_NS));
-        let (lo, hi) = (first_hour * HOUR_NS, (last_hour + 1) * HOUR_NS);
+        // Saturating: a window may reach the ends of time.
+        let lo = first_hour.saturating_mul(HOUR_NS);
+        let hi = (last_hour + 1).saturating_mul(HOUR_NS);
         let turn = self.rollup_cache.turn(metric);
         let _turn = match &turn {
             Some(t) => Some(t.lock().await),
