@@ -1,7 +1,7 @@
 //! Per-minute counts of log templates, kept at ingest like RED, so that the patterns of any
 //! window answer from rollups instead of counting the window's records.
 
-use model::{LogRow, MetricPointRow, Resource};
+use model::{LogRow, MetricPointRow};
 use rustc_hash::FxHashMap;
 use serde_json::json;
 
@@ -103,12 +103,7 @@ impl PatternCounts {
             unit: "{record}".to_string(),
             description: "log records per Log AI template, derived by redscope".to_string(),
             metric_metadata: "{}".to_string(),
-            resource: Resource {
-                service_name: service.clone(),
-                resource_attributes: json!({"service.name": service}).to_string(),
-                scope_name: "redscope.analysis".to_string(),
-                ..Resource::default()
-            },
+            resource: crate::red::derived_resource(&service),
             attributes: json!({"template_id": id}).to_string(),
             aggregation_temporality: 1,
             is_monotonic: true,
@@ -135,9 +130,9 @@ mod tests {
         LogRow {
             time_unix_nano: t,
             severity_number: severity,
-            resource: std::sync::Arc::new(Resource {
+            resource: std::sync::Arc::new(model::Resource {
                 service_name: service.into(),
-                ..Resource::default()
+                ..model::Resource::default()
             }),
             log_template_id: id.map(str::to_string),
             ..LogRow::default()

@@ -500,6 +500,16 @@ impl RedAggregator {
     }
 }
 
+/// The resource of the rows redscope derives for `service`.
+pub(crate) fn derived_resource(service: &str) -> Resource {
+    Resource {
+        service_name: service.to_string(),
+        resource_attributes: json!({"service.name": service}).to_string(),
+        scope_name: "redscope.analysis".to_string(),
+        ..Resource::default()
+    }
+}
+
 fn row(
     name: &str,
     service: &str,
@@ -515,12 +525,7 @@ fn row(
         unit: "ms".to_string(),
         description: "derived by redscope from spans".to_string(),
         metric_metadata: "{}".to_string(),
-        resource: Resource {
-            service_name: service.to_string(),
-            resource_attributes: json!({"service.name": service}).to_string(),
-            scope_name: "redscope.analysis".to_string(),
-            ..Resource::default()
-        },
+        resource: derived_resource(service),
         attributes: attrs.to_string(),
         aggregation_temporality: 1,
         count: Some(s.count),

@@ -502,17 +502,22 @@ const fn is_plain_byte(byte: u8) -> bool {
 }
 
 /// [`BYTE_CLASS`] bit: `u8::is_ascii_whitespace`.
-const BLANK: u8 = 1;
+const BLANK: u16 = 1;
 /// [`BYTE_CLASS`] bit: [`is_plain_byte`].
-const PLAIN: u8 = 2;
-/// [`BYTE_CLASS`] bit: `=`.
-const EQUALS: u8 = 4;
-/// [`BYTE_CLASS`] bit: `:`.
-const COLON: u8 = 8;
+const PLAIN: u16 = 2;
+/// [`BYTE_CLASS`] bits of single bytes (`=`, `:`, `/`, `@`, `.`, `-`) and of digits: what the
+/// tokeniser and [`whole_kind`] look for before trying their checks.
+const EQUALS: u16 = 4;
+const COLON: u16 = 8;
+const SLASH: u16 = 16;
+const AT: u16 = 32;
+const DOT: u16 = 64;
+const DASH: u16 = 128;
+const DIGIT: u16 = 256;
 
 /// The classes of every byte, so the tokenising loop does one lookup per byte.
-static BYTE_CLASS: [u8; 256] = {
-    let mut table = [0u8; 256];
+static BYTE_CLASS: [u16; 256] = {
+    let mut table = [0u16; 256];
     let mut byte = 0;
     while byte < 256 {
         #[allow(clippy::cast_possible_truncation)]
@@ -523,37 +528,20 @@ static BYTE_CLASS: [u8; 256] = {
         if is_plain_byte(value) {
             table[byte] |= PLAIN;
         }
-        if value == b'=' {
-            table[byte] |= EQUALS;
+        if value.is_ascii_digit() {
+            table[byte] |= DIGIT;
         }
-        if value == b':' {
-            table[byte] |= COLON;
-        }
+        table[byte] |= match value {
+            b'=' => EQUALS,
+            b':' => COLON,
+            b'/' => SLASH,
+            b'@' => AT,
+            b'.' => DOT,
+            b'-' => DASH,
+            _ => 0,
+        };
         byte += 1;
     }
-    table
-};
-
-/// [`MARKS`] bits: the bytes [`whole_kind`] looks for before trying its recognisers.
-const MARK_DIGIT: u8 = 1;
-const MARK_COLON: u8 = 2;
-const MARK_SLASH: u8 = 4;
-const MARK_AT: u8 = 8;
-const MARK_DOT: u8 = 16;
-const MARK_DASH: u8 = 32;
-
-static MARKS: [u8; 256] = {
-    let mut table = [0u8; 256];
-    let mut byte = b'0';
-    while byte <= b'9' {
-        table[byte as usize] = MARK_DIGIT;
-        byte += 1;
-    }
-    table[b':' as usize] = MARK_COLON;
-    table[b'/' as usize] = MARK_SLASH;
-    table[b'@' as usize] = MARK_AT;
-    table[b'.' as usize] = MARK_DOT;
-    table[b'-' as usize] = MARK_DASH;
     table
 };
 
@@ -642,10 +630,10 @@ fn whole_kind(core: &str) -> Option<ValueKind> {
     // One pass over the bytes (one lookup each) decides which recognisers can possibly match.
     let marks = bytes
         .iter()
-        .fold(0u8, |marks, &byte| marks | MARKS[usize::from(byte)]);
-    let has = |mark: u8| marks & mark != 0;
-    let (digit, colon, slash) = (has(MARK_DIGIT), has(MARK_COLON), has(MARK_SLASH));
-    let (at, dot, dash) = (has(MARK_AT), has(MARK_DOT), has(MARK_DASH));
+        .fold(0, |marks, &byte| marks | BYTE_CLASS[usize::from(byte)]);
+    let has = |mark: u16| marks & mark != 0;
+    let (digit, colon, slash) = (has(DIGIT), has(COLON), has(SLASH));
+    let (at, dot, dash) = (has(AT), has(DOT), has(DASH));
     if colon && slash && core.contains("://") {
         return Some(ValueKind::Url);
     }
@@ -1009,8 +997,17 @@ mod tests {
             let class = BYTE_CLASS[usize::from(byte)];
             assert_eq!(class & BLANK != 0, byte.is_ascii_whitespace(), "{byte}");
             assert_eq!(class & PLAIN != 0, is_plain_byte(byte), "{byte}");
-            assert_eq!(class & EQUALS != 0, byte == b'=', "{byte}");
-            assert_eq!(class & COLON != 0, byte == b':', "{byte}");
+            assert_eq!(class & DIGIT != 0, byte.is_ascii_digit(), "{byte}");
+            for (bit, only) in [
+                (EQUALS, b'='),
+                (COLON, b':'),
+                (SLASH, b'/'),
+                (AT, b'@'),
+                (DOT, b'.'),
+                (DASH, b'-'),
+            ] {
+                assert_eq!(class & bit != 0, byte == only, "{byte}");
+            }
         }
     }
 

@@ -8,6 +8,12 @@ async fn post_logs(server: &Server, service: &str, records: Vec<serde_json::Valu
     server.post_otlp_json("/v1/logs", &body).await;
 }
 
+/// Sends text records (time, body) of one service.
+async fn post_texts(server: &Server, service: &str, records: &[(u64, &str)]) {
+    let records = records.iter().map(|(t, body)| text_record(*t, body));
+    post_logs(server, service, records.collect()).await;
+}
+
 /// An OTLP/JSON log record with a text body and nothing else.
 fn text_record(time_unix_nano: u64, body: &str) -> serde_json::Value {
     serde_json::json!({"timeUnixNano": time_unix_nano.to_string(), "body": {"stringValue": body}})
@@ -173,11 +179,7 @@ async fn patterns_count_the_window_against_the_previous_period() {
         (minutes_ago(40, 0), "card 4411 declined: code=51"),
         (minutes_ago(41, 0), "card 4412 declined: code=05"),
     ];
-    let records: Vec<serde_json::Value> = records
-        .iter()
-        .map(|(t, body)| text_record(*t, body))
-        .collect();
-    post_logs(&server, "orders", records).await;
+    post_texts(&server, "orders", &records).await;
 
     let all = server
         .get_json("/api/v1/logs/patterns?service=orders&from=now-1h")
@@ -351,11 +353,7 @@ async fn patterns_show_the_newest_text_of_a_template() {
         (now - 2_000_000_000, "disk sdb7 is full on host alpha"),
         (now - 1_000_000_000, "disk sdc2 is full on host alpha"),
     ];
-    let records: Vec<serde_json::Value> = records
-        .iter()
-        .map(|(t, body)| text_record(*t, body))
-        .collect();
-    post_logs(&server, "storage", records).await;
+    post_texts(&server, "storage", &records).await;
     let r = server
         .get_json("/api/v1/logs/patterns?service=storage&from=now-1h")
         .await;
