@@ -87,12 +87,18 @@ impl PatternCounts {
 
     /// The counts as metric points (one per minute, service and template), leaving none.
     pub fn drain(&mut self) -> Vec<MetricPointRow> {
-        let flat = self.counts.drain().flat_map(|(service, ids)| {
-            ids.into_iter().flat_map(move |(id, minutes)| {
-                let service = service.clone();
+        let rows = self.rows();
+        self.counts.clear();
+        rows
+    }
+
+    /// The counts as metric points (one per minute, service and template).
+    pub fn rows(&self) -> Vec<MetricPointRow> {
+        let flat = self.counts.iter().flat_map(|(service, ids)| {
+            ids.iter().flat_map(move |(id, minutes)| {
                 minutes
-                    .into_iter()
-                    .map(move |(minute, count)| (minute, service.clone(), id.clone(), count))
+                    .iter()
+                    .map(move |(&minute, &count)| (minute, service, id, count))
             })
         });
         flat.map(|(minute, service, id, count)| MetricPointRow {
@@ -103,7 +109,7 @@ impl PatternCounts {
             unit: "{record}".to_string(),
             description: "log records per Log AI template, derived by redscope".to_string(),
             metric_metadata: "{}".to_string(),
-            resource: crate::red::derived_resource(&service),
+            resource: crate::red::derived_resource(service),
             attributes: json!({"template_id": id}).to_string(),
             aggregation_temporality: 1,
             is_monotonic: true,
@@ -151,6 +157,10 @@ mod tests {
         ]);
         // A second request's counts for the first minute.
         counts.merge(PatternCounts::of(&[log(m + 2, "api", Some("a"), 13)]));
+        // Reading the rows leaves the counts (a failed write is retried with them).
+        assert_eq!(counts.rows().len(), 3);
+        let pending = std::mem::take(&mut counts);
+        counts.merge(pending);
         let mut rows = counts.drain();
         assert!(counts.is_empty());
         rows.sort_by_key(|r| (r.time_unix_nano, r.resource.service_name.clone()));

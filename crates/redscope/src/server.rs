@@ -72,15 +72,19 @@ impl ingest::LogObserver for PatternObserver {
 
 impl PatternObserver {
     async fn flush(&self, store: &storage::Store) {
-        let rows = match self.0.lock() {
-            Ok(mut all) => all.drain(),
+        let pending = match self.0.lock() {
+            Ok(mut all) => std::mem::take(&mut *all),
             Err(_) => return,
         };
-        if rows.is_empty() {
+        if pending.is_empty() {
             return;
         }
-        if let Err(e) = store.append(model::Batch::Metrics(rows)).await {
-            tracing::warn!(error = %e, "could not store log pattern rollups");
+        if let Err(e) = store.append(model::Batch::Metrics(pending.rows())).await {
+            // Kept for the next flush (storage may only be busy): the counts stay exact.
+            tracing::warn!(error = %e, "could not store log pattern rollups, will retry");
+            if let Ok(mut all) = self.0.lock() {
+                all.merge(pending);
+            }
         }
     }
 }
