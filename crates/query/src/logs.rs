@@ -9,7 +9,7 @@ use model::TimeRange;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::rollup::column;
+use crate::rollup::{MINUTE_NS, column, floor_minute};
 use crate::sql::quote;
 use crate::{QueryError, QueryService};
 
@@ -182,8 +182,6 @@ impl Tally {
     }
 }
 
-const MINUTE_NS: i64 = 60_000_000_000;
-
 /// The step of a window's series: a sixtieth of it, in whole seconds, and in whole minutes
 /// from a minute on (so that per-minute rollups fill its steps exactly).
 fn pattern_step(range: TimeRange) -> i64 {
@@ -192,10 +190,6 @@ fn pattern_step(range: TimeRange) -> i64 {
         return step;
     }
     ((step + MINUTE_NS / 2) / MINUTE_NS) * MINUTE_NS
-}
-
-fn floor_minute(t: i64) -> i64 {
-    t.saturating_sub(t.rem_euclid(MINUTE_NS))
 }
 
 fn ceil_minute(t: i64) -> i64 {

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::{QueryError, QueryService};
 
-const MINUTE_NS: i64 = 60_000_000_000;
+pub(crate) const MINUTE_NS: i64 = 60_000_000_000;
 const HOUR_NS: i64 = 3_600_000_000_000;
 /// What the cache of parsed hours may hold.
 const CACHE_BYTES: usize = 64 << 20;
@@ -248,9 +248,7 @@ impl QueryService {
         service: Option<&str>,
     ) -> Result<Rollups, QueryError> {
         // Rollups are stamped with the start of their minute: widen the window to whole minutes.
-        let start = range
-            .start_ns
-            .saturating_sub(range.start_ns.rem_euclid(MINUTE_NS));
+        let start = floor_minute(range.start_ns);
         let end = range.end_ns;
         let mut out = Rollups {
             parts: Vec::new(),
@@ -331,6 +329,11 @@ impl QueryService {
         }
         Ok(out)
     }
+}
+
+/// The start of `t`'s minute (saturating: a window may reach the ends of time).
+pub(crate) fn floor_minute(t: i64) -> i64 {
+    t.saturating_sub(t.rem_euclid(MINUTE_NS))
 }
 
 /// The columns a rollup is read from.
