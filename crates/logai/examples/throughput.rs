@@ -16,7 +16,16 @@ fn main() -> std::io::Result<()> {
         corpus.push((path, text.lines().map(str::to_string).collect::<Vec<_>>()));
     }
     let lines: usize = corpus.iter().map(|(_, l)| l.len()).sum();
-    let mut logai = LogAi::new(Config::default());
+    // `MEMO=0`: without the memo of masked messages, to measure what it saves.
+    let memo_off = std::env::var_os("MEMO").is_some_and(|v| v == "0");
+    let mut logai = LogAi::new(Config {
+        mask_memo_slots: if memo_off {
+            0
+        } else {
+            Config::default().mask_memo_slots
+        },
+        ..Config::default()
+    });
     let started = Instant::now();
     let mut checksum = 0usize;
     for (resource, records) in &corpus {
@@ -54,6 +63,8 @@ fn main() -> std::io::Result<()> {
     println!("lines {lines}");
     println!("learning {:.0} lines/s", lines as f64 / learning);
     println!("learned  {:.0} lines/s", lines as f64 / learned);
+    let (lookups, hits) = logai.mask_memo_stats();
+    println!("mask memo hits {hits} of {lookups}");
     println!("checksum {checksum}");
     Ok(())
 }

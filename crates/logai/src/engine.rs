@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::format::{Fit, FormatLearner, Signature};
 use crate::header::{self, FieldKind, Header};
-use crate::mask::{Masked, ValueKind, duration_unit_factor, size_unit_factor};
+use crate::mask::{MaskMemo, Masked, ValueKind, duration_unit_factor, size_unit_factor};
 use crate::miner::{Miner, MinerLimits, Tok};
 use crate::severity::{Severity, parse_level};
 use crate::structured::{self, FieldValue, Parsed};
@@ -66,6 +66,8 @@ pub struct LogAi {
     pub(crate) resources: FxHashMap<String, Resource>,
     clock: u64,
     masked: Masked,
+    /// Masked forms of recent messages (see [`MaskMemo`]).
+    memo: MaskMemo,
     header: Header,
 }
 
@@ -208,6 +210,7 @@ fn set_string(slot: &mut String, text: &str) {
 impl LogAi {
     pub fn new(config: Config) -> LogAi {
         LogAi {
+            memo: MaskMemo::new(config.mask_memo_slots),
             config,
             resources: FxHashMap::default(),
             clock: 0,
@@ -298,6 +301,11 @@ impl LogAi {
         out
     }
 
+    /// Messages masked through the memo of recent messages, and how many it answered.
+    pub fn mask_memo_stats(&self) -> (u64, u64) {
+        (self.memo.lookups, self.memo.hits)
+    }
+
     /// Times the learned header of a resource changed to an unrelated one, and lines that did
     /// not fit the learned header.
     pub fn drift(&self, resource_key: &str) -> (u64, u64) {
@@ -348,6 +356,7 @@ impl LogAi {
         let max_attributes = self.config.max_attributes;
         let mut masked = std::mem::take(&mut self.masked);
         let mut header = std::mem::take(&mut self.header);
+        let mut memo = std::mem::take(&mut self.memo);
         let resource = self.resource(key);
         let (line, continuation) = split_lines(input.body);
         let output = out.is_some();
@@ -359,7 +368,7 @@ impl LogAi {
         });
         let split = split_record(resource, line, learn, &mut header, &mut attrs, output);
         let mining_text = cut(&split.message, max_message);
-        masked.fill(mining_text);
+        memo.fill(&mut masked, mining_text);
         if learn {
             resource.records += 1;
         }
@@ -382,6 +391,7 @@ impl LogAi {
         }
         if !output {
             self.masked = masked;
+            self.memo = memo;
             self.header = header;
             return;
         }
@@ -418,6 +428,7 @@ impl LogAi {
             set_string(&mut out.message, &split.message);
         }
         self.masked = masked;
+        self.memo = memo;
         self.header = header;
     }
 }

@@ -247,6 +247,9 @@ pub struct Config {
     pub sample_bytes: usize,
     /// Attributes extracted per record at most.
     pub max_attributes: usize,
+    /// Recently masked messages remembered, for all resources together (0: none). Bounds
+    /// memory, like the others: each holds a message of at most 256 bytes and its masked form.
+    pub mask_memo_slots: usize,
 }
 
 impl Default for Config {
@@ -259,6 +262,7 @@ impl Default for Config {
             max_message_bytes: 4096,
             sample_bytes: 256,
             max_attributes: 32,
+            mask_memo_slots: 1024,
         }
     }
 }

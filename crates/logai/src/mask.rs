@@ -56,6 +56,13 @@ pub struct Masked {
 }
 
 impl Masked {
+    /// Makes `self` equal to `other`, reusing `self`'s storage.
+    pub fn copy_from(&mut self, other: &Masked) {
+        self.text.clone_from(&other.text);
+        self.tokens.clone_from(&other.tokens);
+        self.params.clone_from(&other.params);
+    }
+
     pub fn token_text(&self, token: &Token) -> &str {
         &self.text[token.masked.0..token.masked.1]
     }
@@ -422,6 +429,73 @@ impl Masked {
             }
             index += 1;
         }
+    }
+}
+
+/// Longer messages are masked without the memo: they repeat less often, and the memo's
+/// memory stays bounded by `slots * MEMO_MAX_BYTES` of text.
+pub const MEMO_MAX_BYTES: usize = 256;
+
+/// The masked forms of recently seen messages, shared by every resource of an engine.
+///
+/// Masking is a pure function of the message text, and services repeat their messages exactly
+/// (`Starting flush`, `connection closed`): on a repeat the masked form is copied instead of
+/// worked out again. Direct-mapped: a message's hash picks its one slot, a miss overwrites it.
+#[derive(Debug, Default, Clone)]
+pub struct MaskMemo {
+    slots: Vec<MemoSlot>,
+    /// Slots when first used (a power of two; 0: no memo).
+    capacity: usize,
+    /// Messages masked through the memo, and how many of them it answered.
+    pub lookups: u64,
+    pub hits: u64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct MemoSlot {
+    message: String,
+    masked: Masked,
+}
+
+impl MaskMemo {
+    /// A memo of about `slots` entries (rounded up to a power of two; 0 disables it).
+    pub fn new(slots: usize) -> MaskMemo {
+        MaskMemo {
+            capacity: if slots == 0 {
+                0
+            } else {
+                slots.next_power_of_two()
+            },
+            ..MaskMemo::default()
+        }
+    }
+
+    /// Masks `message` into `masked`, as [`Masked::fill`] does.
+    pub fn fill(&mut self, masked: &mut Masked, message: &str) {
+        if self.capacity == 0 || message.len() > MEMO_MAX_BYTES {
+            masked.fill(message);
+            return;
+        }
+        if self.slots.is_empty() {
+            self.slots.resize_with(self.capacity, MemoSlot::default);
+        }
+        let mut hasher = rustc_hash::FxHasher::default();
+        std::hash::Hasher::write(&mut hasher, message.as_bytes());
+        let hash = std::hash::Hasher::finish(&hasher);
+        // The multiply-based hash mixes best into its high bits.
+        let bits = self.capacity.trailing_zeros();
+        let index = hash.checked_shr(64 - bits).unwrap_or(0) as usize;
+        let slot = &mut self.slots[index];
+        self.lookups += 1;
+        if slot.message == message {
+            self.hits += 1;
+            masked.copy_from(&slot.masked);
+            return;
+        }
+        masked.fill(message);
+        slot.message.clear();
+        slot.message.push_str(message);
+        slot.masked.copy_from(masked);
     }
 }
 
@@ -1009,6 +1083,65 @@ mod tests {
                 assert_eq!(class & bit != 0, byte == only, "{byte}");
             }
         }
+    }
+
+    #[test]
+    fn the_memo_answers_what_masking_gives() {
+        // Repeats, near-repeats, collisions in a four-slot memo, the empty message, and one
+        // over the memo's length limit.
+        let long = format!("payload {} bytes", "x9".repeat(MEMO_MAX_BYTES));
+        let messages = [
+            "Starting flush of map output",
+            "took 35ms for user=alice",
+            "Starting flush of map output",
+            "took 36ms for user=alice",
+            "",
+            "connection from 10.0.0.1:8080 closed",
+            "took 35ms for user=alice",
+            long.as_str(),
+            "@0x1 @0x2 @0x3 done",
+            "connection from 10.0.0.1:8080 closed",
+            long.as_str(),
+            "",
+            "@0x1 @0x2 @0x3 done",
+        ];
+        let mut memo = MaskMemo::new(4);
+        let mut through_memo = Masked::default();
+        for round in 0..3 {
+            for message in messages {
+                memo.fill(&mut through_memo, message);
+                let mut direct = Masked::default();
+                direct.fill(message);
+                assert_eq!(
+                    through_memo.text, direct.text,
+                    "{message:?} in round {round}"
+                );
+                assert_eq!(through_memo.tokens, direct.tokens, "{message:?}");
+                assert_eq!(through_memo.params, direct.params, "{message:?}");
+            }
+        }
+        assert_eq!(memo.lookups, 3 * (messages.len() as u64 - 2));
+        assert!(memo.hits > 0 && memo.hits < memo.lookups, "{memo:?}");
+        // One slot: every message meets the previous one's entry, here of the same length.
+        let mut one = MaskMemo::new(1);
+        for message in [
+            "user alice logged in",
+            "user 12345 logged in",
+            "user alice logged in",
+        ] {
+            one.fill(&mut through_memo, message);
+            let mut direct = Masked::default();
+            direct.fill(message);
+            assert_eq!(through_memo.text, direct.text, "{message:?}");
+            assert_eq!(through_memo.params, direct.params, "{message:?}");
+        }
+        let mut off = MaskMemo::new(0);
+        off.fill(&mut through_memo, messages[0]);
+        off.fill(&mut through_memo, messages[0]);
+        assert_eq!((off.lookups, off.hits), (0, 0));
+        let mut direct = Masked::default();
+        direct.fill(messages[0]);
+        assert_eq!(through_memo.text, direct.text);
     }
 
     #[test]
