@@ -65,6 +65,10 @@ fn main() -> std::io::Result<()> {
     println!("learned  {:.0} lines/s", lines as f64 / learned);
     let (lookups, hits) = logai.mask_memo_stats();
     println!("mask memo hits {hits} of {lookups}");
+    for (resource, _) in &corpus {
+        let (lookups, hits) = logai.header_memo_stats(resource);
+        println!("header memo hits {hits} of {lookups}: {resource}");
+    }
     println!("checksum {checksum}");
     Ok(())
 }

@@ -22,6 +22,8 @@ pub(crate) struct Resource {
     pub(crate) last_used: u64,
     /// The last header timestamp converted (not persisted).
     pub(crate) time_memo: TimeMemo,
+    /// Recent header scans (not persisted).
+    pub(crate) header_memo: header::HeaderMemo,
 }
 
 /// The last time text converted and its result: lines come in bursts that share a timestamp,
@@ -306,6 +308,13 @@ impl LogAi {
         (self.memo.lookups, self.memo.hits)
     }
 
+    /// Header scans of a resource, and how many its memo of recent scans answered.
+    pub fn header_memo_stats(&self, resource_key: &str) -> (u64, u64) {
+        self.resources
+            .get(resource_key)
+            .map_or((0, 0), |r| (r.header_memo.lookups, r.header_memo.hits))
+    }
+
     /// Times the learned header of a resource changed to an unrelated one, and lines that did
     /// not fit the learned header.
     pub fn drift(&self, resource_key: &str) -> (u64, u64) {
@@ -552,7 +561,7 @@ fn split_record<'a>(
     {
         return from_parsed(parsed, attrs);
     }
-    header::scan_into(line, header);
+    resource.header_memo.scan_into(line, header);
     let signature = Signature::of(header);
     let fit = if learn {
         resource.format.observe(header)

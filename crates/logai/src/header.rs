@@ -51,6 +51,197 @@ pub struct Field {
 #[derive(Debug, Clone, Default)]
 pub struct Header {
     pub fields: Vec<Field>,
+    /// What the scan read to find them (see [`HeaderMemo`]).
+    probe: Probe,
+}
+
+/// What a scan read of its line. Every decision of the scan depends on the line's bytes up to
+/// `read_end` (and on whether the byte there exists and is a blank), and only through their
+/// shape: which bytes are digits, never which digits they are, except in the `checks`
+/// (compact dates and time texts with letters, whose month and day values count).
+#[derive(Debug, Clone, Default)]
+struct Probe {
+    read_end: usize,
+    /// False when the scan looked further than `read_end` (an unclosed `[`).
+    bounded: bool,
+    checks: Vec<Check>,
+}
+
+/// A time test whose answer depends on the values of the digits it read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Check {
+    start: usize,
+    end: usize,
+    /// `is_time_text` (a bracket's content) rather than `is_time_token`.
+    text: bool,
+    result: bool,
+}
+
+impl Check {
+    fn holds(&self, line: &str) -> bool {
+        let part = &line[self.start..self.end];
+        let result = if self.text {
+            is_time_text(part)
+        } else {
+            timestamp::is_time_token(part)
+        };
+        result == self.result
+    }
+}
+
+/// True when `is_time_token`'s answer for `token` may change with the values of its digits:
+/// it has digits and letters (a month name, `T`), or is an eight-digit compact date.
+fn value_sensitive(token: &str) -> bool {
+    let token = token.trim_end_matches(',').as_bytes();
+    let digits = token.iter().filter(|b| b.is_ascii_digit()).count();
+    (digits == 8 && token.len() == 8) || (digits > 0 && token.iter().any(u8::is_ascii_alphabetic))
+}
+
+/// Recent header scans of one resource, each with the shape of what it read: a line that reads
+/// the same (the same bytes, any digit for a digit, and the same answers to the value-dependent
+/// time tests) scans to the same fields, which are then copied instead of worked out again.
+/// Lines of a resource share their header's shape and differ in its digits.
+#[derive(Debug, Clone, Default)]
+pub struct HeaderMemo {
+    entries: Vec<MemoEntry>,
+    pub lookups: u64,
+    pub hits: u64,
+}
+
+#[derive(Debug, Clone)]
+struct MemoEntry {
+    /// The bytes read, and the byte at `read_end` when the line went on: eight per word.
+    shape: Vec<ShapeWord>,
+    /// How many bytes `shape` covers.
+    len: usize,
+    /// The line ended at `read_end`.
+    at_end: bool,
+    fields: Vec<Field>,
+    checks: Vec<Check>,
+}
+
+/// Eight bytes of a shape: the bytes that must be equal (`exact` under `keep`) and the
+/// positions that must hold a digit, any digit (`digit`).
+#[derive(Debug, Clone, Copy)]
+struct ShapeWord {
+    exact: u64,
+    keep: u64,
+    digit: u64,
+}
+
+const LOW_NIBBLES: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+
+impl ShapeWord {
+    /// The shape of the first `len` (at most eight) bytes of `bytes` (little endian).
+    fn of(bytes: u64, len: usize) -> ShapeWord {
+        let valid = if len >= 8 {
+            u64::MAX
+        } else {
+            (1u64 << (len * 8)) - 1
+        };
+        // Per byte, without carries between bytes: its low seven bits plus 0x50 reach the high
+        // bit from `0` (0x30) on, plus 0x46 from `:` (0x3a) on; bytes from 0x80 are no digits.
+        let low = bytes & 0x7f7f_7f7f_7f7f_7f7f;
+        let from_zero = low + 0x5050_5050_5050_5050;
+        let past_nine = low + 0x4646_4646_4646_4646;
+        let high = from_zero & !past_nine & !bytes & 0x8080_8080_8080_8080;
+        let digit = ((high >> 7) * 0xff) & valid;
+        let keep = !digit & valid;
+        ShapeWord {
+            exact: bytes & keep,
+            keep,
+            digit,
+        }
+    }
+
+    /// True when the eight bytes `bytes` (little endian) have this shape.
+    fn fits(&self, bytes: u64) -> bool {
+        let digits = bytes & self.digit;
+        // A digit is `0x3_` with a low nibble under ten (adding six keeps it under `0x10`).
+        bytes & self.keep == self.exact
+            && digits & !LOW_NIBBLES == 0x3030_3030_3030_3030 & self.digit
+            && ((digits & LOW_NIBBLES) + 0x0606_0606_0606_0606) & 0x1010_1010_1010_1010 & self.digit
+                == 0
+    }
+}
+
+/// Shapes remembered per resource, and the longest one.
+const MEMO_ENTRIES: usize = 16;
+const MEMO_SHAPE_BYTES: usize = 192;
+
+/// Eight bytes of `bytes` from `at` as a little-endian word, zeros past the end.
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at + 8) {
+        Some(chunk) => u64::from_le_bytes(chunk.try_into().expect("eight bytes")),
+        None => {
+            let mut chunk = [0u8; 8];
+            let rest = &bytes[at.min(bytes.len())..];
+            chunk[..rest.len()].copy_from_slice(rest);
+            u64::from_le_bytes(chunk)
+        }
+    }
+}
+
+impl MemoEntry {
+    fn fits(&self, line: &str) -> bool {
+        let bytes = line.as_bytes();
+        let long_enough = if self.at_end {
+            bytes.len() == self.len
+        } else {
+            bytes.len() >= self.len
+        };
+        long_enough
+            && self
+                .shape
+                .iter()
+                .enumerate()
+                .all(|(index, word)| word.fits(word_at(bytes, index * 8)))
+            && self.checks.iter().all(|check| check.holds(line))
+    }
+}
+
+impl HeaderMemo {
+    /// Scans `line` into `header`, as [`scan_into`] does.
+    pub fn scan_into(&mut self, line: &str, header: &mut Header) {
+        self.lookups += 1;
+        if let Some(index) = self.entries.iter().position(|e| e.fits(line)) {
+            self.hits += 1;
+            header.fields.clone_from(&self.entries[index].fields);
+            // Most recently used first: a resource's common shape is tried first.
+            self.entries[..=index].rotate_right(1);
+            return;
+        }
+        scan_into(line, header);
+        let probe = &header.probe;
+        if !probe.bounded || probe.read_end > MEMO_SHAPE_BYTES {
+            return;
+        }
+        let bytes = line.as_bytes();
+        let at_end = probe.read_end >= bytes.len();
+        let read = &bytes[..(probe.read_end + 1).min(bytes.len())];
+        if self.entries.len() < MEMO_ENTRIES {
+            self.entries.push(MemoEntry {
+                shape: Vec::new(),
+                len: 0,
+                at_end,
+                fields: Vec::new(),
+                checks: Vec::new(),
+            });
+        }
+        // The new entry, or the least recently used one, becomes the first.
+        self.entries.rotate_right(1);
+        let entry = &mut self.entries[0];
+        entry.shape.clear();
+        entry.shape.extend(
+            (0..read.len())
+                .step_by(8)
+                .map(|at| ShapeWord::of(word_at(read, at), read.len() - at)),
+        );
+        entry.len = read.len();
+        entry.at_end = at_end;
+        entry.fields.clone_from(&header.fields);
+        entry.checks.clone_from(&probe.checks);
+    }
 }
 
 impl Header {
@@ -132,18 +323,22 @@ const NO_FIELD: Field = Field {
 pub fn scan_into(line: &str, header: &mut Header) {
     let bytes = line.as_bytes();
     header.fields.clear();
+    header.probe.checks.clear();
+    header.probe.bounded = true;
     let mut tentative = Tentative {
         fields: [NO_FIELD; MAX_TENTATIVE],
         len: 0,
     };
     let mut position = skip_blanks(bytes, 0);
+    header.probe.read_end = position;
     let mut seen_level = false;
     let mut seen_time = false;
     let mut previous_kind: Option<FieldKind> = None;
     while position < bytes.len() && header.fields.len() + tentative.len() < MAX_FIELDS {
-        let Some(token) = read_token(line, position, previous_kind) else {
+        let Some(token) = read_token(line, position, previous_kind, &mut header.probe) else {
             break;
         };
+        header.probe.read_end = header.probe.read_end.max(token.next);
         let field = Field {
             kind: token.kind,
             start: token.start,
@@ -271,12 +466,23 @@ fn skip_blanks(bytes: &[u8], mut position: usize) -> usize {
     position
 }
 
-fn read_token(line: &str, start: usize, previous: Option<FieldKind>) -> Option<Token> {
+fn read_token(
+    line: &str,
+    start: usize,
+    previous: Option<FieldKind>,
+    probe: &mut Probe,
+) -> Option<Token> {
     let bytes = line.as_bytes();
     let first = bytes[start];
-    if first == b'['
-        && let Some(close) = matching_bracket(bytes, start)
-    {
+    let close = if first == b'[' {
+        let close = matching_bracket(bytes, start);
+        // Unclosed: the search read up to 512 bytes on.
+        probe.bounded &= close.is_some();
+        close
+    } else {
+        None
+    };
+    if let Some(close) = close {
         let inner = &line[start + 1..close];
         let mut end = close + 1;
         // `[pid]:` style: a colon glued to the bracket ends the header.
@@ -290,7 +496,7 @@ fn read_token(line: &str, start: usize, previous: Option<FieldKind>) -> Option<T
             (FieldKind::Logger, None)
         } else if let Some(level) = parse_level(trimmed, false) {
             (FieldKind::Level, Some(level))
-        } else if is_time_text(trimmed) {
+        } else if time_text(trimmed, inner, start + 1, probe) {
             (FieldKind::Time, None)
         } else {
             (FieldKind::Bracket, None)
@@ -358,7 +564,16 @@ fn read_token(line: &str, start: usize, previous: Option<FieldKind>) -> Option<T
         return token(FieldKind::Logger, None);
     }
     let bare = text.trim_end_matches(',');
-    if timestamp::is_time_token(bare) {
+    let time = timestamp::is_time_token(bare);
+    if value_sensitive(bare) {
+        probe.checks.push(Check {
+            start,
+            end: start + bare.len(),
+            text: false,
+            result: time,
+        });
+    }
+    if time {
         return token(FieldKind::Time, None);
     }
     let letter_allowed =
@@ -418,6 +633,22 @@ fn is_logger_name(text: &str) -> bool {
         && !name.starts_with('"')
 }
 
+/// [`is_time_text`] of `trimmed`, a part of a bracket's content `inner` (which starts at
+/// `inner_start` in the line), recorded in `probe` when its digits' values count.
+fn time_text(trimmed: &str, inner: &str, inner_start: usize, probe: &mut Probe) -> bool {
+    let result = is_time_text(trimmed);
+    if trimmed.split(' ').any(value_sensitive) {
+        let start = inner_start + (trimmed.as_ptr() as usize - inner.as_ptr() as usize);
+        probe.checks.push(Check {
+            start,
+            end: start + trimmed.len(),
+            text: true,
+            result,
+        });
+    }
+    result
+}
+
 fn is_time_text(text: &str) -> bool {
     let mut any = false;
     for part in text.split(' ').filter(|p| !p.is_empty()) {
@@ -464,6 +695,90 @@ pub fn signature(header: &Header) -> Vec<FieldKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every line of `testdata/logs` and some made to test the memo's limits, each also with
+    /// its digits changed (which keeps its shape, so the memo answers it when it can), scanned
+    /// through one memo: the fields must be what a direct scan finds, every time.
+    #[test]
+    fn memo_scans_equal_direct_scans() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/logs");
+        let mut lines: Vec<String> = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("testdata/logs") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "log") {
+                let text = std::fs::read_to_string(&path).expect("log file");
+                lines.extend(text.lines().map(str::to_string));
+            }
+        }
+        assert!(lines.len() > 50, "testdata/logs read");
+        lines.extend(
+            [
+                // Compact dates: month 13 and day 32 are no dates.
+                "20171223 22:15:29 INFO a.B: started",
+                "20171323 22:15:29 INFO a.B: started",
+                "20171232 22:15:29 INFO a.B: started",
+                // Times with letters: month and day values count.
+                "2015-10-18T18:01:47Z INFO started",
+                "2015-13-18T18:01:47Z INFO started",
+                "[10/Oct/2000:13:55:36] INFO started",
+                "[10/Oct/2000:13:55:36 12] INFO started",
+                "[99/Oct/2000:13:55:36] INFO started",
+                // Unclosed brackets, lines ending where the scan stopped, more blanks.
+                "2026-11-23 10:00:00 [main INFO x",
+                "2026-11-23 10:00:00 [main INFO a.B: x",
+                "2026-11-23 10:00:00 [main INFO a.B: x]",
+                // Bytes near digits where the previous line had a digit.
+                "2026-11-23 10:00:00 INFO a.B: x",
+                "2026-11-23 1#:00:00 INFO a.B: x",
+                "2026-11-23 10:00:00 INFO a.B: x",
+                "2026-11-23 1=:00:00 INFO a.B: x",
+                "2026-11-23 10:00:00 INFO",
+                "2026-11-23 10:00:00 INFO ",
+                "2026-11-23 10:00:00 INFO  padded",
+                "2026-11-23 10:00:00,123 WARN [pool-1] c.D: x 1",
+                "<13>Nov 23 10:00:00 host app[12]: started",
+                "I1123 10:00:00.000000    1234 main.go:42] started",
+            ]
+            .map(str::to_string),
+        );
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut memo = HeaderMemo::default();
+        let mut checked = 0;
+        for round in 0..4 {
+            for line in &lines {
+                let mut variant = line.clone();
+                if round > 0 {
+                    // Every digit replaced by a pseudo-random one.
+                    variant = line
+                        .chars()
+                        .map(|c| {
+                            if c.is_ascii_digit() {
+                                state ^= state << 13;
+                                state ^= state >> 7;
+                                state ^= state << 17;
+                                char::from(b'0' + (state % 10) as u8)
+                            } else {
+                                c
+                            }
+                        })
+                        .collect();
+                }
+                for text in [line, &variant] {
+                    let mut through_memo = Header::default();
+                    memo.scan_into(text, &mut through_memo);
+                    assert_eq!(through_memo.fields, scan(text).fields, "{text:?}");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(
+            memo.hits * 2 > memo.lookups,
+            "the memo answered {} of {} scans",
+            memo.hits,
+            memo.lookups
+        );
+        assert_eq!(memo.lookups, checked);
+    }
 
     fn message(line: &str) -> &str {
         let header = scan(line);

@@ -88,6 +88,7 @@ impl LogAi {
                 records: stored.records,
                 last_used: 0,
                 time_memo: Default::default(),
+                header_memo: Default::default(),
             };
             logai.resources.insert(stored.key, resource);
         }
