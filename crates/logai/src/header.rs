@@ -190,9 +190,15 @@ impl MemoEntry {
         } else {
             bytes.len() >= self.len
         };
+        // A resource's shapes share their start (the timestamp) and differ towards their end
+        // (the logger, the first words of the message): the last word first.
+        let last = self.shape.len().saturating_sub(1);
         long_enough
             && self
                 .shape
+                .last()
+                .is_some_and(|word| word.fits(word_at(bytes, last * 8)))
+            && self.shape[..last]
                 .iter()
                 .enumerate()
                 .all(|(index, word)| word.fits(word_at(bytes, index * 8)))

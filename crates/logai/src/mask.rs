@@ -53,6 +53,9 @@ pub struct Masked {
     pub text: String,
     pub tokens: Vec<Token>,
     pub params: Vec<Param>,
+    /// A hash of the masked tokens (their texts and where they split), set by [`Masked::fill`]:
+    /// what the miner looks templates up by. In memory only, never persisted.
+    pub hash: u64,
 }
 
 impl Masked {
@@ -61,6 +64,7 @@ impl Masked {
         self.text.clone_from(&other.text);
         self.tokens.clone_from(&other.tokens);
         self.params.clone_from(&other.params);
+        self.hash = other.hash;
     }
 
     pub fn token_text(&self, token: &Token) -> &str {
@@ -129,6 +133,14 @@ impl Masked {
             self.push_token(message, start, position, keyish);
         }
         self.fold_runs();
+        // Folding leaves replaced texts in `text`: the tokens' own texts are hashed.
+        let mut hasher = rustc_hash::FxHasher::default();
+        for token in &self.tokens {
+            let text = &self.text.as_bytes()[token.masked.0..token.masked.1];
+            std::hash::Hasher::write(&mut hasher, text);
+            std::hash::Hasher::write_usize(&mut hasher, text.len());
+        }
+        self.hash = std::hash::Hasher::finish(&hasher);
     }
 
     /// The value after `key:` when it is quoted (`"two words"`) or one item of a list (`bob,`):

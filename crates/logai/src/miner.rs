@@ -417,11 +417,7 @@ impl Miner {
     }
 
     fn line_hash(masked: &Masked) -> u64 {
-        let mut hash = SEED;
-        for token in &masked.tokens {
-            hash = hash_str(hash, masked.token_text(token));
-        }
-        hash
+        masked.hash
     }
 
     /// Finds the cluster of a masked line without learning anything.
