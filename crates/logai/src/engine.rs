@@ -68,6 +68,8 @@ pub struct LogAi {
     pub(crate) resources: FxHashMap<String, Resource>,
     clock: u64,
     masked: Masked,
+    /// The key of the resource used last.
+    last_resource: Option<String>,
     /// Masked forms of recent messages (see [`MaskMemo`]).
     memo: MaskMemo,
     header: Header,
@@ -217,6 +219,7 @@ impl LogAi {
             resources: FxHashMap::default(),
             clock: 0,
             masked: Masked::default(),
+            last_resource: None,
             header: Header::default(),
         }
     }
@@ -325,7 +328,10 @@ impl LogAi {
 
     fn resource(&mut self, key: &str) -> &mut Resource {
         self.clock += 1;
-        if !self.resources.contains_key(key) {
+        // Records come in runs per resource: the last one used is known to exist (only adding
+        // another resource evicts one).
+        let last = self.last_resource.as_deref() == Some(key);
+        if !last && !self.resources.contains_key(key) {
             if self.resources.len() >= self.config.max_resources {
                 let oldest = self
                     .resources
@@ -337,6 +343,11 @@ impl LogAi {
                 }
             }
             self.resources.insert(key.to_string(), Resource::default());
+        }
+        if !last {
+            let slot = self.last_resource.get_or_insert_default();
+            slot.clear();
+            slot.push_str(key);
         }
         let clock = self.clock;
         let resource = self
