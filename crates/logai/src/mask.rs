@@ -88,17 +88,19 @@ impl Masked {
                 break;
             }
             let start = position;
-            let mut all_plain = true;
+            // The classes any byte of the token has, and those every byte has.
             let mut marks = 0;
+            let mut common = PLAIN;
             while position < bytes.len() {
                 let class = BYTE_CLASS[usize::from(bytes[position])];
                 if class & BLANK != 0 {
                     break;
                 }
-                all_plain &= class & PLAIN != 0;
+                common &= class;
                 marks |= class;
                 position += 1;
             }
+            let mut all_plain = common != 0;
             let equals = marks & EQUALS != 0;
             let mut keyish = marks & (EQUALS | COLON) != 0;
             let named = after_key;
@@ -130,7 +132,7 @@ impl Masked {
                 });
                 continue;
             }
-            self.push_token(message, start, position, keyish);
+            self.push_token(message, start, position, keyish, marks);
         }
         self.fold_runs();
         // Folding leaves replaced texts in `text`: the tokens' own texts are hashed.
@@ -233,8 +235,9 @@ impl Masked {
         true
     }
 
-    /// Masks one token; `keyish`: it holds `=` or `:` (see [`Token::keyish`]).
-    fn push_token(&mut self, message: &str, start: usize, end: usize, keyish: bool) {
+    /// Masks one token; `keyish`: it holds `=` or `:` (see [`Token::keyish`]); `marks`: the
+    /// [`BYTE_CLASS`] bits of its bytes.
+    fn push_token(&mut self, message: &str, start: usize, end: usize, keyish: bool, marks: u16) {
         let token = &message[start..end];
         let masked_start = self.text.len();
         let params_before = self.params.len();
@@ -294,7 +297,7 @@ impl Masked {
                 end: core_start + core.len(),
                 kind: whole_kind(value).unwrap_or(ValueKind::Word),
             });
-        } else if let Some(kind) = whole_kind(core) {
+        } else if let Some(kind) = marked_kind(core, marks) {
             self.text.push_str("<*>");
             self.params.push(Param {
                 start: core_start,
@@ -709,14 +712,20 @@ fn shape_of(masked: &str) -> &str {
 
 /// Types recognised on a whole token (without its surrounding punctuation).
 fn whole_kind(core: &str) -> Option<ValueKind> {
+    // One pass over the bytes (one lookup each) decides which recognisers can possibly match.
+    let marks = core
+        .bytes()
+        .fold(0, |marks, byte| marks | BYTE_CLASS[usize::from(byte)]);
+    marked_kind(core, marks)
+}
+
+/// [`whole_kind`] given `marks`: the [`BYTE_CLASS`] bits of `core`'s bytes, or of more bytes
+/// around it (a mark only lets a recogniser try).
+fn marked_kind(core: &str, marks: u16) -> Option<ValueKind> {
     let bytes = core.as_bytes();
     if bytes.is_empty() {
         return None;
     }
-    // One pass over the bytes (one lookup each) decides which recognisers can possibly match.
-    let marks = bytes
-        .iter()
-        .fold(0, |marks, &byte| marks | BYTE_CLASS[usize::from(byte)]);
     let has = |mark: u16| marks & mark != 0;
     let (digit, colon, slash) = (has(DIGIT), has(COLON), has(SLASH));
     let (at, dot, dash) = (has(AT), has(DOT), has(DASH));
