@@ -110,15 +110,19 @@ pub fn trace_ids_of(filters: &[Expr]) -> Option<Vec<String>> {
 
 /// The terms of the conjunction of `filters`, with nested ANDs flattened.
 fn conjuncts(filters: &[Expr]) -> Vec<&Expr> {
+    flatten(filters.iter().collect(), Operator::And)
+}
+
+/// The terms of `exprs` joined by `op`, with nested `op`s flattened.
+fn flatten(mut stack: Vec<&Expr>, op: Operator) -> Vec<&Expr> {
     let mut out = Vec::new();
-    let mut stack: Vec<&Expr> = filters.iter().collect();
     while let Some(e) = stack.pop() {
         match e {
             Expr::BinaryExpr(BinaryExpr {
                 left,
-                op: Operator::And,
+                op: joined,
                 right,
-            }) => {
+            }) if *joined == op => {
                 stack.push(left);
                 stack.push(right);
             }
@@ -130,11 +134,42 @@ fn conjuncts(filters: &[Expr]) -> Vec<&Expr> {
 
 /// Inclusive bounds on `column` implied by the conjunction of `filters`.
 pub fn time_bounds_of(filters: &[Expr], column: &str) -> (Option<i64>, Option<i64>) {
+    bounds_of(conjuncts(filters), column)
+}
+
+/// Time ranges a row must fall in one of: for each `OR` among the conjunction of `filters`
+/// whose every branch bounds `column` (`(t >= 1 AND t < 5) OR (t >= 9 AND t < 12)`), the
+/// inclusive bounds of its branches. A query over the edges of a window names only them, and
+/// the files between them need not be opened.
+pub fn time_unions_of(filters: &[Expr], column: &str) -> Vec<Vec<(Option<i64>, Option<i64>)>> {
+    let mut unions = Vec::new();
+    for e in conjuncts(filters) {
+        if !matches!(
+            e,
+            Expr::BinaryExpr(BinaryExpr {
+                op: Operator::Or,
+                ..
+            })
+        ) {
+            continue;
+        }
+        let ranges: Vec<_> = flatten(vec![e], Operator::Or)
+            .into_iter()
+            .map(|branch| bounds_of(flatten(vec![branch], Operator::And), column))
+            .collect();
+        if ranges.iter().all(|r| *r != (None, None)) {
+            unions.push(ranges);
+        }
+    }
+    unions
+}
+
+fn bounds_of(terms: Vec<&Expr>, column: &str) -> (Option<i64>, Option<i64>) {
     let mut lo: Option<i64> = None;
     let mut hi: Option<i64> = None;
     let mut tighten_lo = |v: i64| lo = Some(lo.map_or(v, |l| l.max(v)));
     let mut tighten_hi = |v: i64| hi = Some(hi.map_or(v, |h| h.min(v)));
-    for e in conjuncts(filters) {
+    for e in terms {
         match e {
             Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
                 let (op, v) = if is_column(left, column) {
@@ -202,6 +237,13 @@ impl TableProvider for SignalTable {
     ) -> DfResult<Arc<dyn ExecutionPlan>> {
         let (lo, hi) = time_bounds_of(filters, self.signal.time_column());
         let mut snapshot = self.store.0.snapshot(self.signal, lo, hi);
+        for union in time_unions_of(filters, self.signal.time_column()) {
+            snapshot.files.retain(|f| {
+                union.iter().any(|&(lo, hi)| {
+                    lo.is_none_or(|lo| f.max_time >= lo) && hi.is_none_or(|hi| f.min_time <= hi)
+                })
+            });
+        }
         // A lookup by trace id opens only the files whose filter may hold one of the ids.
         if let Some(ids) = trace_ids_of(filters) {
             snapshot.files.retain(|f| {
@@ -259,6 +301,37 @@ mod tests {
         assert_eq!(time_bounds_of(&f, c), (Some(1), Some(3)));
         let f = vec![col(c).gt(lit(1i64)).or(col(c).lt(lit(0i64)))];
         assert_eq!(time_bounds_of(&f, c), (None, None));
+        // ... but each branch of that OR bounds the time: a union of two ranges.
+        assert_eq!(
+            time_unions_of(&f, c),
+            vec![vec![(None, Some(-1)), (Some(2), None)]]
+        );
+    }
+
+    #[test]
+    fn unions_of_ranges_from_filters() {
+        let c = "time_unix_nano";
+        let range = |a: i64, b: i64| col(c).gt_eq(lit(a)).and(col(c).lt(lit(b)));
+        let f = vec![
+            col(c).gt_eq(lit(0i64)),
+            range(10, 20).or(range(30, 40)).or(range(50, 60)),
+            col("service_name").eq(lit("a")),
+        ];
+        let mut union = time_unions_of(&f, c).pop().expect("one union");
+        union.sort();
+        assert_eq!(
+            union,
+            vec![
+                (Some(10), Some(19)),
+                (Some(30), Some(39)),
+                (Some(50), Some(59))
+            ]
+        );
+        // A branch without a time bound: no union to prune by.
+        let f = vec![range(10, 20).or(col("service_name").eq(lit("a")))];
+        assert!(time_unions_of(&f, c).is_empty());
+        // Other conjuncts: none.
+        assert!(time_unions_of(&[range(10, 20)], c).is_empty());
     }
 
     #[test]
@@ -364,6 +437,54 @@ mod lookup_tests {
         assert!(snap.files.iter().all(|f| f.trace_filter.is_some()));
         let sidecars = walk(dir.path(), ".tids");
         assert_eq!(sidecars, 4);
+    }
+
+    #[tokio::test]
+    async fn a_query_over_the_edges_of_a_window_opens_only_their_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Store::open(StoreConfig::new(dir.path())).unwrap());
+        // Five files, a second apart.
+        for i in 1..=5i64 {
+            let t = 1_000_000_000 * i;
+            let id = format!("{:032x}", i);
+            store
+                .append(model::Batch::Spans(vec![span(&id, t), span(&id, t + 1)]))
+                .await
+                .unwrap();
+            store.flush().await.unwrap();
+        }
+        let ctx = SessionContext::new();
+        ctx.register_table(
+            "spans",
+            Arc::new(SignalTable::new(Signal::Spans, Arc::clone(&store))),
+        )
+        .unwrap();
+        let t = "start_time_unix_nano";
+        // The outer bounds cover all five files; the branches only the first and the fourth.
+        let query = format!(
+            "SELECT span_id FROM spans WHERE {t} >= 0 AND {t} < 6000000000 AND \
+             (({t} >= 1000000000 AND {t} < 1500000000) OR ({t} >= 4000000001 AND {t} < 4500000000))"
+        );
+        let rows: usize = ctx
+            .sql(&query)
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| b.num_rows())
+            .sum();
+        assert_eq!(rows, 3);
+        let plan = ctx
+            .sql(&format!("EXPLAIN {query}"))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let plan = pretty_format_batches(&plan).unwrap().to_string();
+        assert_eq!(plan.matches(".parquet").count(), 2, "{plan}");
     }
 
     fn walk(dir: &std::path::Path, suffix: &str) -> usize {
