@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
@@ -1341,8 +1342,9 @@ async fn send_metrics(client: &reqwest::Client, target: &str, shop: &mut Shop, n
     .await;
 }
 
-/// Runs the workload until the task is aborted: history first when asked, then live.
-pub async fn run(target: String, args: DemoArgs) {
+/// Runs the workload until the task is aborted: history first when asked, then live. With
+/// `warm`, the server's caches are filled once the history is stored (see [`warm_up`]).
+pub async fn run(target: String, args: DemoArgs, warm: Option<Arc<query::QueryService>>) {
     let client = reqwest::Client::new();
     let start = now_ns();
     let backfill = u64::try_from(args.backfill).unwrap_or(0);
@@ -1378,6 +1380,9 @@ pub async fn run(target: String, args: DemoArgs) {
         }
         send(&client, &target, &mut shop, 20).await;
         tracing::info!(journeys = n, "demo history generated");
+        if let Some(query) = warm {
+            tokio::spawn(warm_up(query));
+        }
     }
     let tick = Duration::from_millis(250);
     let mut carry = 0.0;
@@ -1395,6 +1400,30 @@ pub async fn run(target: String, args: DemoArgs) {
         ticks += 1;
         tokio::time::sleep(tick).await;
     }
+}
+
+/// The server read its stored rollups into its caches when it started, before the history
+/// arrived; a newcomer's first pages would pay for reading them. Once the rollups of the
+/// history are written (every few seconds), they are read, and the files of the last hour
+/// opened once (their metadata stays cached), as a server that had been running would have.
+async fn warm_up(query: Arc<query::QueryService>) {
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let end_ns = now_ns() as i64;
+    let day = model::TimeRange {
+        start_ns: end_ns - 86_400_000_000_000,
+        end_ns,
+    };
+    let hour = model::TimeRange {
+        start_ns: end_ns - 3_600_000_000_000,
+        end_ns,
+    };
+    if let Err(e) = query.warm_rollups(day).await {
+        tracing::debug!(error = %e, "demo warm-up");
+    }
+    if let Err(e) = query.services(hour).await {
+        tracing::debug!(error = %e, "demo warm-up");
+    }
+    tracing::info!("demo caches warmed");
 }
 
 /// One batch of demo traces and logs, for benchmarks and tests.

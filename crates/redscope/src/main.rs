@@ -168,7 +168,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 },
                 ui.port()
             );
-            let workload = tokio::spawn(demo::run(target, workload));
+            let warm = std::sync::Arc::clone(&running.query);
+            let workload = tokio::spawn(demo::run(target, workload, Some(warm)));
             let result = server::run_until_signal(running).await;
             workload.abort();
             result

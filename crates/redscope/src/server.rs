@@ -93,6 +93,8 @@ impl PatternObserver {
 pub struct Running {
     pub shutdown: watch::Sender<bool>,
     pub tasks: Vec<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// What the API answers from (the demo warms its caches after writing history).
+    pub query: Arc<query::QueryService>,
 }
 
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
@@ -213,7 +215,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let status_store = Arc::clone(&store);
     let status_pipeline = pipeline.clone();
     let status: api::StatusFn = Arc::new(move || status_json(&status_store, &status_pipeline));
-    let api_router = api::router(api::ApiState::new(query).with_status(status));
+    let api_router = api::router(api::ApiState::new(Arc::clone(&query)).with_status(status));
     // MCP for agents, answering through the same routes in-process.
     let mcp_service = mcp::http_service(
         mcp::Backend::in_process(api_router.clone()),
@@ -233,7 +235,11 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         data = %config.data_dir.display(),
         "redscope is listening"
     );
-    Ok(Running { shutdown, tasks })
+    Ok(Running {
+        shutdown,
+        tasks,
+        query,
+    })
 }
 
 fn cors() -> tower_http::cors::CorsLayer {
