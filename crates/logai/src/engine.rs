@@ -374,7 +374,7 @@ impl LogAi {
         };
         let max_message = self.config.max_message_bytes.max(16);
         let max_attributes = self.config.max_attributes;
-        let mut masked = std::mem::take(&mut self.masked);
+        let mut spare = std::mem::take(&mut self.masked);
         let mut header = std::mem::take(&mut self.header);
         let mut memo = std::mem::take(&mut self.memo);
         let resource = self.resource(key);
@@ -388,20 +388,20 @@ impl LogAi {
         });
         let split = split_record(resource, line, learn, &mut header, &mut attrs, output);
         let mining_text = cut(&split.message, max_message);
-        memo.fill(&mut masked, mining_text);
+        let masked = memo.masked(&mut spare, mining_text);
         if learn {
             resource.records += 1;
         }
         let tick = resource.records;
         let slot = if learn {
-            Some(resource.miner.learn(&masked, line, tick, &limits))
+            Some(resource.miner.learn(masked, line, tick, &limits))
         } else {
-            resource.miner.find(&masked).or_else(|| {
+            resource.miner.find(masked).or_else(|| {
                 resource.records += 1;
                 Some(
                     resource
                         .miner
-                        .learn(&masked, line, resource.records, &limits),
+                        .learn(masked, line, resource.records, &limits),
                 )
             })
         };
@@ -410,13 +410,13 @@ impl LogAi {
             resource.miner.vote(slot, level);
         }
         if !output {
-            self.masked = masked;
+            self.masked = spare;
             self.memo = memo;
             self.header = header;
             return;
         }
         let cluster = slot.and_then(|s| resource.miner.cluster(s));
-        named_params(&masked, mining_text, &mut attrs, max_attributes);
+        named_params(masked, mining_text, &mut attrs, max_attributes);
         if let Some(rest) = continuation {
             attrs.push_str(crate::ATTR_STACKTRACE, rest);
         }
@@ -438,7 +438,7 @@ impl LogAi {
             }
             let mut params = Strings::new(&mut out.params);
             if let Some(cluster) = cluster {
-                params_of(&cluster.tokens, &masked, mining_text, &mut params);
+                params_of(&cluster.tokens, masked, mining_text, &mut params);
             }
             params.finish();
             set_string(&mut out.format, split.format);
@@ -447,7 +447,7 @@ impl LogAi {
             out.severity_inferred = severity_inferred;
             set_string(&mut out.message, &split.message);
         }
-        self.masked = masked;
+        self.masked = spare;
         self.memo = memo;
         self.header = header;
     }

@@ -59,14 +59,6 @@ pub struct Masked {
 }
 
 impl Masked {
-    /// Makes `self` equal to `other`, reusing `self`'s storage.
-    pub fn copy_from(&mut self, other: &Masked) {
-        self.text.clone_from(&other.text);
-        self.tokens.clone_from(&other.tokens);
-        self.params.clone_from(&other.params);
-        self.hash = other.hash;
-    }
-
     pub fn token_text(&self, token: &Token) -> &str {
         &self.text[token.masked.0..token.masked.1]
     }
@@ -485,11 +477,13 @@ impl MaskMemo {
         }
     }
 
-    /// Masks `message` into `masked`, as [`Masked::fill`] does.
-    pub fn fill(&mut self, masked: &mut Masked, message: &str) {
+    /// The masked form of `message`: the memo's, or `scratch` filled when the memo keeps none
+    /// (disabled, or a message too long). Nothing is copied: a new message is masked into the
+    /// slot it replaces.
+    pub fn masked<'a>(&'a mut self, scratch: &'a mut Masked, message: &str) -> &'a Masked {
         if self.capacity == 0 || message.len() > MEMO_MAX_BYTES {
-            masked.fill(message);
-            return;
+            scratch.fill(message);
+            return scratch;
         }
         if self.slots.is_empty() {
             self.slots.resize_with(self.capacity, MemoSlot::default);
@@ -504,13 +498,12 @@ impl MaskMemo {
         self.lookups += 1;
         if slot.message == message {
             self.hits += 1;
-            masked.copy_from(&slot.masked);
-            return;
+            return &slot.masked;
         }
-        masked.fill(message);
+        slot.masked.fill(message);
         slot.message.clear();
         slot.message.push_str(message);
-        slot.masked.copy_from(masked);
+        &slot.masked
     }
 }
 
@@ -1127,10 +1120,10 @@ mod tests {
             "@0x1 @0x2 @0x3 done",
         ];
         let mut memo = MaskMemo::new(4);
-        let mut through_memo = Masked::default();
+        let mut scratch = Masked::default();
         for round in 0..3 {
             for message in messages {
-                memo.fill(&mut through_memo, message);
+                let through_memo = memo.masked(&mut scratch, message);
                 let mut direct = Masked::default();
                 direct.fill(message);
                 assert_eq!(
@@ -1150,15 +1143,15 @@ mod tests {
             "user 12345 logged in",
             "user alice logged in",
         ] {
-            one.fill(&mut through_memo, message);
+            let through_memo = one.masked(&mut scratch, message);
             let mut direct = Masked::default();
             direct.fill(message);
             assert_eq!(through_memo.text, direct.text, "{message:?}");
             assert_eq!(through_memo.params, direct.params, "{message:?}");
         }
         let mut off = MaskMemo::new(0);
-        off.fill(&mut through_memo, messages[0]);
-        off.fill(&mut through_memo, messages[0]);
+        off.masked(&mut scratch, messages[0]);
+        let through_memo = off.masked(&mut scratch, messages[0]).clone();
         assert_eq!((off.lookups, off.hits), (0, 0));
         let mut direct = Masked::default();
         direct.fill(messages[0]);
