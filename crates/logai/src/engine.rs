@@ -6,7 +6,7 @@ use serde_json::Value;
 use crate::format::{Fit, FormatLearner, Signature};
 use crate::header::{self, FieldKind, Header};
 use crate::mask::{MaskMemo, Masked, ValueKind, duration_unit_factor, size_unit_factor};
-use crate::miner::{Miner, MinerLimits, Tok};
+use crate::miner::{Cluster, Miner, MinerLimits, Tok};
 use crate::severity::{Severity, parse_level};
 use crate::structured::{self, FieldValue, Parsed};
 use crate::{Config, LogInput, PatternInfo, Stream, Structured, timestamp};
@@ -438,7 +438,7 @@ impl LogAi {
             }
             let mut params = Strings::new(&mut out.params);
             if let Some(cluster) = cluster {
-                params_of(&cluster.tokens, masked, mining_text, &mut params);
+                params_of(cluster, masked, mining_text, &mut params);
             }
             params.finish();
             set_string(&mut out.format, split.format);
@@ -497,8 +497,8 @@ fn from_parsed<'a>(parsed: Parsed<'a>, attrs: &mut Attrs<'_>) -> Split<'a> {
     }
 }
 
-/// True when `text` holds the ASCII `needle`: [`has_bytes`] with `memchr` to find the anchor
-/// byte, for the longer texts of format sniffing.
+/// True when `text` holds the ASCII `needle`: `memchr` finds its first non-blank byte (blanks
+/// are everywhere in a line), then the bytes around it are compared.
 fn has_ascii(text: &str, needle: &str) -> bool {
     debug_assert!(needle.is_ascii());
     let needle = needle.as_bytes();
@@ -509,28 +509,6 @@ fn has_ascii(text: &str, needle: &str) -> bool {
     let bytes = text.as_bytes();
     memchr::memchr_iter(anchor_byte, bytes)
         .any(|position| position >= anchor && bytes[position - anchor..].starts_with(needle))
-}
-
-/// True when `bytes` holds `needle` (short needles: cheaper than a substring searcher).
-fn has_bytes(bytes: &[u8], needle: &[u8]) -> bool {
-    // Search for the needle's first non-blank byte (blanks are everywhere in a line), then
-    // compare around it: most candidates fail on one comparison.
-    let anchor = needle.iter().position(|&b| b != b' ').unwrap_or(0);
-    let Some(&anchor_byte) = needle.get(anchor) else {
-        return true;
-    };
-    let mut from = anchor;
-    while let Some(offset) = bytes
-        .get(from..)
-        .and_then(|rest| rest.iter().position(|&b| b == anchor_byte))
-    {
-        let at = from + offset - anchor;
-        if bytes[at..].starts_with(needle) {
-            return true;
-        }
-        from += offset + 1;
-    }
-    false
 }
 
 /// Recognises the record's format and splits header fields from the message. Without
@@ -897,16 +875,16 @@ fn infer_severity(
 }
 
 /// The template's parameters: whole tokens at variable positions, masked pieces elsewhere.
-fn params_of(tokens: &[Tok], masked: &Masked, message: &str, params: &mut Strings<'_>) {
+fn params_of(cluster: &Cluster, masked: &Masked, message: &str, params: &mut Strings<'_>) {
     let mut next_param = 0;
-    for (template, token) in tokens.iter().zip(&masked.tokens) {
+    for (index, (template, token)) in cluster.tokens.iter().zip(&masked.tokens).enumerate() {
         let (start, end) = token.original;
         while next_param < masked.params.len() && masked.params[next_param].start < start {
             next_param += 1;
         }
         match template {
             Tok::Var => params.push(&message[start..end]),
-            Tok::Lit(literal) if has_bytes(literal.as_bytes(), b"<*>") => {
+            Tok::Lit(_) if cluster.masked_literals & (1 << index.min(63)) != 0 => {
                 while next_param < masked.params.len() && masked.params[next_param].end <= end {
                     let param = masked.params[next_param];
                     params.push(&message[param.start..param.end]);
@@ -1104,7 +1082,7 @@ mod tests {
     }
 
     #[test]
-    fn has_bytes_finds_what_windows_find() {
+    fn has_ascii_finds_what_windows_find() {
         let haystacks: [&[u8]; 10] = [
             "é [x] \"".as_bytes(),
             "[é] \"".as_bytes(),
@@ -1120,11 +1098,6 @@ mod tests {
         for haystack in haystacks {
             for needle in [&b" ["[..], b"] \"", b"<*>", b"a"] {
                 let expected = haystack.windows(needle.len()).any(|w| w == needle);
-                assert_eq!(
-                    has_bytes(haystack, needle),
-                    expected,
-                    "{haystack:?} {needle:?}"
-                );
                 if let (Ok(text), Ok(needle)) =
                     (std::str::from_utf8(haystack), std::str::from_utf8(needle))
                 {

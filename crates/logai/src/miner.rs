@@ -149,6 +149,10 @@ pub struct Cluster {
     pub explicit: [u32; 6],
     /// The content signal of the current text, computed once per text.
     pub content: Option<Severity>,
+    /// Bit `i`: token `i` is a literal holding a mask (`blk_<*>`); every bit from 63 on is
+    /// set. Computed with the text.
+    #[serde(skip)]
+    pub masked_literals: u64,
 }
 
 impl Cluster {
@@ -164,6 +168,7 @@ impl Cluster {
             sample: truncate(sample, sample_cap).to_string(),
             explicit: [0; 6],
             content: None,
+            masked_literals: 0,
         };
         cluster.refresh_text();
         cluster
@@ -171,7 +176,11 @@ impl Cluster {
 
     fn refresh_text(&mut self) {
         let mut text = String::with_capacity(self.tokens.len() * 8);
+        self.masked_literals = 0;
         for (index, token) in self.tokens.iter().enumerate() {
+            if matches!(token, Tok::Lit(literal) if literal.contains("<*>")) || index >= 63 {
+                self.masked_literals |= 1 << index.min(63);
+            }
             if index > 0 {
                 text.push(' ');
             }
