@@ -388,7 +388,8 @@ impl LogAi {
         });
         let split = split_record(resource, line, learn, &mut header, &mut attrs, output);
         let mining_text = cut(&split.message, max_message);
-        let masked = memo.masked(&mut spare, mining_text);
+        let found = memo.find(&mut spare, mining_text);
+        let masked = found.masked;
         if learn {
             resource.records += 1;
         }
@@ -416,7 +417,27 @@ impl LogAi {
             return;
         }
         let cluster = slot.and_then(|s| resource.miner.cluster(s));
-        named_params(masked, mining_text, &mut attrs, max_attributes);
+        match found.named {
+            Some(named) => {
+                if !named.known {
+                    let mut list = Attrs::new(&mut named.list);
+                    named_params(masked, mining_text, &mut list, usize::MAX);
+                    list.finish(usize::MAX);
+                    named.known = true;
+                }
+                // As many as `named_params` would have added: it stops at the cap.
+                for (key, value) in &named.list {
+                    if attrs.len() >= max_attributes {
+                        break;
+                    }
+                    match value {
+                        Value::String(text) => attrs.push_str(key, text),
+                        other => attrs.push(key, other.clone()),
+                    }
+                }
+            }
+            None => named_params(masked, mining_text, &mut attrs, max_attributes),
+        }
         if let Some(rest) = continuation {
             attrs.push_str(crate::ATTR_STACKTRACE, rest);
         }
@@ -1052,6 +1073,49 @@ mod tests {
                 .attributes
                 .contains(&(crate::ATTR_THREAD.to_string(), Value::from("main")))
         );
+    }
+
+    /// The memo of masked messages keeps their named attributes: repeats must come out as
+    /// without it, also when the cap on attributes cuts them.
+    #[test]
+    fn memoised_messages_give_what_masking_gives() {
+        let lines = [
+            "2026-11-23 10:00:00,000 INFO [main] a.B: user=alice took 35ms size=10 status: 503",
+            "2026-11-23 10:00:01,000 INFO [main] a.B: user=alice took 35ms size=10 status: 503",
+            "2026-11-23 10:00:02,000 WARN [main] a.B: user=bob took 36ms size=11 status: 500",
+            "2026-11-23 10:00:03,000 INFO [pool-2] c.D: user=alice took 35ms size=10 status: 503",
+            "2026-11-23 10:00:04,000 INFO [main] a.B: retry=true reason: \"disk full\" took 2 s",
+            "2026-11-23 10:00:05,000 INFO [main] a.B: retry=true reason: \"disk full\" took 2 s",
+        ];
+        // One slot: every new message replaces the previous one's entry.
+        for (max_attributes, slots) in [(3, 1024), (5, 1024), (32, 1024), (32, 1)] {
+            let config = Config {
+                max_attributes,
+                ..Config::default()
+            };
+            let mut with = LogAi::new(Config {
+                mask_memo_slots: slots,
+                ..config.clone()
+            });
+            let mut without = LogAi::new(Config {
+                mask_memo_slots: 0,
+                ..config
+            });
+            let mut reused = Structured::default();
+            for round in 0..3 {
+                for line in lines {
+                    let input = LogInput::text(line);
+                    let expected = without.process("svc", &input);
+                    with.process_into("svc", &input, &mut reused);
+                    assert_eq!(
+                        reused, expected,
+                        "{line} (round {round}, cap {max_attributes})"
+                    );
+                }
+            }
+            let (lookups, hits) = with.mask_memo_stats();
+            assert!(hits > 0 && hits < lookups, "{hits} of {lookups}");
+        }
     }
 
     #[test]

@@ -462,6 +462,23 @@ pub struct MaskMemo {
 struct MemoSlot {
     message: String,
     masked: Masked,
+    named: Named,
+}
+
+/// The attributes a message names (`user=alice`, `took 35ms`), worked out by the engine the
+/// first time its output is asked for, and kept with the masked form (a pure function of the
+/// message too).
+#[derive(Debug, Default, Clone)]
+pub struct Named {
+    /// `list` holds the message's named attributes.
+    pub known: bool,
+    pub list: Vec<(String, serde_json::Value)>,
+}
+
+/// A masked message and, when the memo keeps it, its named attributes.
+pub struct Found<'a> {
+    pub masked: &'a Masked,
+    pub named: Option<&'a mut Named>,
 }
 
 impl MaskMemo {
@@ -481,9 +498,17 @@ impl MaskMemo {
     /// (disabled, or a message too long). Nothing is copied: a new message is masked into the
     /// slot it replaces.
     pub fn masked<'a>(&'a mut self, scratch: &'a mut Masked, message: &str) -> &'a Masked {
+        self.find(scratch, message).masked
+    }
+
+    /// [`MaskMemo::masked`], with the message's named attributes when the memo keeps it.
+    pub fn find<'a>(&'a mut self, scratch: &'a mut Masked, message: &str) -> Found<'a> {
         if self.capacity == 0 || message.len() > MEMO_MAX_BYTES {
             scratch.fill(message);
-            return scratch;
+            return Found {
+                masked: scratch,
+                named: None,
+            };
         }
         if self.slots.is_empty() {
             self.slots.resize_with(self.capacity, MemoSlot::default);
@@ -498,12 +523,16 @@ impl MaskMemo {
         self.lookups += 1;
         if slot.message == message {
             self.hits += 1;
-            return &slot.masked;
+        } else {
+            slot.masked.fill(message);
+            slot.message.clear();
+            slot.message.push_str(message);
+            slot.named.known = false;
         }
-        slot.masked.fill(message);
-        slot.message.clear();
-        slot.message.push_str(message);
-        &slot.masked
+        Found {
+            masked: &slot.masked,
+            named: Some(&mut slot.named),
+        }
     }
 }
 
