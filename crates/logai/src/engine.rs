@@ -675,7 +675,14 @@ fn header_attributes(
     let mut words = [""; header::MAX_FIELDS];
     let mut word_count = 0;
     let mut time_run: Option<(usize, usize)> = None;
-    let mut time_runs = Runs::default();
+    // The runs of time fields are converted in order until one converts (the memo keeps the
+    // last conversion, so the order matters).
+    let mut timestamp = None;
+    let mut convert = |(start, end): (usize, usize)| {
+        if timestamp.is_none() {
+            timestamp = time_memo.parse_to_nanos(&line[start..end]);
+        }
+    };
     for (index, field) in fields.iter().enumerate() {
         let text = &line[field.start..field.end];
         if field.kind == FieldKind::Time
@@ -691,10 +698,10 @@ fn header_attributes(
             }
         } else {
             if let Some(run) = time_run.take() {
-                time_runs.push(run);
+                convert(run);
             }
             if field.kind == FieldKind::Time {
-                time_runs.push((field.start, field.end));
+                convert((field.start, field.end));
             }
         }
         match field.kind {
@@ -754,7 +761,7 @@ fn header_attributes(
         }
     }
     if let Some(run) = time_run {
-        time_runs.push(run);
+        convert(run);
     }
     if let Some((component, words)) = words[..word_count].split_last() {
         attrs.push_str(crate::ATTR_COMPONENT, component);
@@ -762,48 +769,11 @@ fn header_attributes(
             attrs.push_strs(crate::ATTR_HEADER_WORDS, words);
         }
     }
-    split.timestamp = header_timestamp(line, fields, time_runs.as_slice(), time_memo);
+    split.timestamp = timestamp.or_else(|| compact_timestamp(line, fields));
 }
 
-/// The time runs of a header: at most two per field, kept on the stack.
-struct Runs {
-    runs: [(usize, usize); 2 * header::MAX_FIELDS + 1],
-    len: usize,
-}
-
-impl Default for Runs {
-    fn default() -> Runs {
-        Runs {
-            runs: [(0, 0); 2 * header::MAX_FIELDS + 1],
-            len: 0,
-        }
-    }
-}
-
-impl Runs {
-    fn push(&mut self, run: (usize, usize)) {
-        if let Some(slot) = self.runs.get_mut(self.len) {
-            *slot = run;
-            self.len += 1;
-        }
-    }
-
-    fn as_slice(&self) -> &[(usize, usize)] {
-        &self.runs[..self.len]
-    }
-}
-
-fn header_timestamp(
-    line: &str,
-    fields: &[header::Field],
-    runs: &[(usize, usize)],
-    time_memo: &mut TimeMemo,
-) -> Option<i64> {
-    for &(start, end) in runs {
-        if let Some(nanos) = time_memo.parse_to_nanos(&line[start..end]) {
-            return Some(nanos);
-        }
-    }
+/// The time of a header without time fields, from two compact numbers.
+fn compact_timestamp(line: &str, fields: &[header::Field]) -> Option<i64> {
     // Two compact numbers (`081109 203615`): yyMMdd HHmmss.
     let mut numbers = fields
         .iter()
