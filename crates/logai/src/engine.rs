@@ -68,6 +68,8 @@ pub struct LogAi {
     pub(crate) resources: FxHashMap<String, Resource>,
     clock: u64,
     masked: Masked,
+    /// Strings that output records no longer hold, for the next ones (see [`Attrs`]).
+    spare_strings: Vec<String>,
     /// The key of the resource used last.
     last_resource: Option<String>,
     /// Masked forms of recent messages (see [`MaskMemo`]).
@@ -90,11 +92,37 @@ struct Split<'a> {
 struct Attrs<'a> {
     list: &'a mut Vec<(String, Value)>,
     len: usize,
+    /// Strings of entries dropped from earlier records, reused before allocating new ones.
+    spare: &'a mut Vec<String>,
+}
+
+/// Spare strings kept at most: what the attributes and parameters of a record hold.
+const SPARE_STRINGS: usize = 128;
+
+fn keep_spare(spare: &mut Vec<String>, text: String) {
+    if spare.len() < SPARE_STRINGS && text.capacity() > 0 {
+        spare.push(text);
+    }
+}
+
+fn spare_string(spare: &mut Vec<String>, text: &str) -> String {
+    match spare.pop() {
+        Some(mut reused) => {
+            reused.clear();
+            reused.push_str(text);
+            reused
+        }
+        None => text.to_string(),
+    }
 }
 
 impl<'a> Attrs<'a> {
-    fn new(list: &'a mut Vec<(String, Value)>) -> Attrs<'a> {
-        Attrs { list, len: 0 }
+    fn new(list: &'a mut Vec<(String, Value)>, spare: &'a mut Vec<String>) -> Attrs<'a> {
+        Attrs {
+            list,
+            len: 0,
+            spare,
+        }
     }
 
     fn len(&self) -> usize {
@@ -111,12 +139,17 @@ impl<'a> Attrs<'a> {
     }
 
     fn push(&mut self, key: &str, value: Value) {
-        match self.next_slot(key) {
-            Some(slot) => *slot = value,
-            None => {
-                self.list.push((key.to_string(), value));
-                self.len += 1;
+        if let Some((slot_key, slot)) = self.list.get_mut(self.len) {
+            set_string(slot_key, key);
+            self.len += 1;
+            // The string it replaces is kept.
+            if let Value::String(old) = std::mem::replace(slot, value) {
+                keep_spare(self.spare, old);
             }
+        } else {
+            let key = spare_string(self.spare, key);
+            self.list.push((key, value));
+            self.len += 1;
         }
     }
 
@@ -129,17 +162,18 @@ impl<'a> Attrs<'a> {
     }
 
     fn push_str(&mut self, key: &str, text: &str) {
-        match self.next_slot(key) {
-            Some(Value::String(slot)) => {
-                slot.clear();
-                slot.push_str(text);
+        if let Some((slot_key, slot)) = self.list.get_mut(self.len) {
+            set_string(slot_key, key);
+            self.len += 1;
+            match slot {
+                Value::String(slot) => set_string(slot, text),
+                slot => *slot = Value::String(spare_string(self.spare, text)),
             }
-            Some(slot) => *slot = Value::String(text.to_string()),
-            None => {
-                self.list
-                    .push((key.to_string(), Value::String(text.to_string())));
-                self.len += 1;
-            }
+        } else {
+            let key = spare_string(self.spare, key);
+            let value = Value::String(spare_string(self.spare, text));
+            self.list.push((key, value));
+            self.len += 1;
         }
     }
 
@@ -173,9 +207,15 @@ impl<'a> Attrs<'a> {
         }
     }
 
-    /// Drops what the previous record left past the attributes written now.
+    /// Drops what the previous record left past the attributes written now (keeping their
+    /// strings for the next records).
     fn finish(self, cap: usize) {
-        self.list.truncate(self.len.min(cap));
+        for (key, value) in self.list.drain(self.len.min(cap)..) {
+            keep_spare(self.spare, key);
+            if let Value::String(text) = value {
+                keep_spare(self.spare, text);
+            }
+        }
     }
 }
 
@@ -183,11 +223,16 @@ impl<'a> Attrs<'a> {
 struct Strings<'a> {
     list: &'a mut Vec<String>,
     len: usize,
+    spare: &'a mut Vec<String>,
 }
 
 impl<'a> Strings<'a> {
-    fn new(list: &'a mut Vec<String>) -> Strings<'a> {
-        Strings { list, len: 0 }
+    fn new(list: &'a mut Vec<String>, spare: &'a mut Vec<String>) -> Strings<'a> {
+        Strings {
+            list,
+            len: 0,
+            spare,
+        }
     }
 
     fn push(&mut self, text: &str) {
@@ -196,13 +241,15 @@ impl<'a> Strings<'a> {
                 slot.clear();
                 slot.push_str(text);
             }
-            None => self.list.push(text.to_string()),
+            None => self.list.push(spare_string(self.spare, text)),
         }
         self.len += 1;
     }
 
     fn finish(self) {
-        self.list.truncate(self.len);
+        for text in self.list.drain(self.len..) {
+            keep_spare(self.spare, text);
+        }
     }
 }
 
@@ -219,6 +266,7 @@ impl LogAi {
             resources: FxHashMap::default(),
             clock: 0,
             masked: Masked::default(),
+            spare_strings: Vec::new(),
             last_resource: None,
             header: Header::default(),
         }
@@ -377,15 +425,19 @@ impl LogAi {
         let mut spare = std::mem::take(&mut self.masked);
         let mut header = std::mem::take(&mut self.header);
         let mut memo = std::mem::take(&mut self.memo);
+        let mut spare_strings = std::mem::take(&mut self.spare_strings);
         let resource = self.resource(key);
         let (line, continuation) = split_lines(input.body);
         let output = out.is_some();
         // Without output, attributes go to a vector that stays empty for text lines.
         let mut scratch = Vec::new();
-        let mut attrs = Attrs::new(match out.as_deref_mut() {
-            Some(out) => &mut out.attributes,
-            None => &mut scratch,
-        });
+        let mut attrs = Attrs::new(
+            match out.as_deref_mut() {
+                Some(out) => &mut out.attributes,
+                None => &mut scratch,
+            },
+            &mut spare_strings,
+        );
         let split = split_record(resource, line, learn, &mut header, &mut attrs, output);
         let mining_text = cut(&split.message, max_message);
         let found = memo.find(&mut spare, mining_text);
@@ -412,6 +464,7 @@ impl LogAi {
         }
         if !output {
             self.masked = spare;
+            self.spare_strings = spare_strings;
             self.memo = memo;
             self.header = header;
             return;
@@ -420,7 +473,7 @@ impl LogAi {
         match found.named {
             Some(named) => {
                 if !named.known {
-                    let mut list = Attrs::new(&mut named.list);
+                    let mut list = Attrs::new(&mut named.list, &mut *attrs.spare);
                     named_params(masked, mining_text, &mut list, usize::MAX);
                     list.finish(usize::MAX);
                     named.known = true;
@@ -457,7 +510,7 @@ impl LogAi {
                     out.template_id = crate::miner::template_id("");
                 }
             }
-            let mut params = Strings::new(&mut out.params);
+            let mut params = Strings::new(&mut out.params, &mut spare_strings);
             if let Some(cluster) = cluster {
                 params_of(cluster, masked, mining_text, &mut params);
             }
@@ -469,6 +522,7 @@ impl LogAi {
             set_string(&mut out.message, &split.message);
         }
         self.masked = spare;
+        self.spare_strings = spare_strings;
         self.memo = memo;
         self.header = header;
     }
