@@ -166,7 +166,7 @@ impl ShapeWord {
 }
 
 /// Shapes remembered per resource, and the longest one.
-const MEMO_ENTRIES: usize = 16;
+const MEMO_ENTRIES: usize = 32;
 const MEMO_SHAPE_BYTES: usize = 192;
 
 /// Eight bytes of `bytes` from `at` as a little-endian word, zeros past the end.
