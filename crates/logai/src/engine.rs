@@ -210,7 +210,11 @@ impl<'a> Attrs<'a> {
     /// Drops what the previous record left past the attributes written now (keeping their
     /// strings for the next records).
     fn finish(self, cap: usize) {
-        for (key, value) in self.list.drain(self.len.min(cap)..) {
+        let keep = self.len.min(cap);
+        if self.list.len() <= keep {
+            return;
+        }
+        for (key, value) in self.list.drain(keep..) {
             keep_spare(self.spare, key);
             if let Value::String(text) = value {
                 keep_spare(self.spare, text);
@@ -247,6 +251,9 @@ impl<'a> Strings<'a> {
     }
 
     fn finish(self) {
+        if self.list.len() <= self.len {
+            return;
+        }
         for text in self.list.drain(self.len..) {
             keep_spare(self.spare, text);
         }
@@ -954,14 +961,17 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Attrs<'_>, cap:
         if attributes.len() >= cap {
             return;
         }
-        let text = &message[token.original.0..token.original.1];
         // A token that is not soft added no masked value, so it is no measured number; it can
         // only matter as `key=` or `key:` (most such tokens are plain words: skip them cheaply).
         if !token.soft && !token.keyish {
             continue;
         }
+        let text = &message[token.original.0..token.original.1];
         let core = trim_brackets(text);
-        if let Some(equals) = core.bytes().position(|b| b == b'=') {
+        // Without `=` or `:` (not keyish), it names nothing.
+        if token.keyish
+            && let Some(equals) = core.bytes().position(|b| b == b'=')
+        {
             let (key, value) = (&core[..equals], &core[equals + 1..]);
             if is_key(key) && !value.is_empty() {
                 let lead = text.len() - text.trim_start_matches(['(', '[', '{']).len();
@@ -970,7 +980,8 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Attrs<'_>, cap:
             }
             continue;
         }
-        if let Some(key) = core.strip_suffix(':')
+        if token.keyish
+            && let Some(key) = core.strip_suffix(':')
             && is_key(key)
             && let Some(next) = tokens.get(index + 1)
             && next.soft
