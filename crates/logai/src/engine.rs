@@ -929,21 +929,26 @@ fn infer_severity(
 /// The template's parameters: whole tokens at variable positions, masked pieces elsewhere.
 fn params_of(cluster: &Cluster, masked: &Masked, message: &str, params: &mut Strings<'_>) {
     let mut next_param = 0;
-    for (index, (template, token)) in cluster.tokens.iter().zip(&masked.tokens).enumerate() {
+    // Only the positions that can hold parameters are visited.
+    for &position in &cluster.param_positions {
+        let index = position as usize;
+        let (Some(template), Some(token)) = (cluster.tokens.get(index), masked.tokens.get(index))
+        else {
+            break;
+        };
         let (start, end) = token.original;
         while next_param < masked.params.len() && masked.params[next_param].start < start {
             next_param += 1;
         }
         match template {
             Tok::Var => params.push(&message[start..end]),
-            Tok::Lit(_) if cluster.masked_literals & (1 << index.min(63)) != 0 => {
+            Tok::Lit(_) => {
                 while next_param < masked.params.len() && masked.params[next_param].end <= end {
                     let param = masked.params[next_param];
                     params.push(&message[param.start..param.end]);
                     next_param += 1;
                 }
             }
-            Tok::Lit(_) => {}
             Tok::Pat(prefix, suffix) => {
                 let original = &message[start..end];
                 let inner_end = original.len().saturating_sub(suffix.len());

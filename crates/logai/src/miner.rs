@@ -149,10 +149,10 @@ pub struct Cluster {
     pub explicit: [u32; 6],
     /// The content signal of the current text, computed once per text.
     pub content: Option<Severity>,
-    /// Bit `i`: token `i` is a literal holding a mask (`blk_<*>`); every bit from 63 on is
-    /// set. Computed with the text.
+    /// The positions of the tokens that hold parameters: variables, patterns and literals
+    /// holding a mask (`blk_<*>`). Computed with the text.
     #[serde(skip)]
-    pub masked_literals: u64,
+    pub param_positions: Vec<u32>,
 }
 
 impl Cluster {
@@ -168,7 +168,7 @@ impl Cluster {
             sample: truncate(sample, sample_cap).to_string(),
             explicit: [0; 6],
             content: None,
-            masked_literals: 0,
+            param_positions: Vec::new(),
         };
         cluster.refresh_text();
         cluster
@@ -176,10 +176,15 @@ impl Cluster {
 
     fn refresh_text(&mut self) {
         let mut text = String::with_capacity(self.tokens.len() * 8);
-        self.masked_literals = 0;
+        self.param_positions.clear();
         for (index, token) in self.tokens.iter().enumerate() {
-            if matches!(token, Tok::Lit(literal) if literal.contains("<*>")) || index >= 63 {
-                self.masked_literals |= 1 << index.min(63);
+            let holds_param = match token {
+                Tok::Lit(literal) => literal.contains("<*>"),
+                Tok::Var | Tok::Pat(..) => true,
+            };
+            if holds_param {
+                self.param_positions
+                    .push(u32::try_from(index).unwrap_or(u32::MAX));
             }
             if index > 0 {
                 text.push(' ');
