@@ -448,13 +448,22 @@ impl LogAi {
         let split = split_record(resource, line, learn, &mut header, &mut attrs, output);
         let mining_text = cut(&split.message, max_message);
         let found = memo.find(&mut spare, mining_text);
-        let masked = found.masked;
+        let (masked, mut named) = (found.masked, found.named);
+        let mut unknown = 0;
+        let known = match named.as_deref_mut() {
+            Some(named) => &mut named.matched,
+            None => &mut unknown,
+        };
         if learn {
             resource.records += 1;
         }
         let tick = resource.records;
         let slot = if learn {
-            Some(resource.miner.learn(masked, line, tick, &limits))
+            Some(
+                resource
+                    .miner
+                    .learn_known(masked, line, tick, &limits, known),
+            )
         } else {
             resource.miner.find(masked).or_else(|| {
                 resource.records += 1;
@@ -477,7 +486,7 @@ impl LogAi {
             return;
         }
         let cluster = slot.and_then(|s| resource.miner.cluster(s));
-        match found.named {
+        match named {
             Some(named) => {
                 if !named.known {
                     let mut list = Attrs::new(&mut named.list, &mut *attrs.spare);
@@ -1126,11 +1135,26 @@ mod tests {
             "2026-11-23 10:00:03,000 INFO [pool-2] c.D: user=alice took 35ms size=10 status: 503",
             "2026-11-23 10:00:04,000 INFO [main] a.B: retry=true reason: \"disk full\" took 2 s",
             "2026-11-23 10:00:05,000 INFO [main] a.B: retry=true reason: \"disk full\" took 2 s",
+            // A template that generalises between repeats of one message.
+            "2026-11-23 10:00:06,000 INFO [main] a.B: connected to host alpha as admin",
+            "2026-11-23 10:00:07,000 INFO [main] a.B: connected to host beta as admin",
+            "2026-11-23 10:00:08,000 INFO [main] a.B: connected to host alpha as admin",
+            "2026-11-23 10:00:09,000 INFO [main] a.B: connected to host gamma as guest",
+            "2026-11-23 10:00:10,000 INFO [main] a.B: connected to host delta as other",
+            "2026-11-23 10:00:11,000 INFO [main] a.B: connected to host alpha as admin",
         ];
         // One slot: every new message replaces the previous one's entry.
-        for (max_attributes, slots) in [(3, 1024), (5, 1024), (32, 1024), (32, 1)] {
+        // Two templates at most: evicted templates' slots are reused by others.
+        for (max_attributes, slots, templates) in [
+            (3, 1024, 100),
+            (5, 1024, 100),
+            (32, 1024, 100),
+            (32, 1, 100),
+            (32, 1024, 2),
+        ] {
             let config = Config {
                 max_attributes,
+                max_templates_per_resource: templates,
                 ..Config::default()
             };
             let mut with = LogAi::new(Config {
@@ -1149,7 +1173,7 @@ mod tests {
                     with.process_into("svc", &input, &mut reused);
                     assert_eq!(
                         reused, expected,
-                        "{line} (round {round}, cap {max_attributes})"
+                        "{line} (round {round}, cap {max_attributes}, {templates} templates)"
                     );
                 }
             }

@@ -473,6 +473,9 @@ pub struct Named {
     /// `list` holds the message's named attributes.
     pub known: bool,
     pub list: Vec<(String, serde_json::Value)>,
+    /// The stamp of the template the message last matched exactly (0: none; see
+    /// `Miner::learn_known`).
+    pub matched: u64,
 }
 
 /// A masked message and, when the memo keeps it, its named attributes.
@@ -528,6 +531,7 @@ impl MaskMemo {
             slot.message.clear();
             slot.message.push_str(message);
             slot.named.known = false;
+            slot.named.matched = 0;
         }
         Found {
             masked: &slot.masked,

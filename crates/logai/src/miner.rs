@@ -153,7 +153,14 @@ pub struct Cluster {
     /// holding a mask (`blk_<*>`). Computed with the text.
     #[serde(skip)]
     pub param_positions: Vec<u32>,
+    /// Unique to the cluster's tokens: a new one each time they change, from one counter for
+    /// all clusters of the process (never 0).
+    #[serde(skip)]
+    pub stamp: u64,
 }
+
+/// The last [`Cluster::stamp`] given.
+static STAMPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Cluster {
     fn new(tokens: Vec<Tok>, tick: u64, sample: &str, sample_cap: usize) -> Cluster {
@@ -169,6 +176,7 @@ impl Cluster {
             explicit: [0; 6],
             content: None,
             param_positions: Vec::new(),
+            stamp: 0,
         };
         cluster.refresh_text();
         cluster
@@ -177,6 +185,7 @@ impl Cluster {
     fn refresh_text(&mut self) {
         let mut text = String::with_capacity(self.tokens.len() * 8);
         self.param_positions.clear();
+        self.stamp = STAMPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         for (index, token) in self.tokens.iter().enumerate() {
             let holds_param = match token {
                 Tok::Lit(literal) => literal.contains("<*>"),
@@ -489,15 +498,32 @@ impl Miner {
 
     /// Learns from one masked line and returns its cluster.
     pub fn learn(&mut self, masked: &Masked, sample: &str, tick: u64, limits: &MinerLimits) -> u32 {
+        self.learn_known(masked, sample, tick, limits, &mut 0)
+    }
+
+    /// [`Miner::learn`], given `known`: the [`Cluster::stamp`] of a cluster this very masked
+    /// line matched exactly before (0: none). A cluster with that stamp still has the tokens
+    /// it had then, so it matches again without comparing them. `known` is set to the stamp of
+    /// the cluster the line matches exactly now, or 0.
+    pub fn learn_known(
+        &mut self,
+        masked: &Masked,
+        sample: &str,
+        tick: u64,
+        limits: &MinerLimits,
+        known: &mut u64,
+    ) -> u32 {
         let hash = Self::line_hash(masked);
         if let Some(&slot) = self.exact.get(&hash)
             && let Some(cluster) = self.slots.get_mut(slot as usize).and_then(Option::as_mut)
-            && matches_exactly(cluster, masked)
+            && ((*known != 0 && *known == cluster.stamp) || matches_exactly(cluster, masked))
         {
             cluster.count += 1;
             cluster.last_seen = tick;
+            *known = cluster.stamp;
             return slot;
         }
+        *known = 0;
         let slot = self.learn_slow(masked, sample, tick, limits);
         if self.exact.len() >= EXACT_CAP {
             self.exact.clear();
