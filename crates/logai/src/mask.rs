@@ -127,14 +127,34 @@ impl Masked {
             self.push_token(message, start, position, keyish, marks);
         }
         self.fold_runs();
-        // Folding leaves replaced texts in `text`: the tokens' own texts are hashed.
+        self.hash = self.tokens_hash();
+    }
+
+    /// The hash of the tokens' texts, one after the other, and of their lengths.
+    fn tokens_hash(&self) -> u64 {
+        use std::hash::Hasher;
         let mut hasher = rustc_hash::FxHasher::default();
-        for token in &self.tokens {
-            let text = &self.text.as_bytes()[token.masked.0..token.masked.1];
-            std::hash::Hasher::write(&mut hasher, text);
-            std::hash::Hasher::write_usize(&mut hasher, text.len());
+        // Usually `text` is the tokens' texts end to end; folding and units leave replaced
+        // texts in it, and then the tokens' texts are put together first.
+        let mut end = 0;
+        let contiguous = self.tokens.iter().all(|t| {
+            let next = t.masked.0 == end;
+            end = t.masked.1;
+            next
+        }) && end == self.text.len();
+        if contiguous {
+            hasher.write(self.text.as_bytes());
+        } else {
+            let mut joined = Vec::with_capacity(self.text.len());
+            for token in &self.tokens {
+                joined.extend_from_slice(&self.text.as_bytes()[token.masked.0..token.masked.1]);
+            }
+            hasher.write(&joined);
         }
-        self.hash = std::hash::Hasher::finish(&hasher);
+        for token in &self.tokens {
+            hasher.write_usize(token.masked.1 - token.masked.0);
+        }
+        hasher.finish()
     }
 
     /// The value after `key:` when it is quoted (`"two words"`) or one item of a list (`bob,`):
@@ -1189,6 +1209,32 @@ mod tests {
         let mut direct = Masked::default();
         direct.fill(messages[0]);
         assert_eq!(through_memo.text, direct.text);
+    }
+
+    #[test]
+    fn the_hash_is_of_the_tokens_texts_however_they_were_made() {
+        let tokens = |message: &str| {
+            let mut masked = Masked::default();
+            masked.fill(message);
+            let texts: Vec<String> = masked
+                .tokens
+                .iter()
+                .map(|t| masked.token_text(t).to_string())
+                .collect();
+            (texts, masked.hash)
+        };
+        // Folded runs and absorbed units leave replaced texts behind in `text`.
+        for (a, b) in [
+            ("at @0x1 @0x2 @0x3 done", "at @0x9 done"),
+            ("read 16.0 B, done", "read 17 B, done"),
+        ] {
+            let (texts_a, hash_a) = tokens(a);
+            let (texts_b, hash_b) = tokens(b);
+            assert_eq!(texts_a, texts_b, "{a:?} / {b:?}");
+            assert_eq!(hash_a, hash_b, "{a:?} / {b:?}");
+        }
+        // Where tokens split counts: `ab c` and `a bc` hash apart.
+        assert_ne!(tokens("ab c").1, tokens("a bc").1);
     }
 
     #[test]
