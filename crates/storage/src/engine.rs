@@ -242,7 +242,10 @@ impl Store {
         threads.push(
             std::thread::Builder::new()
                 .name("redscope-compact".into())
-                .spawn(move || maintenance::run(&maint_shared, &maint_stop))?,
+                .spawn(move || {
+                    lower_priority();
+                    maintenance::run(&maint_shared, &maint_stop)
+                })?,
         );
         Ok(Store {
             shared,
@@ -360,6 +363,15 @@ impl Drop for Store {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+    }
+}
+
+/// Compaction and retention are background work: on a busy machine, queries and ingest come
+/// first (nice 10 for the calling thread; on Linux the nice value is per thread).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(None, 10) {
+        tracing::debug!(error = %e, "compaction priority");
     }
 }
 
@@ -686,6 +698,34 @@ mod tests {
             metric_name: "m".into(),
             ..Default::default()
         }
+    }
+
+    /// Compaction runs at a lower priority than the rest (queries, ingest, flushes).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn compaction_runs_at_a_lower_priority() {
+        let dir = tempfile::tempdir().unwrap();
+        let _store = Store::open(StoreConfig::new(dir.path())).unwrap();
+        let nice_of = |name: &str| -> Option<i64> {
+            for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+                let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+                let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+                    continue;
+                };
+                if &stat[open + 1..close] == name {
+                    // Fields after the name: state is the 3rd field, nice the 19th.
+                    return stat[close + 2..].split(' ').nth(16)?.parse().ok();
+                }
+            }
+            None
+        };
+        // The thread sets its priority when it starts.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while nice_of("redscope-compac") != Some(10) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(nice_of("redscope-compac"), Some(10));
+        assert_eq!(nice_of("redscope-flush"), Some(0));
     }
 
     fn copy_dir(from: &Path, to: &Path) {
