@@ -96,11 +96,13 @@ struct Attrs<'a> {
     spare: &'a mut Vec<String>,
 }
 
-/// Spare strings kept at most: what the attributes and parameters of a record hold.
+/// Spare strings kept at most (what the attributes and parameters of a record hold), and the
+/// longest kept (a stack trace's buffer is let go): at most 128 KiB.
 const SPARE_STRINGS: usize = 128;
+const SPARE_BYTES: usize = 1024;
 
 fn keep_spare(spare: &mut Vec<String>, text: String) {
-    if spare.len() < SPARE_STRINGS && text.capacity() > 0 {
+    if spare.len() < SPARE_STRINGS && (1..=SPARE_BYTES).contains(&text.capacity()) {
         spare.push(text);
     }
 }

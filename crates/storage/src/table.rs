@@ -389,42 +389,14 @@ mod lookup_tests {
                 .unwrap();
             store.flush().await.unwrap();
         }
-        let ctx = SessionContext::new();
-        ctx.register_table(
-            "spans",
-            Arc::new(SignalTable::new(Signal::Spans, Arc::clone(&store))),
-        )
-        .unwrap();
+        let ctx = spans_context(&store);
         let query = format!("SELECT span_id FROM spans WHERE trace_id = '{}'", ids[2]);
-        let rows: usize = ctx
-            .sql(&query)
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap()
-            .iter()
-            .map(|b| b.num_rows())
-            .sum();
+        let rows = rows_of(&ctx, &query).await;
         assert_eq!(rows, 2);
-        let plan = ctx
-            .sql(&format!("EXPLAIN {query}"))
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let plan = pretty_format_batches(&plan).unwrap().to_string();
+        let plan = plan_of(&ctx, &query).await;
         assert_eq!(plan.matches(".parquet").count(), 1, "{plan}");
         let unknown = format!("SELECT span_id FROM spans WHERE trace_id = '{:032x}'", 5u64);
-        let plan = ctx
-            .sql(&format!("EXPLAIN {unknown}"))
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let plan = pretty_format_batches(&plan).unwrap().to_string();
+        let plan = plan_of(&ctx, &unknown).await;
         assert!(!plan.contains(".parquet"), "{plan}");
 
         // The filters come back after a restart, and go with their files.
@@ -453,38 +425,39 @@ mod lookup_tests {
                 .unwrap();
             store.flush().await.unwrap();
         }
-        let ctx = SessionContext::new();
-        ctx.register_table(
-            "spans",
-            Arc::new(SignalTable::new(Signal::Spans, Arc::clone(&store))),
-        )
-        .unwrap();
+        let ctx = spans_context(&store);
         let t = "start_time_unix_nano";
         // The outer bounds cover all five files; the branches only the first and the fourth.
         let query = format!(
             "SELECT span_id FROM spans WHERE {t} >= 0 AND {t} < 6000000000 AND \
              (({t} >= 1000000000 AND {t} < 1500000000) OR ({t} >= 4000000001 AND {t} < 4500000000))"
         );
-        let rows: usize = ctx
-            .sql(&query)
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap()
-            .iter()
-            .map(|b| b.num_rows())
-            .sum();
+        let rows = rows_of(&ctx, &query).await;
         assert_eq!(rows, 3);
-        let plan = ctx
-            .sql(&format!("EXPLAIN {query}"))
-            .await
-            .unwrap()
-            .collect()
-            .await
-            .unwrap();
-        let plan = pretty_format_batches(&plan).unwrap().to_string();
+        let plan = plan_of(&ctx, &query).await;
         assert_eq!(plan.matches(".parquet").count(), 2, "{plan}");
+    }
+
+    fn spans_context(store: &Arc<Store>) -> SessionContext {
+        let ctx = SessionContext::new();
+        ctx.register_table(
+            "spans",
+            Arc::new(SignalTable::new(Signal::Spans, Arc::clone(store))),
+        )
+        .unwrap();
+        ctx
+    }
+
+    async fn rows_of(ctx: &SessionContext, query: &str) -> usize {
+        let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
+        batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    /// The physical plan as text: the files it reads are named in it.
+    async fn plan_of(ctx: &SessionContext, query: &str) -> String {
+        let explain = format!("EXPLAIN {query}");
+        let plan = ctx.sql(&explain).await.unwrap().collect().await.unwrap();
+        pretty_format_batches(&plan).unwrap().to_string()
     }
 
     fn walk(dir: &std::path::Path, suffix: &str) -> usize {
