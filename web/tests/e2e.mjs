@@ -331,22 +331,40 @@ describe('redscope web UI', () => {
 
   test('page data timings (last hour)', async () => {
     const page = await newPage();
-    const timings = {};
-    await page.goto(`${UI}/services`); // warm up the browser cache for the bundle
-    await settled(page);
-    const inPage = {};
-    for (const path of ['/services', '/service/frontend', '/traces', '/logs', '/logs?tab=patterns', '/map', '/metrics']) {
-      const t = Date.now();
-      await page.goto(`${UI}${path}${path.includes('?') ? '&' : '?'}from=now-1h`, { waitUntil: 'commit' });
-      // The page's own clock (ms since navigation started), free of the driver's round trips:
-      // when the last API answer had arrived, and the first frame in which nothing was loading.
-      inPage[path] = await pageDataTimes(page);
-      timings[path] = Date.now() - t;
-      assert.ok(inPage[path].requests > 0, `${path} made API requests`);
+    const pages = ['/services', '/service/frontend', '/traces', '/logs', '/logs?tab=patterns', '/map', '/metrics'];
+    const url = (path) => `${UI}${path}${path.includes('?') ? '&' : '?'}from=now-1h`;
+    // A browser that has just started is still busy with its own start-up for a second or two,
+    // and the bundle's code is not yet compiled: one unrecorded round first, as a user's browser
+    // that has opened redscope before would be.
+    const first = {};
+    for (const path of pages) {
+      await page.goto(url(path), { waitUntil: 'commit' });
+      first[path] = (await pageDataTimes(page)).arrived;
     }
-    writeFileSync(join(artifacts, 'timings.json'), JSON.stringify({ ui: UI, api: API, ms: timings, in_page: inPage }, null, 2));
-    console.log(`# page load to data shown (driver clock), ms: ${JSON.stringify(timings)}`);
-    console.log(`# in-page (navigation start = 0): ${JSON.stringify(inPage)}`);
+    console.log(`# unrecorded first round (browser just started), last answer arrived, ms: ${JSON.stringify(first)}`);
+    const rounds = [];
+    for (let round = 0; round < 3; round++) {
+      const timings = {};
+      const inPage = {};
+      for (const path of pages) {
+        const t = Date.now();
+        await page.goto(url(path), { waitUntil: 'commit' });
+        // The page's own clock (ms since navigation started), free of the driver's round trips:
+        // when the last API answer had arrived, and the first frame in which nothing was loading.
+        inPage[path] = await pageDataTimes(page);
+        timings[path] = Date.now() - t;
+        assert.ok(inPage[path].requests > 0, `${path} made API requests`);
+      }
+      rounds.push({ ms: timings, in_page: inPage });
+      console.log(`# round ${round + 1}, page load to data shown (driver clock), ms: ${JSON.stringify(timings)}`);
+      console.log(`# round ${round + 1}, in-page (navigation start = 0): ${JSON.stringify(inPage)}`);
+    }
+    // Per page, the slowest round: when its last answer arrived, and when it was shown.
+    const worst = Object.fromEntries(
+      pages.map((p) => [p, { arrived: Math.max(...rounds.map((r) => r.in_page[p].arrived)), shown: Math.max(...rounds.map((r) => r.in_page[p].shown)) }]),
+    );
+    console.log(`# slowest of ${rounds.length} rounds, ms: ${JSON.stringify(worst)}`);
+    writeFileSync(join(artifacts, 'timings.json'), JSON.stringify({ ui: UI, api: API, worst, rounds, first_round_arrived: first }, null, 2));
     noProblems(page);
     await page.context().close();
   });
