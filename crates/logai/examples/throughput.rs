@@ -64,7 +64,10 @@ fn main() -> std::io::Result<()> {
     println!("learning {:.0} lines/s", lines as f64 / learning);
     println!("learned  {:.0} lines/s", lines as f64 / learned);
     let (lookups, hits) = logai.mask_memo_stats();
-    println!("mask memo hits {hits} of {lookups}");
+    println!(
+        "mask memo hits {hits} of {lookups} ({} by shape)",
+        logai.mask_memo_shape_hits()
+    );
     for (resource, _) in &corpus {
         let (lookups, hits) = logai.header_memo_stats(resource);
         println!("header memo hits {hits} of {lookups}: {resource}");

@@ -368,6 +368,12 @@ impl LogAi {
         (self.memo.lookups, self.memo.hits)
     }
 
+    /// Of the memo's hits ([`LogAi::mask_memo_stats`]), those of messages that only shared
+    /// their shape (digits read as `0`) with the message the memo kept.
+    pub fn mask_memo_shape_hits(&self) -> u64 {
+        self.memo.shape_hits
+    }
+
     /// Header scans of a resource, and how many its memo of recent scans answered.
     pub fn header_memo_stats(&self, resource_key: &str) -> (u64, u64) {
         self.resources
@@ -1144,6 +1150,9 @@ mod tests {
             "2026-11-23 10:00:09,000 INFO [main] a.B: connected to host gamma as guest",
             "2026-11-23 10:00:10,000 INFO [main] a.B: connected to host delta as other",
             "2026-11-23 10:00:11,000 INFO [main] a.B: connected to host alpha as admin",
+            // The first message's shape with other digits: its masked form, its own values.
+            "2026-11-23 10:00:12,000 INFO [main] a.B: user=alice took 97ms size=42 status: 404",
+            "2026-11-23 10:00:13,000 INFO [main] a.B: user=alice took 35ms size=10 status: 503",
         ];
         // One slot: every new message replaces the previous one's entry.
         // Two templates at most: evicted templates' slots are reused by others.
