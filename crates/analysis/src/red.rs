@@ -143,7 +143,32 @@ pub fn node_kind_of(span: &SpanRow) -> Option<(String, &'static str)> {
     if let Some(peer) = &span.peer_service {
         return Some((peer.clone(), "service"));
     }
-    span.server_address.clone().map(|a| (a, "external"))
+    span.server_address
+        .clone()
+        .or_else(|| span.url_full.as_deref().and_then(url_host))
+        .map(|a| (a, "external"))
+}
+
+/// The host of an absolute URL (`scheme://[userinfo@]host[:port]/...`), lowercased, without
+/// its port, user information or IPv6 brackets; `None` when the URL names no host.
+fn url_host(url: &str) -> Option<String> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    if scheme.is_empty()
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split_once(']')?.0
+    } else {
+        host_port.split(':').next().unwrap_or("")
+    };
+    let host = host.trim_end_matches('.');
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// Which followed traces to count.
@@ -615,6 +640,77 @@ mod tests {
         s.http_response_status_code = Some(503);
         assert!(is_error(&s));
         assert_eq!(operation_of(&s), "GET /items/{id}");
+    }
+
+    #[test]
+    fn url_hosts_drop_scheme_userinfo_port_and_case() {
+        for (url, host) in [
+            ("https://API.Stripe.com/v1/charges", Some("api.stripe.com")),
+            (
+                "http://user:p%40ss@Maps.Example.COM:8443/geo?q=1#x",
+                Some("maps.example.com"),
+            ),
+            (
+                "https://example.org?x=https://other.net/",
+                Some("example.org"),
+            ),
+            ("http://example.org.:80", Some("example.org")),
+            ("http://[2001:DB8::1]:8080/a", Some("2001:db8::1")),
+            ("http://10.1.2.3:9000", Some("10.1.2.3")),
+            ("/relative/path", None),
+            ("example.org/no-scheme", None),
+            ("http:///no-host", None),
+            ("file:///etc/hosts", None),
+        ] {
+            assert_eq!(url_host(url).as_deref(), host, "{url}");
+        }
+    }
+
+    #[test]
+    fn client_spans_with_only_a_url_call_an_external_host() {
+        let mut c = span("api", "CLIENT", "c", "s", 5);
+        // `http.url` is read into `url_full` at ingest too.
+        c.url_full = Some("https://Hooks.Example.com:8443/notify".into());
+        assert_eq!(
+            node_kind_of(&c),
+            Some(("hooks.example.com".to_string(), "external"))
+        );
+        // server.address (or net.peer.name) still comes first, then the URL.
+        c.server_address = Some("gateway.internal".into());
+        assert_eq!(
+            node_kind_of(&c),
+            Some(("gateway.internal".to_string(), "external"))
+        );
+        c.peer_service = Some("billing".into());
+        assert_eq!(node_kind_of(&c), Some(("billing".to_string(), "service")));
+        c.db_system = Some("redis".into());
+        assert_eq!(
+            node_kind_of(&c),
+            Some(("gateway.internal".to_string(), "database"))
+        );
+        let mut unnamed = span("api", "CLIENT", "d", "s", 5);
+        unnamed.url_full = Some("/relative".into());
+        assert_eq!(node_kind_of(&unnamed), None);
+
+        // Never answered: an uninstrumented external node, with RED on the edge.
+        let mut agg = RedAggregator::default();
+        let mut only_url = span("api", "CLIENT", "e", "s", 7);
+        only_url.url_full = Some("http://u:pw@Geo.Example.net/v1?q=x".into());
+        only_url.status_code = "ERROR".into();
+        agg.observe(&[only_url]);
+        let rows = agg.drain(i64::MAX);
+        let edge = rows
+            .iter()
+            .find(|r| r.metric_name == EDGE_METRIC)
+            .expect("an edge");
+        assert!(
+            edge.attributes.contains("\"server\":\"geo.example.net\""),
+            "{edge:?}"
+        );
+        assert!(edge.attributes.contains("\"server.kind\":\"external\""));
+        assert!(edge.attributes.contains("\"server.instrumented\":false"));
+        assert!(edge.attributes.contains("\"error\":true"));
+        assert_eq!(edge.count, Some(1));
     }
 }
 

@@ -331,6 +331,18 @@ impl Pay {
     }
 }
 
+/// One visitor's session: several journeys of one user (or of an anonymous visitor), spread
+/// out in time among other visitors' journeys.
+struct Session {
+    id: String,
+    /// `enduser.id` once logged in; anonymous visitors browse and buy as guests.
+    user: Option<String>,
+    journeys_left: u32,
+}
+
+/// Sessions open at once; each journey belongs to one of them.
+const OPEN_SESSIONS: usize = 24;
+
 /// The shop's state: counters for metrics, the random source, the time.
 pub struct Shop {
     rng: SmallRng,
@@ -343,6 +355,9 @@ pub struct Shop {
     schedule: Schedule,
     /// Faults on for the current journey.
     active: Vec<Fault>,
+    sessions: Vec<Session>,
+    /// The session and user of the current journey.
+    visitor: (String, Option<String>),
 }
 
 const BOUNDS_MS: [f64; 10] = [
@@ -364,7 +379,39 @@ impl Shop {
             start_time,
             schedule,
             active: Vec::new(),
+            sessions: Vec::with_capacity(OPEN_SESSIONS),
+            visitor: (String::new(), None),
         }
+    }
+
+    fn new_session(&mut self) -> Session {
+        let id: String = self.id(16).iter().map(|b| format!("{b:02x}")).collect();
+        let user = self
+            .rng
+            .random_bool(0.75)
+            .then(|| format!("user-{}", self.rng.random_range(1..400)));
+        Session {
+            id,
+            user,
+            journeys_left: self.rng.random_range(2..=8),
+        }
+    }
+
+    /// Picks the session the next journey belongs to, opening new ones as others end.
+    fn next_visitor(&mut self) {
+        let i = if self.sessions.len() < OPEN_SESSIONS {
+            let s = self.new_session();
+            self.sessions.push(s);
+            self.sessions.len() - 1
+        } else {
+            self.rng.random_range(0..OPEN_SESSIONS)
+        };
+        if self.sessions[i].journeys_left == 0 {
+            self.sessions[i] = self.new_session();
+        }
+        let s = &mut self.sessions[i];
+        s.journeys_left -= 1;
+        self.visitor = (s.id.clone(), s.user.clone());
     }
 
     fn on(&self, fault: Fault) -> bool {
@@ -490,7 +537,21 @@ impl Shop {
             }
             None => None,
         };
-        let user = self.rng.random_range(1..400);
+        let entry = parent.is_none();
+        let mut attrs = vec![
+            kv("http.request.method", method),
+            kv("http.route", route),
+            kv("url.path", path),
+            kv("http.response.status_code", status),
+            kv("network.protocol.version", "1.1"),
+        ];
+        // The user travels with the request (as baggage); the session is the frontend's.
+        if let Some(user) = &self.visitor.1 {
+            attrs.push(kv("enduser.id", user.as_str()));
+        }
+        if entry {
+            attrs.push(kv("session.id", self.visitor.0.as_str()));
+        }
         let span = self.span(SpanArgs {
             service,
             name: format!("{method} {route}"),
@@ -498,14 +559,7 @@ impl Shop {
             start: start + 200_000,
             dur_ns: dur,
             parent,
-            attrs: vec![
-                kv("http.request.method", method),
-                kv("http.route", route),
-                kv("url.path", path),
-                kv("http.response.status_code", status),
-                kv("network.protocol.version", "1.1"),
-                kv("enduser.id", format!("user-{user}")),
-            ],
+            attrs,
             error: err,
         });
         self.record_http(service, route, status, dur);
@@ -1064,6 +1118,7 @@ impl Shop {
     pub fn journey(&mut self, now: u64) {
         self.trace_id = self.id(16);
         self.active = self.schedule.active(now);
+        self.next_visitor();
         let r: f64 = self.rng.random();
         if r < 0.55 {
             self.browse(now);
@@ -1435,4 +1490,84 @@ pub fn sample(journeys: usize, seed: u64) -> (ExportTraceServiceRequest, ExportL
         shop.journey(now);
     }
     shop.take_requests()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{HashMap, HashSet};
+
+    use analysis::{DistinctSample, REACH_DISTINCT_METRIC, REACH_METRIC, RedAggregator};
+
+    use super::sample;
+
+    #[test]
+    fn entry_spans_carry_sessions_of_several_journeys_and_blast_radius_counts_them() {
+        let (traces, _) = sample(400, 11);
+        let spans = ingest::convert::convert_traces(&traces).rows;
+        // Per trace: its session and the users its spans name.
+        let mut session_of: HashMap<&str, &str> = HashMap::new();
+        let mut users_of: HashMap<&str, HashSet<&str>> = HashMap::new();
+        let mut user_of_session: HashMap<&str, Option<&str>> = HashMap::new();
+        for s in &spans {
+            if let Some(u) = s.enduser_id.as_deref() {
+                users_of.entry(&s.trace_id).or_default().insert(u);
+            }
+            if !s.parent_span_id.is_empty() {
+                assert_eq!(s.session_id, None, "only entry spans carry the session");
+                continue;
+            }
+            assert_eq!(s.resource.service_name, "frontend");
+            let session = s.session_id.as_deref().expect("entry span with session.id");
+            assert_eq!(session.len(), 32);
+            session_of.insert(&s.trace_id, session);
+            let user = s.enduser_id.as_deref();
+            assert_eq!(
+                *user_of_session.entry(session).or_insert(user),
+                user,
+                "one user per session"
+            );
+        }
+        assert_eq!(session_of.len(), 400);
+        for (trace, users) in &users_of {
+            assert_eq!(users.len(), 1, "one user per trace: {trace} {users:?}");
+        }
+        let sessions: HashSet<&str> = session_of.values().copied().collect();
+        assert!(
+            sessions.len() > 400 / 8 && sessions.len() < 400 / 2,
+            "sessions span several journeys: {}",
+            sessions.len()
+        );
+        let users: HashSet<&str> = user_of_session.values().flatten().copied().collect();
+        assert!(
+            !users.is_empty() && users.len() < sessions.len(),
+            "some are anonymous"
+        );
+
+        // Blast radius counts the distinct sessions (and users) of the traces reaching a service.
+        let mut agg = RedAggregator::default();
+        agg.observe(&spans);
+        let rows = agg.drain(i64::MAX);
+        let distinct = |service: &str, kind: &str| {
+            let mut s = DistinctSample::default();
+            for r in rows.iter().filter(|r| {
+                r.metric_name == REACH_DISTINCT_METRIC
+                    && r.resource.service_name == service
+                    && r.attributes.contains("\"operation\":\"\"")
+                    && r.attributes.contains(&format!("\"kind\":\"{kind}\""))
+            }) {
+                s.merge(&r.bucket_counts);
+            }
+            s.estimate()
+        };
+        assert_eq!(distinct("frontend", "sessions"), sessions.len() as u64);
+        assert_eq!(distinct("frontend", "users"), users.len() as u64);
+        // Downstream services are reached by the sessions of the traces that called them.
+        let catalog: HashSet<&str> = spans
+            .iter()
+            .filter(|s| s.resource.service_name == "catalog")
+            .map(|s| session_of[s.trace_id.as_str()])
+            .collect();
+        assert_eq!(distinct("catalog", "sessions"), catalog.len() as u64);
+        assert!(rows.iter().any(|r| r.metric_name == REACH_METRIC));
+    }
 }

@@ -344,3 +344,812 @@ async fn trace_search_lists_newest_first_whether_or_not_recent_traces_fill_the_p
     let expected: Vec<String> = (16..20).map(|i| format!("{:032x}", i + 1)).collect();
     assert_eq!(failed, expected);
 }
+
+/// OTLP/JSON attributes: numbers as `intValue`, anything else as `stringValue`.
+fn attrs(pairs: &[(&str, serde_json::Value)]) -> serde_json::Value {
+    pairs
+        .iter()
+        .map(|(k, v)| match v {
+            serde_json::Value::Number(n) => {
+                serde_json::json!({"key": k, "value": {"intValue": n.to_string()}})
+            }
+            serde_json::Value::String(s) => {
+                serde_json::json!({"key": k, "value": {"stringValue": s}})
+            }
+            other => panic!("unsupported attribute value {other}"),
+        })
+        .collect()
+}
+
+/// A span id from a number.
+fn sid(n: usize) -> String {
+    format!("{n:016x}")
+}
+
+/// Polls `path` until `done` holds (rollups are written every few seconds; traces and
+/// uninstrumented callees are settled after their ten-second match window), or 40 s pass.
+async fn poll(
+    server: &Server,
+    path: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(40);
+    loop {
+        let v = server.get_json(path).await;
+        if done(&v) || Instant::now() > deadline {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// `operation → requests` of one service's RED totals.
+fn requests_by_operation(red: &serde_json::Value) -> std::collections::BTreeMap<String, u64> {
+    red["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["operation"].as_str().unwrap().to_string(),
+                t["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn by_op<'a>(red: &'a serde_json::Value, operation: &str) -> &'a serde_json::Value {
+    red["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["operation"] == operation)
+        .unwrap_or_else(|| panic!("no operation {operation}: {red}"))
+}
+
+fn expected(pairs: &[(&str, u64)]) -> std::collections::BTreeMap<String, u64> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+/// Operations are named by `http.route` (with the method) before the span name, and by
+/// `rpc.service`/`rpc.method` when there is no route.
+#[tokio::test]
+async fn red_names_operations_by_route_then_rpc_method_then_span_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let t = now_ns() - 1_000_000_000;
+    let s = |v: &str| serde_json::json!(v);
+    // (span name, attributes, how many)
+    let kinds: Vec<(&str, serde_json::Value, usize)> = vec![
+        (
+            "GET",
+            attrs(&[
+                ("http.route", s("/items/{id}")),
+                ("http.request.method", s("GET")),
+            ]),
+            3,
+        ),
+        // Legacy `http.method`.
+        (
+            "legacy",
+            attrs(&[("http.route", s("/health")), ("http.method", s("HEAD"))]),
+            2,
+        ),
+        ("route-only", attrs(&[("http.route", s("/ping"))]), 1),
+        (
+            "grpc.server",
+            attrs(&[
+                ("rpc.system", s("grpc")),
+                ("rpc.service", s("shop.Cart")),
+                ("rpc.method", s("GetCart")),
+            ]),
+            4,
+        ),
+        ("method-only", attrs(&[("rpc.method", s("Ping"))]), 2),
+        // The route wins over the RPC method.
+        (
+            "both",
+            attrs(&[
+                ("http.route", s("/both")),
+                ("http.request.method", s("POST")),
+                ("rpc.method", s("Both")),
+            ]),
+            1,
+        ),
+        ("checkout-job", serde_json::json!([]), 5),
+    ];
+    let mut spans = Vec::new();
+    for (name, a, n) in kinds {
+        for _ in 0..n {
+            let i = spans.len();
+            spans.push(span(i, &sid(i + 1), "", name, 2, t, 5, false, a.clone()));
+        }
+    }
+    post_spans(
+        &server,
+        serde_json::json!({"resourceSpans": [resource_spans("shop", spans)]}),
+    )
+    .await;
+    let red = poll(&server, "/api/v1/red?service=shop", |r| {
+        requests_by_operation(r).values().sum::<u64>() >= 18
+    })
+    .await;
+    assert_eq!(
+        requests_by_operation(&red),
+        expected(&[
+            ("GET /items/{id}", 3),
+            ("HEAD /health", 2),
+            ("/ping", 1),
+            ("shop.Cart/GetCart", 4),
+            ("Ping", 2),
+            ("POST /both", 1),
+            ("checkout-job", 5),
+        ]),
+        "{red}"
+    );
+}
+
+/// SERVER and CONSUMER spans count as requests, and so do root spans of any kind; INTERNAL,
+/// CLIENT and PRODUCER spans inside a trace do not.
+#[tokio::test]
+async fn red_counts_server_consumer_and_root_spans_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let t = now_ns() - 1_000_000_000;
+    let none = || serde_json::json!([]);
+    let kafka = attrs(&[
+        ("messaging.system", serde_json::json!("kafka")),
+        ("messaging.destination.name", serde_json::json!("orders")),
+    ]);
+    let (mut orders, mut worker, mut cli, mut cron) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // Three orders: orders SERVER (root) → INTERNAL, CLIENT, PRODUCER → worker CONSUMER.
+    for i in 0..3usize {
+        let b = 10 * i;
+        orders.push(span(
+            i,
+            &sid(b + 1),
+            "",
+            "POST /orders",
+            2,
+            t,
+            20,
+            false,
+            none(),
+        ));
+        orders.push(span(
+            i,
+            &sid(b + 2),
+            &sid(b + 1),
+            "validate",
+            1,
+            t,
+            2,
+            false,
+            none(),
+        ));
+        orders.push(span(
+            i,
+            &sid(b + 3),
+            &sid(b + 1),
+            "GET",
+            3,
+            t,
+            3,
+            false,
+            none(),
+        ));
+        orders.push(span(
+            i,
+            &sid(b + 4),
+            &sid(b + 1),
+            "orders publish",
+            4,
+            t,
+            1,
+            false,
+            kafka.clone(),
+        ));
+        worker.push(span(
+            i,
+            &sid(b + 5),
+            &sid(b + 4),
+            "orders process",
+            5,
+            t,
+            8,
+            false,
+            kafka.clone(),
+        ));
+        worker.push(span(
+            i,
+            &sid(b + 6),
+            &sid(b + 5),
+            "store",
+            1,
+            t,
+            4,
+            false,
+            none(),
+        ));
+    }
+    // Two nightly jobs in worker: a root INTERNAL span with an INTERNAL and a CLIENT child.
+    for i in 3..5usize {
+        let b = 10 * i;
+        worker.push(span(
+            i,
+            &sid(b + 1),
+            "",
+            "nightly-reindex",
+            1,
+            t,
+            50,
+            false,
+            none(),
+        ));
+        worker.push(span(
+            i,
+            &sid(b + 2),
+            &sid(b + 1),
+            "reindex-batch",
+            1,
+            t,
+            20,
+            false,
+            none(),
+        ));
+        let db = attrs(&[("db.system", serde_json::json!("postgresql"))]);
+        worker.push(span(
+            i,
+            &sid(b + 3),
+            &sid(b + 2),
+            "SELECT",
+            3,
+            t,
+            10,
+            false,
+            db,
+        ));
+    }
+    // Four root CLIENT spans of a command-line tool, one root PRODUCER span of a scheduler.
+    for i in 5..9usize {
+        cli.push(span(
+            i,
+            &sid(10 * i + 1),
+            "",
+            "GET /status",
+            3,
+            t,
+            7,
+            false,
+            none(),
+        ));
+    }
+    cron.push(span(
+        9,
+        &sid(91),
+        "",
+        "tick publish",
+        4,
+        t,
+        1,
+        false,
+        kafka.clone(),
+    ));
+    post_spans(
+        &server,
+        serde_json::json!({"resourceSpans": [
+            resource_spans("orders", orders), resource_spans("worker", worker),
+            resource_spans("cli", cli), resource_spans("cron", cron),
+        ]}),
+    )
+    .await;
+    let red = poll(&server, "/api/v1/red", |r| {
+        r["totals"].as_array().unwrap().len() >= 4
+    })
+    .await;
+    let per_service: std::collections::BTreeMap<String, u64> = red["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["service"].as_str().unwrap().to_string(),
+                t["requests"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per_service,
+        expected(&[("orders", 3), ("worker", 5), ("cli", 4), ("cron", 1)]),
+        "{red}"
+    );
+    for (service, ops) in [
+        ("orders", expected(&[("POST /orders", 3)])),
+        (
+            "worker",
+            expected(&[("orders process", 3), ("nightly-reindex", 2)]),
+        ),
+        ("cli", expected(&[("GET /status", 4)])),
+        ("cron", expected(&[("tick publish", 1)])),
+    ] {
+        let red = server
+            .get_json(&format!("/api/v1/red?service={service}"))
+            .await;
+        assert_eq!(requests_by_operation(&red), ops, "{service}: {red}");
+    }
+}
+
+/// An HTTP server span with status UNSET fails when it answered 5xx (also the legacy
+/// `http.status_code`), not when it answered 4xx; an ERROR status fails whatever the code.
+#[tokio::test]
+async fn red_counts_5xx_server_spans_as_errors_and_4xx_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let t = now_ns() - 1_000_000_000;
+    let http = |method: &str, route: &str, code_key: &str, code: u16| {
+        attrs(&[
+            ("http.request.method", serde_json::json!(method)),
+            ("http.route", serde_json::json!(route)),
+            (code_key, serde_json::json!(code)),
+        ])
+    };
+    let new = "http.response.status_code";
+    // (method, route, attribute, code, span status ERROR)
+    let cases = [
+        ("GET", "/items/{id}", new, 404, false),
+        ("GET", "/items/{id}", new, 404, false),
+        ("GET", "/items/{id}", new, 404, false),
+        ("GET", "/items/{id}", new, 400, false),
+        ("GET", "/items/{id}", "http.status_code", 429, false),
+        ("GET", "/items/{id}", new, 200, false),
+        ("GET", "/items/{id}", new, 200, false),
+        ("POST", "/orders", new, 500, false),
+        ("POST", "/orders", new, 500, false),
+        ("POST", "/orders", new, 503, false),
+        ("POST", "/orders", "http.status_code", 502, false),
+        ("POST", "/orders", new, 200, false),
+        ("POST", "/orders", new, 200, false),
+        ("POST", "/orders", new, 200, true),
+    ];
+    let spans = cases
+        .iter()
+        .enumerate()
+        .map(|(i, (m, route, key, code, err))| {
+            span(
+                i,
+                &sid(i + 1),
+                "",
+                "http",
+                2,
+                t,
+                5,
+                *err,
+                http(m, route, key, *code),
+            )
+        })
+        .collect();
+    post_spans(
+        &server,
+        serde_json::json!({"resourceSpans": [resource_spans("api", spans)]}),
+    )
+    .await;
+    let red = poll(&server, "/api/v1/red", |r| {
+        r["totals"][0]["requests"].as_u64() == Some(14)
+    })
+    .await;
+    let total = &red["totals"][0];
+    assert_eq!(total["service"], "api", "{red}");
+    assert_eq!(total["requests"], 14);
+    assert_eq!(total["errors"], 5);
+    assert_eq!(total["error_rate"].as_f64(), Some(5.0 / 14.0));
+    let per_op = server.get_json("/api/v1/red?service=api").await;
+    let items = by_op(&per_op, "GET /items/{id}");
+    assert_eq!(
+        (&items["requests"], &items["errors"]),
+        (&7.into(), &0.into()),
+        "{per_op}"
+    );
+    assert_eq!(items["error_rate"], 0.0);
+    let orders = by_op(&per_op, "POST /orders");
+    assert_eq!(
+        (&orders["requests"], &orders["errors"]),
+        (&7.into(), &5.into()),
+        "{per_op}"
+    );
+}
+
+/// Percentiles come from the rollups' histograms, interpolated within a bucket (15% wide) and
+/// kept within the observed minimum and maximum; `operation=` narrows RED to one operation.
+#[tokio::test]
+async fn red_p90_from_known_durations_and_the_operation_filter() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let t = now_ns() - 1_000_000_000;
+    let (mut api, mut web) = (Vec::new(), Vec::new());
+    let mut n = 0;
+    let mut add = |to: &mut Vec<serde_json::Value>, name: &str, ms: u64| {
+        n += 1;
+        to.push(span(
+            n,
+            &sid(n),
+            "",
+            name,
+            2,
+            t,
+            ms,
+            false,
+            serde_json::json!([]),
+        ));
+    };
+    // api GET /fast: eight at 20 ms and two at 83 ms. The median lies among the 20s and the
+    // 90th percentile among the 83s: both buckets hold one duration, so the interpolated
+    // values are clamped to it (83 ms sits low in its bucket, 81.9..94.2 ms).
+    for ms in [20, 20, 20, 20, 83, 20, 20, 83, 20, 20] {
+        add(&mut api, "GET /fast", ms);
+    }
+    // api POST /slow: 100, 200, ... 1000 ms: the 90th percentile is 900 ms, give or take a bucket.
+    for k in 1..=10 {
+        add(&mut api, "POST /slow", 100 * k);
+    }
+    // web has an operation of the same name, and another.
+    for _ in 0..3 {
+        add(&mut web, "GET /fast", 50);
+    }
+    for _ in 0..5 {
+        add(&mut web, "GET /other", 5);
+    }
+    post_spans(
+        &server,
+        serde_json::json!({"resourceSpans": [resource_spans("api", api), resource_spans("web", web)]}),
+    )
+    .await;
+    let all = poll(&server, "/api/v1/red", |r| {
+        r["totals"].as_array().unwrap().len() >= 2
+    })
+    .await;
+    assert_eq!(all["totals"].as_array().unwrap().len(), 2, "{all}");
+
+    let fast = server
+        .get_json("/api/v1/red?service=api&operation=GET%20%2Ffast")
+        .await;
+    let totals = fast["totals"].as_array().unwrap();
+    assert_eq!(totals.len(), 1, "{fast}");
+    assert_eq!(totals[0]["operation"], "GET /fast");
+    assert_eq!(totals[0]["requests"], 10);
+    assert_eq!(totals[0]["errors"], 0);
+    assert_eq!(totals[0]["p50_ms"], 20.0, "{fast}");
+    assert_eq!(totals[0]["p90_ms"], 83.0, "{fast}");
+    assert_eq!(totals[0]["p99_ms"], 83.0, "{fast}");
+    let series = fast["series"].as_array().unwrap();
+    assert_eq!(series.len(), 1, "{fast}");
+    assert_eq!(series[0]["operation"], "GET /fast");
+    assert_eq!(series[0]["points"][0]["requests"], 10);
+    assert_eq!(series[0]["points"][0]["p90_ms"], 83.0);
+
+    let slow = server
+        .get_json("/api/v1/red?service=api&operation=POST%20%2Fslow")
+        .await;
+    assert_eq!(slow["totals"].as_array().unwrap().len(), 1, "{slow}");
+    let p90 = slow["totals"][0]["p90_ms"].as_f64().unwrap();
+    assert!((900.0..=900.0 * 1.15).contains(&p90), "p90 {p90}");
+    assert_eq!(
+        slow["totals"][0]["p99_ms"], 1000.0,
+        "never beyond the maximum"
+    );
+    assert_eq!(slow["totals"][0]["requests"], 10);
+
+    // Without a service: the operation's RED per service.
+    let everywhere = server.get_json("/api/v1/red?operation=GET%20%2Ffast").await;
+    let per_service: Vec<(String, u64, f64)> = everywhere["totals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["service"].as_str().unwrap().to_string(),
+                t["requests"].as_u64().unwrap(),
+                t["p90_ms"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        per_service,
+        vec![("api".to_string(), 10, 83.0), ("web".to_string(), 3, 50.0)],
+        "{everywhere}"
+    );
+    let nothing = server
+        .get_json("/api/v1/red?service=api&operation=GET%20%2Fnothing")
+        .await;
+    assert_eq!(nothing["totals"], serde_json::json!([]), "{nothing}");
+    assert_eq!(nothing["series"], serde_json::json!([]));
+}
+
+/// Dependencies that send no telemetry appear as uninstrumented nodes: a message queue named
+/// by its destination, and external HTTP hosts named by `server.address` or, without it, by
+/// the host of `url.full` (or the legacy `http.url`): lowercased, without port or userinfo.
+#[tokio::test]
+async fn service_map_infers_uninstrumented_queues_and_external_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let t = now_ns() - 1_000_000_000;
+    let s = |v: &str| serde_json::json!(v);
+    let mut orders = Vec::new();
+    // Six orders, each: SERVER root → PRODUCER to Kafka "order-events" (2 ms), CLIENT to
+    // Stripe by server.address (100 ms, two fail), CLIENT to a geo API by URL only (30 ms).
+    for i in 0..6usize {
+        let b = 10 * i;
+        orders.push(span(
+            i,
+            &sid(b + 1),
+            "",
+            "POST /orders",
+            2,
+            t,
+            150,
+            false,
+            serde_json::json!([]),
+        ));
+        let queue = attrs(&[
+            ("messaging.system", s("kafka")),
+            ("messaging.destination.name", s("order-events")),
+            ("messaging.operation.type", s("send")),
+        ]);
+        orders.push(span(
+            i,
+            &sid(b + 2),
+            &sid(b + 1),
+            "order-events publish",
+            4,
+            t,
+            2,
+            false,
+            queue,
+        ));
+        let stripe = attrs(&[
+            ("http.request.method", s("POST")),
+            ("server.address", s("api.stripe.com")),
+            ("url.full", s("https://api.stripe.com/v1/charges")),
+        ]);
+        orders.push(span(
+            i,
+            &sid(b + 3),
+            &sid(b + 1),
+            "POST",
+            3,
+            t,
+            100,
+            i < 2,
+            stripe,
+        ));
+        let geo = if i < 4 {
+            attrs(&[
+                ("http.request.method", s("GET")),
+                (
+                    "url.full",
+                    s("https://svc:tok@Geo.Example.NET:8443/v1/lookup?q=x"),
+                ),
+            ])
+        } else {
+            attrs(&[
+                ("http.method", s("GET")),
+                ("http.url", s("http://geo.example.net/v1/lookup")),
+            ])
+        };
+        orders.push(span(
+            i,
+            &sid(b + 4),
+            &sid(b + 1),
+            "GET",
+            3,
+            t,
+            30,
+            false,
+            geo,
+        ));
+    }
+    post_spans(
+        &server,
+        serde_json::json!({"resourceSpans": [resource_spans("orders", orders)]}),
+    )
+    .await;
+    let map = poll(&server, "/api/v1/service-map", |m| {
+        m["nodes"].as_array().unwrap().len() >= 4 && m["edges"].as_array().unwrap().len() >= 3
+    })
+    .await;
+    let nodes: Vec<(String, String, bool, u64, u64)> = map["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["name"].as_str().unwrap().to_string(),
+                n["kind"].as_str().unwrap().to_string(),
+                n["instrumented"].as_bool().unwrap(),
+                n["requests"].as_u64().unwrap(),
+                n["errors"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let node = |name: &str, kind: &str, instrumented: bool, requests: u64, errors: u64| {
+        (
+            name.to_string(),
+            kind.to_string(),
+            instrumented,
+            requests,
+            errors,
+        )
+    };
+    assert_eq!(
+        nodes,
+        vec![
+            node("api.stripe.com", "external", false, 6, 2),
+            node("geo.example.net", "external", false, 6, 0),
+            node("order-events", "messaging", false, 6, 0),
+            node("orders", "service", true, 6, 0),
+        ],
+        "{map}"
+    );
+    let edges: Vec<(String, String, u64, u64, f64, f64)> = map["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["from"].as_str().unwrap().to_string(),
+                e["to"].as_str().unwrap().to_string(),
+                e["requests"].as_u64().unwrap(),
+                e["errors"].as_u64().unwrap(),
+                e["p50_ms"].as_f64().unwrap(),
+                e["p99_ms"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    let edge = |to: &str, requests: u64, errors: u64, ms: f64| {
+        (
+            "orders".to_string(),
+            to.to_string(),
+            requests,
+            errors,
+            ms,
+            ms,
+        )
+    };
+    assert_eq!(
+        edges,
+        vec![
+            edge("api.stripe.com", 6, 2, 100.0),
+            edge("geo.example.net", 6, 0, 30.0),
+            edge("order-events", 6, 0, 2.0),
+        ],
+        "{map}"
+    );
+    let stripe = map["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["to"] == "api.stripe.com")
+        .unwrap();
+    assert_eq!(stripe["error_rate"].as_f64(), Some(2.0 / 6.0));
+    assert!(stripe["rate_per_s"].as_f64().unwrap() > 0.0);
+    // The callers' view is the uninstrumented node's RED.
+    let stripe_node = map["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["name"] == "api.stripe.com")
+        .unwrap();
+    assert_eq!(stripe_node["p50_ms"], 100.0);
+    assert_eq!(stripe_node["error_rate"].as_f64(), Some(2.0 / 6.0));
+}
+
+/// Blast radius counts the traces, distinct `enduser.id`s and distinct `session.id`s that
+/// reached a service, whichever span of the trace carried them.
+#[tokio::test]
+async fn blast_radius_counts_distinct_users_and_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let t = now_ns() - 1_000_000_000;
+    let (mut web, mut api) = (Vec::new(), Vec::new());
+    // Nine traces web SERVER → web CLIENT → api SERVER "charge":
+    // 0..6: sessions sess-0, sess-1, sess-2 in turn; sess-0 is ann's, sess-1 bob's, sess-2
+    //       anonymous; 6 and 7: cat, who has no session; 8: neither on the entry span, but
+    //       api names a session of its own.
+    for i in 0..9usize {
+        let b = 10 * i;
+        let mut entry = vec![
+            ("http.route", serde_json::json!("/pay")),
+            ("http.request.method", serde_json::json!("POST")),
+        ];
+        let user = match i {
+            0..6 => ["ann", "bob", ""][i % 3],
+            6 | 7 => "cat",
+            _ => "",
+        };
+        if !user.is_empty() {
+            entry.push(("enduser.id", serde_json::json!(user)));
+        }
+        if i < 6 {
+            entry.push(("session.id", serde_json::json!(format!("sess-{}", i % 3))));
+        }
+        web.push(span(
+            i,
+            &sid(b + 1),
+            "",
+            "POST /pay",
+            2,
+            t,
+            40,
+            false,
+            attrs(&entry),
+        ));
+        web.push(span(
+            i,
+            &sid(b + 2),
+            &sid(b + 1),
+            "POST",
+            3,
+            t,
+            30,
+            false,
+            serde_json::json!([]),
+        ));
+        let callee = if i == 8 {
+            attrs(&[("session.id", serde_json::json!("sess-late"))])
+        } else {
+            serde_json::json!([])
+        };
+        api.push(span(
+            i,
+            &sid(b + 3),
+            &sid(b + 2),
+            "charge",
+            2,
+            t,
+            20,
+            false,
+            callee,
+        ));
+    }
+    post_spans(
+        &server,
+        serde_json::json!({"resourceSpans": [resource_spans("web", web), resource_spans("api", api)]}),
+    )
+    .await;
+    // Traces are counted once they have been quiet for the match window.
+    let api_blast = poll(&server, "/api/v1/blast-radius?service=api", |b| {
+        b["traces"] == 9
+    })
+    .await;
+    for (path, blast) in [
+        ("api", api_blast),
+        (
+            "api&operation=charge",
+            server
+                .get_json("/api/v1/blast-radius?service=api&operation=charge")
+                .await,
+        ),
+        (
+            "web",
+            server.get_json("/api/v1/blast-radius?service=web").await,
+        ),
+    ] {
+        assert_eq!(blast["traces"], 9, "{path}: {blast}");
+        assert_eq!(blast["users"], 3, "{path}: ann, bob, cat: {blast}");
+        assert_eq!(
+            blast["sessions"], 4,
+            "{path}: sess-0..2 and sess-late: {blast}"
+        );
+        assert_eq!(
+            blast["entry_points"][0]["operation"], "POST /pay",
+            "{path}: {blast}"
+        );
+    }
+    let blast = server.get_json("/api/v1/blast-radius?service=api").await;
+    assert_eq!(
+        blast["upstream_services"],
+        serde_json::json!(["web"]),
+        "{blast}"
+    );
+    assert_eq!(blast["entry_points"][0]["traces"], 9);
+}
