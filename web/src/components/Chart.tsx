@@ -169,14 +169,14 @@ export function ChartPlaceholder({ title, height = 180, children }: { title?: st
 }
 
 /** A tiny inline SVG line for table cells. */
-export function Sparkline({ values, color = 'var(--accent)', width = 96, height = 24 }: { values: (number | null)[]; color?: string; width?: number; height?: number }) {
+export function Sparkline({ values, color = 'var(--accent)', width = 96, height = 24, testid }: { values: (number | null)[]; color?: string; width?: number; height?: number; testid?: string }) {
   const vs = values.map((v) => v ?? 0);
-  if (vs.length < 2) return <svg class="spark" width={width} height={height} />;
+  if (vs.length < 2) return <svg class="spark" width={width} height={height} data-testid={testid} />;
   const max = Math.max(...vs, 1e-9);
   const step = width / (vs.length - 1);
   const pts = vs.map((v, i) => `${(i * step).toFixed(1)},${(height - 2 - (v / max) * (height - 4)).toFixed(1)}`);
   return (
-    <svg class="spark" width={width} height={height} viewBox={`0 0 ${width} ${height}`} aria-hidden="true">
+    <svg class="spark" width={width} height={height} viewBox={`0 0 ${width} ${height}`} aria-hidden="true" data-testid={testid}>
       <polyline points={`0,${height} ${pts.join(' ')} ${width},${height}`} fill={color} fill-opacity="0.12" stroke="none" />
       <polyline points={pts.join(' ')} fill="none" stroke={color} stroke-width="1.5" stroke-linejoin="round" />
     </svg>

@@ -84,15 +84,15 @@ function TimePicker() {
         </button>
       </div>
       {open && (
-        <div class="popover">
+        <div class="popover" data-testid="range-popover">
           <label>
-            From <input type="datetime-local" step="1" value={from} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} />
+            From <input type="datetime-local" step="1" data-testid="range-from" value={from} onInput={(e) => setFrom((e.target as HTMLInputElement).value)} />
           </label>
           <label>
-            To <input type="datetime-local" step="1" value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
+            To <input type="datetime-local" step="1" data-testid="range-to" value={to} onInput={(e) => setTo((e.target as HTMLInputElement).value)} />
           </label>
           <div class="row gap">
-            <button class="btn primary" onClick={apply}>
+            <button class="btn primary" onClick={apply} data-testid="range-apply">
               Apply
             </button>
             <button class="btn" onClick={() => setOpen(false)}>
@@ -102,7 +102,7 @@ function TimePicker() {
         </div>
       )}
       {!range.valid && <span class="warn-text">invalid range, showing last 1h</span>}
-      <button class="btn ghost icon" onClick={bumpRefresh} title="Refresh now" aria-label="Refresh">
+      <button class="btn ghost icon" onClick={bumpRefresh} title="Refresh now" aria-label="Refresh" data-testid="refresh-now">
         ↻
       </button>
       <select
@@ -111,6 +111,7 @@ function TimePicker() {
         title={range.live ? 'Auto-refresh' : 'Auto-refresh needs a range that ends now'}
         onChange={(e) => setParams({ refresh: (e.target as HTMLSelectElement).value === 'off' ? null : (e.target as HTMLSelectElement).value }, true)}
         aria-label="Auto-refresh"
+        data-testid="auto-refresh"
       >
         {REFRESH.map((r) => (
           <option value={r}>{r === 'off' ? 'Auto-refresh off' : `Every ${r}`}</option>

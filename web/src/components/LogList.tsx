@@ -52,22 +52,27 @@ function Structure({ r }: { r: LogRecord }) {
       ) : !st.data ? (
         <Loading />
       ) : (
-        <dl class="kv" style={{ marginBottom: '10px' }}>
+        <dl class="kv" style={{ marginBottom: '10px' }} data-testid="log-structure">
           <dt>format</dt>
-          <dd>{st.data.format}</dd>
+          <dd data-testid="structure-format">{st.data.format ?? <span class="muted">not recognised</span>}</dd>
           <dt>severity</dt>
-          <dd>
-            {st.data.severity} {st.data.severity_inferred && <span class="badge plain">inferred</span>}
+          <dd data-testid="structure-severity">
+            {st.data.severity_text || severityName(st.data.severity_number)} ({st.data.severity_number}){' '}
+            {st.data.severity_inferred && <span class="badge plain">inferred</span>}
           </dd>
           <dt>timestamp</dt>
-          <dd>{stringifyValue(st.data.timestamp)}</dd>
+          <dd>{fmtDateTime(st.data.time_unix_nano / 1e6)}</dd>
           <dt>template</dt>
-          <dd>
-            <Template text={st.data.template} />
-          </dd>
+          <dd data-testid="structure-template">{st.data.template ? <Template text={st.data.template} /> : <span class="muted">not learned</span>}</dd>
+          {st.data.template_id !== null && st.data.template_id !== undefined && (
+            <>
+              <dt>template id</dt>
+              <dd data-testid="structure-template-id">{String(st.data.template_id)}</dd>
+            </>
+          )}
           <dt>params</dt>
-          <dd>{stringifyValue(st.data.params)}</dd>
-          {Object.entries(st.data.attributes ?? {}).map(([k, v]) => (
+          <dd data-testid="structure-params">{stringifyValue(st.data.params)}</dd>
+          {Object.entries(st.data.extracted ?? {}).map(([k, v]) => (
             <>
               <dt title={k}>{k}</dt>
               <dd>{stringifyValue(v)}</dd>
@@ -100,7 +105,7 @@ function Detail({ r }: { r: LogRecord }) {
     <div class="log-detail">
       <div>
         <h3>Raw line</h3>
-        <pre class="raw">{stringifyValue(r.body)}</pre>
+        <pre class="raw" data-testid="log-raw">{stringifyValue(r.body)}</pre>
         <div class="row gap wrap" style={{ marginTop: '10px', fontSize: '12.5px' }}>
           <span class="muted">{fmtDateTime(r.time_unix_nano / 1e6)}</span>
           {r.trace_id && (

@@ -50,6 +50,7 @@ export function SortableTable<T>({
                 style={c.width ? { width: c.width } : undefined}
                 title={c.title}
                 aria-sort={c.key === col.key ? (dir === 'asc' ? 'ascending' : 'descending') : undefined}
+                data-col={c.key}
                 onClick={
                   c.sort
                     ? () => setParams({ [sortParam]: c.key, [`${sortParam}_dir`]: c.key === col.key && dir === 'desc' ? 'asc' : 'desc' }, true)

@@ -24,7 +24,7 @@ export function TraceList({ traces, compact = false }: { traces: TraceSummary[];
           {traces.map((t) => {
             const link = href(`/trace/${t.trace_id}`);
             return (
-              <tr class="clickable" key={t.trace_id} onClick={() => navigate(link)} data-trace-id={t.trace_id}>
+              <tr class="clickable" key={t.trace_id} onClick={() => navigate(link)} data-trace-id={t.trace_id} data-duration-ns={t.duration_ns} data-root={`${t.root_service} ${t.root_name}`}>
                 <td class="mono muted" style={{ whiteSpace: 'nowrap' }}>
                   {fmtDateTime(t.start_time_unix_nano / 1e6)}
                 </td>

@@ -13,7 +13,7 @@ export function Loading({ label = 'Loading…' }: { label?: string }) {
 export function ErrorBox({ error, what }: { error: Error; what?: string }) {
   const ae = error instanceof ApiError ? error : null;
   return (
-    <div class="state error" role="alert">
+    <div class="state error" role="alert" data-testid="error-box">
       <strong>{what ? `Could not load ${what}` : 'Request failed'}</strong>
       <div class="mono">
         {ae ? `${ae.status || ''} ${ae.code}: ` : ''}
@@ -45,7 +45,7 @@ export function ErrorOrMissing({ error, feature, route }: { error: Error; featur
 
 export function Empty({ title, children }: { title: string; children?: ComponentChildren }) {
   return (
-    <div class="state empty">
+    <div class="state empty" data-testid="empty-state">
       <strong>{title}</strong>
       {children && <div>{children}</div>}
     </div>
@@ -70,7 +70,7 @@ export function NoTelemetry({ what = 'data' }: { what?: string }) {
 
 export function FallbackNote({ what }: { what: string }) {
   return (
-    <div class="note" title="The server has no dedicated route for this yet">
+    <div class="note" title="The server has no dedicated route for this yet" data-testid="fallback-note">
       {what} computed in the browser from raw spans via SQL (this server has no rollup API yet).
     </div>
   );

@@ -314,16 +314,23 @@ export interface LogPattern {
   sample: string;
 }
 
+/** GET /logs/{record_id}/structure: a record's raw line and what Log AI learned from it. */
 export interface LogStructure {
-  raw: string;
-  format: string;
-  severity: string;
+  record_id: string;
+  raw: unknown;
+  service_name: string;
+  time_unix_nano: number;
+  format: string | null;
+  severity_number: number;
+  severity_text: string;
   severity_inferred: boolean;
-  template: string;
-  template_id: string | number;
+  template: string | null;
+  template_id: string | number | null;
   params: unknown;
-  attributes: Record<string, unknown>;
-  timestamp: unknown;
+  /** What Log AI extracted (fields, named parameters). */
+  extracted: Record<string, unknown>;
+  /** The attributes the record arrived with. */
+  original_attributes: Record<string, unknown>;
 }
 
 export interface TimeParams {

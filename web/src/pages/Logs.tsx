@@ -81,7 +81,12 @@ function Facets({ range, f }: { range: Range; f: Filters }) {
           <Loading />
         ) : (
           rowsOf(svc.data).map((r) => (
-            <button class={`facet-item ${f.service === r.k ? 'on' : ''}`} onClick={() => setParams({ service: f.service === r.k ? null : String(r.k) })}>
+            <button
+              class={`facet-item ${f.service === r.k ? 'on' : ''}`}
+              onClick={() => setParams({ service: f.service === r.k ? null : String(r.k) })}
+              data-testid="facet-service"
+              data-value={String(r.k)}
+            >
               <span class="row gap">
                 <span class="dot" style={{ background: serviceColor(String(r.k)) }} />
                 {String(r.k)}
@@ -104,6 +109,8 @@ function Facets({ range, f }: { range: Range; f: Filters }) {
             return (
               <button
                 class={`facet-item ${f.severity === b.name ? 'on' : ''}`}
+                data-testid="facet-severity"
+                data-value={b.name}
                 disabled={!canFilter}
                 title={canFilter ? `Show ${b.name} and above` : 'Records without a severity'}
                 onClick={() => canFilter && setParams({ severity: f.severity === b.name ? null : b.name })}
@@ -217,13 +224,18 @@ function Patterns({ range, f }: { range: Range; f: Filters }) {
         </thead>
         <tbody>
           {ps.map((p) => (
-            <tr class="clickable pattern-row" onClick={() => setParams({ tab: null, template_id: String(p.template_id), service: p.service })}>
-              <td class="num">{fmtCount(p.count)}</td>
+            <tr
+              class="clickable pattern-row"
+              onClick={() => setParams({ tab: null, template_id: String(p.template_id), service: p.service })}
+              data-testid="pattern-row"
+              data-template-id={String(p.template_id)}
+            >
+              <td class="num" data-testid="pattern-count">{fmtCount(p.count)}</td>
               <td>
-                <Sparkline values={patternSeries(p.series, range, step)} color={sevColor(p.max_severity_number)} width={110} />
+                <Sparkline values={patternSeries(p.series, range, step)} color={sevColor(p.max_severity_number)} width={110} testid="pattern-spark" />
               </td>
               <td>
-                <Template text={p.template} /> {p.is_new && <span class="badge new" title="First seen in this time range">NEW</span>}
+                <Template text={p.template} /> {p.is_new && <span class="badge new" title="First seen in this time range" data-testid="pattern-new">NEW</span>}
                 {p.sample && <div class="muted mono" style={{ fontSize: '11.5px', marginTop: '3px' }}>e.g. {p.sample}</div>}
               </td>
               <td>

@@ -41,7 +41,7 @@ function NodeShape({ n, x, y, dim, onHover }: { n: MapNode; x: number; y: number
   const clickable = n.instrumented;
   return (
     <g
-      class="map-node"
+      class={`map-node ${n.instrumented ? '' : 'uninstrumented'}`}
       opacity={dim ? 0.35 : 1}
       onMouseEnter={() => onHover(n.name)}
       onMouseLeave={() => onHover(null)}
@@ -49,6 +49,7 @@ function NodeShape({ n, x, y, dim, onHover }: { n: MapNode; x: number; y: number
       style={{ cursor: clickable ? 'pointer' : 'default' }}
       data-testid="map-node"
       data-name={n.name}
+      data-instrumented={String(n.instrumented)}
     >
       <title>
         {`${n.name} (${n.kind}${n.instrumented ? '' : ', not instrumented'})\n${fmtRate(n.rate_per_s)} · errors ${fmtPct(n.error_rate)} · p50 ${fmtDurationMs(n.p50_ms)} · p99 ${fmtDurationMs(n.p99_ms)}`}

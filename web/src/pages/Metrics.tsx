@@ -23,7 +23,10 @@ export function MetricsPage() {
   const info = metrics.find((m) => m.name === name);
   const defaultAgg = info?.type === 'histogram' ? 'p90' : info?.type === 'sum' ? 'rate' : 'avg';
   const agg = query.get('agg') || defaultAgg;
-  const groupBy = query.get('group_by') ?? 'service.name';
+  // No parameter: by service; `group_by=none`: one series (an emptied field would otherwise
+  // drop the parameter and fall back to the default).
+  const groupParam = query.get('group_by') ?? 'service.name';
+  const groupBy = groupParam === 'none' ? '' : groupParam;
   const step = pickStepSeconds(range, 90);
   const res = useApi(
     (s) => api.metricQuery({ name, agg, group_by: groupBy, step: `${step}s`, from: range.fromNs, to: range.toNs }, s),
@@ -99,7 +102,7 @@ export function MetricsPage() {
               </label>
               <label class="field">
                 Aggregation
-                <select value={agg} onChange={(e) => setParams({ agg: (e.target as HTMLSelectElement).value })}>
+                <select value={agg} onChange={(e) => setParams({ agg: (e.target as HTMLSelectElement).value })} data-testid="metric-agg">
                   {AGGS.map((a) => (
                     <option value={a}>{a}</option>
                   ))}
@@ -109,9 +112,10 @@ export function MetricsPage() {
                 Group by
                 <input
                   list="group-keys"
+                  data-testid="metric-group-by"
                   value={groupBy}
                   placeholder="none"
-                  onChange={(e) => setParams({ group_by: (e.target as HTMLInputElement).value.trim() || '' })}
+                  onChange={(e) => setParams({ group_by: (e.target as HTMLInputElement).value.trim() || 'none' })}
                   style={{ minWidth: '220px' }}
                 />
                 <datalist id="group-keys">

@@ -127,7 +127,7 @@ export function ServicePage({ name }: { name: string }) {
       </div>
 
       <div class="grid3">
-        <div class="card">
+        <div class="card" data-testid="svc-upstream">
           <h2>Upstream (callers)</h2>
           {map.error ? (
             <ErrorBox error={map.error} what="service map" />
@@ -138,7 +138,7 @@ export function ServicePage({ name }: { name: string }) {
           ) : (
             <div class="list-links">
               {upstream.map((e) => (
-                <div class="row gap">
+                <div class="row gap" data-testid="dep" data-name={e.from}>
                   {depLink(e.from)}
                   <span class="right muted mono">
                     {fmtRate(e.rate_per_s)} · {fmtDurationMs(e.p50_ms)}
@@ -148,7 +148,7 @@ export function ServicePage({ name }: { name: string }) {
             </div>
           )}
         </div>
-        <div class="card">
+        <div class="card" data-testid="svc-downstream">
           <h2>Downstream (dependencies)</h2>
           {map.error ? (
             <ErrorBox error={map.error} what="service map" />
@@ -159,7 +159,7 @@ export function ServicePage({ name }: { name: string }) {
           ) : (
             <div class="list-links">
               {downstream.map((e) => (
-                <div class="row gap">
+                <div class="row gap" data-testid="dep" data-name={e.to}>
                   {depLink(e.to)}
                   <span class="right muted mono">
                     {fmtRate(e.rate_per_s)} · {fmtDurationMs(e.p50_ms)}
@@ -170,7 +170,7 @@ export function ServicePage({ name }: { name: string }) {
             </div>
           )}
         </div>
-        <div class="card">
+        <div class="card" data-testid="svc-blast">
           <h2>Blast radius</h2>
           {blast.error ? (
             <ErrorOrMissing error={blast.error} feature="Blast radius" route="/api/v1/blast-radius" />
@@ -179,13 +179,13 @@ export function ServicePage({ name }: { name: string }) {
           ) : (
             <div class="list-links">
               <div class="row gap wrap">
-                <span class="chip">{fmtCount(blast.data.traces)} traces</span>
-                <span class="chip">{fmtCount(blast.data.users)} users</span>
+                <span class="chip" data-testid="blast-traces">{fmtCount(blast.data.traces)} traces</span>
+                <span class="chip" data-testid="blast-users">{fmtCount(blast.data.users)} users</span>
                 <span class="chip">{fmtCount(blast.data.sessions)} sessions</span>
               </div>
               <h3 style={{ marginTop: '8px' }}>Entry points</h3>
               {blast.data.entry_points.map((e) => (
-                <Link href={href('/traces', { service: e.service, operation: e.operation })}>
+                <Link href={href('/traces', { service: e.service, operation: e.operation })} data-testid="blast-entry">
                   <span class="dot" style={{ background: serviceColor(e.service) }} /> {e.service} <span class="muted">{e.operation}</span>
                   <span class="right muted">{fmtCount(e.traces)}</span>
                 </Link>
@@ -196,7 +196,7 @@ export function ServicePage({ name }: { name: string }) {
         </div>
       </div>
 
-      <div class="card flush">
+      <div class="card flush" data-testid="svc-error-traces">
         <div class="card-head" style={{ padding: '12px 16px 0' }}>
           <h2>Recent error traces</h2>
           <Link class="right" href={href('/traces', { service: name, status: 'error' })} style={{ marginRight: '4px' }}>
@@ -216,7 +216,7 @@ export function ServicePage({ name }: { name: string }) {
         )}
       </div>
 
-      <div class="card flush">
+      <div class="card flush" data-testid="svc-patterns">
         <div class="card-head" style={{ padding: '12px 16px 0' }}>
           <h2>Log patterns</h2>
           <Link class="right" href={href('/logs', { service: name, tab: 'patterns' })} style={{ marginRight: '4px' }}>
@@ -234,7 +234,7 @@ export function ServicePage({ name }: { name: string }) {
             <table class="table">
               <tbody>
                 {patterns.data.patterns.slice(0, 8).map((p) => (
-                  <tr class="clickable" onClick={() => navigate(href('/logs', { service: name, template_id: String(p.template_id) }))}>
+                  <tr class="clickable" onClick={() => navigate(href('/logs', { service: name, template_id: String(p.template_id) }))} data-testid="pattern-row" data-template-id={String(p.template_id)}>
                     <td class="num" style={{ width: '70px' }}>
                       {fmtCount(p.count)}
                     </td>
@@ -249,7 +249,7 @@ export function ServicePage({ name }: { name: string }) {
         </div>
       </div>
 
-      <div class="card flush">
+      <div class="card flush" data-testid="svc-logs">
         <div class="card-head" style={{ padding: '12px 16px 0' }}>
           <h2>Recent logs</h2>
           <Link class="right" href={href('/logs', { service: name })} style={{ marginRight: '4px' }}>

@@ -58,19 +58,19 @@ export function ServicesPage() {
       {
         key: 'traffic',
         label: 'Traffic',
-        render: (r) => <Sparkline values={red.data ? alignCounts(r.points, xs, red.data.step_ns, (p) => p.requests) : []} color={serviceColor(r.name)} />,
+        render: (r) => <Sparkline values={red.data ? alignCounts(r.points, xs, red.data.step_ns, (p) => p.requests) : []} color={serviceColor(r.name)} testid="traffic-spark" />,
       },
       {
         key: 'errors',
         label: 'Error %',
         align: 'right',
         sort: (r) => r.total?.error_rate ?? -1,
-        render: (r) => <span class={r.total && r.total.error_rate >= 0.05 ? 'bad' : r.total && r.total.error_rate > 0 ? 'warnc' : ''}>{fmtPct(r.total?.error_rate)}</span>,
+        render: (r) => <span class={r.total && r.total.error_rate >= 0.05 ? 'bad' : r.total && r.total.error_rate > 0 ? 'warnc' : ''} data-testid="error-rate">{fmtPct(r.total?.error_rate)}</span>,
       },
       {
         key: 'errspark',
         label: 'Errors',
-        render: (r) => <Sparkline values={red.data ? alignCounts(r.points, xs, red.data.step_ns, (p) => p.errors) : []} color="var(--red)" />,
+        render: (r) => <Sparkline values={red.data ? alignCounts(r.points, xs, red.data.step_ns, (p) => p.errors) : []} color="var(--red)" testid="errors-spark" />,
       },
       { key: 'p50', label: 'p50', align: 'right', sort: (r) => r.total?.p50_ms ?? -1, render: (r) => fmtDurationMs(r.total?.p50_ms) },
       { key: 'p99', label: 'p99', align: 'right', sort: (r) => r.total?.p99_ms ?? -1, render: (r) => fmtDurationMs(r.total?.p99_ms) },

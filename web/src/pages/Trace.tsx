@@ -102,6 +102,7 @@ function Waterfall({
                 style={{ top: `${idx * ROW}px` }}
                 onClick={() => setParams({ span: s.span_id }, true)}
                 data-testid="wf-row"
+                data-span-id={s.span_id}
               >
                 <div class="wf-name" style={{ paddingLeft: `${6 + Math.min(n.depth, 40) * 14}px` }}>
                   {n.children.length ? (
@@ -170,7 +171,7 @@ function SpanDetails({ span, tree, logs }: { span: Span; tree: Tree; logs: LogRe
             {span.service_name}
           </Link>
           <span class="badge plain">{span.kind}</span>
-          {span.status_code === 'ERROR' ? <span class="badge err">ERROR</span> : <span class="badge plain">{span.status_code || 'UNSET'}</span>}
+          <span class={`badge ${span.status_code === 'ERROR' ? 'err' : 'plain'}`} data-testid="span-status">{span.status_code || 'UNSET'}</span>
           <button class="btn ghost icon right" onClick={() => setParams({ span: null }, true)} aria-label="Close details">
             ×
           </button>
@@ -198,7 +199,7 @@ function SpanDetails({ span, tree, logs }: { span: Span; tree: Tree; logs: LogRe
           {span.status_message && (
             <>
               <dt>status</dt>
-              <dd class={span.status_code === 'ERROR' ? 'bad' : ''}>{span.status_message}</dd>
+              <dd class={span.status_code === 'ERROR' ? 'bad' : ''} data-testid="span-status-message">{span.status_message}</dd>
             </>
           )}
           {span.scope_name && (
@@ -211,17 +212,17 @@ function SpanDetails({ span, tree, logs }: { span: Span; tree: Tree; logs: LogRe
           )}
         </dl>
       </div>
-      <div class="section">
+      <div class="section" data-testid="span-attributes">
         <h3>Attributes</h3>
         <KV obj={span.attributes} />
       </div>
-      <div class="section">
+      <div class="section" data-testid="span-events">
         <h3>Events ({span.events?.length ?? 0})</h3>
         {(span.events ?? []).length === 0 ? (
           <div class="muted">none</div>
         ) : (
           span.events.map((e) => (
-            <div class="event">
+            <div class="event" data-testid="span-event">
               <div class="row gap">
                 <strong class={e.name === 'exception' ? 'bad' : ''}>{e.name}</strong>
                 <span class="muted mono">+{fmtDurationNs(e.time_unix_nano - span.start_time_unix_nano)}</span>
@@ -246,7 +247,7 @@ function SpanDetails({ span, tree, logs }: { span: Span; tree: Tree; logs: LogRe
           ))
         )}
       </div>
-      <div class="section">
+      <div class="section" data-testid="span-logs">
         <h3>Logs of this span ({spanLogs.length})</h3>
         {spanLogs.length ? <LogList records={spanLogs} /> : <div class="muted">none</div>}
       </div>
@@ -359,10 +360,10 @@ export function TracePage({ id }: { id: string }) {
         <Waterfall tree={tree} rows={rows} crit={showCrit ? crit : null} selected={selected} collapsed={coll} onToggle={toggle} logCounts={logCounts} />
         {sel && <SpanDetails span={sel} tree={tree} logs={logs.data?.records ?? []} />}
       </div>
-      <div class="card flush">
+      <div class="card flush" data-testid="trace-logs">
         <div class="card-head" style={{ padding: '12px 16px 0' }}>
           <h2>Logs of this trace</h2>
-          {logs.data && <span class="muted">{logs.data.records.length}{logs.data.next_cursor ? '+' : ''} records</span>}
+          {logs.data && <span class="muted" data-testid="trace-log-count">{logs.data.records.length}{logs.data.next_cursor ? '+' : ''} records</span>}
         </div>
         {logs.error ? (
           <ErrorBox error={logs.error} what="the trace's logs" />

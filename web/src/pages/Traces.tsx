@@ -82,6 +82,7 @@ export function TracesPage() {
   };
   const numInput = (key: string, value: string, placeholder: string) => (
     <input
+      data-testid={`filter-${key}`}
       type="number"
       min="0"
       step="any"
@@ -108,6 +109,7 @@ export function TracesPage() {
             Operation
             <input
               list="ops"
+              data-testid="filter-operation"
               value={operation}
               placeholder="any"
               onChange={(e) => setParams({ operation: (e.target as HTMLInputElement).value }, true)}
@@ -136,6 +138,7 @@ export function TracesPage() {
               <input
                 value={attrInput}
                 placeholder="http.route=/checkout"
+                data-testid="filter-attr"
                 onInput={(e) => setAttrInput((e.target as HTMLInputElement).value)}
                 onKeyDown={(e) => e.key === 'Enter' && addAttr()}
                 style={{ minWidth: '200px' }}
@@ -154,7 +157,7 @@ export function TracesPage() {
         {attrs.length > 0 && (
           <div class="row gap wrap" style={{ marginTop: '10px' }}>
             {attrs.map((a) => (
-              <span class="chip mono">
+              <span class="chip mono" data-testid="attr-chip">
                 {a}
                 <button onClick={() => setParams({ attr: attrs.filter((x) => x !== a) })} aria-label={`remove ${a}`}>
                   ×
@@ -182,7 +185,7 @@ export function TracesPage() {
           <Scatter traces={all} fromMs={range.fromMs} toMs={range.toMs} truncated={!!cursor} />
           <div class="card flush">
             <div class="card-head" style={{ padding: '12px 16px 0' }}>
-              <h2>
+              <h2 data-testid="trace-count">
                 {all.length}
                 {cursor ? '+' : ''} traces
               </h2>
