@@ -707,16 +707,7 @@ mod tests {
     /// through one memo: the fields must be what a direct scan finds, every time.
     #[test]
     fn memo_scans_equal_direct_scans() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/logs");
-        let mut lines: Vec<String> = Vec::new();
-        for entry in std::fs::read_dir(dir).expect("testdata/logs") {
-            let path = entry.expect("entry").path();
-            if path.extension().is_some_and(|e| e == "log") {
-                let text = std::fs::read_to_string(&path).expect("log file");
-                lines.extend(text.lines().map(str::to_string));
-            }
-        }
-        assert!(lines.len() > 50, "testdata/logs read");
+        let mut lines = crate::testdata_lines();
         lines.extend(
             [
                 // Compact dates: month 13 and day 32 are no dates.

@@ -266,3 +266,19 @@ impl Default for Config {
         }
     }
 }
+
+/// Every line of every `testdata/logs/*.log` file, for tests that run code over all of them.
+#[cfg(test)]
+pub(crate) fn testdata_lines() -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/logs");
+    let mut lines: Vec<String> = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("testdata/logs") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e == "log") {
+            let text = std::fs::read_to_string(&path).expect("log file");
+            lines.extend(text.lines().map(str::to_string));
+        }
+    }
+    assert!(lines.len() > 50, "testdata/logs read");
+    lines
+}

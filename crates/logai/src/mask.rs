@@ -1301,16 +1301,7 @@ mod tests {
     /// ones: masked through the memo (by shape, mostly) exactly as masking masks it.
     #[test]
     fn messages_of_one_shape_get_what_masking_gives() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/logs");
-        let mut lines: Vec<String> = Vec::new();
-        for entry in std::fs::read_dir(dir).expect("testdata/logs") {
-            let path = entry.expect("entry").path();
-            if path.extension().is_some_and(|e| e == "log") {
-                let text = std::fs::read_to_string(&path).expect("log file");
-                lines.extend(text.lines().map(str::to_string));
-            }
-        }
-        assert!(lines.len() > 50, "testdata/logs read");
+        let mut lines = crate::testdata_lines();
         lines.extend(
             [
                 // `0x` opens a hex number, `1x` does not.
