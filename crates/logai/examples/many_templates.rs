@@ -1,7 +1,8 @@
 //! Memory with many distinct templates: `cargo run --release -p logai --example many_templates
-//! -- [TEMPLATES]` (default 400,000) feeds one resource lines that each make a new template
-//! (no two share their words) with `Config::default()`, and prints, after every 50,000, the
-//! templates kept and the process's peak resident memory (Linux `VmHWM`).
+//! -- [LINES] [RESOURCES]` (default 400,000 lines, one resource) feeds lines that each make a
+//! new template (no two share their words), in turn to each resource, with `Config::default()`,
+//! and prints, after every 10% of the lines, the templates kept (all resources) and the
+//! process's peak resident memory (Linux `VmHWM`).
 
 use logai::{Config, LogAi, LogInput, Structured};
 
@@ -29,13 +30,19 @@ fn peak_rss_kib() -> u64 {
 }
 
 fn main() {
-    let total: usize = std::env::args()
-        .nth(1)
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(400_000);
+    let arg = |n: usize, default: usize| {
+        std::env::args()
+            .nth(n)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let total = arg(1, 400_000);
+    let resources: Vec<String> = (0..arg(2, 1).max(1))
+        .map(|r| format!("service-{r}"))
+        .collect();
     let mut logai = LogAi::new(Config::default());
     let mut record = Structured::default();
-    println!("lines  templates  peak_rss_kib");
+    println!("  lines  templates  peak_rss_kib");
     for index in 0..total {
         // Four words of their own per line: no template can absorb another line's.
         let line = format!(
@@ -45,14 +52,11 @@ fn main() {
             word(index * 4 + 2),
             word(index * 4 + 3)
         );
-        logai.process_into("service", &LogInput::text(&line), &mut record);
-        if (index + 1) % 50_000 == 0 {
-            println!(
-                "{:>6}  {:>9}  {:>12}",
-                index + 1,
-                logai.patterns("service").len(),
-                peak_rss_kib()
-            );
+        let resource = &resources[index % resources.len()];
+        logai.process_into(resource, &LogInput::text(&line), &mut record);
+        if (index + 1) % (total / 10).max(1) == 0 {
+            let templates: usize = resources.iter().map(|r| logai.patterns(r).len()).sum();
+            println!("{:>7}  {templates:>9}  {:>12}", index + 1, peak_rss_kib());
         }
     }
 }

@@ -406,6 +406,7 @@ impl LogAi {
                 }
             }
             self.resources.insert(key.to_string(), Resource::default());
+            self.keep_template_shares();
         }
         if !last {
             let slot = self.last_resource.get_or_insert_default();
@@ -421,6 +422,25 @@ impl LogAi {
         resource
     }
 
+    /// How many templates each resource may keep: its share of `max_templates`, at most
+    /// `max_templates_per_resource`.
+    fn template_share(&self) -> usize {
+        let resources = self.resources.len().max(1);
+        (self.config.max_templates / resources)
+            .min(self.config.max_templates_per_resource)
+            .max(1)
+    }
+
+    /// Trims every resource to its share (after a resource was added or state restored).
+    pub(crate) fn keep_template_shares(&mut self) {
+        let share = self.template_share();
+        for resource in self.resources.values_mut() {
+            if resource.miner.len() > share {
+                resource.miner.keep_newest(share);
+            }
+        }
+    }
+
     /// Processes one record; with `out`, writes its structured form there.
     fn run(
         &mut self,
@@ -430,7 +450,7 @@ impl LogAi {
         mut out: Option<&mut Structured>,
     ) {
         let limits = MinerLimits {
-            max_clusters: self.config.max_templates_per_resource.max(1),
+            max_clusters: self.template_share(),
             similarity: self.config.similarity,
             word_variants: self.config.word_variants.max(2),
             sample_cap: self.config.sample_bytes,
@@ -1134,6 +1154,72 @@ mod tests {
 
     /// The memo of masked messages keeps their named attributes: repeats must come out as
     /// without it, also when the cap on attributes cuts them.
+    /// Resources share `max_templates`: a new resource trims the others to the new share, and
+    /// each learns within its share.
+    #[test]
+    fn resources_share_the_template_cap() {
+        let mut logai = LogAi::new(Config {
+            max_templates: 60,
+            max_templates_per_resource: 40,
+            ..Config::default()
+        });
+        let words = [
+            "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+        ];
+        let line = |index: usize| {
+            format!(
+                "2026-11-23 10:00:00 INFO a.B: {} {} {} done",
+                words[index % 8],
+                words[index / 8 % 8],
+                words[index / 64 % 8].repeat(1 + index / 512)
+            )
+        };
+        let total = |logai: &LogAi| {
+            ["a", "b", "c", "d"]
+                .iter()
+                .map(|r| logai.patterns(r).len())
+                .sum::<usize>()
+        };
+        // One resource: its own cap (40) is the smaller.
+        for index in 0..300 {
+            logai.process("a", &LogInput::text(&line(index)));
+            assert!(logai.patterns("a").len() <= 40);
+        }
+        assert!(
+            logai.patterns("a").len() > 30,
+            "{}",
+            logai.patterns("a").len()
+        );
+        // Two: 30 each; the first gives up its oldest templates when the second arrives.
+        logai.process("b", &LogInput::text(&line(0)));
+        assert!(logai.patterns("a").len() <= 30);
+        let kept_a = logai.patterns("a");
+        assert!(
+            kept_a
+                .iter()
+                .all(|p| !p.template.contains(" alpha alpha alpha ")),
+            "the oldest templates go first"
+        );
+        for index in 0..300 {
+            logai.process("b", &LogInput::text(&line(index)));
+            assert!(logai.patterns("b").len() <= 30);
+            assert!(total(&logai) <= 60);
+        }
+        // Four: 15 each, for all of them, at once.
+        logai.process("c", &LogInput::text(&line(1)));
+        logai.process("d", &LogInput::text(&line(2)));
+        for resource in ["a", "b", "c", "d"] {
+            assert!(logai.patterns(resource).len() <= 15, "{resource}");
+        }
+        for index in 0..300 {
+            for resource in ["a", "b", "c", "d"] {
+                logai.process(resource, &LogInput::text(&line(index)));
+            }
+            assert!(total(&logai) <= 60);
+        }
+        assert!(total(&logai) > 40, "{}", total(&logai));
+    }
+
     #[test]
     fn memoised_messages_give_what_masking_gives() {
         let lines = [

@@ -237,6 +237,11 @@ pub struct Config {
     pub max_resources: usize,
     /// Templates kept per resource; the least recently seen tenth is evicted beyond this.
     pub max_templates_per_resource: usize,
+    /// Templates kept for all resources together: each resource keeps at most its share, this
+    /// divided by the number of resources (and at most `max_templates_per_resource`). A new
+    /// resource makes the others give up their least recently seen templates beyond the new
+    /// share, so memory stays bounded however many resources come and go.
+    pub max_templates: usize,
     /// Share of a cluster's literal tokens a line must equal to join it on soft differences.
     pub similarity: f64,
     /// Distinct plain words at one position before it becomes a variable.
@@ -257,6 +262,7 @@ impl Default for Config {
         Config {
             max_resources: 1024,
             max_templates_per_resource: 10_000,
+            max_templates: 100_000,
             similarity: 0.5,
             word_variants: 4,
             max_message_bytes: 4096,

@@ -691,6 +691,14 @@ impl Miner {
 
     /// Drops the least recently seen tenth of the clusters.
     fn evict(&mut self, cap: usize) {
+        self.keep_newest(cap - (cap / 10).max(1).min(cap));
+    }
+
+    /// Drops the least recently seen clusters until at most `keep` are left.
+    pub fn keep_newest(&mut self, keep: usize) {
+        if self.live <= keep {
+            return;
+        }
         let mut ages: Vec<(u64, u32)> = self
             .slots
             .iter()
@@ -701,7 +709,7 @@ impl Miner {
             })
             .collect();
         ages.sort_unstable();
-        let drop = (cap / 10).max(1);
+        let drop = self.live - keep;
         for (_, slot) in ages.into_iter().take(drop) {
             self.remove(slot);
             self.evicted += 1;

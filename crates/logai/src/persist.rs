@@ -92,6 +92,7 @@ impl LogAi {
             };
             logai.resources.insert(stored.key, resource);
         }
+        logai.keep_template_shares();
         Ok(logai)
     }
 }
@@ -123,6 +124,28 @@ mod tests {
             &LogInput::text("2026-11-23 10:00:02 INFO a.B: user 3 logged in"),
         );
         assert_eq!(again.template_id, first.template_id);
+
+        // Restored under a smaller cap for all resources: each keeps its share.
+        for (resource, words) in [("r", ["disk", "net", "cpu"]), ("s", ["fan", "psu", "bus"])] {
+            for word in words {
+                logai.process(
+                    resource,
+                    &LogInput::text(&format!("2026-11-23 10:00:03 INFO a.B: {word} checked")),
+                );
+            }
+        }
+        logai.save(&path).expect("save");
+        assert!(logai.patterns("r").len() >= 3 && logai.patterns("s").len() >= 3);
+        let small = LogAi::load(
+            &path,
+            Config {
+                max_templates: 4,
+                ..Config::default()
+            },
+        )
+        .expect("load");
+        assert_eq!(small.patterns("r").len(), 2);
+        assert_eq!(small.patterns("s").len(), 2);
 
         std::fs::write(&path, r#"{"version": 999, "whatever": true}"#).expect("write");
         let fresh = LogAi::load(&path, Config::default()).expect("unknown version is not an error");
