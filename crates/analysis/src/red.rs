@@ -151,7 +151,7 @@ pub fn node_kind_of(span: &SpanRow) -> Option<(String, &'static str)> {
 
 /// The host of an absolute URL (`scheme://[userinfo@]host[:port]/...`), lowercased, without
 /// its port, user information or IPv6 brackets; `None` when the URL names no host.
-fn url_host(url: &str) -> Option<String> {
+pub fn url_host(url: &str) -> Option<String> {
     let (scheme, rest) = url.trim().split_once("://")?;
     if scheme.is_empty()
         || !scheme

@@ -84,6 +84,7 @@ impl QueryService {
             )?;
         }
         ctx.register_udf(udf::attr_udf());
+        ctx.register_udf(udf::url_host_udf());
         Ok(QueryService {
             ctx,
             limits,

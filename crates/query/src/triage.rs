@@ -274,7 +274,8 @@ impl QueryService {
             )
         } else {
             format!(
-                "kind IN ('CLIENT', 'PRODUCER') AND (server_address = {name} OR messaging_destination_name = {name})"
+                "kind IN ('CLIENT', 'PRODUCER') AND {}",
+                dependency_spans_sql(&c.service)
             )
         };
         let range = format!(
@@ -327,5 +328,118 @@ impl QueryService {
             })
             .collect();
         Ok(())
+    }
+}
+
+/// The spans whose dependency (`analysis::node_kind_of`) is the node `name`, as a SQL
+/// condition on `spans`: the same attributes in the same order (database, messaging system,
+/// `peer.service`, then `server.address` or the host of `url.full`).
+pub fn dependency_spans_sql(name: &str) -> String {
+    let name = quote(name);
+    format!(
+        "(CASE \
+           WHEN db_system IS NOT NULL THEN coalesce(server_address, db_namespace, db_system) \
+           WHEN messaging_system IS NOT NULL THEN coalesce(messaging_destination_name, messaging_system) \
+           WHEN peer_service IS NOT NULL THEN peer_service \
+           ELSE coalesce(server_address, url_host(url_full)) END) = {name}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Arc;
+
+    use model::SpanRow;
+
+    use super::dependency_spans_sql;
+    use crate::QueryService;
+
+    /// For client spans of every naming path, the SQL condition selects exactly the spans that
+    /// `analysis::node_kind_of` names each node after.
+    #[tokio::test]
+    async fn dependency_spans_sql_selects_what_the_service_map_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(storage::Store::open(storage::StoreConfig::new(dir.path())).unwrap());
+        let q = QueryService::new(Arc::clone(&store), crate::QueryLimits::default()).unwrap();
+        let now = model::now_unix_nano() - 1_000_000_000;
+        let o = |v: &str| Some(v.to_string());
+        let kinds: Vec<fn(&mut SpanRow)> = vec![
+            |s| (s.db_system, s.server_address) = (Some("redis".into()), Some("cache".into())),
+            |s| (s.db_system, s.db_namespace) = (Some("postgresql".into()), Some("shop".into())),
+            |s| s.db_system = Some("sqlite".into()),
+            // A database named by its address, with a URL that names another host.
+            |s| {
+                (s.db_system, s.server_address, s.url_full) = (
+                    Some("elasticsearch".into()),
+                    Some("search".into()),
+                    Some("http://es.example:9200/_search".into()),
+                )
+            },
+            |s| {
+                (s.messaging_system, s.messaging_destination_name) =
+                    (Some("kafka".into()), Some("orders".into()))
+            },
+            |s| s.messaging_system = Some("rabbitmq".into()),
+            |s| (s.peer_service, s.server_address) = (Some("billing".into()), Some("cache".into())),
+            |s| s.server_address = Some("api.stripe.com".into()),
+            |s| s.url_full = Some("https://user@API.Stripe.com:443/v1/charges".into()),
+            |s| s.url_full = Some("https://hooks.example.net/notify?x=1".into()),
+            // A queue named like a host elsewhere is still the queue.
+            |s| {
+                (s.messaging_system, s.messaging_destination_name) =
+                    (Some("sqs".into()), Some("hooks.example.net".into()))
+            },
+            // Names nothing.
+            |s| s.url_full = Some("/relative".into()),
+            |_| {},
+        ];
+        let mut rows = Vec::new();
+        for (i, set) in kinds.iter().enumerate() {
+            let mut s = SpanRow {
+                trace_id: format!("{i:032x}"),
+                span_id: format!("{i:016x}"),
+                parent_span_id: "00000000000000ff".into(),
+                name: "call".into(),
+                kind: if i % 2 == 0 { "CLIENT" } else { "PRODUCER" }.into(),
+                status_code: "UNSET".into(),
+                start_time_unix_nano: now,
+                end_time_unix_nano: now + 1_000,
+                duration_ns: 1_000,
+                attributes: "{}".into(),
+                events: "[]".into(),
+                links: "[]".into(),
+                ..SpanRow::default()
+            };
+            s.resource.service_name = o("api").unwrap();
+            set(&mut s);
+            rows.push(s);
+        }
+        let mut expected: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for s in &rows {
+            if let Some((name, _)) = analysis::node_kind_of(s) {
+                expected.entry(name).or_default().insert(s.span_id.clone());
+            }
+        }
+        assert_eq!(expected.len(), 9, "{expected:?}");
+        assert_eq!(expected["api.stripe.com"].len(), 2);
+        assert_eq!(expected["hooks.example.net"].len(), 2);
+        assert_eq!(expected["cache"].len(), 1);
+        store.append(model::Batch::Spans(rows)).await.unwrap();
+        for (name, ids) in &expected {
+            let sql = format!(
+                "SELECT span_id FROM spans WHERE {}",
+                dependency_spans_sql(name)
+            );
+            let found: BTreeSet<String> = q
+                .sql(&sql)
+                .await
+                .unwrap()
+                .rows
+                .iter()
+                .map(|r| r[0].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(&found, ids, "{name}");
+        }
     }
 }

@@ -1,4 +1,6 @@
 //! `attr(json_object_text, key)`: the value of one attribute as text, NULL when absent.
+//! `url_host(url)`: the host of an absolute URL as the service map names it (lowercased, no
+//! port or user information), NULL when it names none.
 
 use std::sync::Arc;
 
@@ -54,5 +56,32 @@ pub fn attr_udf() -> ScalarUDF {
         DataType::Utf8,
         Volatility::Immutable,
         Arc::new(attr_impl),
+    )
+}
+
+fn url_host_impl(args: &[ColumnarValue]) -> DfResult<ColumnarValue> {
+    let arrays = ColumnarValue::values_to_arrays(args)?;
+    let urls = arrays[0].as_string::<i32>();
+    let mut out = StringBuilder::with_capacity(urls.len(), urls.len() * 16);
+    for i in 0..urls.len() {
+        match (!urls.is_null(i))
+            .then(|| analysis::url_host(urls.value(i)))
+            .flatten()
+        {
+            Some(host) => out.append_value(host),
+            None => out.append_null(),
+        }
+    }
+    let array: ArrayRef = Arc::new(out.finish());
+    Ok(ColumnarValue::Array(array))
+}
+
+pub fn url_host_udf() -> ScalarUDF {
+    create_udf(
+        "url_host",
+        vec![DataType::Utf8],
+        DataType::Utf8,
+        Volatility::Immutable,
+        Arc::new(url_host_impl),
     )
 }
