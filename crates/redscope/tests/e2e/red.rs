@@ -489,6 +489,19 @@ async fn red_names_operations_by_route_then_rpc_method_then_span_name() {
     );
 }
 
+/// One span of a test's table: (service, trace, span, parent span (0: a root), name, kind,
+/// ms, attributes); kinds: 1 INTERNAL, 2 SERVER, 3 CLIENT, 4 PRODUCER, 5 CONSUMER.
+type Row = (
+    &'static str,
+    usize,
+    usize,
+    usize,
+    &'static str,
+    u8,
+    u64,
+    serde_json::Value,
+);
+
 /// SERVER and CONSUMER spans count as requests, and so do root spans of any kind; INTERNAL,
 /// CLIENT and PRODUCER spans inside a trace do not.
 #[tokio::test]
@@ -501,149 +514,64 @@ async fn red_counts_server_consumer_and_root_spans_only() {
         ("messaging.system", serde_json::json!("kafka")),
         ("messaging.destination.name", serde_json::json!("orders")),
     ]);
-    let (mut orders, mut worker, mut cli, mut cron) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let db = attrs(&[("db.system", serde_json::json!("postgresql"))]);
+    let (k, d) = (|| kafka.clone(), || db.clone());
+    let mut table: Vec<Row> = Vec::new();
     // Three orders: orders SERVER (root) → INTERNAL, CLIENT, PRODUCER → worker CONSUMER.
     for i in 0..3usize {
         let b = 10 * i;
-        orders.push(span(
-            i,
-            &sid(b + 1),
-            "",
-            "POST /orders",
-            2,
-            t,
-            20,
-            false,
-            none(),
-        ));
-        orders.push(span(
-            i,
-            &sid(b + 2),
-            &sid(b + 1),
-            "validate",
-            1,
-            t,
-            2,
-            false,
-            none(),
-        ));
-        orders.push(span(
-            i,
-            &sid(b + 3),
-            &sid(b + 1),
-            "GET",
-            3,
-            t,
-            3,
-            false,
-            none(),
-        ));
-        orders.push(span(
-            i,
-            &sid(b + 4),
-            &sid(b + 1),
-            "orders publish",
-            4,
-            t,
-            1,
-            false,
-            kafka.clone(),
-        ));
-        worker.push(span(
-            i,
-            &sid(b + 5),
-            &sid(b + 4),
-            "orders process",
-            5,
-            t,
-            8,
-            false,
-            kafka.clone(),
-        ));
-        worker.push(span(
-            i,
-            &sid(b + 6),
-            &sid(b + 5),
-            "store",
-            1,
-            t,
-            4,
-            false,
-            none(),
-        ));
+        table.extend([
+            ("orders", i, b + 1, 0, "POST /orders", 2, 20, none()),
+            ("orders", i, b + 2, b + 1, "validate", 1, 2, none()),
+            ("orders", i, b + 3, b + 1, "GET", 3, 3, none()),
+            ("orders", i, b + 4, b + 1, "orders publish", 4, 1, k()),
+            ("worker", i, b + 5, b + 4, "orders process", 5, 8, k()),
+            ("worker", i, b + 6, b + 5, "store", 1, 4, none()),
+        ]);
     }
     // Two nightly jobs in worker: a root INTERNAL span with an INTERNAL and a CLIENT child.
     for i in 3..5usize {
         let b = 10 * i;
-        worker.push(span(
-            i,
-            &sid(b + 1),
-            "",
-            "nightly-reindex",
-            1,
-            t,
-            50,
-            false,
-            none(),
-        ));
-        worker.push(span(
-            i,
-            &sid(b + 2),
-            &sid(b + 1),
-            "reindex-batch",
-            1,
-            t,
-            20,
-            false,
-            none(),
-        ));
-        let db = attrs(&[("db.system", serde_json::json!("postgresql"))]);
-        worker.push(span(
-            i,
-            &sid(b + 3),
-            &sid(b + 2),
-            "SELECT",
-            3,
-            t,
-            10,
-            false,
-            db,
-        ));
+        table.extend([
+            ("worker", i, b + 1, 0, "nightly-reindex", 1, 50, none()),
+            ("worker", i, b + 2, b + 1, "reindex-batch", 1, 20, none()),
+            ("worker", i, b + 3, b + 2, "SELECT", 3, 10, d()),
+        ]);
     }
     // Four root CLIENT spans of a command-line tool, one root PRODUCER span of a scheduler.
     for i in 5..9usize {
-        cli.push(span(
-            i,
-            &sid(10 * i + 1),
-            "",
-            "GET /status",
-            3,
-            t,
-            7,
-            false,
-            none(),
-        ));
+        table.push(("cli", i, 10 * i + 1, 0, "GET /status", 3, 7, none()));
     }
-    cron.push(span(
-        9,
-        &sid(91),
-        "",
-        "tick publish",
-        4,
-        t,
-        1,
-        false,
-        kafka.clone(),
-    ));
-    post_spans(
-        &server,
-        serde_json::json!({"resourceSpans": [
-            resource_spans("orders", orders), resource_spans("worker", worker),
-            resource_spans("cli", cli), resource_spans("cron", cron),
-        ]}),
-    )
-    .await;
+    table.push(("cron", 9, 91, 0, "tick publish", 4, 1, k()));
+    let resources: Vec<serde_json::Value> = ["orders", "worker", "cli", "cron"]
+        .into_iter()
+        .map(|service| {
+            let spans = table
+                .iter()
+                .filter(|row| row.0 == service)
+                .map(|&(_, trace, id, parent, name, kind, ms, ref a)| {
+                    let parent = if parent == 0 {
+                        String::new()
+                    } else {
+                        sid(parent)
+                    };
+                    span(
+                        trace,
+                        &sid(id),
+                        &parent,
+                        name,
+                        kind,
+                        t,
+                        ms,
+                        false,
+                        a.clone(),
+                    )
+                })
+                .collect();
+            resource_spans(service, spans)
+        })
+        .collect();
+    post_spans(&server, serde_json::json!({ "resourceSpans": resources })).await;
     let red = poll(&server, "/api/v1/red", |r| {
         r["totals"].as_array().unwrap().len() >= 4
     })
@@ -879,49 +807,28 @@ async fn service_map_infers_uninstrumented_queues_and_external_hosts() {
     // Stripe by server.address (100 ms, two fail), CLIENT to a geo API by URL only (30 ms).
     for i in 0..6usize {
         let b = 10 * i;
-        orders.push(span(
-            i,
-            &sid(b + 1),
-            "",
-            "POST /orders",
-            2,
-            t,
-            150,
-            false,
-            serde_json::json!([]),
-        ));
+        // A span of this order: its number, its parent's (0: the root), name, kind, ms, error.
+        let mut add = |id: usize, parent: usize, name: &str, kind: u8, ms: u64, error: bool, a| {
+            let parent = if parent == 0 {
+                String::new()
+            } else {
+                sid(b + parent)
+            };
+            orders.push(span(i, &sid(b + id), &parent, name, kind, t, ms, error, a));
+        };
+        add(1, 0, "POST /orders", 2, 150, false, serde_json::json!([]));
         let queue = attrs(&[
             ("messaging.system", s("kafka")),
             ("messaging.destination.name", s("order-events")),
             ("messaging.operation.type", s("send")),
         ]);
-        orders.push(span(
-            i,
-            &sid(b + 2),
-            &sid(b + 1),
-            "order-events publish",
-            4,
-            t,
-            2,
-            false,
-            queue,
-        ));
+        add(2, 1, "order-events publish", 4, 2, false, queue);
         let stripe = attrs(&[
             ("http.request.method", s("POST")),
             ("server.address", s("api.stripe.com")),
             ("url.full", s("https://api.stripe.com/v1/charges")),
         ]);
-        orders.push(span(
-            i,
-            &sid(b + 3),
-            &sid(b + 1),
-            "POST",
-            3,
-            t,
-            100,
-            i < 2,
-            stripe,
-        ));
+        add(3, 1, "POST", 3, 100, i < 2, stripe);
         let geo = if i < 4 {
             attrs(&[
                 ("http.request.method", s("GET")),
@@ -936,17 +843,7 @@ async fn service_map_infers_uninstrumented_queues_and_external_hosts() {
                 ("http.url", s("http://geo.example.net/v1/lookup")),
             ])
         };
-        orders.push(span(
-            i,
-            &sid(b + 4),
-            &sid(b + 1),
-            "GET",
-            3,
-            t,
-            30,
-            false,
-            geo,
-        ));
+        add(4, 1, "GET", 3, 30, false, geo);
     }
     post_spans(
         &server,
@@ -1072,44 +969,23 @@ async fn blast_radius_counts_distinct_users_and_sessions() {
         if i < 6 {
             entry.push(("session.id", serde_json::json!(format!("sess-{}", i % 3))));
         }
-        web.push(span(
-            i,
-            &sid(b + 1),
-            "",
-            "POST /pay",
-            2,
-            t,
-            40,
-            false,
-            attrs(&entry),
-        ));
-        web.push(span(
-            i,
-            &sid(b + 2),
-            &sid(b + 1),
-            "POST",
-            3,
-            t,
-            30,
-            false,
-            serde_json::json!([]),
-        ));
+        // A span of this trace: its number, its parent's (0: the root), name, kind, ms.
+        let sp = |id: usize, parent: usize, name: &str, kind: u8, ms: u64, a| {
+            let parent = if parent == 0 {
+                String::new()
+            } else {
+                sid(b + parent)
+            };
+            span(i, &sid(b + id), &parent, name, kind, t, ms, false, a)
+        };
+        web.push(sp(1, 0, "POST /pay", 2, 40, attrs(&entry)));
+        web.push(sp(2, 1, "POST", 3, 30, serde_json::json!([])));
         let callee = if i == 8 {
             attrs(&[("session.id", serde_json::json!("sess-late"))])
         } else {
             serde_json::json!([])
         };
-        api.push(span(
-            i,
-            &sid(b + 3),
-            &sid(b + 2),
-            "charge",
-            2,
-            t,
-            20,
-            false,
-            callee,
-        ));
+        api.push(sp(3, 2, "charge", 2, 20, callee));
     }
     post_spans(
         &server,
