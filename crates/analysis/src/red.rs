@@ -1,6 +1,6 @@
 //! RED rollups and service-graph edges from spans, aggregated per minute at ingest.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use model::{MetricPointRow, Resource, SpanRow};
@@ -26,6 +26,10 @@ const MAX_TRACES: usize = 200_000;
 /// uninstrumented.
 const MATCH_WINDOW: Duration = Duration::from_secs(10);
 const MAX_PENDING: usize = 200_000;
+/// How long a counted trace is remembered, so that its late spans (exported after the trace
+/// was settled, as batching exporters of slow services do) are not counted as a new trace.
+const SETTLED_MEMORY: Duration = Duration::from_secs(300);
+const MAX_SETTLED: usize = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct RedKey {
@@ -77,6 +81,15 @@ struct TraceReach {
     seen: Instant,
 }
 
+/// What was counted of a settled trace: the minute it was counted in, its root, and hashes of
+/// the (service, operation) pairs counted.
+#[derive(Debug)]
+struct SettledTrace {
+    minute: i64,
+    root: Option<(String, String)>,
+    reached: Vec<u64>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct ReachKey {
     minute: i64,
@@ -97,6 +110,10 @@ pub struct RedAggregator {
     distinct: HashMap<(i64, String, String, &'static str), DistinctSample>,
     clients: HashMap<(String, String), PendingClient>,
     servers: HashMap<(String, String), PendingServer>,
+    /// Traces counted for reach, by a hash of their id, and the order they were counted in
+    /// (for forgetting).
+    settled: HashMap<u64, SettledTrace>,
+    settled_order: VecDeque<(Instant, u64)>,
     /// Spans not matched because the pending tables were full.
     pub dropped_pending: u64,
 }
@@ -244,7 +261,10 @@ fn push_unique(list: &mut Vec<String>, v: &str, cap: usize) {
 impl RedAggregator {
     /// Counts accepted spans.
     pub fn observe(&mut self, spans: &[SpanRow]) {
-        let now = Instant::now();
+        self.observe_at(spans, Instant::now());
+    }
+
+    fn observe_at(&mut self, spans: &[SpanRow], now: Instant) {
         for span in spans {
             let service = &span.resource.service_name;
             let minute = span.start_time_unix_nano.div_euclid(MINUTE_NS) * MINUTE_NS;
@@ -367,6 +387,14 @@ impl RedAggregator {
 
     /// Counts the traces that are done with, and forgets them.
     fn settle_traces(&mut self, now: Instant, which: Settle) {
+        // Forget counted traces after a while, and beyond the cap.
+        while let Some((at, id)) = self.settled_order.front() {
+            if now.duration_since(*at) < SETTLED_MEMORY && self.settled_order.len() <= MAX_SETTLED {
+                break;
+            }
+            self.settled.remove(id);
+            self.settled_order.pop_front();
+        }
         let quiet =
             |t: &TraceReach| which == Settle::All || now.duration_since(t.seen) >= MATCH_WINDOW;
         let done: Vec<String> = if which == Settle::Crowded {
@@ -389,7 +417,25 @@ impl RedAggregator {
             let Some(t) = self.traces.remove(&id) else {
                 continue;
             };
-            let (root_service, root_operation) = t.root.unwrap_or_default();
+            // Late spans of a trace counted before: only what they add is counted, in the
+            // minute the trace was counted in.
+            let key = hash64(&id);
+            let mut settled = match self.settled.remove(&key) {
+                Some(s) => s,
+                None => {
+                    self.settled_order.push_back((now, key));
+                    SettledTrace {
+                        minute: t.minute,
+                        root: None,
+                        reached: Vec::new(),
+                    }
+                }
+            };
+            if settled.root.is_none() {
+                settled.root = t.root;
+            }
+            let minute = settled.minute;
+            let (root_service, root_operation) = settled.root.clone().unwrap_or_default();
             for (service, operation) in t.reached {
                 for (kind, values) in [("users", &t.users), ("sessions", &t.sessions)] {
                     if values.is_empty() {
@@ -397,16 +443,21 @@ impl RedAggregator {
                     }
                     let sample = self
                         .distinct
-                        .entry((t.minute, service.clone(), operation.clone(), kind))
+                        .entry((minute, service.clone(), operation.clone(), kind))
                         .or_default();
                     for v in values {
                         sample.insert(v);
                     }
                 }
+                let pair = hash64(&format!("{service}\0{operation}"));
+                if settled.reached.contains(&pair) {
+                    continue;
+                }
+                settled.reached.push(pair);
                 *self
                     .reach
                     .entry(ReachKey {
-                        minute: t.minute,
+                        minute,
                         service,
                         operation,
                         root_service: root_service.clone(),
@@ -414,6 +465,7 @@ impl RedAggregator {
                     })
                     .or_default() += 1;
             }
+            self.settled.insert(key, settled);
         }
     }
 
@@ -443,7 +495,10 @@ impl RedAggregator {
     /// returns the rollup rows gathered so far and starts over. `settle_before` is a wall-clock
     /// bound in nanoseconds: `i64::MAX` settles everything (at shutdown).
     pub fn drain(&mut self, settle_before: i64) -> Vec<MetricPointRow> {
-        let now = Instant::now();
+        self.drain_at(settle_before, Instant::now())
+    }
+
+    fn drain_at(&mut self, settle_before: i64, now: Instant) -> Vec<MetricPointRow> {
         let settle_all = settle_before == i64::MAX;
         let expired: Vec<(String, String)> = self
             .clients
@@ -787,6 +842,66 @@ mod reach_tests {
         let mut s = DistinctSample::default();
         s.merge(&users.bucket_counts);
         assert_eq!(s.estimate(), 2);
+    }
+
+    /// Reach counts per service: (service, operation "" ) → traces, over all drained rows.
+    fn reach_of(rows: &[MetricPointRow]) -> std::collections::BTreeMap<String, u64> {
+        let mut out = std::collections::BTreeMap::new();
+        for r in rows.iter().filter(|r| {
+            r.metric_name == REACH_METRIC && r.attributes.contains("\"operation\":\"\"")
+        }) {
+            *out.entry(r.resource.service_name.clone()).or_default() += r.bucket_counts[0];
+        }
+        out
+    }
+
+    /// Spans of a trace that arrive after it was counted (a slow service's batching exporter)
+    /// add what they reach, and count nothing twice; a trace is forgotten after a while.
+    #[test]
+    fn late_spans_of_a_counted_trace_count_only_what_they_add() {
+        let mut agg = RedAggregator::default();
+        let start = Instant::now();
+        let at = |s: u64| start + Duration::from_secs(s);
+        agg.observe_at(
+            &[
+                span("t1", "api", "SERVER", "b", "a"),
+                span("t1", "api", "CLIENT", "c", "b"),
+            ],
+            at(0),
+        );
+        let mut rows = agg.drain_at(0, at(11));
+        // 12 s later: more of api, the db's server span, and the root, which ends last.
+        agg.observe_at(
+            &[
+                span("t1", "api", "INTERNAL", "e", "b"),
+                span("t1", "db", "SERVER", "d", "c"),
+                span("t1", "web", "SERVER", "a", ""),
+            ],
+            at(12),
+        );
+        rows.extend(agg.drain_at(0, at(23)));
+        // Later still, once more.
+        agg.observe_at(&[span("t1", "api", "SERVER", "f", "a")], at(30));
+        rows.extend(agg.drain_at(0, at(41)));
+        let expected: std::collections::BTreeMap<String, u64> = [("api", 1), ("db", 1), ("web", 1)]
+            .into_iter()
+            .map(|(s, n)| (s.to_string(), n))
+            .collect();
+        assert_eq!(reach_of(&rows), expected);
+        // The root came late: what was counted after it names it.
+        let db = rows
+            .iter()
+            .find(|r| r.metric_name == REACH_METRIC && r.resource.service_name == "db")
+            .unwrap();
+        assert!(db.attributes.contains("\"root.service\":\"web\""), "{db:?}");
+        // Five minutes on, the trace is forgotten: its id counts again.
+        agg.observe_at(&[span("t1", "api", "SERVER", "g", "a")], at(400));
+        let again = agg.drain_at(0, at(411));
+        assert_eq!(reach_of(&again).get("api"), Some(&1));
+        agg.observe_at(&[span("t1", "api", "SERVER", "h", "a")], at(800));
+        let third = agg.drain_at(0, at(811));
+        assert_eq!(reach_of(&third).get("api"), Some(&1));
+        assert_eq!((agg.settled.len(), agg.settled_order.len()), (1, 1));
     }
 
     #[test]
