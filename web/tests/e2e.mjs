@@ -472,6 +472,37 @@ describe('redscope web UI', () => {
     await page.context().close();
   });
 
+  test('traces list longest first on request, and the order lives in the URL', async () => {
+    const page = await newPage();
+    await page.goto(`${UI}/traces?from=now-15m&service=frontend`);
+    await page.waitForSelector('[data-testid=trace-list] tbody tr');
+    await settled(page);
+    const rows = () => page.$$eval('[data-testid=trace-list] tbody tr', (trs) => trs.map((tr) => ({ id: tr.dataset.traceId, ns: Number(tr.dataset.durationNs) })));
+    const newest = await rows();
+    const answer = page.waitForResponse((r) => r.url().includes('/api/v1/traces?') && new URL(r.url()).searchParams.get('sort') === 'longest');
+    await page.selectOption('[data-testid=trace-sort]', 'longest');
+    await page.waitForURL((u) => u.searchParams.get('sort') === 'longest' && u.searchParams.get('service') === 'frontend');
+    const listed = (await (await answer).json()).traces.map((t) => t.trace_id);
+    await page.waitForFunction((first) => document.querySelector('[data-testid=trace-list] tbody tr')?.dataset.traceId === first, listed[0], { timeout: 20000 });
+    await settled(page);
+    const longest = await rows();
+    // The page lists what the API answered, in its order: longest first (frontend's root spans
+    // are its traces, so their durations fall; 1 ms of slack for children ending after the root).
+    assert.deepEqual(longest.map((r) => r.id), listed.slice(0, longest.length));
+    for (let i = 1; i < longest.length; i++) assert.ok(longest[i].ns <= longest[i - 1].ns + 1e6, `row ${i} is not longer than row ${i - 1}`);
+    assert.ok(longest[0].ns >= Math.max(...newest.map((r) => r.ns)), 'the longest trace comes first');
+    // The order survives a reload, and newest first comes back.
+    await page.reload();
+    await page.waitForSelector('[data-testid=trace-list] tbody tr');
+    assert.equal(await page.inputValue('[data-testid=trace-sort]'), 'longest');
+    const back = page.waitForResponse((r) => r.url().includes('/api/v1/traces?') && !new URL(r.url()).searchParams.has('sort'));
+    await page.selectOption('[data-testid=trace-sort]', '');
+    await page.waitForURL((u) => !u.searchParams.has('sort'));
+    await back;
+    noProblems(page);
+    await page.context().close();
+  });
+
   test('trace filters (operation, min duration, attribute) narrow the list and live in the URL', async () => {
     const page = await newPage();
     await page.goto(`${UI}/traces?from=now-15m&service=frontend`);

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use query::{Aggregation, LogSearch, MetricQuery, TraceSearch};
+use query::{Aggregation, LogSearch, MetricQuery, TraceOrder, TraceSearch};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -49,6 +49,11 @@ pub async fn traces(State(state): State<ApiState>, Query(p): Query<Params>) -> A
         Some("error") | Some("ERROR") => true,
         Some(_) => return Err(ApiError::bad("status", "use 'error' or leave it out")),
     };
+    let order = match opt(&p, "sort") {
+        None | Some("newest") => TraceOrder::Newest,
+        Some("longest") => TraceOrder::Longest,
+        Some(_) => return Err(ApiError::bad("sort", "use 'newest' or 'longest'")),
+    };
     let search = TraceSearch {
         range,
         service: opt(&p, "service").map(str::to_string),
@@ -57,6 +62,7 @@ pub async fn traces(State(state): State<ApiState>, Query(p): Query<Params>) -> A
         min_duration_ns: params::duration_ms(&p, "min_duration_ms")?,
         max_duration_ns: params::duration_ms(&p, "max_duration_ms")?,
         attributes: params::attributes(&p),
+        order,
         limit: params::limit(&p, 20, 1000)?,
         offset,
     };

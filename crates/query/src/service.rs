@@ -158,23 +158,22 @@ impl QueryService {
         // than a page of traces, those are the range's newest too (a trace with a matching span
         // in it has its latest one there, every other trace is older), and the rest of the range
         // is never read. Otherwise the whole range is searched.
+        // Longest first has no such shortcut: the whole range is searched.
         let mut ids = Vec::new();
-        if let Some(recent) = recent_start(q.range).filter(|_| q.offset == 0) {
-            ids = self.newest_trace_ids(q, recent).await?;
+        if q.order == TraceOrder::Newest
+            && let Some(recent) = recent_start(q.range).filter(|_| q.offset == 0)
+        {
+            ids = self.trace_ids(q, recent).await?;
         }
         if ids.len() <= q.limit {
-            ids = self.newest_trace_ids(q, q.range.start_ns).await?;
+            ids = self.trace_ids(q, q.range.start_ns).await?;
         }
         self.summarise_traces(q, ids).await
     }
 
     /// Up to `limit + 1` ids of the traces with spans matching `q` from `from_ns` to the end of
-    /// its range, newest first, skipping `offset`.
-    async fn newest_trace_ids(
-        &self,
-        q: &TraceSearch,
-        from_ns: i64,
-    ) -> Result<Vec<String>, QueryError> {
+    /// its range, in `q.order`, skipping `offset`.
+    async fn trace_ids(&self, q: &TraceSearch, from_ns: i64) -> Result<Vec<String>, QueryError> {
         let mut conds = vec![
             format!("start_time_unix_nano >= {from_ns}"),
             format!("start_time_unix_nano < {}", q.range.end_ns),
@@ -200,8 +199,12 @@ impl QueryService {
         for (k, v) in &q.attributes {
             conds.push(attribute_filter("spans", k, v));
         }
+        let key = match q.order {
+            TraceOrder::Newest => "max(start_time_unix_nano)",
+            TraceOrder::Longest => "max(duration_ns)",
+        };
         let sql = format!(
-            "SELECT trace_id, max(start_time_unix_nano) AS t FROM spans WHERE {} GROUP BY trace_id ORDER BY t DESC, trace_id LIMIT {} OFFSET {}",
+            "SELECT trace_id, {key} AS k FROM spans WHERE {} GROUP BY trace_id ORDER BY k DESC, trace_id LIMIT {} OFFSET {}",
             conds.join(" AND "),
             q.limit + 1,
             q.offset
@@ -212,7 +215,7 @@ impl QueryService {
             .collect())
     }
 
-    /// The summaries of `ids` (as listed by [`Self::newest_trace_ids`]), in that order.
+    /// The summaries of `ids` (as listed by [`Self::trace_ids`]), in that order.
     async fn summarise_traces(
         &self,
         q: &TraceSearch,

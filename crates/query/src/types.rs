@@ -28,8 +28,19 @@ pub struct TraceSearch {
     pub min_duration_ns: Option<i64>,
     pub max_duration_ns: Option<i64>,
     pub attributes: Vec<(String, String)>,
+    pub order: TraceOrder,
     pub limit: usize,
     pub offset: usize,
+}
+
+/// How a trace search lists its traces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TraceOrder {
+    /// By their latest matching span, newest first.
+    #[default]
+    Newest,
+    /// By their longest matching span (for a root span, the trace's duration), longest first.
+    Longest,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -102,8 +102,10 @@ export function tracesPage(range: Range, query: URLSearchParams) {
   const minD = query.get('min_duration_ms') ?? '';
   const maxD = query.get('max_duration_ms') ?? '';
   const attrs = query.getAll('attr');
-  const params: Params = { ...timeParams(range), service, operation, status, min_duration_ms: minD, max_duration_ms: maxD, ...attrParams(attrs), limit: TRACES_PAGE };
-  return { service, operation, status, minD, maxD, attrs, params, opsStep: pickStepSeconds(range) };
+  // Newest first unless the URL asks for the longest (the API's default needs no parameter).
+  const sort = query.get('sort') === 'longest' ? 'longest' : '';
+  const params: Params = { ...timeParams(range), service, operation, status, min_duration_ms: minD, max_duration_ms: maxD, ...attrParams(attrs), sort, limit: TRACES_PAGE };
+  return { service, operation, status, minD, maxD, attrs, sort, params, opsStep: pickStepSeconds(range) };
 }
 
 export const LOGS_PAGE = 100;

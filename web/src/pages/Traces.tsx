@@ -12,7 +12,7 @@ import { timeParams, tracesPage } from '../lib/requests';
 
 const SHOW = 50; // list rows revealed at a time
 
-function Scatter({ traces, fromMs, toMs, truncated }: { traces: TraceSummary[]; fromMs: number; toMs: number; truncated: boolean }) {
+function Scatter({ traces, fromMs, toMs, truncated, longest }: { traces: TraceSummary[]; fromMs: number; toMs: number; truncated: boolean; longest: boolean }) {
   // Same arrays for the same traces: a chart redraw only for new data.
   const { sorted, data } = useMemo(() => {
     const sorted = [...traces].sort((a, b) => a.start_time_unix_nano - b.start_time_unix_nano);
@@ -24,7 +24,7 @@ function Scatter({ traces, fromMs, toMs, truncated }: { traces: TraceSummary[]; 
   return (
     <div class="card" data-testid="trace-scatter">
       <Chart
-        title={`Trace duration over time${truncated ? ` (newest ${traces.length} traces)` : ''} · click a dot to open a trace, drag to zoom`}
+        title={`Trace duration over time${truncated ? ` (${longest ? 'longest' : 'newest'} ${traces.length} traces)` : ''} · click a dot to open a trace, drag to zoom`}
         data={data}
         series={[
           { label: 'ok', color: '#2f6fed' },
@@ -44,12 +44,12 @@ function Scatter({ traces, fromMs, toMs, truncated }: { traces: TraceSummary[]; 
 export function TracesPage() {
   const range = useRange();
   const { query } = useLocation();
-  const { service, operation, status, minD, maxD, attrs, params, opsStep } = tracesPage(range, query);
+  const { service, operation, status, minD, maxD, attrs, sort, params, opsStep } = tracesPage(range, query);
   const attrKey = attrs.join('&');
 
   const services = useApi((s) => api.services(timeParams(range), s), [range]);
   const ops = useApi((s) => fetchRed(range, opsStep, service, s), [range, service], !!service);
-  const res = useApi((s) => api.traces(params, s), [range, service, operation, status, minD, maxD, attrKey]);
+  const res = useApi((s) => api.traces(params, s), [range, service, operation, status, minD, maxD, attrKey, sort]);
 
   // "Load more" pages, reset whenever the first page changes.
   const [paging, setPaging] = usePaging<TraceSummary>(res.data, res.data?.next_cursor);
@@ -182,7 +182,7 @@ export function TracesPage() {
         )
       ) : (
         <>
-          <Scatter traces={all} fromMs={range.fromMs} toMs={range.toMs} truncated={!!cursor} />
+          <Scatter traces={all} fromMs={range.fromMs} toMs={range.toMs} truncated={!!cursor} longest={sort === 'longest'} />
           <div class="card flush">
             <div class="card-head" style={{ padding: '12px 16px 0' }}>
               <h2 data-testid="trace-count">
@@ -190,7 +190,17 @@ export function TracesPage() {
                 {cursor ? '+' : ''} traces
               </h2>
               {shown < all.length && <span class="muted">showing {shown}</span>}
-              <span class="muted" style={{ fontSize: '12px' }}>newest first</span>
+              <select
+                class="right"
+                value={sort}
+                aria-label="Order"
+                data-testid="trace-sort"
+                onChange={(e) => setParams({ sort: (e.target as HTMLSelectElement).value || null })}
+                style={{ marginRight: '4px' }}
+              >
+                <option value="">Newest first</option>
+                <option value="longest">Longest first</option>
+              </select>
             </div>
             <TraceList traces={all.slice(0, shown)} />
             {moreErr && <ErrorBox error={moreErr} what="more traces" />}

@@ -345,6 +345,81 @@ async fn trace_search_lists_newest_first_whether_or_not_recent_traces_fill_the_p
     assert_eq!(failed, expected);
 }
 
+/// `sort=longest` lists traces by their longest matching span, longest first, across pages
+/// and whatever their age; a child span longer than any root of its service counts for its
+/// trace when the search matches it.
+#[tokio::test]
+async fn trace_search_lists_longest_first_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let now = now_ns();
+    // Root durations in ms; the recent ones are short, the longest are 30–40 minutes old.
+    let ms = [30u64, 10, 20, 15, 90, 60, 75, 5];
+    let mut spans = Vec::new();
+    for (i, &d) in ms.iter().enumerate() {
+        let start = if i < 4 {
+            now - (i as u64 + 1) * 2_000_000_000
+        } else {
+            now - (30 + i as u64) * 60_000_000_000
+        };
+        spans.push(span(
+            i,
+            &sid(700 + i),
+            "",
+            "GET /",
+            2,
+            start,
+            d,
+            false,
+            serde_json::json!([]),
+        ));
+    }
+    // Trace 7's root took 5 ms, but a child in `db` took 200 ms.
+    let child = span(
+        7,
+        &sid(800),
+        &sid(707),
+        "SELECT",
+        3,
+        now - 2_000_000_000,
+        200,
+        false,
+        serde_json::json!([]),
+    );
+    post_spans(
+        &server,
+        serde_json::json!({"resourceSpans": [resource_spans("shop", spans), resource_spans("db", vec![child])]}),
+    )
+    .await;
+    let trace = |i: usize| format!("{:032x}", i + 1);
+    let (ids, _, pages) = all_pages(&server, "from=now-1h&limit=3&sort=longest&service=shop").await;
+    let expected: Vec<String> = [4, 6, 5, 0, 2, 3, 1, 7].iter().map(|&i| trace(i)).collect();
+    assert_eq!(ids, expected);
+    assert_eq!(pages, 3);
+    // Without a service filter, the child's 200 ms puts trace 7 first.
+    let all = server
+        .get_json("/api/v1/traces?from=now-1h&limit=2&sort=longest")
+        .await;
+    let first: Vec<&str> = all["traces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["trace_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(first, vec![trace(7), trace(4)]);
+    // Newest first stays the default and can be named.
+    let newest = server
+        .get_json("/api/v1/traces?from=now-1h&limit=1&sort=newest&service=shop")
+        .await;
+    assert_eq!(newest["traces"][0]["trace_id"], trace(0));
+    let bad = reqwest::get(server.api_url("/api/v1/traces?sort=shortest"))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let body: serde_json::Value = bad.json().await.unwrap();
+    assert!(body.to_string().contains("sort"), "{body}");
+}
+
 /// OTLP/JSON attributes: numbers as `intValue`, anything else as `stringValue`.
 fn attrs(pairs: &[(&str, serde_json::Value)]) -> serde_json::Value {
     pairs
