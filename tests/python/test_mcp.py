@@ -113,6 +113,19 @@ def test_every_tool_answers_from_demo_data(demo, transport, mode):
             text = await call(client, "find_traces", {"status": "error", "limit": 5})
             assert TRACE_ID.search(text), text
 
+            # Longest first: the same traces the API lists by their longest span, in its order
+            # (a window ending a minute ago: no trace of it is still arriving).
+            text = await call(client, "find_traces", {"service": "frontend", "limit": 5, "sort": "longest",
+                                                      "from": "now-16m", "to": "now-1m"})
+            assert "(longest first;" in text and "sort=longest" in text, text
+            window = re.search(r"from=(\d+)&to=(\d+)", text)
+            assert window, text
+            api = demo.get(f"/api/v1/traces?service=frontend&limit=5&sort=longest"
+                           f"&from={window.group(1)}&to={window.group(2)}")
+            assert TRACE_ID.findall(text)[:5] == [t["trace_id"] for t in api["traces"]], text
+            text = await call(client, "find_traces", {"sort": "shortest"}, error=True)
+            assert "'sort'" in text and "longest" in text
+
             trace_id = ids[0]
             spans = demo.get(f"/api/v1/traces/{trace_id}")["spans"]
             root = next(s for s in spans if s["parent_span_id"] == "")

@@ -66,6 +66,8 @@ pub struct FindTracesArgs {
     pub min_duration_ms: Option<f64>,
     /// Attribute filters on spans, e.g. `{"http.route": "/cart", "http.response.status_code": "500"}`.
     pub attributes: Option<BTreeMap<String, String>>,
+    /// `newest` (default) or `longest`: the slowest traces first, by their longest matching span.
+    pub sort: Option<String>,
     /// Traces per page (default 20, max 100).
     pub limit: Option<u32>,
     /// The cursor from a previous answer's "more:" line, for the next page.

@@ -45,6 +45,19 @@ pub async fn find_traces(ctx: &Ctx, args: FindTracesArgs) -> Result<String, Tool
             ));
         }
     };
+    let longest = match params::given(&args.sort)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("newest") => false,
+        Some("longest") | Some("slowest") => true,
+        Some(other) => {
+            return Err(ToolError::bad(
+                "sort",
+                format!("'{other}' is not an order; use 'newest' (default) or 'longest'"),
+            ));
+        }
+    };
     let mut q = match cursor {
         Some(c) => vec![("cursor", c.to_string())],
         None => window.query(),
@@ -64,6 +77,9 @@ pub async fn find_traces(ctx: &Ctx, args: FindTracesArgs) -> Result<String, Tool
     if let Some(ms) = args.min_duration_ms {
         q.push(("min_duration_ms", ms.to_string()));
     }
+    if longest {
+        q.push(("sort", "longest".to_string()));
+    }
     let attrs = args.attributes.unwrap_or_default();
     let attr_keys: Vec<String> = attrs.keys().map(|k| format!("attr.{k}")).collect();
     for ((_, v), key) in attrs.iter().zip(&attr_keys) {
@@ -81,9 +97,10 @@ pub async fn find_traces(ctx: &Ctx, args: FindTracesArgs) -> Result<String, Tool
     doc.line(window.header());
     let next = page["next_cursor"].as_str();
     doc.line(format!(
-        "{} traces{} (newest first; each has a span matching all filters)",
+        "{} traces{} ({} first; each has a span matching all filters)",
         traces.len(),
-        if next.is_some() { ", more exist" } else { "" }
+        if next.is_some() { ", more exist" } else { "" },
+        if longest { "longest" } else { "newest" }
     ));
     if traces.is_empty() {
         doc.line("no matching traces: widen `from`, drop a filter, or check names with list_services / service_overview");
@@ -125,6 +142,9 @@ pub async fn find_traces(ctx: &Ctx, args: FindTracesArgs) -> Result<String, Tool
     }
     if let Some(ms) = args.min_duration_ms {
         ui.append_pair("min_duration_ms", &ms.to_string());
+    }
+    if longest {
+        ui.append_pair("sort", "longest");
     }
     for (k, v) in &attrs {
         ui.append_pair("attr", &format!("{k}={v}"));
