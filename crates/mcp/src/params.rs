@@ -66,7 +66,7 @@ pub struct FindTracesArgs {
     pub min_duration_ms: Option<f64>,
     /// Attribute filters on spans, e.g. `{"http.route": "/cart", "http.response.status_code": "500"}`.
     pub attributes: Option<BTreeMap<String, String>>,
-    /// `newest` (default) or `longest`: the slowest traces first, by their longest matching span.
+    /// `newest` (default) or `longest`: the slowest traces first, by trace duration.
     pub sort: Option<String>,
     /// Traces per page (default 20, max 100).
     pub limit: Option<u32>,

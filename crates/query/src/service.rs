@@ -199,16 +199,27 @@ impl QueryService {
         for (k, v) in &q.attributes {
             conds.push(attribute_filter("spans", k, v));
         }
-        let key = match q.order {
-            TraceOrder::Newest => "max(start_time_unix_nano)",
-            TraceOrder::Longest => "max(duration_ns)",
+        let sql = match q.order {
+            TraceOrder::Newest => format!(
+                "SELECT trace_id, max(start_time_unix_nano) AS k FROM spans WHERE {} GROUP BY trace_id ORDER BY k DESC, trace_id LIMIT {} OFFSET {}",
+                conds.join(" AND "),
+                q.limit + 1,
+                q.offset
+            ),
+            // The traces' durations as their summaries measure them (first start to last end,
+            // over all their spans), so the listed durations fall.
+            TraceOrder::Longest => format!(
+                "SELECT trace_id, max(end_time_unix_nano) - min(start_time_unix_nano) AS k FROM spans \
+                 WHERE start_time_unix_nano >= {} AND start_time_unix_nano < {} \
+                 AND trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE {}) \
+                 GROUP BY trace_id ORDER BY k DESC, trace_id LIMIT {} OFFSET {}",
+                q.range.start_ns.saturating_sub(TRACE_SLACK_NS),
+                q.range.end_ns.saturating_add(TRACE_SLACK_NS),
+                conds.join(" AND "),
+                q.limit + 1,
+                q.offset
+            ),
         };
-        let sql = format!(
-            "SELECT trace_id, {key} AS k FROM spans WHERE {} GROUP BY trace_id ORDER BY k DESC, trace_id LIMIT {} OFFSET {}",
-            conds.join(" AND "),
-            q.limit + 1,
-            q.offset
-        );
         Ok(to_json_rows(&self.collect(&sql).await?)?
             .iter()
             .map(|r| str_of(r, "trace_id"))

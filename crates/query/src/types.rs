@@ -39,7 +39,7 @@ pub enum TraceOrder {
     /// By their latest matching span, newest first.
     #[default]
     Newest,
-    /// By their longest matching span (for a root span, the trace's duration), longest first.
+    /// By their duration (first span's start to last span's end), longest first.
     Longest,
 }
 

@@ -345,9 +345,9 @@ async fn trace_search_lists_newest_first_whether_or_not_recent_traces_fill_the_p
     assert_eq!(failed, expected);
 }
 
-/// `sort=longest` lists traces by their longest matching span, longest first, across pages
-/// and whatever their age; a child span longer than any root of its service counts for its
-/// trace when the search matches it.
+/// `sort=longest` lists traces by their duration (first start to last end), longest first,
+/// across pages and whatever their age; a child that outlives its root (an asynchronous
+/// consumer) makes its trace longer, whichever service the search matched.
 #[tokio::test]
 async fn trace_search_lists_longest_first_when_asked() {
     let dir = tempfile::tempdir().unwrap();
@@ -374,14 +374,14 @@ async fn trace_search_lists_longest_first_when_asked() {
             serde_json::json!([]),
         ));
     }
-    // Trace 7's root took 5 ms, but a child in `db` took 200 ms.
+    // Trace 7's root took 5 ms, but a child in `db` took 200 ms from the same start.
     let child = span(
         7,
         &sid(800),
         &sid(707),
         "SELECT",
         3,
-        now - 2_000_000_000,
+        now - 37 * 60_000_000_000,
         200,
         false,
         serde_json::json!([]),
@@ -393,10 +393,12 @@ async fn trace_search_lists_longest_first_when_asked() {
     .await;
     let trace = |i: usize| format!("{:032x}", i + 1);
     let (ids, _, pages) = all_pages(&server, "from=now-1h&limit=3&sort=longest&service=shop").await;
-    let expected: Vec<String> = [4, 6, 5, 0, 2, 3, 1, 7].iter().map(|&i| trace(i)).collect();
+    let expected: Vec<String> = [7, 4, 6, 5, 0, 2, 3, 1].iter().map(|&i| trace(i)).collect();
     assert_eq!(ids, expected);
     assert_eq!(pages, 3);
-    // Without a service filter, the child's 200 ms puts trace 7 first.
+    // Only db matched: trace 7 alone, with its whole duration; without a filter, all of them.
+    let (db, _, _) = all_pages(&server, "from=now-1h&sort=longest&service=db").await;
+    assert_eq!(db, vec![trace(7)]);
     let all = server
         .get_json("/api/v1/traces?from=now-1h&limit=2&sort=longest")
         .await;
