@@ -1152,8 +1152,6 @@ mod tests {
         );
     }
 
-    /// The memo of masked messages keeps their named attributes: repeats must come out as
-    /// without it, also when the cap on attributes cuts them.
     /// Resources share `max_templates`: a new resource trims the others to the new share, and
     /// each learns within its share.
     #[test]
@@ -1220,6 +1218,8 @@ mod tests {
         assert!(total(&logai) > 40, "{}", total(&logai));
     }
 
+    /// The memo of masked messages keeps their named attributes: repeats must come out as
+    /// without it, also when the cap on attributes cuts them.
     #[test]
     fn memoised_messages_give_what_masking_gives() {
         let lines = [

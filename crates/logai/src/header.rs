@@ -170,7 +170,7 @@ const MEMO_ENTRIES: usize = 32;
 const MEMO_SHAPE_BYTES: usize = 192;
 
 /// Eight bytes of `bytes` from `at` as a little-endian word, zeros past the end.
-fn word_at(bytes: &[u8], at: usize) -> u64 {
+pub(crate) fn word_at(bytes: &[u8], at: usize) -> u64 {
     match bytes.get(at..at + 8) {
         Some(chunk) => u64::from_le_bytes(chunk.try_into().expect("eight bytes")),
         None => {

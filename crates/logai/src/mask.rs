@@ -7,6 +7,8 @@
 //! the miner may generalise them on little evidence. Runs of repeated masked tokens
 //! (`@0x1 @0x2 @0x3`, stack addresses) fold into one, so lists of any length share a template.
 
+use crate::header::word_at;
+
 /// One masked token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
@@ -595,17 +597,6 @@ fn digit_bytes(word: u64) -> u64 {
     // bit stays set exactly in the bytes whose low seven bits are 10 or more.
     let ten_or_more = (offset | HIGH_BITS) - 10 * ONES;
     !ten_or_more & !offset & HIGH_BITS
-}
-
-/// Up to eight bytes from `bytes[at..]` as one little-endian word, zeros past the end.
-fn word_at(bytes: &[u8], at: usize) -> u64 {
-    if let Some(chunk) = bytes.get(at..at + 8) {
-        return u64::from_le_bytes(chunk.try_into().unwrap_or_default());
-    }
-    let mut buffer = [0u8; 8];
-    let chunk = &bytes[at..bytes.len().min(at + 8)];
-    buffer[..chunk.len()].copy_from_slice(chunk);
-    u64::from_le_bytes(buffer)
 }
 
 /// A hash of the message's shape: its bytes with every ASCII digit read as `0`.
