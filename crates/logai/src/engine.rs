@@ -931,7 +931,16 @@ fn explicit_level(input: &LogInput<'_>, split: &Split<'_>) -> Option<Severity> {
     if split.level_inferred {
         return None;
     }
-    split.level
+    split.level.or_else(|| leading_level(&split.message))
+}
+
+/// A level word that opens the message with a colon (`WARNING:root:x`, `Error: x`): the
+/// program wrote its level there, behind whatever header it has.
+fn leading_level(message: &str) -> Option<Severity> {
+    let message = message.trim_start();
+    // The first `:` within the first twelve bytes (a level word is at most eleven long).
+    let colon = message.bytes().take(12).position(|b| b == b':')?;
+    parse_level(&message[..colon], false)
 }
 
 fn infer_severity(
@@ -944,13 +953,6 @@ fn infer_severity(
         return (split.level, true);
     }
     if let Some(level) = cluster.and_then(|c| c.explicit_majority()) {
-        return (Some(level), true);
-    }
-    let message = split.message.trim_start();
-    // The first `:` within the first nine bytes (a level word is at most eight long).
-    if let Some(colon) = message.bytes().take(9).position(|b| b == b':')
-        && let Some(level) = parse_level(&message[..colon], false)
-    {
         return (Some(level), true);
     }
     let traced = continuation.is_some_and(crate::multiline::has_stack_frames);
@@ -1017,7 +1019,15 @@ fn named_params(masked: &Masked, message: &str, attributes: &mut Attrs<'_>, cap:
             let (key, value) = (&core[..equals], &core[equals + 1..]);
             if is_key(key) && !value.is_empty() {
                 let lead = text.len() - text.trim_start_matches(['(', '[', '{']).len();
+                let quoted = value.starts_with(['"', '\'']);
                 let value = quoted_value(message, token.original.0 + lead + key.len() + 1, value);
+                // `zone=APAC:`, `user=alice.`: the punctuation of the sentence, not the value.
+                let bare = value.trim_end_matches([':', '.']);
+                let value = if bare.is_empty() || quoted {
+                    value
+                } else {
+                    bare
+                };
                 attributes.push_scalar(key, value);
             }
             continue;

@@ -375,8 +375,11 @@ pub fn scan_into(line: &str, header: &mut Header) {
                     .iter()
                     .filter(|f| f.kind == FieldKind::Word)
                     .count();
-                // `handler error: x` is a message, not a header with a level.
-                if seen_level || (words > 0 && line[token.start..token.end].ends_with(':')) {
+                // `handler error: x` is a message, not a header with a level; after a time an
+                // upper-case `ERROR:` is the level even behind words (`UTC [12] db ERROR:`).
+                let text = &line[token.start..token.end];
+                let shouted = seen_time && text.bytes().all(|b| !b.is_ascii_lowercase());
+                if seen_level || (words > 0 && text.ends_with(':') && !shouted) {
                     break;
                 }
                 seen_level = true;
@@ -409,6 +412,12 @@ pub fn scan_into(line: &str, header: &mut Header) {
                     break;
                 }
                 commit(header, &mut tentative, field);
+                if !seen_level
+                    && let Some(level) = level_after_logger(line, token.next, &mut header.probe)
+                {
+                    header.probe.read_end = header.probe.read_end.max(level.next);
+                    header.fields.push(level);
+                }
                 stop = true;
             }
             FieldKind::Number | FieldKind::Word | FieldKind::Bracket => {
@@ -455,6 +464,23 @@ pub fn scan_into(line: &str, header: &mut Header) {
             header.fields[index].kind = FieldKind::Time;
         }
     }
+}
+
+/// A `level:` right after the logger (`general: notice: running`, `auth: Error: x`), the level
+/// of loggers that write their name first.
+fn level_after_logger(line: &str, at: usize, probe: &mut Probe) -> Option<Field> {
+    if at >= line.len() {
+        return None;
+    }
+    let token = read_token(line, at, Some(FieldKind::Logger), probe)?;
+    let glued_colon = line[token.start..token.end].ends_with(':');
+    (token.kind == FieldKind::Level && glued_colon).then_some(Field {
+        kind: FieldKind::Level,
+        start: token.start,
+        end: token.end,
+        next: token.next,
+        level: token.level,
+    })
 }
 
 fn commit(header: &mut Header, tentative: &mut Tentative, field: Field) {
@@ -504,6 +530,14 @@ fn read_token(
             (FieldKind::Level, Some(level))
         } else if time_text(trimmed, inner, start + 1, probe) {
             (FieldKind::Time, None)
+        } else if let Some(level) = module_level(trimmed) {
+            (FieldKind::Level, Some(level))
+        } else if let Some((time, level)) = trimmed.rsplit_once(' ')
+            && let Some(level) = parse_level(level, false)
+            && time_text(time.trim_end(), inner, start + 1, probe)
+        {
+            // `[20:25:01 WRN]`: a time and a level in one bracket.
+            (FieldKind::Time, Some(level))
         } else {
             (FieldKind::Bracket, None)
         };
@@ -515,6 +549,11 @@ fn read_token(
             padded,
             level,
         });
+    }
+    if first == b'<'
+        && let Some(token) = angle_level(line, start)
+    {
+        return Some(token);
     }
     if start == 0 && first == b'<' {
         let digits = bytes[1..].iter().take_while(|b| b.is_ascii_digit()).count();
@@ -563,8 +602,16 @@ fn read_token(
             level,
         })
     };
-    if text == "-" {
+    if text == "-" || text == "--" {
         return token(FieldKind::Dash, None);
+    }
+    if previous == Some(FieldKind::Time) {
+        if followed_by_more && let Some(level) = level_mark(text) {
+            return token(FieldKind::Level, Some(level));
+        }
+        if is_zone(text) {
+            return token(FieldKind::Time, None);
+        }
     }
     if text == ":" {
         return token(FieldKind::Logger, None);
@@ -603,6 +650,66 @@ fn read_token(
     token(FieldKind::Word, None)
 }
 
+/// `<Information>`, `<Error>`: a level in angle brackets.
+fn angle_level(line: &str, start: usize) -> Option<Token> {
+    let bytes = line.as_bytes();
+    let close = start
+        + 1
+        + bytes[start + 1..]
+            .iter()
+            .take(14)
+            .position(|&b| b == b'>')?;
+    let level = parse_level(&line[start + 1..close], false)?;
+    let (next, padded) = after(bytes, close + 1);
+    Some(Token {
+        kind: FieldKind::Level,
+        start: start + 1,
+        end: close,
+        next,
+        padded,
+        level: Some(level),
+    })
+}
+
+/// A one-character level mark between the time and the message (`*` notice, `#` warning,
+/// `.` debug), as key-value stores and similar servers write them.
+fn level_mark(text: &str) -> Option<Severity> {
+    match text {
+        "*" => Some(Severity::Info),
+        "#" => Some(Severity::Warn),
+        "." => Some(Severity::Debug),
+        _ => None,
+    }
+}
+
+/// A time zone after a time: `UTC`, `GMT`, `Z`, `+0000`, `-05:00`.
+fn is_zone(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    match bytes.first() {
+        Some(b'+' | b'-') => {
+            let digits = &bytes[1..];
+            (digits.len() == 4 && digits.iter().all(u8::is_ascii_digit))
+                || (digits.len() == 5
+                    && digits[2] == b':'
+                    && digits[..2]
+                        .iter()
+                        .chain(&digits[3..])
+                        .all(u8::is_ascii_digit))
+        }
+        _ => matches!(text, "UTC" | "GMT" | "Z"),
+    }
+}
+
+/// `[core:error]`, `[mpm_event:notice]`: a module and its level in one bracket.
+fn module_level(text: &str) -> Option<Severity> {
+    let (module, level) = text.rsplit_once(':')?;
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.';
+    if module.is_empty() || !module.bytes().all(plain) {
+        return None;
+    }
+    parse_level(level, false)
+}
+
 /// The bytes that end a plain header token (`' '`, tab, `|`): one lookup per byte.
 static ENDS_TOKEN: [bool; 256] = {
     let mut table = [false; 256];
@@ -636,6 +743,7 @@ fn is_logger_name(text: &str) -> bool {
         && name.len() <= 120
         && name.bytes().any(|b| b.is_ascii_alphanumeric())
         && !name.contains("://")
+        && !name.contains('=')
         && !name.starts_with('"')
 }
 
@@ -660,8 +768,12 @@ fn is_time_text(text: &str) -> bool {
     for part in text.split(' ').filter(|p| !p.is_empty()) {
         if timestamp::is_time_token(part) {
             any = true;
-        } else if !(part.len() <= 4 && part.bytes().all(|b| b.is_ascii_digit())) {
-            return false;
+        } else {
+            let short_number = part.len() <= 4 && part.bytes().all(|b| b.is_ascii_digit());
+            let zone = any && is_zone(part);
+            if !(short_number || zone) {
+                return false;
+            }
         }
     }
     any

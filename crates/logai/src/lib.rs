@@ -59,7 +59,8 @@
 //!
 //! Attribute names written at ingest (all `pub const`s of this crate): [`ATTR_FORMAT`]
 //! `log.format`, [`ATTR_TEMPLATE`] `log.template`, [`ATTR_TEMPLATE_ID`] `log.template_id`,
-//! [`ATTR_PARAMS`] `log.params`, [`ATTR_SEVERITY_INFERRED`] `log.severity_inferred`, and the
+//! [`ATTR_PARAMS`] `log.params`, [`ATTR_SEVERITY_INFERRED`] `log.severity_inferred`,
+//! [`ATTR_PARSED_TIME`] `log.parsed_time`, and the
 //! extracted fields [`ATTR_LOGGER`] `log.logger`, [`ATTR_THREAD`] `thread.name`, [`ATTR_TID`]
 //! `thread.id`, [`ATTR_PID`] `process.pid`, [`ATTR_HOST`] `host.name`, [`ATTR_COMPONENT`]
 //! `log.component`, [`ATTR_HEADER_WORDS`] `log.header_words`, [`ATTR_SYSLOG_PRIORITY`]
@@ -111,6 +112,9 @@ pub const ATTR_TEMPLATE_ID: &str = "log.template_id";
 pub const ATTR_PARAMS: &str = "log.params";
 /// Attribute: true when the severity was inferred rather than read from an explicit level.
 pub const ATTR_SEVERITY_INFERRED: &str = "log.severity_inferred";
+/// Attribute: the time written in the line (unix nanoseconds), when the record has a time of its
+/// own that differs from it by more than a second; a record without a time takes the line's.
+pub const ATTR_PARSED_TIME: &str = "log.parsed_time";
 /// Attribute: logger, tag or caller from the header (`org.apache.X`, `sshd`, `main.go:42`).
 pub const ATTR_LOGGER: &str = "log.logger";
 /// Attribute: thread name from a bracketed header field.

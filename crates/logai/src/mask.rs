@@ -768,23 +768,15 @@ static BYTE_CLASS: [u16; 256] = {
     table
 };
 
-/// True when a word holds a value word that is masked (`true`, `false`, `null`, `root`, ...).
+/// True when a word holds a value word that is masked (`true`, `false`, `null`, ...).
 fn has_value_word(core: &str) -> bool {
     let bytes = core.as_bytes();
     bytes.windows(4).any(|w| {
         // Cheap first-byte filter before comparing the whole window.
-        matches!(w[0], b't' | b'f' | b'n' | b'T' | b'F' | b'r' | b'a')
+        matches!(w[0], b't' | b'f' | b'n' | b'T' | b'F')
             && matches!(
                 w,
-                b"true"
-                    | b"fals"
-                    | b"null"
-                    | b"True"
-                    | b"Fals"
-                    | b"TRUE"
-                    | b"FALS"
-                    | b"root"
-                    | b"admi"
+                b"true" | b"fals" | b"null" | b"True" | b"Fals" | b"TRUE" | b"FALS"
             )
     })
 }
@@ -890,7 +882,7 @@ fn marked_kind(core: &str, marks: u16) -> Option<ValueKind> {
     if bytes.len() <= 5
         && matches!(
             core,
-            "true" | "false" | "null" | "True" | "False" | "TRUE" | "FALSE" | "root" | "admin"
+            "true" | "false" | "null" | "True" | "False" | "TRUE" | "FALSE"
         )
     {
         return Some(ValueKind::Bool);
@@ -991,9 +983,13 @@ fn is_host_port(core: &str) -> bool {
     }
     match address {
         Some(address) => is_ip_port(address),
+        // A host and its port vary together (`db-3:5432`, `cache.internal:6379`,
+        // `localhost:8080`): one value, or every host would make a template of its own.
         None => {
-            port && host.bytes().any(|b| b.is_ascii_digit())
-                && host.bytes().any(|b| b == b'.' || b == b'-')
+            let numbered = host.bytes().any(|b| b.is_ascii_digit())
+                && host.bytes().any(|b| b == b'.' || b == b'-');
+            let dotted = host.contains('.') && !host.ends_with('.') && !host.starts_with('.');
+            port && (numbered || dotted || host == "localhost")
         }
     }
 }

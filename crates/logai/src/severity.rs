@@ -97,12 +97,19 @@ pub fn parse_level(word: &str, allow_letter: bool) -> Option<Severity> {
             _ => None,
         };
     }
+    // Words that are levels only as written by the loggers that use them: `LOG` (PostgreSQL's
+    // informational level), `Note`/`NOTE`. In lower case they are ordinary words.
+    if matches!(word, "LOG" | "NOTE" | "Note") {
+        return Some(Severity::Info);
+    }
     let mut lower = [0u8; 11];
     for (slot, byte) in lower.iter_mut().zip(bytes) {
         *slot = byte.to_ascii_lowercase();
     }
     match &lower[..bytes.len()] {
-        b"trace" | b"verbose" | b"finest" | b"finer" => Some(Severity::Trace),
+        b"trace" | b"verbose" | b"finest" | b"finer" | b"trc" | b"trce" | b"vrb" => {
+            Some(Severity::Trace)
+        }
         b"debug" | b"dbug" | b"dbg" | b"fine" => Some(Severity::Debug),
         b"info" | b"inf" | b"notice" | b"information" | b"informational" | b"config" => {
             Some(Severity::Info)
@@ -113,7 +120,7 @@ pub fn parse_level(word: &str, allow_letter: bool) -> Option<Severity> {
         b"debu" => Some(Severity::Debug),
         b"fata" | b"pani" => Some(Severity::Fatal),
         b"fatal" | b"critical" | b"crit" | b"alert" | b"emerg" | b"emergency" | b"panic"
-        | b"failure" | b"dpanic" => Some(Severity::Fatal),
+        | b"failure" | b"dpanic" | b"ftl" => Some(Severity::Fatal),
         _ => None,
     }
 }
@@ -187,6 +194,16 @@ mod tests {
         assert_eq!(parse_level("D", false), None);
         assert_eq!(parse_level("D", true), Some(Severity::Debug));
         assert_eq!(parse_level("information_schema", false), None);
+        // Abbreviations of console loggers (three and four letters).
+        assert_eq!(parse_level("TRC", false), Some(Severity::Trace));
+        assert_eq!(parse_level("trce", false), Some(Severity::Trace));
+        assert_eq!(parse_level("FTL", false), Some(Severity::Fatal));
+        assert_eq!(parse_level("WRN", false), Some(Severity::Warn));
+        // Level words that are levels only in the casing their loggers write.
+        assert_eq!(parse_level("LOG", false), Some(Severity::Info));
+        assert_eq!(parse_level("log", false), None);
+        assert_eq!(parse_level("Note", false), Some(Severity::Info));
+        assert_eq!(parse_level("note", false), None);
     }
 
     #[test]

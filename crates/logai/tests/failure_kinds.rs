@@ -1,0 +1,213 @@
+//! One test per kind of failure seen on logs of software that Log AI was not developed on:
+//! level tokens the header scanner did not know, explicit levels losing to inference, headers
+//! that swallowed or dropped message words, values that were masked in part or as booleans.
+//! Each line is its own resource, processed a few times as ingest would see it.
+
+use logai::{Config, LogAi, LogInput, Severity, Structured};
+
+fn structure(line: &str) -> Structured {
+    let mut logai = LogAi::new(Config::default());
+    let mut out = Structured::default();
+    for _ in 0..3 {
+        logai.process_into("service.name=probe", &LogInput::text(line), &mut out);
+    }
+    out
+}
+
+/// `(line, level, message)`: the line's own level, read explicitly, and the message after the
+/// header.
+fn check_explicit(cases: &[(&str, Severity, &str)]) {
+    let mut wrong = Vec::new();
+    for &(line, level, message) in cases {
+        let out = structure(line);
+        if out.severity != Some(level) || out.severity_inferred || out.message != message {
+            wrong.push(format!(
+                "{line}\n  got {:?} (inferred {}) message {:?}",
+                out.severity, out.severity_inferred, out.message
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn level_words_after_a_bracketed_pid_and_other_header_words() {
+    check_explicit(&[
+        (
+            "2026-12-01 20:25:01.123 UTC [2517] DEBUG:  registering background worker failed",
+            Severity::Debug,
+            "registering background worker failed",
+        ),
+        (
+            "2026-12-01 20:25:01.123 UTC [2517] LOG:  database system is ready",
+            Severity::Info,
+            "database system is ready",
+        ),
+        (
+            "2026-12-01 20:25:05.001 UTC [2601] app@shop ERROR:  relation \"x\" does not exist",
+            Severity::Error,
+            "relation \"x\" does not exist",
+        ),
+    ]);
+}
+
+#[test]
+fn levels_in_angle_brackets_square_brackets_and_with_a_module() {
+    check_explicit(&[
+        (
+            "2026.12.01 20:25:01.123456 [ 12345 ] {} <Information> Application: Starting 23.8",
+            Severity::Info,
+            "Starting 23.8",
+        ),
+        (
+            "2026.12.01 20:25:01.123456 [ 12345 ] {ab-1} <Error> executeQuery: Code: 62 failed",
+            Severity::Error,
+            "Code: 62 failed",
+        ),
+        (
+            "2026-12-01T20:25:01.123456Z 0 [Note] [MY-010311] [Server] Server hostname: 'db'",
+            Severity::Info,
+            "[MY-010311] [Server] Server hostname: 'db'",
+        ),
+        (
+            "[Tue Dec 01 20:25:01.123456 2026] [core:error] [pid 1234:tid 5678] AH00126: bad URI",
+            Severity::Error,
+            "bad URI",
+        ),
+        (
+            "[20:25:01 WRN] Slow request",
+            Severity::Warn,
+            "Slow request",
+        ),
+    ]);
+}
+
+#[test]
+fn one_character_level_marks_between_time_and_message() {
+    check_explicit(&[
+        (
+            "12345:M 01 Dec 2026 20:25:01.123 * Ready to accept connections",
+            Severity::Info,
+            "Ready to accept connections",
+        ),
+        (
+            "12345:M 01 Dec 2026 20:25:01.123 # Memory overcommit must be enabled",
+            Severity::Warn,
+            "Memory overcommit must be enabled",
+        ),
+        (
+            "12345:M 01 Dec 2026 20:25:01.123 . Client closed connection failed",
+            Severity::Debug,
+            "Client closed connection failed",
+        ),
+    ]);
+}
+
+#[test]
+fn levels_after_the_logger_and_glued_to_it() {
+    check_explicit(&[
+        (
+            "01-Dec-2026 20:25:01.123 general: notice: running",
+            Severity::Info,
+            "running",
+        ),
+        (
+            "Dec 01 20:25:01 auth: Error: auth failed for user",
+            Severity::Error,
+            "auth failed for user",
+        ),
+        (
+            "WARNING:root:disk almost full",
+            Severity::Warn,
+            "WARNING:root:disk almost full",
+        ),
+        (
+            "2026-12-01T20:25:01Z DBG retry failed, trying again",
+            Severity::Debug,
+            "retry failed, trying again",
+        ),
+    ]);
+}
+
+/// A line's own level wins over what its words suggest, whatever the words.
+#[test]
+fn the_explicit_level_wins_over_inference() {
+    check_explicit(&[
+        (
+            "20:25:01.123 [main] DEBUG com.example.Job -- job failed with exception, retrying",
+            Severity::Debug,
+            "job failed with exception, retrying",
+        ),
+        (
+            "2026-12-01 10:00:00,000 INFO [pool-1] a.B: 3 errors fixed, Exception counters reset",
+            Severity::Info,
+            "3 errors fixed, Exception counters reset",
+        ),
+    ]);
+}
+
+#[test]
+fn a_go_runtime_panic_is_an_error_even_among_other_formats() {
+    let mut logai = LogAi::new(Config::default());
+    let resource = "service.name=api";
+    for i in 0..20 {
+        let line = format!("time=2026-12-01T10:00:{i:02}Z level=INFO msg=\"served\" ms={i}");
+        logai.process(resource, &LogInput::text(&line));
+    }
+    let mut input =
+        LogInput::text("panic: runtime error: invalid memory address or nil pointer dereference");
+    input.stream = logai::Stream::from_iostream("stdout");
+    let out = logai.process(resource, &input);
+    assert!(
+        out.severity >= Some(Severity::Error),
+        "{:?} inferred {}",
+        out.severity,
+        out.severity_inferred
+    );
+}
+
+#[test]
+fn a_message_starting_like_a_logger_is_not_swallowed() {
+    let out = structure(
+        "INFO  [main] 2026-12-01 20:25:01,123 CassandraDaemon.java:600 - Component State Change: ready",
+    );
+    assert_eq!(out.message, "Component State Change: ready");
+    let out = structure("2026-12-01 20:25:01 [req-1234] 10.0.0.5 GET /api/orders 200");
+    assert!(out.message.contains("10.0.0.5"), "{:?}", out.message);
+}
+
+#[test]
+fn host_names_with_a_port_are_one_value() {
+    let mut logai = LogAi::new(Config::default());
+    let mut templates = Vec::new();
+    for host in [
+        "web.example.org:443",
+        "db-primary.internal:5432",
+        "localhost:8080",
+    ] {
+        let line = format!("2026-12-01 10:00:00 INFO connected to {host} now");
+        let out = logai.process("service.name=proxy", &LogInput::text(&line));
+        assert_eq!(out.params, [host], "{line}");
+        templates.push(out.template);
+    }
+    assert!(
+        templates.iter().all(|t| t == "connected to <*> now"),
+        "{templates:?}"
+    );
+}
+
+#[test]
+fn ordinary_words_are_not_masked_as_booleans() {
+    let out = structure("2026-12-01 10:00:00 INFO session opened for user root by admin");
+    assert_eq!(out.template, "session opened for user root by admin");
+    let out = structure("2026-12-01 10:00:00 INFO flag enabled=true");
+    assert_eq!(out.template, "flag enabled=<*>");
+}
+
+#[test]
+fn values_lose_the_punctuation_of_their_sentence() {
+    let out = structure("2026-12-01 10:00:00 INFO rebalancing zone=APAC: started");
+    let zone = out.attributes.iter().find(|(k, _)| k == "zone");
+    assert_eq!(zone.map(|(_, v)| v.as_str()), Some(Some("APAC")));
+    assert!(out.attributes.iter().all(|(k, _)| k != "log.logger"));
+}
