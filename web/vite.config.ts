@@ -20,11 +20,19 @@ function inlineBoot(): Plugin {
   };
 }
 
+// The proxy makes the dev server's page same-origin with the API: redscope refuses API
+// requests whose Origin is another site's, so the dev page's Origin is dropped on the way.
+const apiProxy = {
+  target: api,
+  changeOrigin: true,
+  configure: (proxy: any) => proxy.on('proxyReq', (req: any) => req.removeHeader('origin')),
+};
+
 export default defineConfig({
   plugins: [inlineBoot()],
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   build: { target: 'es2022', sourcemap: false, chunkSizeWarningLimit: 200 },
-  server: { proxy: { '/api': { target: api, changeOrigin: true } } },
-  preview: { proxy: { '/api': { target: api, changeOrigin: true } } },
+  server: { proxy: { '/api': apiProxy } },
+  preview: { proxy: { '/api': apiProxy } },
   test: { include: ['src/**/*.test.ts'] },
 } as any);

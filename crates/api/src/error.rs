@@ -15,6 +15,12 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Timeout(String),
+    /// No valid token: 401 with `WWW-Authenticate: Bearer`.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A token without the scope, or a page from an origin that may not call the API: 403.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -47,6 +53,8 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Timeout(_) => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Internal(detail) => {
                 tracing::error!(%detail, "api request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
@@ -56,6 +64,13 @@ impl IntoResponse for ApiError {
         if let ApiError::BadParam { param, .. } = &self {
             body["error"]["param"] = serde_json::Value::String(param.clone());
         }
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                http::header::WWW_AUTHENTICATE,
+                http::HeaderValue::from_static("Bearer realm=\"redscope\""),
+            );
+        }
+        response
     }
 }

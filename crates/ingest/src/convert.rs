@@ -21,11 +21,40 @@ pub struct Converted<T> {
 
 impl<T> Converted<T> {
     fn reject(&mut self, why: impl FnOnce() -> String) {
-        self.rejected += 1;
+        self.reject_many(1, why);
+    }
+
+    fn reject_many(&mut self, items: u64, why: impl FnOnce() -> String) {
+        self.rejected += items;
         if self.first_error.is_none() {
             self.first_error = Some(why());
         }
     }
+}
+
+/// Metric names redscope writes itself (RED, service edges, reach, log patterns): triage and
+/// the rollup queries read them, so clients may not write under them.
+pub const RESERVED_METRIC_PREFIX: &str = "redscope.";
+
+/// Whether a client may not use this metric name (the prefix, in any letter case).
+pub fn is_reserved_metric(name: &str) -> bool {
+    let prefix = RESERVED_METRIC_PREFIX.as_bytes();
+    name.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+}
+
+/// The data points a metric carries (what OTLP partial success counts).
+fn data_point_count(data: Option<&Data>) -> u64 {
+    let n = match data {
+        None => 0,
+        Some(Data::Gauge(g)) => g.data_points.len(),
+        Some(Data::Sum(s)) => s.data_points.len(),
+        Some(Data::Histogram(h)) => h.data_points.len(),
+        Some(Data::ExponentialHistogram(h)) => h.data_points.len(),
+        Some(Data::Summary(s)) => s.data_points.len(),
+    };
+    n as u64
 }
 
 /// Converts an OTLP AnyValue into JSON, keeping its type where JSON can.
@@ -389,6 +418,16 @@ pub fn convert_metrics(req: &ExportMetricsServiceRequest) -> Converted<MetricPoi
                     out.reject(|| "metric without a name".to_string());
                     continue;
                 }
+                if is_reserved_metric(&metric.name) {
+                    let points = data_point_count(metric.data.as_ref()).max(1);
+                    out.reject_many(points, || {
+                        format!(
+                            "metric '{}': names under '{RESERVED_METRIC_PREFIX}' are reserved for redscope's own metrics",
+                            metric.name
+                        )
+                    });
+                    continue;
+                }
                 let head = MetricHead {
                     name: &metric.name,
                     unit: &metric.unit,
@@ -557,5 +596,46 @@ mod tests {
                 .unwrap_err()
                 .contains("8 bytes, got 3")
         );
+    }
+
+    #[test]
+    fn reserved_metric_names_are_refused_point_by_point() {
+        use opentelemetry_proto::tonic::metrics::v1::{
+            Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics,
+        };
+        let gauge = |name: &str, points: usize| Metric {
+            name: name.to_string(),
+            data: Some(Data::Gauge(Gauge {
+                data_points: vec![
+                    NumberDataPoint {
+                        time_unix_nano: 1,
+                        value: Some(number_data_point::Value::AsInt(1)),
+                        ..Default::default()
+                    };
+                    points
+                ],
+            })),
+            ..Default::default()
+        };
+        let req = ExportMetricsServiceRequest {
+            resource_metrics: vec![ResourceMetrics {
+                scope_metrics: vec![ScopeMetrics {
+                    metrics: vec![
+                        gauge("redscope.red.duration", 2),
+                        gauge("RedScope.Trace.reach", 1),
+                        gauge("redscopes.client", 1),
+                        gauge("app.redscope.x", 1),
+                    ],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let c = convert_metrics(&req);
+        assert_eq!(c.rejected, 3);
+        assert_eq!(c.rows.len(), 2);
+        assert!(c.first_error.unwrap().contains("reserved"));
+        assert!(!is_reserved_metric("redscope"));
+        assert!(!is_reserved_metric("rédscope.x"));
     }
 }

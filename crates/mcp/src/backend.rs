@@ -28,6 +28,8 @@ pub enum Backend {
 pub struct Remote {
     client: reqwest::Client,
     base: String,
+    /// A read token, sent as `Authorization: Bearer` when the server has tokens.
+    token: Option<String>,
 }
 
 /// Why a call to the API failed, in words an agent can act on.
@@ -69,6 +71,11 @@ impl Backend {
 
     /// Calls a redscope server at `base_url` over HTTP.
     pub fn remote(base_url: &str) -> Result<Self, BackendError> {
+        Self::remote_with_token(base_url, None)
+    }
+
+    /// Calls a redscope server at `base_url` over HTTP with a read token.
+    pub fn remote_with_token(base_url: &str, token: Option<&str>) -> Result<Self, BackendError> {
         let base = base_url.trim().trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(BackendError::Invalid(format!(
@@ -79,7 +86,15 @@ impl Backend {
             .timeout(REMOTE_TIMEOUT)
             .build()
             .map_err(|e| BackendError::Invalid(e.to_string()))?;
-        Ok(Backend::Remote(Remote { client, base }))
+        let token = token
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        Ok(Backend::Remote(Remote {
+            client,
+            base,
+            token,
+        }))
     }
 
     /// `GET path?query` and the JSON it answers.
@@ -118,6 +133,9 @@ impl Remote {
     ) -> Result<(u16, Vec<u8>), BackendError> {
         let url = format!("{}{target}", self.base);
         let mut request = self.client.request(method, &url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
         if let Some(body) = body {
             request = request
                 .header(http::header::CONTENT_TYPE, "application/json")

@@ -25,6 +25,12 @@ pub struct ServerConfig {
     pub api: SocketAddr,
     /// The built web UI (`npm run build` in web/).
     pub ui_dir: PathBuf,
+    /// Web origins (`https://grafana.example.com`) whose pages may call the API, `/mcp` and
+    /// the OTLP/HTTP receiver across origins (CORS). Browser tokens add their own origins to
+    /// the OTLP/HTTP receiver's.
+    pub cors_origins: Vec<String>,
+    /// Serve a listener beyond loopback even though no token exists (warned at every start).
+    pub insecure_no_auth: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -72,10 +78,12 @@ impl Default for Config {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            otlp_grpc: SocketAddr::from(([0, 0, 0, 0], 4317)),
-            otlp_http: SocketAddr::from(([0, 0, 0, 0], 4318)),
-            api: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            otlp_grpc: SocketAddr::from(([127, 0, 0, 1], 4317)),
+            otlp_http: SocketAddr::from(([127, 0, 0, 1], 4318)),
+            api: SocketAddr::from(([127, 0, 0, 1], 8080)),
             ui_dir: PathBuf::from("web/dist"),
+            cors_origins: Vec::new(),
+            insecure_no_auth: false,
         }
     }
 }
@@ -175,7 +183,20 @@ impl Config {
         if self.storage.flush_rows == 0 || self.storage.max_memtable_mb == 0 {
             bail!("storage: flush_rows and max_memtable_mb must be above 0");
         }
+        auth::OriginPolicy::new(&self.server.cors_origins).context("server.cors_origins")?;
         Ok(())
+    }
+
+    /// The listeners bound beyond loopback (`0.0.0.0` and specific addresses alike).
+    pub fn exposed_listeners(&self) -> Vec<SocketAddr> {
+        [
+            self.server.otlp_grpc,
+            self.server.otlp_http,
+            self.server.api,
+        ]
+        .into_iter()
+        .filter(|a| !a.ip().is_loopback())
+        .collect()
     }
 
     pub fn store_config(&self) -> storage::StoreConfig {
@@ -241,8 +262,16 @@ fn set_path(tree: &mut toml::Value, path: &[String], value: toml::Value) -> anyh
             .with_context(|| format!("unknown configuration section '{p}'"))?;
     }
     let table = node.as_table_mut().context("not a configuration section")?;
-    // Keep the type of the default: a string "8080" for a string field stays a string.
+    // Keep the type of the default: a string "8080" for a string field stays a string, and a
+    // list takes comma-separated values.
     let value = match (table.get(last.as_str()), value) {
+        (Some(toml::Value::Array(_)), toml::Value::String(s)) => toml::Value::Array(
+            s.split(',')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| toml::Value::String(v.to_string()))
+                .collect(),
+        ),
         (Some(toml::Value::String(_)), v) => toml::Value::String(match v {
             toml::Value::String(s) => s,
             other => other.to_string(),
@@ -290,6 +319,28 @@ mod tests {
         assert_eq!(c.storage.flush_rows, 20);
         assert_eq!(c.server.api.port(), 9999);
         assert_eq!(c.server.otlp_grpc.port(), 4317);
+    }
+
+    #[test]
+    fn listeners_default_to_loopback_and_lists_come_from_the_environment() {
+        let env = vec![(
+            "REDSCOPE_SERVER__CORS_ORIGINS".to_string(),
+            "https://a.example, http://localhost:5173".to_string(),
+        )];
+        let c = Config::load(None, env.into_iter()).unwrap();
+        assert!(c.exposed_listeners().is_empty());
+        assert_eq!(
+            c.server.cors_origins,
+            vec!["https://a.example", "http://localhost:5173"]
+        );
+        let bad = vec![("REDSCOPE_SERVER__CORS_ORIGINS".to_string(), "*".to_string())];
+        assert!(Config::load(None, bad.into_iter()).is_err());
+        let exposed = vec![(
+            "REDSCOPE_SERVER__API".to_string(),
+            "0.0.0.0:8080".to_string(),
+        )];
+        let c = Config::load(None, exposed.into_iter()).unwrap();
+        assert_eq!(c.exposed_listeners().len(), 1);
     }
 
     #[test]

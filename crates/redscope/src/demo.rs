@@ -1397,10 +1397,25 @@ async fn send_metrics(client: &reqwest::Client, target: &str, shop: &mut Shop, n
     .await;
 }
 
+/// The workload's HTTP client: with `REDSCOPE_TOKEN` (an ingest token) when the server has
+/// tokens.
+fn otlp_client() -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Ok(token) = std::env::var("REDSCOPE_TOKEN")
+        && let Ok(value) = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
+    {
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+    }
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap_or_default()
+}
+
 /// Runs the workload until the task is aborted: history first when asked, then live. With
 /// `warm`, the server's caches are filled once the history is stored (see [`warm_up`]).
 pub async fn run(target: String, args: DemoArgs, warm: Option<Arc<query::QueryService>>) {
-    let client = reqwest::Client::new();
+    let client = otlp_client();
     let start = now_ns();
     let backfill = u64::try_from(args.backfill).unwrap_or(0);
     let schedule = Schedule::new(&args, start);

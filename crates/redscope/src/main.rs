@@ -1,14 +1,17 @@
 //! redscope: an OpenTelemetry-native observability server in one binary.
 //!
-//! `redscope serve` receives OTLP on :4317 (gRPC) and :4318 (HTTP), stores it under ./data and
-//! answers the API and UI on :8080. `redscope demo` does the same with a built-in online-shop
+//! `redscope serve` receives OTLP on 127.0.0.1:4317 (gRPC) and :4318 (HTTP), stores it under
+//! ./data and answers the API and UI on :8080. `redscope token` manages access tokens. `redscope demo` does the same with a built-in online-shop
 //! workload. `redscope logai parse` structures log lines offline; `redscope bench` drives a
 //! running server with load; `redscope mcp` serves AI agents over stdio from a running server.
 
+mod access;
 mod bench;
 mod config;
 mod demo;
+mod login;
 mod server;
+mod token_cli;
 mod ui;
 
 use std::net::SocketAddr;
@@ -55,6 +58,14 @@ enum Command {
         /// The redscope server to answer from.
         #[arg(long, env = "REDSCOPE_SERVER", default_value = "http://127.0.0.1:8080")]
         server: String,
+        /// A read token for that server, when it has tokens.
+        #[arg(long, env = "REDSCOPE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// Access tokens (scopes ingest, read, admin, browser).
+    Token {
+        #[command(subcommand)]
+        command: token_cli::TokenCommand,
     },
 }
 
@@ -76,15 +87,19 @@ struct ServeArgs {
     /// Data directory (default ./data).
     #[arg(long)]
     data: Option<PathBuf>,
-    /// OTLP/gRPC listen address (default 0.0.0.0:4317).
+    /// OTLP/gRPC listen address (default 127.0.0.1:4317).
     #[arg(long)]
     otlp_grpc: Option<SocketAddr>,
-    /// OTLP/HTTP listen address (default 0.0.0.0:4318).
+    /// OTLP/HTTP listen address (default 127.0.0.1:4318).
     #[arg(long)]
     otlp_http: Option<SocketAddr>,
-    /// API and UI listen address (default 0.0.0.0:8080).
+    /// API and UI listen address (default 127.0.0.1:8080).
     #[arg(long)]
     api: Option<SocketAddr>,
+    /// Listen beyond loopback even though no token exists (anyone who can connect reads and
+    /// writes everything). Without it, such a start is refused.
+    #[arg(long)]
+    insecure_no_auth: bool,
 }
 
 impl ServeArgs {
@@ -101,6 +116,9 @@ impl ServeArgs {
         }
         if let Some(a) = self.api {
             c.server.api = a;
+        }
+        if self.insecure_no_auth {
+            c.server.insecure_no_auth = true;
         }
         Ok(c)
     }
@@ -126,6 +144,7 @@ fn main() -> anyhow::Result<()> {
             logai::cli::parse(stdin.lock(), std::io::BufWriter::new(stdout.lock()))?;
             Ok(())
         }
+        Command::Token { command } => token_cli::run(command),
         command => {
             init_tracing();
             let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -175,12 +194,12 @@ async fn run(command: Command) -> anyhow::Result<()> {
             result
         }
         Command::Bench(args) => bench::run(args).await,
-        Command::Mcp { server } => {
+        Command::Mcp { server, token } => {
             // stdout carries the protocol; tracing already writes to stderr.
-            let backend = mcp::Backend::remote(&server)?;
+            let backend = mcp::Backend::remote_with_token(&server, token.as_deref())?;
             mcp::serve_stdio(backend, &server).await?;
             Ok(())
         }
-        Command::Logai { .. } => Ok(()),
+        Command::Logai { .. } | Command::Token { .. } => Ok(()),
     }
 }

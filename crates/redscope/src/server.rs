@@ -97,7 +97,40 @@ pub struct Running {
     pub query: Arc<query::QueryService>,
 }
 
+/// The token store and the decision whether this configuration may start: a listener beyond
+/// loopback without any token is refused unless `insecure_no_auth` says otherwise.
+fn access_gate(config: &Config) -> anyhow::Result<crate::access::Gate> {
+    let tokens =
+        Arc::new(auth::TokenStore::open(&config.data_dir).context("reading the access tokens")?);
+    let exposed: Vec<String> = config
+        .exposed_listeners()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    let insecure = config.server.insecure_no_auth;
+    if !exposed.is_empty() && insecure {
+        tracing::warn!(listeners = %exposed.join(", "), tokens = tokens.tokens().len(),
+            "insecure_no_auth: listening beyond loopback; without a token anyone who can connect reads and writes everything");
+    } else if !exposed.is_empty() && tokens.is_empty() {
+        anyhow::bail!(
+            "refusing to listen on {} without any access token: create one with `redscope token create --scope admin --data {}`, listen on 127.0.0.1, or pass --insecure-no-auth",
+            exposed.join(", "),
+            config.data_dir.display()
+        );
+    }
+    let authorizer = Arc::new(auth::Authorizer::new(
+        tokens,
+        !exposed.is_empty() && !insecure,
+    ));
+    let origins = auth::OriginPolicy::new(&config.server.cors_origins)?;
+    Ok(crate::access::Gate {
+        authorizer,
+        origins,
+    })
+}
+
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    let gate = access_gate(config)?;
     let store = Arc::new(
         tokio::task::spawn_blocking({
             let sc = config.store_config();
@@ -180,7 +213,12 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let http_listener = TcpListener::bind(config.server.otlp_http)
         .await
         .with_context(|| format!("binding OTLP/HTTP on {}", config.server.otlp_http))?;
-    let http_app = ingest::otlp_http::router(pipeline.clone()).layer(cors());
+    let http_app = ingest::otlp_http::router(pipeline.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            gate.clone(),
+            crate::access::otlp_http_gate,
+        ))
+        .layer(crate::access::otlp_cors(&gate));
     tasks.push(tokio::spawn(serve_http(
         http_listener,
         http_app,
@@ -193,8 +231,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .with_context(|| format!("binding OTLP/gRPC on {}", config.server.otlp_grpc))?;
     let (traces, logs, metrics) = ingest::otlp_grpc::services(pipeline.clone());
     let mut grpc_shutdown = shutdown_rx.clone();
+    let grpc_auth = crate::access::grpc_interceptor(Arc::clone(&gate.authorizer));
     tasks.push(tokio::spawn(async move {
         tonic::transport::Server::builder()
+            .layer(tonic::service::InterceptorLayer::new(grpc_auth))
             .add_service(traces)
             .add_service(logs)
             .add_service(metrics)
@@ -214,7 +254,12 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .with_context(|| format!("binding the API on {}", config.server.api))?;
     let status_store = Arc::clone(&store);
     let status_pipeline = pipeline.clone();
-    let status: api::StatusFn = Arc::new(move || status_json(&status_store, &status_pipeline));
+    let status_auth = Arc::clone(&gate.authorizer);
+    let status: api::StatusFn = Arc::new(move || {
+        let mut status = status_json(&status_store, &status_pipeline);
+        status["auth"] = status_auth.snapshot();
+        status
+    });
     let api_router = api::router(api::ApiState::new(Arc::clone(&query)).with_status(status));
     // MCP for agents, answering through the same routes in-process.
     let mcp_service = mcp::http_service(
@@ -223,9 +268,14 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         mcp::HttpOptions::for_listen_addr(config.server.api),
     );
     let api_app = api_router
+        .merge(crate::access::routes(gate.clone()))
         .nest_service("/mcp", mcp_service)
         .merge(crate::ui::router(&config.server.ui_dir))
-        .layer(cors());
+        .layer(axum::middleware::from_fn_with_state(
+            gate.clone(),
+            crate::access::api_gate,
+        ))
+        .layer(crate::access::api_cors(&gate.origins));
     tasks.push(tokio::spawn(serve_http(api_listener, api_app, shutdown_rx)));
 
     tracing::info!(
@@ -233,6 +283,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         otlp_http = %config.server.otlp_http,
         api = %config.server.api,
         data = %config.data_dir.display(),
+        tokens_required = gate.authorizer.enforcing(),
         "redscope is listening"
     );
     Ok(Running {
@@ -240,10 +291,6 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         tasks,
         query,
     })
-}
-
-fn cors() -> tower_http::cors::CorsLayer {
-    tower_http::cors::CorsLayer::permissive()
 }
 
 async fn serve_http(

@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod auth;
 mod bad_input;
 mod common;
 mod crash;

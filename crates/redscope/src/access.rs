@@ -1,0 +1,260 @@
+//! Access control at the edges of the server: which listener needs which scope, the `Origin`
+//! check, CORS, and the mapping of [`auth::Denied`] to each protocol's answer. The decision
+//! itself is [`auth::Authorizer`]'s.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use auth::{Authorizer, Denied, Need, OriginPolicy};
+
+/// What the gates share.
+#[derive(Clone)]
+pub struct Gate {
+    pub authorizer: Arc<Authorizer>,
+    pub origins: OriginPolicy,
+}
+
+fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// What a request on the API port needs; `None` for what is public (health, the login page).
+/// Anything that changes state needs admin, except the read-only SQL endpoint.
+pub fn need_for(method: &Method, path: &str) -> Option<Need> {
+    if path == "/healthz" || path == "/login" || path == "/logout" {
+        return None;
+    }
+    let reads = method == Method::GET || method == Method::HEAD || method == Method::OPTIONS;
+    let admin_area = ["/api/v1/tokens", "/api/v1/rules", "/api/v1/retention"]
+        .iter()
+        .any(|p| path == *p || path.starts_with(&format!("{p}/")));
+    let read_only_post = method == Method::POST && path == "/api/v1/sql";
+    let mcp = path == "/mcp" || path.starts_with("/mcp/");
+    if admin_area || (path.starts_with("/api/") && !reads && !read_only_post) {
+        return Some(Need::Admin);
+    }
+    if mcp || path.starts_with("/api/") || reads {
+        return Some(Need::Read);
+    }
+    Some(Need::Admin)
+}
+
+/// The OTLP/HTTP receiver: an ingest token (or admin), or a browser token from its origins.
+pub async fn otlp_http_gate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let decision = gate.authorizer.authorize(
+        auth::credential(headers),
+        Need::Ingest {
+            browser_allowed: true,
+        },
+        header_str(headers, header::ORIGIN),
+    );
+    match decision {
+        Ok(principal) => {
+            let mut request = request;
+            request.extensions_mut().insert(principal);
+            next.run(request).await
+        }
+        Err(denied) => otlp_denied(&denied, headers),
+    }
+}
+
+/// google.rpc.Status in the request's encoding, as the OTLP/HTTP spec asks for errors.
+fn otlp_denied(denied: &Denied, headers: &HeaderMap) -> Response {
+    let (status, code) = match denied {
+        Denied::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, 16),
+        Denied::Forbidden(_) => (StatusCode::FORBIDDEN, 7),
+    };
+    let message = denied.to_string();
+    let json = header_str(headers, header::CONTENT_TYPE).is_some_and(|c| {
+        c.trim()
+            .to_ascii_lowercase()
+            .starts_with("application/json")
+    });
+    let (content_type, body) = if json {
+        let body = serde_json::json!({"code": code, "message": message}).to_string();
+        ("application/json", body.into_bytes())
+    } else {
+        let rpc = ingest::RpcStatus {
+            code,
+            message,
+            details: vec![],
+        };
+        (
+            "application/x-protobuf",
+            prost::Message::encode_to_vec(&rpc),
+        )
+    };
+    let mut response = (status, body).into_response();
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if status == StatusCode::UNAUTHORIZED {
+        h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// The API port (API, SQL, MCP, UI): the `Origin` check, then the scope the route needs. A
+/// page of the UI asked for without a token gets the login form instead.
+pub async fn api_gate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let origin = header_str(headers, header::ORIGIN);
+    if !gate
+        .origins
+        .allows(origin, header_str(headers, header::HOST))
+    {
+        gate.authorizer.origin_refused();
+        return api::ApiError::Forbidden(
+            "cross-origin request from an origin that is not allowed (server.cors_origins)"
+                .to_string(),
+        )
+        .into_response();
+    }
+    let Some(need) = need_for(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    match gate
+        .authorizer
+        .authorize(auth::credential(headers), need, origin)
+    {
+        Ok(principal) => {
+            let mut request = request;
+            request.extensions_mut().insert(principal);
+            next.run(request).await
+        }
+        Err(denied) => {
+            let page = is_ui_page(request.method(), request.uri().path());
+            match denied {
+                Denied::Unauthenticated(_) if page => {
+                    crate::login::page(request.uri().path_and_query().map(|p| p.as_str()))
+                }
+                Denied::Unauthenticated(m) => {
+                    api::ApiError::Unauthorized(m.to_string()).into_response()
+                }
+                Denied::Forbidden(m) => api::ApiError::Forbidden(m).into_response(),
+            }
+        }
+    }
+}
+
+fn is_ui_page(method: &Method, path: &str) -> bool {
+    method == Method::GET
+        && !path.starts_with("/api/")
+        && path != "/mcp"
+        && !path.starts_with("/mcp/")
+}
+
+/// OTLP/gRPC: `authorization: Bearer <token>` metadata with an ingest (or admin) token;
+/// browser tokens never (browsers do not speak gRPC).
+pub fn grpc_interceptor(
+    authorizer: Arc<Authorizer>,
+) -> impl Fn(tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> + Clone {
+    move |request: tonic::Request<()>| {
+        let credential = request
+            .metadata()
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(auth::bearer_token);
+        let need = Need::Ingest {
+            browser_allowed: false,
+        };
+        match authorizer.authorize(credential, need, None) {
+            Ok(_) => Ok(request),
+            Err(Denied::Unauthenticated(m)) => Err(tonic::Status::unauthenticated(m)),
+            Err(Denied::Forbidden(m)) => Err(tonic::Status::permission_denied(m)),
+        }
+    }
+}
+
+/// CORS of the API port: only the configured origins, no credentials (a page elsewhere sends
+/// its own `Authorization` header; the UI's cookie is same-site only).
+pub fn api_cors(policy: &OriginPolicy) -> CorsLayer {
+    let origins: Vec<HeaderValue> = policy
+        .origins()
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("mcp-session-id"),
+            header::HeaderName::from_static("mcp-protocol-version"),
+        ])
+        .expose_headers([header::HeaderName::from_static("mcp-session-id")])
+}
+
+/// CORS of the OTLP/HTTP receiver: the configured origins and those of browser tokens (read
+/// from the token store as it is now, so a new browser token works without a restart).
+pub fn otlp_cors(gate: &Gate) -> CorsLayer {
+    let gate = gate.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            let Ok(o) = origin.to_str() else {
+                return false;
+            };
+            gate.origins.is_listed(o) || gate.authorizer.browser_origin_known(o)
+        }))
+        .allow_methods([Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::CONTENT_ENCODING,
+        ])
+}
+
+/// `GET /api/v1/tokens`: the tokens (never their secrets), for admins.
+pub async fn list_tokens(State(gate): State<Gate>) -> Response {
+    match gate.authorizer.store().list() {
+        Ok(tokens) => axum::Json(serde_json::json!({ "tokens": tokens })).into_response(),
+        Err(e) => api::ApiError::Internal(e.to_string()).into_response(),
+    }
+}
+
+/// The routes of this module on the API port.
+pub fn routes(gate: Gate) -> axum::Router {
+    axum::Router::new()
+        .route("/api/v1/tokens", axum::routing::get(list_tokens))
+        .route(
+            "/login",
+            axum::routing::get(crate::login::form).post(crate::login::submit),
+        )
+        .route("/logout", axum::routing::post(crate::login::logout))
+        .with_state(gate)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_need_read_admin_or_nothing() {
+        let get = Method::GET;
+        let post = Method::POST;
+        assert_eq!(need_for(&get, "/healthz"), None);
+        assert_eq!(need_for(&post, "/login"), None);
+        assert_eq!(need_for(&get, "/api/v1/services"), Some(Need::Read));
+        assert_eq!(need_for(&post, "/api/v1/sql"), Some(Need::Read));
+        assert_eq!(need_for(&post, "/mcp"), Some(Need::Read));
+        assert_eq!(need_for(&get, "/"), Some(Need::Read));
+        assert_eq!(need_for(&get, "/service/checkout"), Some(Need::Read));
+        assert_eq!(need_for(&get, "/api/v1/tokens"), Some(Need::Admin));
+        assert_eq!(
+            need_for(&Method::DELETE, "/api/v1/tokens/x"),
+            Some(Need::Admin)
+        );
+        assert_eq!(need_for(&post, "/api/v1/rules"), Some(Need::Admin));
+        assert_eq!(
+            need_for(&Method::PUT, "/api/v1/anything"),
+            Some(Need::Admin)
+        );
+        assert_eq!(need_for(&post, "/somewhere"), Some(Need::Admin));
+    }
+}
