@@ -24,6 +24,9 @@ pub(crate) struct Resource {
     pub(crate) time_memo: TimeMemo,
     /// Recent header scans (not persisted).
     pub(crate) header_memo: header::HeaderMemo,
+    /// Lines whose header had a one-character level mark after the time (`*`, `#`, `.`; not
+    /// persisted): where a resource writes those, a `-` in that place is a mark too.
+    pub(crate) level_marks: u64,
 }
 
 /// The last time text converted and its result: lines come in bursts that share a timestamp,
@@ -670,6 +673,7 @@ fn split_record<'a>(
         return from_parsed(parsed, attrs);
     }
     resource.header_memo.scan_into(line, header);
+    learn_level_marks(resource, line, header);
     let signature = Signature::of(header);
     let fit = if learn {
         resource.format.observe(header)
@@ -678,6 +682,33 @@ fn split_record<'a>(
     };
     text_split(line, header, fit, attrs, &mut resource.time_memo, output)
 }
+
+/// A resource that writes one-character level marks after the time (`* ready`, `# warning`)
+/// writes `-` there for its verbose level: the mark is learned from the resource's own lines,
+/// never assumed, since elsewhere `time - message` is a plain separator.
+fn learn_level_marks(resource: &mut Resource, line: &str, header: &mut Header) {
+    let fields = &mut header.fields;
+    let Some(index) = fields.iter().position(|f| {
+        f.kind != FieldKind::Time && f.kind != FieldKind::Number && f.kind != FieldKind::Word
+    }) else {
+        return;
+    };
+    if index == 0 || fields[index - 1].kind != FieldKind::Time {
+        return;
+    }
+    let last = index + 1 == fields.len();
+    let field = &mut fields[index];
+    let text = &line[field.start..field.end];
+    if field.kind == FieldKind::Level && text.len() == 1 {
+        resource.level_marks += 1;
+    } else if field.kind == FieldKind::Dash && resource.level_marks >= LEVEL_MARKS_NEEDED && last {
+        field.kind = FieldKind::Level;
+        field.level = Some(Severity::Debug);
+    }
+}
+
+/// Lines with level marks a resource must have shown before its `-` counts as one.
+const LEVEL_MARKS_NEEDED: u64 = 3;
 
 fn text_split<'a>(
     line: &'a str,

@@ -110,7 +110,16 @@ impl FormatLearner {
             return Fit::Learning;
         };
         if learned.is_prefix_of(signature) {
-            header.truncate(learned.len());
+            // A level is never cut off: a line whose level sits past the learned header (a
+            // bracketed level where other lines have a bracketed tag) keeps it.
+            let keep = header
+                .fields
+                .iter()
+                .enumerate()
+                .skip(learned.len())
+                .find(|(_, field)| field.level.is_some())
+                .map_or(learned.len(), |(index, _)| index + 1);
+            header.truncate(keep);
             Fit::Fits
         } else {
             self.unfit_lines += 1;

@@ -635,6 +635,12 @@ fn read_token(
     if let Some(level) = parse_level(without_colon, letter_allowed) {
         return token(FieldKind::Level, Some(level));
     }
+    // `=WARNING REPORT==== 1-Dec-2026::20:38:07 ===`: a report header opens with its level.
+    if start == 0
+        && let Some(level) = text.strip_prefix('=').and_then(|w| parse_level(w, false))
+    {
+        return token(FieldKind::Level, Some(level));
+    }
     if let Some(level) = glued_level(text, previous.is_none()) {
         return token(level.0, Some(level.1));
     }

@@ -89,6 +89,7 @@ impl LogAi {
                 last_used: 0,
                 time_memo: Default::default(),
                 header_memo: Default::default(),
+                level_marks: 0,
             };
             logai.resources.insert(stored.key, resource);
         }

@@ -99,7 +99,7 @@ pub fn parse_level(word: &str, allow_letter: bool) -> Option<Severity> {
     }
     // Words that are levels only as written by the loggers that use them: `LOG` (PostgreSQL's
     // informational level), `Note`/`NOTE`. In lower case they are ordinary words.
-    if matches!(word, "LOG" | "NOTE" | "Note") {
+    if matches!(word, "LOG" | "NOTE" | "Note" | "SUCCESS") {
         return Some(Severity::Info);
     }
     let mut lower = [0u8; 11];
@@ -121,8 +121,43 @@ pub fn parse_level(word: &str, allow_letter: bool) -> Option<Severity> {
         b"fata" | b"pani" => Some(Severity::Fatal),
         b"fatal" | b"critical" | b"crit" | b"alert" | b"emerg" | b"emergency" | b"panic"
         | b"failure" | b"dpanic" | b"ftl" => Some(Severity::Fatal),
+        _ if bytes[bytes.len() - 1].is_ascii_digit() => numbered_level(word),
         _ => None,
     }
+}
+
+/// Parses the value of a field named as a level (`"level": "http"`): every level word, and the
+/// names that only such a field makes levels (npm-style `http` and `silly`, `success`).
+pub fn level_field(value: &str) -> Option<Severity> {
+    let value = value.trim();
+    parse_level(value, true).or_else(|| match value.to_ascii_lowercase().as_str() {
+        "http" | "success" => Some(Severity::Info),
+        "silly" => Some(Severity::Trace),
+        _ => None,
+    })
+}
+
+/// A level word with a number after it: `trace1`..`trace8`, `DEBUG2` (sub-levels), or an
+/// offset `DEBUG-4`, `ERROR+4` (four steps per range, as structured loggers print levels
+/// between the named ones).
+fn numbered_level(word: &str) -> Option<Severity> {
+    let split = word.find(|c: char| c.is_ascii_digit() || c == '+' || c == '-')?;
+    let (name, rest) = word.split_at(split);
+    let base = parse_level(name, false)?;
+    let (sign, digits) = match rest.as_bytes()[0] {
+        b'+' => (1, &rest[1..]),
+        b'-' => (-1, &rest[1..]),
+        _ => (0, rest),
+    };
+    if digits.is_empty() || digits.len() > 2 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    if sign == 0 {
+        return Some(base);
+    }
+    let offset: i32 = digits.parse().ok()?;
+    let number = (base.otel_number() + sign * offset).clamp(1, 24);
+    Severity::from_otel_number(number)
 }
 
 /// Words that, seen in a message, suggest something went wrong.
@@ -204,6 +239,15 @@ mod tests {
         assert_eq!(parse_level("log", false), None);
         assert_eq!(parse_level("Note", false), Some(Severity::Info));
         assert_eq!(parse_level("note", false), None);
+        // Sub-levels and offsets.
+        assert_eq!(parse_level("trace4", false), Some(Severity::Trace));
+        assert_eq!(parse_level("DEBUG2", false), Some(Severity::Debug));
+        assert_eq!(parse_level("DEBUG-4", false), Some(Severity::Trace));
+        assert_eq!(parse_level("ERROR+4", false), Some(Severity::Fatal));
+        assert_eq!(parse_level("INFO+2", false), Some(Severity::Info));
+        assert_eq!(parse_level("error404", false), None);
+        assert_eq!(level_field("http"), Some(Severity::Info));
+        assert_eq!(level_field("silly"), Some(Severity::Trace));
     }
 
     #[test]

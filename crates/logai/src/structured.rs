@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
-use crate::severity::{Severity, parse_level};
+use crate::severity::{Severity, level_field};
 use crate::timestamp;
 
 /// A field's value: text borrowed from the line where it can be, anything else as JSON.
@@ -104,7 +104,7 @@ fn from_fields<'a>(
     for (key, value) in fields {
         if parsed.level.is_none() && rank_of(LEVEL_KEYS, &key).is_some() {
             let level = match &value {
-                FieldValue::Text(text) => parse_level(text, true),
+                FieldValue::Text(text) => level_field(text),
                 FieldValue::Other(Value::Number(number)) => number.as_i64().and_then(numeric_level),
                 _ => None,
             };

@@ -121,7 +121,14 @@ pub fn is_time_token(token: &str) -> bool {
     if colons >= 1 {
         // 18:01:47,978 or 20171223-22:15:29:606 or 2015-10-18T18:01:47
         // (The part before the first `:` is not empty: the token starts with a digit.)
-        return digits >= 4;
+        // Minutes (one or two digits) follow the first `:`; `10.0.0.5:8080` is an address.
+        let colon = token.find(':').unwrap_or(0);
+        let minutes = bytes[colon + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        let dots_before = bytes[..colon].iter().filter(|&&b| b == b'.').count();
+        return digits >= 4 && (1..=2).contains(&minutes) && dots_before < 3;
     }
     // 2015-10-18, 17/06/09, 2005.06.03, 03-17, 2005-06-03-15.42.50.675872: the groups between
     // `-`, `/`, `.` and `,` (one pass over the bytes, as `split` on those would give them).
@@ -948,6 +955,9 @@ mod tests {
 
     #[test]
     fn time_tokens() {
+        assert!(!is_time_token("127.0.0.1:60186"));
+        assert!(!is_time_token("10.0.0.5:80"));
+        assert!(is_time_token("18:01:47,978"));
         for token in [
             "2015-10-18",
             "18:01:47,978",

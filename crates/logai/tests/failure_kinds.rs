@@ -211,3 +211,68 @@ fn values_lose_the_punctuation_of_their_sentence() {
     assert_eq!(zone.map(|(_, v)| v.as_str()), Some(Some("APAC")));
     assert!(out.attributes.iter().all(|(k, _)| k != "log.logger"));
 }
+
+/// One resource, two header shapes: a bracketed tag on most lines, a bracketed level on the
+/// rest. The learned header is their common prefix; the level past it is not cut off.
+#[test]
+fn a_level_past_the_learned_header_is_kept() {
+    let mut logai = LogAi::new(Config::default());
+    let mut last = None;
+    for i in 0..40 {
+        let line = if i % 3 == 0 {
+            format!("2026-12-01T20:32:22.{i:03}Z [WARN] slow request {i}ms")
+        } else {
+            format!("2026-12-01T20:32:22.{i:03}Z [HTTP] GET /health 200 {i}ms")
+        };
+        let out = logai.process("service.name=web", &LogInput::text(&line));
+        if i % 3 == 0 {
+            last = Some((out.severity, out.severity_inferred));
+        }
+    }
+    assert_eq!(last, Some((Some(Severity::Warn), false)));
+}
+
+#[test]
+fn numbered_levels_and_report_headers() {
+    check_explicit(&[
+        (
+            "[Tue Dec 01 20:29:49.835773 2026] [rewrite:trace3] [pid 1:tid 2] rewrite done",
+            Severity::Trace,
+            "[pid 1:tid 2] rewrite done",
+        ),
+        (
+            "time=2026-12-01T10:00:00Z level=DEBUG-4 msg=\"reconcile start\"",
+            Severity::Trace,
+            "reconcile start",
+        ),
+        (
+            "time=2026-12-01T10:00:00Z level=ERROR+4 msg=\"store corrupted\"",
+            Severity::Fatal,
+            "store corrupted",
+        ),
+    ]);
+    let out = structure("=WARNING REPORT==== 1-Dec-2026::20:38:07.217220 ===");
+    assert_eq!(
+        (out.severity, out.severity_inferred),
+        (Some(Severity::Warn), false)
+    );
+}
+
+/// A `-` after the time is a level mark only where the resource writes marks there.
+#[test]
+fn a_dash_is_a_level_mark_only_where_marks_are_written() {
+    let mut logai = LogAi::new(Config::default());
+    let marks = ["*", "#", "*", "*"];
+    for (i, mark) in marks.iter().enumerate() {
+        let line = format!("19384:M 01 Dec 2026 20:27:38.87{i} {mark} background saving started");
+        logai.process("service.name=kv", &LogInput::text(&line));
+    }
+    let line = "19384:M 01 Dec 2026 20:27:38.876 - Accepted 127.0.0.1:60186";
+    let out = logai.process("service.name=kv", &LogInput::text(line));
+    assert_eq!(
+        (out.severity, out.message.as_str()),
+        (Some(Severity::Debug), "Accepted 127.0.0.1:60186")
+    );
+    let out = structure("2026-12-01 10:00:00 - Accepted 127.0.0.1:60186");
+    assert_eq!(out.severity, None);
+}
