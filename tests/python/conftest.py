@@ -19,8 +19,9 @@ def free_port():
 
 
 class Server:
-    def __init__(self, binary):
-        self.data = tempfile.mkdtemp(prefix="redscope-py-")
+    def __init__(self, binary, data=None):
+        self.binary = binary
+        self.data = data or tempfile.mkdtemp(prefix="redscope-py-")
         self.grpc, self.http, self.api = free_port(), free_port(), free_port()
         env = dict(os.environ, REDSCOPE_LOG="warn")
         self.proc = subprocess.Popen(
