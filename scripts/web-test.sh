@@ -38,3 +38,5 @@ done
 # Let the workload produce traces, logs, metrics and the first RED rollups and map edges.
 sleep 20
 (cd web && REDSCOPE_URL="http://127.0.0.1:$PORT" npm run test:e2e)
+# Cross-origin pages against a server with tokens (it starts its own).
+(cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:security)

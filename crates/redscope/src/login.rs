@@ -2,7 +2,7 @@
 //! `SameSite=Strict` cookie, which the API accepts like a bearer token.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::{RawQuery, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
@@ -38,8 +38,13 @@ pub fn page(next: Option<&str>) -> Response {
     page_with(StatusCode::UNAUTHORIZED, None, next.unwrap_or("/"))
 }
 
-pub async fn form() -> Response {
-    page_with(StatusCode::OK, None, "/")
+/// `GET /login[?next=/path]`: the form on its own (the UI sends people here on a 401).
+pub async fn form(RawQuery(query): RawQuery) -> Response {
+    let next = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == "next")
+        .map(|(_, value)| safe_next(&value))
+        .unwrap_or_else(|| "/".to_string());
+    page_with(StatusCode::OK, None, &next)
 }
 
 /// `POST /login` (`token=...&next=...`): checks the token and sets the cookie.

@@ -124,6 +124,10 @@ async function doRequest<T>(path: string, init?: RequestInit, signal?: AbortSign
   }
   if (!res.ok) {
     const err = body?.error;
+    // The server has tokens and this browser has none (or it was revoked): sign in, then return.
+    if (res.status === 401 && err?.code === 'unauthorized') {
+      location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+    }
     throw new ApiError(
       res.status,
       err?.code ?? `http_${res.status}`,

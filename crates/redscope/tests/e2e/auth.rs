@@ -285,6 +285,36 @@ async fn auth_ui_login_sets_an_http_only_strict_cookie_the_api_accepts() {
         html.contains("action=\"/login\"") && html.contains("/service/checkout"),
         "{html}"
     );
+    // The UI sends a browser here on a 401; `next` stays on this server.
+    let form = |query: &str| {
+        client
+            .get(server.api_url(&format!("/login?{query}")))
+            .send()
+    };
+    let html = form("next=%2Ftraces%3Fstatus%3Derror")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("value=\"/traces?status=error\""), "{html}");
+    let html = form("next=%2F%2Fevil.example")
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("name=\"next\" value=\"/\""), "{html}");
+    // A page elsewhere cannot sign a browser in (or out).
+    let forged = client
+        .post(server.api_url("/login"))
+        .header("origin", EVIL)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={}", t.read))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     let login = |token: &str| {
         client
             .post(server.api_url("/login"))
