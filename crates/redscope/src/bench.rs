@@ -205,7 +205,7 @@ async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
         args.otlp.trim_end_matches('/'),
         if what == "logs" { "logs" } else { "traces" }
     );
-    let client = reqwest::Client::builder()
+    let client = crate::demo::with_env_token(reqwest::Client::builder())
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
     let deadline = Instant::now() + Duration::from_secs(args.duration);
@@ -278,7 +278,7 @@ async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
 }
 
 async fn trace_lookup(args: &BenchArgs) -> anyhow::Result<()> {
-    let client = reqwest::Client::new();
+    let client = crate::demo::with_env_token(reqwest::Client::builder()).build()?;
     let base = args.api.trim_end_matches('/');
     let sql = serde_json::json!({"query": format!("SELECT trace_id FROM spans GROUP BY trace_id LIMIT {}", args.samples)});
     let resp: serde_json::Value = client

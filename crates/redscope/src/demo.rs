@@ -1400,16 +1400,21 @@ async fn send_metrics(client: &reqwest::Client, target: &str, shop: &mut Shop, n
 /// The workload's HTTP client: with `REDSCOPE_TOKEN` (an ingest token) when the server has
 /// tokens.
 fn otlp_client() -> reqwest::Client {
+    with_env_token(reqwest::Client::builder())
+        .build()
+        .unwrap_or_default()
+}
+
+/// Sends `Authorization: Bearer $REDSCOPE_TOKEN` on every request when the variable is set
+/// (the demo workload and `redscope bench` against a server with tokens).
+pub fn with_env_token(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
     let mut headers = reqwest::header::HeaderMap::new();
     if let Ok(token) = std::env::var("REDSCOPE_TOKEN")
         && let Ok(value) = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}"))
     {
         headers.insert(reqwest::header::AUTHORIZATION, value);
     }
-    reqwest::Client::builder()
-        .default_headers(headers)
-        .build()
-        .unwrap_or_default()
+    builder.default_headers(headers)
 }
 
 /// Runs the workload until the task is aborted: history first when asked, then live. With
