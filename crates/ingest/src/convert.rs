@@ -276,7 +276,10 @@ fn convert_span(
 }
 
 /// Takes the request by value so that bodies move into their rows instead of being copied.
-pub fn convert_logs(mut req: ExportLogsServiceRequest, now_ns: i64) -> Converted<LogRow> {
+///
+/// A record without a time of its own (`time_unix_nano` 0) keeps 0 here, so that a time found
+/// in its line can fill it (Log AI); [`fill_missing_times`] gives the rest their observed time.
+pub fn convert_logs(mut req: ExportLogsServiceRequest) -> Converted<LogRow> {
     let mut out = Converted::default();
     let records: usize = req
         .resource_logs
@@ -316,15 +319,9 @@ pub fn convert_logs(mut req: ExportLogsServiceRequest, now_ns: i64) -> Converted
                         (v.to_string(), "json")
                     }
                 };
-                let observed = clamp_i64(rec.observed_time_unix_nano);
-                let time = match clamp_i64(rec.time_unix_nano) {
-                    0 if observed != 0 => observed,
-                    0 => now_ns,
-                    t => t,
-                };
                 out.rows.push(LogRow {
-                    time_unix_nano: time,
-                    observed_time_unix_nano: observed,
+                    time_unix_nano: clamp_i64(rec.time_unix_nano),
+                    observed_time_unix_nano: clamp_i64(rec.observed_time_unix_nano),
                     trace_id,
                     span_id,
                     flags: rec.flags,
@@ -343,6 +340,20 @@ pub fn convert_logs(mut req: ExportLogsServiceRequest, now_ns: i64) -> Converted
         }
     }
     out
+}
+
+/// Gives records that still have no time (neither their own nor one from their line) their
+/// observed time, or `now_ns` when they have none either.
+pub fn fill_missing_times(rows: &mut [LogRow], now_ns: i64) {
+    for row in rows {
+        if row.time_unix_nano == 0 {
+            row.time_unix_nano = if row.observed_time_unix_nano != 0 {
+                row.observed_time_unix_nano
+            } else {
+                now_ns
+            };
+        }
+    }
 }
 
 fn exemplars_json(exemplars: &[Exemplar]) -> String {

@@ -320,6 +320,10 @@ fn json_bytes(s: &Structured) -> usize {
         + 16
 }
 
+/// How far a line's own time may be from its record's before it is kept as
+/// [`logai::ATTR_PARSED_TIME`]: within it, the line's time only repeats the record's.
+const PARSED_TIME_SLACK_NS: u64 = 1_000_000_000;
+
 /// Writes what was learned into the row.
 fn apply(row: &mut LogRow, existing: Option<&Map<String, Value>>, s: &Structured) {
     let mut w = AttributeWriter::new(&row.attributes, existing, json_bytes(s));
@@ -342,11 +346,14 @@ fn apply(row: &mut LogRow, existing: Option<&Map<String, Value>>, s: &Structured
             &Value::Bool(s.severity_inferred),
         );
     }
-    // A record without its own timestamp takes the one found in the line.
-    if row.time_unix_nano == row.observed_time_unix_nano
-        && let Some(t) = s.timestamp_unix_nano
-    {
-        row.time_unix_nano = t;
+    // The record's own time is never overwritten: a time found in the line fills only a
+    // record that has none, and is otherwise kept beside it when it says something else.
+    if let Some(t) = s.timestamp_unix_nano {
+        if row.time_unix_nano == 0 {
+            row.time_unix_nano = t;
+        } else if t.abs_diff(row.time_unix_nano) > PARSED_TIME_SLACK_NS {
+            w.put_value(logai::ATTR_PARSED_TIME, &Value::from(t));
+        }
     }
     row.attributes = w.finish();
     row.log_template_id = Some(s.template_id.clone());
@@ -447,6 +454,34 @@ mod tests {
         }
     }
 
+    /// The record's time wins, whether or not it equals its observed time (many SDKs and
+    /// collectors set both); only a record without one (0) takes the time of its line.
+    #[test]
+    fn a_line_time_fills_only_a_record_without_time() {
+        let p = LogAiProcessor::open(None);
+        let line = "2019-03-01 10:00:01,120 INFO [main] com.example.Db - started";
+        let line_ns = 1_551_434_401_120_000_000;
+        let mut equal = row(line);
+        equal.time_unix_nano = 1_800_000_000_000_000_000;
+        equal.observed_time_unix_nano = equal.time_unix_nano;
+        let mut without = row(line);
+        without.time_unix_nano = 0;
+        let mut same = row(line);
+        same.time_unix_nano = line_ns + 500_000_000;
+        let mut rows = vec![equal, without, same];
+        p.process(&mut rows);
+        assert_eq!(rows[0].time_unix_nano, 1_800_000_000_000_000_000);
+        let attrs: Map<String, Value> = serde_json::from_str(&rows[0].attributes).unwrap();
+        assert_eq!(attrs[logai::ATTR_PARSED_TIME], line_ns);
+        assert_eq!(rows[1].time_unix_nano, line_ns);
+        let attrs: Map<String, Value> = serde_json::from_str(&rows[1].attributes).unwrap();
+        assert!(attrs.get(logai::ATTR_PARSED_TIME).is_none());
+        // Within a second the line only repeats the record's time.
+        assert_eq!(rows[2].time_unix_nano, line_ns + 500_000_000);
+        let attrs: Map<String, Value> = serde_json::from_str(&rows[2].attributes).unwrap();
+        assert!(attrs.get(logai::ATTR_PARSED_TIME).is_none());
+    }
+
     #[test]
     fn records_get_templates_fields_and_inferred_severity() {
         let p = LogAiProcessor::open(None);
@@ -470,8 +505,10 @@ mod tests {
                 .contains("<*>")
         );
         assert!(rows[0].body.starts_with("2026-11-23"), "original body kept");
-        assert_ne!(rows[0].time_unix_nano, 5, "timestamp taken from the line");
+        assert_eq!(rows[0].time_unix_nano, 5, "the record's own time is kept");
         let attrs: Map<String, Value> = serde_json::from_str(&rows[0].attributes).unwrap();
+        let line_time = attrs[logai::ATTR_PARSED_TIME].as_i64().unwrap();
+        assert!(line_time > 1_700_000_000_000_000_000, "{line_time}");
         assert_eq!(attrs["thread.name"], "main");
         assert!(
             attrs[ATTR_EXTRACTED]

@@ -32,7 +32,8 @@ pub struct OtlpGrpc {
 
 fn to_status(err: IngestError) -> Status {
     match err {
-        IngestError::Overloaded { retry_after_secs } => {
+        IngestError::Overloaded { retry_after_secs }
+        | IngestError::DiskFull { retry_after_secs } => {
             let message = err.to_string();
             let details =
                 retry_status_details(Code::ResourceExhausted as i32, &message, retry_after_secs);

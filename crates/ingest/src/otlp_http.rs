@@ -148,6 +148,7 @@ fn error_response(err: &IngestError, encoding: Encoding) -> Response {
         IngestError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, 8),
         IngestError::Unsupported(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 3),
         IngestError::Overloaded { .. } => (StatusCode::TOO_MANY_REQUESTS, 8),
+        IngestError::DiskFull { .. } => (StatusCode::INSUFFICIENT_STORAGE, 8),
         IngestError::Internal(_) => (StatusCode::SERVICE_UNAVAILABLE, 14),
     };
     let message = err.to_string();
@@ -171,7 +172,8 @@ fn error_response(err: &IngestError, encoding: Encoding) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static(encoding.content_type()),
     );
-    if let IngestError::Overloaded { retry_after_secs } = err
+    if let IngestError::Overloaded { retry_after_secs } | IngestError::DiskFull { retry_after_secs } =
+        err
         && let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string())
     {
         headers.insert(header::RETRY_AFTER, v);

@@ -27,6 +27,9 @@ pub trait LogProcessor: Send + Sync + 'static {
 pub enum SinkError {
     #[error("storage is busy, retry in {retry_after_secs}s")]
     Overloaded { retry_after_secs: u64 },
+    /// The disk is full: nothing of the write was kept; retrying after space is freed works.
+    #[error("disk full: {0}")]
+    DiskFull(String),
     #[error("storage failed: {0}")]
     Failed(String),
 }
@@ -53,6 +56,8 @@ pub enum IngestError {
     Unsupported(String),
     #[error("server is overloaded, retry in {retry_after_secs}s")]
     Overloaded { retry_after_secs: u64 },
+    #[error("disk full, retry in {retry_after_secs}s")]
+    DiskFull { retry_after_secs: u64 },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -62,6 +67,12 @@ impl From<SinkError> for IngestError {
         match e {
             SinkError::Overloaded { retry_after_secs } => {
                 IngestError::Overloaded { retry_after_secs }
+            }
+            SinkError::DiskFull(detail) => {
+                tracing::error!(%detail, "refusing a write: the disk is full");
+                IngestError::DiskFull {
+                    retry_after_secs: 10,
+                }
             }
             SinkError::Failed(m) => IngestError::Internal(m),
         }
@@ -76,6 +87,7 @@ impl IngestError {
             IngestError::TooLarge { .. } => "too_large",
             IngestError::Unsupported(_) => "unsupported",
             IngestError::Overloaded { .. } => "overloaded",
+            IngestError::DiskFull { .. } => "disk_full",
             IngestError::Internal(_) => "internal",
         }
     }
@@ -296,10 +308,11 @@ fn convert_request(
             split(c, Batch::Spans)
         }
         Request::Logs(r) => {
-            let mut c = convert::convert_logs(r, model::now_unix_nano());
+            let mut c = convert::convert_logs(r);
             if let Some(p) = processor {
                 p.process(&mut c.rows);
             }
+            convert::fill_missing_times(&mut c.rows, model::now_unix_nano());
             let patterns = count_patterns.then(|| analysis::PatternCounts::of(&c.rows));
             return (split(c, Batch::Logs), patterns);
         }

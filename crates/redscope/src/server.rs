@@ -22,6 +22,7 @@ impl ingest::Sink for StoreSink {
                     retry_after_secs: 1,
                 })
             }
+            Err(e) if e.is_disk_full() => Err(ingest::SinkError::DiskFull(e.to_string())),
             Err(e) => Err(ingest::SinkError::Failed(e.to_string())),
         }
     }

@@ -130,12 +130,40 @@ pub struct Snapshot {
     pub mem: Vec<RecordBatch>,
 }
 
+/// Why the writer could not make an append durable (sent to every waiting append).
+#[derive(Debug, Clone)]
+struct WriteFailure {
+    disk_full: bool,
+    message: String,
+}
+
+impl WriteFailure {
+    fn of(e: &StorageError) -> WriteFailure {
+        let message = match e {
+            StorageError::DiskFull(detail) => detail.clone(),
+            other => other.to_string(),
+        };
+        WriteFailure {
+            disk_full: e.is_disk_full(),
+            message,
+        }
+    }
+
+    fn into_error(self) -> StorageError {
+        if self.disk_full {
+            StorageError::DiskFull(self.message)
+        } else {
+            StorageError::Io(std::io::Error::other(self.message))
+        }
+    }
+}
+
 enum WriterMsg {
     Append {
         signal: Signal,
         batch: RecordBatch,
         frame: Vec<u8>,
-        ack: oneshot::Sender<Result<(), String>>,
+        ack: oneshot::Sender<Result<(), WriteFailure>>,
     },
     Flush {
         done: oneshot::Sender<()>,
@@ -292,7 +320,7 @@ impl Store {
         }
         match done.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(StorageError::Io(std::io::Error::other(e))),
+            Ok(Err(failure)) => Err(failure.into_error()),
             Err(_) => Err(StorageError::Closed),
         }
     }
@@ -505,7 +533,12 @@ fn writer_loop(
             }
         }
         if !appends.is_empty() {
-            let result = segment.append(&buf, shared.config.fsync);
+            // Never after a torn frame: a segment whose failed write could not be cut back is
+            // left for a new one, and while none can be started nothing is written.
+            let result = match replace_poisoned(&mut segment, &wal_dir) {
+                Ok(()) => segment.append(&buf, shared.config.fsync),
+                Err(e) => Err(e),
+            };
             shared.stats.wal_groups.fetch_add(1, Ordering::Relaxed);
             shared
                 .stats
@@ -537,12 +570,9 @@ fn writer_loop(
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "wal append failed");
+                    let failure = WriteFailure::of(&e);
                     for (_, _, ack) in appends {
-                        let _ = ack.send(Err(e.to_string()));
-                    }
-                    // The segment may hold a partial frame: continue in a fresh one.
-                    if let Ok(s) = Segment::create(&wal_dir, segment.id + 1) {
-                        segment = s;
+                        let _ = ack.send(Err(failure.clone()));
                     }
                 }
             }
@@ -570,6 +600,14 @@ fn writer_loop(
             });
         }
     }
+}
+
+/// Starts a new segment in place of one that a failed write left unusable.
+fn replace_poisoned(segment: &mut Segment, wal_dir: &Path) -> Result<(), StorageError> {
+    if segment.is_poisoned() {
+        *segment = Segment::create(wal_dir, segment.id + 1)?;
+    }
+    Ok(())
 }
 
 fn should_flush(shared: &Shared) -> bool {

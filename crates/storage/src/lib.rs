@@ -38,6 +38,29 @@ pub enum StorageError {
     Decode(String),
     #[error("storage is busy: {0}")]
     Overloaded(String),
+    /// The disk (or the user's quota) is full: nothing of the write was kept.
+    #[error("disk full: {0}")]
+    DiskFull(String),
     #[error("storage is shut down")]
     Closed,
+}
+
+impl StorageError {
+    /// True when the error says the disk or a quota is full (ENOSPC, EDQUOT).
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StorageError::DiskFull(_) => true,
+            StorageError::Io(e) => is_disk_full_io(e),
+            _ => false,
+        }
+    }
+}
+
+/// ENOSPC or EDQUOT, however the error reached us.
+pub(crate) fn is_disk_full_io(e: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT))
 }

@@ -7,7 +7,7 @@
 //! acknowledged, nothing after it was.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use arrow::array::RecordBatch;
@@ -87,10 +87,16 @@ pub fn push_frame(out: &mut Vec<u8>, signal: Signal, payload: &[u8]) {
 }
 
 /// An open segment being appended to.
+///
+/// A failed write may leave part of a frame at the end of the file, and replay stops at the
+/// first torn frame: anything appended after it would be acknowledged and yet lost on the next
+/// replay. So after a failed write the segment is cut back to its last complete frame, and when
+/// even that fails it is `poisoned` and must not be appended to again (start a new segment).
 pub struct Segment {
     pub id: u64,
     file: File,
     pub bytes: u64,
+    poisoned: bool,
 }
 
 impl Segment {
@@ -108,17 +114,50 @@ impl Segment {
             id,
             file,
             bytes: HEADER.len() as u64,
+            poisoned: false,
         })
     }
 
-    /// Writes frames and, when `fsync`, makes them durable before returning.
+    /// Writes frames and, when `fsync`, makes them durable before returning. On failure
+    /// nothing of `frames` stays in the segment (or the segment is [`Segment::is_poisoned`]).
     pub fn append(&mut self, frames: &[u8], fsync: bool) -> Result<(), StorageError> {
-        self.file.write_all(frames)?;
-        if fsync {
-            self.file.sync_data()?;
+        if self.poisoned {
+            return Err(StorageError::Io(std::io::Error::other(
+                "wal segment is unusable after a failed write",
+            )));
+        }
+        let written = self
+            .file
+            .write_all(frames)
+            .and_then(|()| if fsync { self.file.sync_data() } else { Ok(()) });
+        if let Err(e) = written {
+            self.cut_back();
+            return Err(if crate::is_disk_full_io(&e) {
+                StorageError::DiskFull(e.to_string())
+            } else {
+                StorageError::Io(e)
+            });
         }
         self.bytes += frames.len() as u64;
         Ok(())
+    }
+
+    /// Cuts the file back to its last complete frame after a failed write.
+    fn cut_back(&mut self) {
+        let cut = self
+            .file
+            .set_len(self.bytes)
+            .and_then(|()| self.file.seek(SeekFrom::Start(self.bytes)).map(|_| ()))
+            .and_then(|()| self.file.sync_data());
+        if let Err(e) = cut {
+            tracing::error!(error = %e, segment = self.id, "could not cut a torn wal frame");
+            self.poisoned = true;
+        }
+    }
+
+    /// True when a failed write could not be undone: appends must go to a new segment.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
     }
 }
 
@@ -230,6 +269,44 @@ mod tests {
         assert_eq!(stats.frames, 2);
         assert!(stats.torn);
         assert_eq!(list_segments(dir.path()).unwrap(), vec![7]);
+    }
+
+    /// A write the disk refuses leaves nothing behind that replay would stop at: the file is
+    /// cut back to its last complete frame, or (when even that fails) the segment is poisoned
+    /// and refuses further appends, so nothing is ever acknowledged after a torn frame.
+    #[test]
+    fn a_failed_write_leaves_no_torn_frame_to_append_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut seg = Segment::create(dir.path(), 3).unwrap();
+        let mut frames = Vec::new();
+        push_frame(&mut frames, Signal::Logs, &encode_batch(&batch(3)).unwrap());
+        seg.append(&frames, true).unwrap();
+        let good = seg.bytes;
+        // Half a frame reaches the file, then the write "fails": it is cut back.
+        seg.file.write_all(&frames[..frames.len() / 2]).unwrap();
+        seg.cut_back();
+        assert!(!seg.is_poisoned());
+        assert_eq!(
+            std::fs::metadata(segment_path(dir.path(), 3))
+                .unwrap()
+                .len(),
+            good
+        );
+        seg.append(&frames, true).unwrap();
+        let stats = replay_segment(&segment_path(dir.path(), 3), |_, _| {}).unwrap();
+        assert_eq!((stats.frames, stats.rows, stats.torn), (2, 6, false));
+
+        // A file that takes no bytes at all (ENOSPC on every write, no truncation).
+        if let Ok(full) = OpenOptions::new().write(true).open("/dev/full") {
+            seg.file = full;
+            let err = seg.append(&frames, true).unwrap_err();
+            assert!(err.is_disk_full(), "{err}");
+            assert!(seg.is_poisoned());
+            assert!(
+                seg.append(&frames, true).is_err(),
+                "no append after a torn frame"
+            );
+        }
     }
 
     #[test]

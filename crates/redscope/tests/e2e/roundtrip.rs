@@ -208,7 +208,7 @@ proptest! {
             });
         }
         let req = ExportLogsServiceRequest { resource_logs: vec![ResourceLogs { scope_logs: vec![ScopeLogs { log_records: records, ..Default::default() }], ..Default::default() }] };
-        let converted = ingest::convert::convert_logs(req, 0);
+        let converted = ingest::convert::convert_logs(req);
         let dir = tempfile::tempdir().unwrap();
         runtime().block_on(async {
             let (store, q) = open(dir.path()).await;
