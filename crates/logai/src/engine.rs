@@ -696,14 +696,15 @@ fn learn_level_marks(resource: &mut Resource, line: &str, header: &mut Header) {
     if index == 0 || fields[index - 1].kind != FieldKind::Time {
         return;
     }
-    let last = index + 1 == fields.len();
     let field = &mut fields[index];
     let text = &line[field.start..field.end];
     if field.kind == FieldKind::Level && text.len() == 1 {
         resource.level_marks += 1;
-    } else if field.kind == FieldKind::Dash && resource.level_marks >= LEVEL_MARKS_NEEDED && last {
+    } else if field.kind == FieldKind::Dash && resource.level_marks >= LEVEL_MARKS_NEEDED {
         field.kind = FieldKind::Level;
         field.level = Some(Severity::Debug);
+        // The message starts after the mark, as it does after the other marks.
+        fields.truncate(index + 1);
     }
 }
 

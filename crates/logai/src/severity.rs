@@ -93,7 +93,8 @@ pub fn parse_level(word: &str, allow_letter: bool) -> Option<Severity> {
             b'I' => Some(Severity::Info),
             b'W' => Some(Severity::Warn),
             b'E' => Some(Severity::Error),
-            b'F' | b'A' => Some(Severity::Fatal),
+            b'N' => Some(Severity::Info),
+            b'F' | b'A' | b'C' => Some(Severity::Fatal),
             _ => None,
         };
     }

@@ -1,0 +1,11 @@
+#!/bin/bash
+# Reproduce node-winston-printf.log: winston 3 with the common combine(timestamp(), errors({stack:true}), printf('ts [LEVEL] msg meta')) format; stacks span lines.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd); NAME=$(basename "$HERE")
+[ -n "${SKIP_APT:-}" ] || apt-get install -y -q nodejs npm python3 >/dev/null
+W=$(mktemp -d); trap 'rm -rf "$W"' EXIT
+cd "$W"; npm init -y >/dev/null; npm install --silent --no-audit --no-fund express@5.3.0 winston@3.19.0 >/dev/null
+cp "$HERE/app.js" "$W/app.js"
+node app.js printf > "$W/raw.log" 2>&1 || true
+head -n 2000 "$W/raw.log" > "$HERE/$NAME.log"
+python3 "$HERE/../tools/applog_truth.py" winston-printf "$HERE/$NAME.log" "$HERE/truth.csv"
