@@ -23,14 +23,14 @@ export RABBITMQ_LOGS=$W/rabbit.log
 export RABBITMQ_PID_FILE=$W/pid
 export RABBITMQ_DIST_PORT=25699
 export ERL_EPMD_PORT=4399
-export HOME=$W
+export HOME=/var/lib/rabbitmq
 ENV
 chown rabbitmq $W/*
 RQ="su -s /bin/bash rabbitmq -c"
 $RQ ". $W/env; rabbitmq-server >/dev/null 2>&1 &"
-$RQ ". $W/env; rabbitmqctl wait --timeout 120 $W/pid" >/dev/null 2>&1
+$RQ ". $W/env; timeout 120 rabbitmqctl wait --timeout 100 $W/pid" >/dev/null 2>&1
 sleep 2
-$RQ ". $W/env; rabbitmqctl add_user app apppw; rabbitmqctl set_user_tags app administrator; rabbitmqctl add_vhost shop; rabbitmqctl set_permissions -p shop app '.*' '.*' '.*'; rabbitmqctl delete_user nosuch; rabbitmqctl authenticate_user app wrong" >/dev/null 2>&1
+timeout 120 $RQ ". $W/env; rabbitmqctl add_user app apppw; rabbitmqctl set_user_tags app administrator; rabbitmqctl add_vhost shop; rabbitmqctl set_permissions -p shop app '.*' '.*' '.*'; rabbitmqctl delete_user nosuch; rabbitmqctl authenticate_user app wrong" >/dev/null 2>&1
 M=http://127.0.0.1:15699/api
 curl -s -o /dev/null -u app:apppw $M/overview
 curl -s -o /dev/null -u app:wrong $M/overview
@@ -43,6 +43,6 @@ curl -s -o /dev/null -u app:apppw $M/queues/nosuchvhost/x
 printf 'GET / HTTP/1.0\r\n\r\n' | nc -q2 127.0.0.1 5699 >/dev/null
 printf 'AMQP\x00\x00\x09\x01' | nc -q2 127.0.0.1 5699 >/dev/null
 printf 'AMQP\x00\x00\x00\x00' | nc -q2 127.0.0.1 5699 >/dev/null
-$RQ ". $W/env; rabbitmqctl delete_vhost shop; rabbitmqctl stop_app; rabbitmqctl start_app; rabbitmqctl stop $W/pid" >/dev/null 2>&1
+timeout 120 $RQ ". $W/env; rabbitmqctl delete_vhost shop; rabbitmqctl stop_app; rabbitmqctl start_app; rabbitmqctl stop $W/pid" >/dev/null 2>&1
 sleep 2
 finish "$HERE/rabbitmq.py" $W/rabbit.log rabbitmq
