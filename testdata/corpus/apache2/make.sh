@@ -74,7 +74,7 @@ printf 'GARBAGE\r\n\r\n' | nc -q1 127.0.0.1 8098 >/dev/null
 printf 'GET / HTTP/1.1\r\n\r\n' | nc -q1 127.0.0.1 8098 >/dev/null
 printf 'GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: zz\r\n\r\n' | nc -q1 127.0.0.1 8098 >/dev/null
 (printf 'GET / HTTP/1.1\r\nHost: x\r\n'; sleep 4) | nc -q0 127.0.0.1 8098 >/dev/null
-for i in $(seq 1 5); do c "$B/old/p$i"; c "$B/f$i.html"; done
+for i in $(seq 1 20); do c "$B/old/p$i"; c "$B/f$i.html"; done
 apache2 -f $W/httpd.conf -k graceful; sleep 2
 c $B/
 # broken config on restart: rejected by the running server

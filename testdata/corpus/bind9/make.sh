@@ -49,6 +49,7 @@ R="rndc -k $W/rndc.key -s 127.0.0.1 -p 9953"
 for n in www mail txt nosuch ns1; do d $n.corpus.test A; done
 d corpus.test MX; d corpus.test AXFR; d broken.test SOA; d example.com A; d corpus.test ANY +tcp
 d -x 127.0.0.1
+for i in $(seq 1 30); do d host$i.corpus.test A; d www.corpus.test AAAA; done
 d corpus.test IXFR=0
 printf 'garbage' | nc -u -q1 127.0.0.1 5399 >/dev/null
 nsupdate -p 5399 <<UPD >/dev/null 2>&1 || true

@@ -66,6 +66,7 @@ pop "HELLO" "QUIT"
 printf 'GET / HTTP/1.0\r\n\r\n' | nc -q1 127.0.0.1 1499 >/dev/null
 (sleep 3) | nc -q0 127.0.0.1 1199 >/dev/null &
 for i in 1 2 3 4; do (printf 'a LOGIN alice wonderland\r\n'; sleep 2; printf 'b LOGOUT\r\n') | nc -q1 127.0.0.1 1499 >/dev/null & done; wait
+for i in $(seq 1 10); do imap "a LOGIN alice wonderland" "b SELECT INBOX" "c LOGOUT"; done
 sed -i 's/^auth_debug = no/auth_debug = yes\nmail_debug = yes/' $W/dovecot.conf
 doveadm -c $W/dovecot.conf reload; sleep 1
 imap "a LOGIN alice wonderland" "b SELECT INBOX" "c LOGOUT"

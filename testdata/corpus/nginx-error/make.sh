@@ -47,7 +47,7 @@ printf 'GET /%%zz HTTP/1.1\r\nHost: x\r\n\r\n' | nc -q1 127.0.0.1 8099 >/dev/nul
 printf 'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n' | nc -q1 127.0.0.1 8099 >/dev/null
 printf 'GET / HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n' "$(head -c 10000 /dev/zero | tr '\0' b)" | nc -q1 127.0.0.1 8099 >/dev/null
 (printf 'GET / HTTP/1.1\r\nHost: x\r\n'; sleep 2) | nc -q0 127.0.0.1 8099 >/dev/null
-for i in $(seq 1 30); do c "$B/page$((i%7)).html?q=$i"; c $B/index.html; done
+for i in $(seq 1 60); do c "$B/page$((i%7)).html?q=$i"; c $B/index.html; done
 # reload with a broken config (rejected), then a good one
 cp $W/nginx.conf $W/good.conf
 sed -i 's/worker_connections 64;/worker_connections 64; bogus_directive on;/' $W/nginx.conf

@@ -42,7 +42,7 @@ PP=$!
 waitport 9390; sleep 6   # alertmanager is not up yet -> notifier errors
 prometheus-alertmanager --config.file=$W/am.yml --storage.path=$W/am --web.listen-address=127.0.0.1:9393 --cluster.listen-address= --log.level=debug > $W/alertmanager.log 2>&1 &
 AP=$!
-waitport 9393; sleep 12
+waitport 9393; sleep 30
 curl -s -o /dev/null "http://127.0.0.1:9390/api/v1/query?query=up"
 curl -s -o /dev/null "http://127.0.0.1:9390/api/v1/query?query=sum(("
 curl -s -o /dev/null -XPOST "http://127.0.0.1:9390/api/v1/admin/tsdb/snapshot"

@@ -29,7 +29,7 @@ squid -N -f $W/squid.conf >/dev/null 2>&1 &
 SP=$!
 waitport 3199; sleep 1
 c() { curl -s -o /dev/null -m 10 -x http://127.0.0.1:3199 -A corpus-curl/1.0 "$@" || true; }
-for i in $(seq 1 15); do c http://127.0.0.1:18083/index.html; c http://127.0.0.1:18083/missing$i; done
+for i in $(seq 1 40); do c http://127.0.0.1:18083/index.html; c http://127.0.0.1:18083/missing$i; done
 c http://127.0.0.1:9/refused; c http://www.blocked.example/; c http://no-such-host.invalid/
 c -X CONNECT http://127.0.0.1:25/; c -p https://127.0.0.1:18083/
 c http://127.0.0.1:18083/index.html -X BREW
@@ -41,7 +41,6 @@ echo "bogus_directive on" >> $W/squid.conf
 echo "cache_mem 8 MBX" >> $W/squid.conf
 echo "http_access allow nosuchacl" >> $W/squid.conf
 kill -HUP $SP; sleep 3
-sed -i '$d' $W/squid.conf
 sed -i '$d' $W/squid.conf
 sed -i '$d' $W/squid.conf
 sed -i '$d' $W/squid.conf
