@@ -90,7 +90,7 @@ impl MemSet {
     fn push(&mut self, signal: Signal, batch: RecordBatch) {
         let i = signal_index(signal);
         self.rows[i] += batch.num_rows();
-        self.bytes += batch.get_array_memory_size();
+        self.bytes += crate::memsize::batch_memory(&batch);
         self.batches[i].push(batch);
         self.oldest.get_or_insert_with(Instant::now);
     }
@@ -717,7 +717,7 @@ fn flush_parts(
     }
     let schema = schema::schema(signal);
     let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-    let bytes: usize = batches.iter().map(RecordBatch::get_array_memory_size).sum();
+    let bytes: usize = batches.iter().map(crate::memsize::batch_memory).sum();
     if let Some(per_row) = bytes.checked_div(rows) {
         shared.row_bytes[signal_index(signal)].store(per_row.max(64) as u64, Ordering::Relaxed);
     }

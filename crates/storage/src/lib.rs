@@ -16,6 +16,7 @@
 mod engine;
 pub mod files;
 mod maintenance;
+mod memsize;
 pub mod schema;
 mod table;
 pub mod tid;
