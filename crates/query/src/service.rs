@@ -424,6 +424,7 @@ impl QueryService {
 
     /// Read-only SQL over `spans`, `logs` and `metric_points`, within row and time limits.
     pub async fn sql(&self, sql: &str) -> Result<SqlResult, QueryError> {
+        crate::sql::check_user_sql(sql).map_err(QueryError::BadQuery)?;
         let options = SQLOptions::new()
             .with_allow_ddl(false)
             .with_allow_dml(false)
