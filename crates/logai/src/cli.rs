@@ -13,8 +13,14 @@ const WINDOW: usize = 100_000;
 /// Reads all of `input` as one resource and writes, per input line and in order, one JSON
 /// object with `format`, `timestamp` (RFC 3339, when found), `severity` (OTel short name or
 /// null), `severity_inferred`, `message`, `template`, `template_id`, `params` and `attributes`.
-pub fn parse(mut input: impl BufRead, out: impl Write) -> std::io::Result<()> {
-    let mut logai = LogAi::new(Config::default());
+pub fn parse(input: impl BufRead, out: impl Write) -> std::io::Result<()> {
+    parse_with(Config::default(), input, out)
+}
+
+/// [`parse`] with another configuration: what evaluations of the thresholds run (`crates/logai/
+/// loo.py` through the `parse` example); the command itself always uses [`Config::default`].
+pub fn parse_with(config: Config, mut input: impl BufRead, out: impl Write) -> std::io::Result<()> {
+    let mut logai = LogAi::new(config);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
     // The lines of the window live in one buffer: no allocation per line.
     let mut window = Window::default();
