@@ -32,8 +32,12 @@ pub struct StoreConfig {
     pub retention: [Duration; 3],
     /// How often compaction and retention run.
     pub maintenance_interval: Duration,
-    /// Files smaller than this are merged with their neighbours of the same hour.
+    /// Files smaller than this are merged with their neighbours of the same hour (of the
+    /// same day, for hours older than a day).
     pub compaction_small_file_bytes: u64,
+    /// Retention never deletes a file written less than this long ago, whatever its rows'
+    /// times: a record is never gone minutes after it was acknowledged.
+    pub retention_grace: Duration,
 }
 
 impl StoreConfig {
@@ -48,6 +52,7 @@ impl StoreConfig {
             retention: [Duration::from_secs(7 * 86_400); 3],
             maintenance_interval: Duration::from_secs(30),
             compaction_small_file_bytes: 32 << 20,
+            retention_grace: Duration::from_secs(15 * 60),
         }
     }
 

@@ -38,6 +38,8 @@ pub struct FileEntry {
     pub bytes: u64,
     pub seq: u64,
     pub compacted: bool,
+    /// When the file was written: no row of it was acknowledged later (retention's grace).
+    pub written: std::time::SystemTime,
     /// The trace ids the file may hold (span and log files with an intact sidecar).
     pub trace_filter: Option<Arc<TraceFilter>>,
 }
@@ -98,6 +100,7 @@ pub fn scan_dir(root: &Path, signal: Signal) -> Result<Vec<FileEntry>, StorageEr
                 continue;
             }
             if let Some((min_time, max_time, rows, seq, compacted)) = parse_file_name(&name) {
+                let meta = f.metadata()?;
                 out.push(FileEntry {
                     path: f.path(),
                     signal,
@@ -105,9 +108,12 @@ pub fn scan_dir(root: &Path, signal: Signal) -> Result<Vec<FileEntry>, StorageEr
                     min_time,
                     max_time,
                     rows,
-                    bytes: f.metadata()?.len(),
+                    bytes: meta.len(),
                     seq,
                     compacted,
+                    written: meta
+                        .modified()
+                        .unwrap_or_else(|_| std::time::SystemTime::now()),
                     trace_filter: has_trace_ids(signal)
                         .then(|| tid::read(&f.path()).map(Arc::new))
                         .flatten(),
@@ -401,6 +407,7 @@ pub fn write_file(
         bytes,
         seq,
         compacted,
+        written: std::time::SystemTime::now(),
         trace_filter,
     })
 }

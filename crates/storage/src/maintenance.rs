@@ -62,7 +62,13 @@ fn expire(shared: &Shared) {
         state.files.retain(|f| {
             let keep_ns =
                 i64::try_from(shared.config.retention_of(f.signal).as_nanos()).unwrap_or(i64::MAX);
-            let keep = f.max_time >= now.saturating_sub(keep_ns);
+            // A file written within the grace period is kept whatever its rows' times say:
+            // nothing is deleted minutes after it was acknowledged.
+            let fresh = f
+                .written
+                .elapsed()
+                .is_ok_and(|age| age < shared.config.retention_grace);
+            let keep = fresh || f.max_time >= now.saturating_sub(keep_ns);
             if !keep {
                 expired.push(f.path.clone());
             }
@@ -105,18 +111,23 @@ fn delete_pending(shared: &Shared, all: bool) {
     });
 }
 
-/// Picks, per hour, the small files to merge: at least two, bounded in rows.
-fn pick(shared: &Shared, signal: Signal) -> Vec<Vec<FileEntry>> {
+/// Picks, per partition (hour, or day for old hours), the small files to merge: at least two,
+/// bounded in rows.
+fn pick(shared: &Shared, signal: Signal) -> Vec<(i64, Vec<FileEntry>)> {
     let Ok(state) = shared.state.read() else {
         return Vec::new();
     };
     let mut by_hour: std::collections::BTreeMap<i64, Vec<FileEntry>> = Default::default();
+    let now_hour = model::now_unix_nano().div_euclid(files::HOUR_NS);
     for f in state
         .files
         .iter()
         .filter(|f| f.signal == signal && f.bytes < shared.config.compaction_small_file_bytes)
     {
-        by_hour.entry(f.hour).or_default().push(f.clone());
+        by_hour
+            .entry(partition_of(f.hour, now_hour))
+            .or_default()
+            .push(f.clone());
     }
     // Rows that fit the memory budget, from what a row of this signal took at the last flush.
     let row_bytes = shared.row_bytes[crate::engine::signal_index(signal)]
@@ -124,11 +135,28 @@ fn pick(shared: &Shared, signal: Signal) -> Vec<Vec<FileEntry>> {
         .max(64);
     let max_rows = (COMPACTION_MEMORY_BYTES / row_bytes).max(10_000);
     let mut groups = Vec::new();
-    for (_, mut files) in by_hour {
+    for (partition, mut files) in by_hour {
         files.sort_by_key(|f| f.seq);
-        groups.extend(groups_within(files, max_rows));
+        groups.extend(
+            groups_within(files, max_rows)
+                .into_iter()
+                .map(|g| (partition, g)),
+        );
     }
     groups
+}
+
+/// Hours older than a day are merged into day files (kept in the day's first hour): sparse
+/// old hours would otherwise leave one small file each.
+const DAY_FILES_AFTER_HOURS: i64 = 24;
+
+/// The partition a file of `hour` is merged in: its hour, or its day's first hour once old.
+fn partition_of(hour: i64, now_hour: i64) -> i64 {
+    if hour < now_hour - DAY_FILES_AFTER_HOURS {
+        hour.div_euclid(24) * 24
+    } else {
+        hour
+    }
 }
 
 /// Consecutive files merged in groups of at least two and at most `max_rows` rows; a file that
@@ -159,7 +187,7 @@ fn groups_within(files: Vec<FileEntry>, max_rows: u64) -> Vec<Vec<FileEntry>> {
 }
 
 fn compact_signal(shared: &Shared, signal: Signal) -> Result<(), StorageError> {
-    for group in pick(shared, signal) {
+    for (partition, group) in pick(shared, signal) {
         let schema = schema::schema(signal);
         let mut batches = Vec::with_capacity(group.len());
         for f in &group {
@@ -172,15 +200,8 @@ fn compact_signal(shared: &Shared, signal: Signal) -> Result<(), StorageError> {
             .filter_map(|f| f.path.file_name().map(|n| n.to_string_lossy().to_string()))
             .collect();
         let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
-        let entry = files::write_file(
-            shared.root(),
-            signal,
-            group[0].hour,
-            &merged,
-            seq,
-            &names,
-            None,
-        )?;
+        let entry =
+            files::write_file(shared.root(), signal, partition, &merged, seq, &names, None)?;
         {
             let Ok(mut state) = shared.state.write() else {
                 continue;
@@ -215,6 +236,7 @@ mod tests {
             bytes: 1,
             seq,
             compacted: false,
+            written: std::time::SystemTime::now(),
             trace_filter: None,
         }
     }
@@ -243,5 +265,88 @@ mod tests {
     fn a_lone_small_file_is_not_rewritten() {
         let groups = groups_within(vec![file(1, 90), file(2, 90)], 100);
         assert!(groups.is_empty());
+    }
+
+    #[test]
+    fn old_hours_merge_by_day() {
+        let now = 1_000_000;
+        assert_eq!(partition_of(now - 1, now), now - 1);
+        assert_eq!(partition_of(now - 24, now), now - 24);
+        assert_eq!(partition_of(now - 25, now), (now - 25) / 24 * 24);
+        assert_eq!(partition_of(-1, now), -24);
+    }
+
+    fn log_at(t: i64) -> model::LogRow {
+        model::LogRow {
+            time_unix_nano: t,
+            body: format!("at {t}"),
+            ..Default::default()
+        }
+    }
+
+    fn files_of(store: &crate::Store) -> usize {
+        store.snapshot(Signal::Logs, None, None).files.len()
+    }
+
+    /// Rows dated long before the retention stay while their file is younger than the grace.
+    #[tokio::test]
+    async fn retention_spares_files_written_within_the_grace() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::StoreConfig::new(dir.path());
+        config.retention = [Duration::from_secs(3600); 3];
+        let store = crate::Store::open(config.clone()).unwrap();
+        store
+            .append(model::Batch::Logs(vec![log_at(5)]))
+            .await
+            .unwrap();
+        store.flush().await.unwrap();
+        store.run_maintenance();
+        assert_eq!(files_of(&store), 1, "kept within the grace");
+        drop(store);
+        config.retention_grace = Duration::ZERO;
+        let store = crate::Store::open(config).unwrap();
+        store.run_maintenance();
+        assert_eq!(files_of(&store), 0, "expired after it");
+    }
+
+    /// Two thousand distinct old hours end up in a file per day, and a query over all of them
+    /// works.
+    #[tokio::test]
+    async fn sparse_old_hours_are_merged_into_day_files() {
+        use datafusion::prelude::SessionContext;
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::StoreConfig::new(dir.path());
+        config.retention = [Duration::from_secs(400 * 86_400); 3];
+        let store = std::sync::Arc::new(crate::Store::open(config).unwrap());
+        let start = model::now_unix_nano() - 100 * 86_400 * 1_000_000_000;
+        let rows: Vec<_> = (0..2_000)
+            .map(|h| log_at(start + h * files::HOUR_NS))
+            .collect();
+        store.append(model::Batch::Logs(rows)).await.unwrap();
+        store.flush().await.unwrap();
+        assert_eq!(files_of(&store), 2_000);
+        for _ in 0..3 {
+            store.run_maintenance();
+        }
+        let days = files_of(&store);
+        assert!(days <= 2_000 / 24 + 2, "{days} files");
+        let ctx = SessionContext::new();
+        ctx.register_table(
+            "logs",
+            std::sync::Arc::new(crate::SignalTable::new(Signal::Logs, store.clone())),
+        )
+        .unwrap();
+        let batches = ctx
+            .sql("SELECT count(*) AS n FROM logs")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        let n = arrow::array::AsArray::as_primitive::<arrow::datatypes::Int64Type>(
+            batches[0].column(0),
+        )
+        .value(0);
+        assert_eq!(n, 2_000);
     }
 }
