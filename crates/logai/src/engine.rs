@@ -676,10 +676,13 @@ fn split_record<'a>(
     learn_level_marks(resource, line, header);
     let signature = Signature::of(header);
     let fit = if learn {
-        resource.format.observe(header)
+        let fit = resource.format.observe(header);
+        resource.format.boundary.observe(line, header);
+        fit
     } else {
         resource.format.apply(header, signature)
     };
+    resource.format.boundary.apply(header);
     text_split(line, header, fit, attrs, &mut resource.time_memo, output)
 }
 

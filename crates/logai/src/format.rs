@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::header::{FieldKind, Header};
+use crate::header::{FieldKind, Header, word_at};
 
 /// A header signature packed four bits per field (kind index + 1), at most 16 fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,6 +84,9 @@ pub struct FormatLearner {
     pub drift_events: u64,
     /// Lines whose header did not fit the learned one.
     pub unfit_lines: u64,
+    /// Whether the words a header scan ends with are the message's first words.
+    #[serde(default)]
+    pub boundary: Boundary,
 }
 
 const MIN_LINES: u64 = 8;
@@ -184,6 +187,92 @@ impl FormatLearner {
         }
         self.learned = Some(signature);
     }
+}
+
+/// Learns, per resource, whether the words a header scan ends with (`FTP response:`,
+/// `CONNECT:` after the time and a bracket) are the start of the message rather than header
+/// fields: header fields vary independently of the message, so when the scan's last words take
+/// several values but the word after them is the same on nearly every line (`Client ...`), the
+/// varying words are what tells the events apart, and the message starts with them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Boundary {
+    /// Lines whose header ends with words after another field.
+    lines: u64,
+    /// The majority candidate for the first message word (Boyer-Moore vote) and its margin.
+    first_word: u64,
+    margin: u64,
+    /// The first line's ending words, and whether another line's differed.
+    tail: u64,
+    tail_varies: bool,
+}
+
+/// Lines a resource must show before its ending words can be taken as message.
+const BOUNDARY_LINES: u64 = 32;
+
+impl Boundary {
+    /// Counts one line's header (after the learned header was applied).
+    pub fn observe(&mut self, line: &str, header: &Header) {
+        let Some(tail_start) = tail_start(header) else {
+            return;
+        };
+        let bytes = line.as_bytes();
+        let tail = word_at(bytes, header.fields[tail_start].start)
+            ^ word_at(bytes, header.fields[header.fields.len() - 1].start).rotate_left(1);
+        let first = first_token(bytes, header.message_start());
+        if self.lines == 0 {
+            self.tail = tail;
+        } else if self.tail != tail {
+            self.tail_varies = true;
+        }
+        self.lines += 1;
+        if self.margin == 0 {
+            self.first_word = first;
+            self.margin = 1;
+        } else if self.first_word == first {
+            self.margin += 1;
+        } else {
+            self.margin -= 1;
+        }
+    }
+
+    /// True when the ending words are the message's start: they vary while the word after
+    /// them holds nine lines in ten or more (a vote margin of 80% guarantees that share).
+    pub fn ending_words_are_message(&self) -> bool {
+        self.lines >= BOUNDARY_LINES && self.tail_varies && self.margin * 5 >= self.lines * 4
+    }
+
+    /// Gives the header's ending words back to the message when they were learned to be its
+    /// start.
+    pub fn apply(&self, header: &mut Header) {
+        if self.ending_words_are_message()
+            && let Some(tail_start) = tail_start(header)
+        {
+            header.truncate(tail_start);
+        }
+    }
+}
+
+/// Where the run of word and logger fields a header ends with starts, when another field
+/// (a time, a bracket) comes before it.
+fn tail_start(header: &Header) -> Option<usize> {
+    let fields = &header.fields;
+    let mut start = fields.len();
+    while start > 0
+        && matches!(fields[start - 1].kind, FieldKind::Word | FieldKind::Logger)
+        && fields[start - 1].level.is_none()
+    {
+        start -= 1;
+    }
+    (start > 0 && start < fields.len()).then_some(start)
+}
+
+/// The first token of the message (up to eight bytes), as a word.
+fn first_token(bytes: &[u8], at: usize) -> u64 {
+    let word = word_at(bytes, at).to_le_bytes();
+    let length = word.iter().position(|b| *b == b' ' || *b == 0).unwrap_or(8);
+    let mut token = [0u8; 8];
+    token[..length].copy_from_slice(&word[..length]);
+    u64::from_le_bytes(token)
 }
 
 #[cfg(test)]

@@ -276,3 +276,53 @@ fn a_dash_is_a_level_mark_only_where_marks_are_written() {
     let out = structure("2026-12-01 10:00:00 - Accepted 127.0.0.1:60186");
     assert_eq!(out.severity, None);
 }
+
+/// Words the header scan ends with that vary while the word after them never does are the
+/// message's first words (the event), learned per resource: `FAIL LOGIN:` stays in the message.
+#[test]
+fn ending_words_that_vary_before_a_constant_word_are_message() {
+    let events = [
+        "CONNECT:",
+        "FTP command:",
+        "FTP response:",
+        "OK LOGIN:",
+        "FAIL LOGIN:",
+    ];
+    let mut logai = LogAi::new(Config::default());
+    let mut lines = Vec::new();
+    for index in 0..60 {
+        let event = events[index % events.len()];
+        lines.push(format!(
+            "Tue Dec  1 20:25:{:02} 2026 [pid {}] [ftp] {event} Client \"127.0.0.{}\"",
+            index % 60,
+            1000 + index,
+            index % 7
+        ));
+    }
+    for line in &lines {
+        logai.learn("service.name=ftp", &LogInput::text(line));
+    }
+    let out = logai.parse("service.name=ftp", &LogInput::text(&lines[4]));
+    assert_eq!(out.message, "FAIL LOGIN: Client \"127.0.0.4\"");
+    assert_eq!(out.template, "FAIL LOGIN: Client \"<*>\"");
+
+    // A real logger before varied messages stays a logger.
+    let mut logai = LogAi::new(Config::default());
+    let words = [
+        "started", "stopped", "waiting", "loaded", "refused", "closed",
+    ];
+    let loggers = ["net", "db", "cache"];
+    let mut lines = Vec::new();
+    for index in 0..60 {
+        lines.push(format!(
+            "2026-12-01 20:25:01 [main] {}: {} item {index}",
+            loggers[index % 3],
+            words[index % words.len()]
+        ));
+    }
+    for line in &lines {
+        logai.learn("service.name=app", &LogInput::text(line));
+    }
+    let out = logai.parse("service.name=app", &LogInput::text(&lines[1]));
+    assert_eq!(out.message, "stopped item 1");
+}
