@@ -9,6 +9,8 @@
 //! - [`PatternCounts`]: log records per service, Log AI template and minute, drained into
 //!   `redscope.log.patterns` points, so that log patterns answer from rollups too.
 //! - [`Sketch`]: the mergeable duration histogram and its percentiles.
+//! - [`arrival::ArrivalLag`]: how late spans arrive, the watermark up to which the rollups are
+//!   complete ([`RedAggregator::completeness`]).
 //! - [`triage`]: ranked root-cause candidates from RED, the call graph, log patterns and
 //!   versions, compared with a baseline — deterministic, no LLM.
 //!
@@ -19,6 +21,7 @@
 //! assert_eq!(rows[0].metric_name, analysis::RED_METRIC);
 //! ```
 
+pub mod arrival;
 mod patterns;
 mod red;
 mod sketch;

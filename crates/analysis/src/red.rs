@@ -116,6 +116,8 @@ pub struct RedAggregator {
     settled_order: VecDeque<(Instant, u64)>,
     /// Spans not matched because the pending tables were full.
     pub dropped_pending: u64,
+    /// How late the spans arrive: up to when the rollups are complete.
+    arrival: crate::arrival::ArrivalLag,
 }
 
 /// The operation a span is counted under: the route or RPC method when known, else its name.
@@ -265,7 +267,14 @@ impl RedAggregator {
     }
 
     fn observe_at(&mut self, spans: &[SpanRow], now: Instant) {
+        let now_ns = model::now_unix_nano();
         for span in spans {
+            self.arrival.record(
+                &span.resource.service_name,
+                span.end_time_unix_nano,
+                now,
+                now_ns,
+            );
             let service = &span.resource.service_name;
             let minute = span.start_time_unix_nano.div_euclid(MINUTE_NS) * MINUTE_NS;
             let duration_ms = span.duration_ns as f64 / 1e6;
@@ -489,6 +498,13 @@ impl RedAggregator {
             error,
         };
         self.edges.entry(key).or_default().record(ms);
+    }
+
+    /// Up to when the spans are complete, as far as their arrivals tell, and which services
+    /// are still catching up (see [`crate::arrival`]).
+    pub fn completeness(&mut self) -> crate::arrival::Completeness {
+        self.arrival
+            .completeness(model::now_unix_nano(), Instant::now())
     }
 
     /// Settles client spans whose callee never reported (uninstrumented dependencies), then

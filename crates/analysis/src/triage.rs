@@ -114,6 +114,9 @@ pub struct TriageInput {
     pub versions: Vec<VersionSeen>,
     /// Where the symptom was seen: candidates are this service and what it depends on.
     pub symptom: Option<String>,
+    /// Services still catching up on a backlog: their traffic is not judged (what looks like a
+    /// drop is spans still to come).
+    pub catching_up: Vec<String>,
 }
 
 /// One fact behind a candidate, with numbers before and after where they exist.
@@ -173,6 +176,9 @@ pub struct Candidate {
     pub affected_entry_points: Vec<EntryPointRef>,
     /// From an affected entry service down to this component, along anomalous calls.
     pub path: Vec<String>,
+    /// The one instance (`service.instance.id`, else `host.name`) that stands out among the
+    /// service's instances, when one does.
+    pub instance: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -303,12 +309,11 @@ pub fn analyze(input: &TriageInput) -> TriageResult {
         let f = Findings {
             error: error_anomaly(&c.window, &c.baseline),
             latency: latency_anomaly(&c.window, &c.baseline),
-            throughput: throughput_anomaly(
-                &c.window,
-                &c.baseline,
-                input.window_s,
-                input.baseline_s,
-            ),
+            throughput: if input.catching_up.contains(&c.name) {
+                None
+            } else {
+                throughput_anomaly(&c.window, &c.baseline, input.window_s, input.baseline_s)
+            },
             ..Default::default()
         };
         found.insert(c.name.as_str(), f);
@@ -688,6 +693,7 @@ pub fn analyze(input: &TriageInput) -> TriageResult {
             log_patterns,
             affected_entry_points: Vec::new(),
             path: path_to(name, &callers, &anomalous),
+            instance: None,
         });
     }
     candidates.sort_by(|a, b| {
@@ -779,6 +785,28 @@ mod tests {
             ],
             ..Default::default()
         }
+    }
+
+    /// A service catching up on a backlog shows less traffic than it had: spans still to come,
+    /// not a drop.
+    #[test]
+    fn traffic_of_a_service_catching_up_is_not_judged() {
+        let mut input = healthy();
+        input.components[2].window = red(20, 0, 20.0);
+        assert!(
+            analyze(&input)
+                .anomalies
+                .iter()
+                .any(|a| a.service == "billing"),
+            "a real drop is an anomaly"
+        );
+        input.catching_up = vec!["billing".to_string()];
+        let r = analyze(&input);
+        assert!(
+            r.anomalies.iter().all(|a| a.service != "billing"),
+            "{:?}",
+            r.anomalies
+        );
     }
 
     #[test]

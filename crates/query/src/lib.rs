@@ -13,6 +13,8 @@
 //! # let _ = services; Ok(()) }
 //! ```
 
+mod completeness;
+mod instances;
 mod logs;
 mod metrics;
 mod red;
@@ -23,6 +25,7 @@ mod triage;
 mod types;
 mod udf;
 
+pub use completeness::RollupFeed;
 pub use logs::{Pattern, PatternsResponse, Structure, record_id};
 pub use red::{
     BlastRadius, EntryPoint, MapEdge, MapNode, RedPoint, RedResponse, RedSeries, RedTotal,

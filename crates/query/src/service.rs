@@ -45,6 +45,7 @@ pub struct QueryService {
     limits: QueryLimits,
     store: Arc<Store>,
     pub(crate) rollup_cache: crate::rollup::RollupCache,
+    pub(crate) rollup_feed: Option<crate::completeness::RollupFeed>,
 }
 
 /// How far around a search window to look for the other spans of the traces found.
@@ -90,6 +91,7 @@ impl QueryService {
             limits,
             store,
             rollup_cache: Default::default(),
+            rollup_feed: None,
         })
     }
 

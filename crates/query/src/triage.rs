@@ -35,6 +35,13 @@ pub struct TriageReport {
     pub service: Option<String>,
     pub anomalies: Vec<triage::Anomaly>,
     pub candidates: Vec<Candidate>,
+    /// Up to when the data judged is complete: the window ends there when data for its last
+    /// moments is still arriving (it is never read as a drop to zero).
+    pub complete_to_unix_nano: Option<i64>,
+    /// Services still catching up on a backlog (their traffic is not judged).
+    pub catching_up: Vec<String>,
+    /// What the report could not judge, or that nothing stands out.
+    pub note: Option<String>,
     pub took_ms: u64,
 }
 
@@ -45,6 +52,50 @@ pub fn default_baseline(window: TimeRange) -> TimeRange {
         start_ns: window.start_ns.saturating_sub(len),
         end_ns: window.start_ns,
     }
+}
+
+/// The part of `requested` whose data is complete: it ends at `complete_to` when that is
+/// earlier.
+fn judged_window(requested: TimeRange, complete_to: Option<i64>) -> TimeRange {
+    let end_ns = complete_to.map_or(requested.end_ns, |c| {
+        c.clamp(requested.start_ns, requested.end_ns)
+    });
+    TimeRange {
+        start_ns: requested.start_ns,
+        end_ns,
+    }
+}
+
+/// Says what was left out of the window, and when nothing stands out.
+fn report_note(
+    requested: TimeRange,
+    judged: TimeRange,
+    judged_from: i64,
+    catching_up: &[String],
+    nothing: bool,
+) -> Option<String> {
+    let left_out_s = (requested.end_ns - judged.end_ns) as f64 / 1e9;
+    if judged.end_ns <= judged_from {
+        return Some(format!(
+            "no complete data in the window yet: spans of its last {left_out_s:.0} s are still arriving"
+        ));
+    }
+    let mut note = Vec::new();
+    if left_out_s >= 1.0 {
+        note.push(format!(
+            "the last {left_out_s:.0} s of the window are not judged: their spans are still arriving"
+        ));
+    }
+    if !catching_up.is_empty() {
+        note.push(format!(
+            "traffic of {} not judged: still catching up on older spans",
+            catching_up.join(", ")
+        ));
+    }
+    if nothing {
+        note.push("nothing stands out against the baseline".to_string());
+    }
+    (!note.is_empty()).then(|| note.join("; "))
 }
 
 fn red(a: &Acc) -> Red {
@@ -66,14 +117,20 @@ impl QueryService {
     /// Ranked root-cause candidates for a window against a baseline.
     pub async fn triage(
         &self,
-        window: TimeRange,
+        requested: TimeRange,
         baseline: Option<TimeRange>,
         service: Option<&str>,
     ) -> Result<TriageReport, QueryError> {
         let started = Instant::now();
+        let completeness = self.rollups_complete().await;
+        let complete_to = completeness.as_ref().map(|c| c.complete_to_unix_nano);
+        let catching_up: Vec<String> = completeness
+            .map(|c| c.catching_up.into_iter().map(|(name, _)| name).collect())
+            .unwrap_or_default();
+        let window = judged_window(requested, complete_to);
         // Rollups are per minute: judge whole minutes so nothing counts twice.
         let w_start = window.start_ns.div_euclid(MINUTE_NS) * MINUTE_NS;
-        let baseline = baseline.unwrap_or_else(|| default_baseline(window));
+        let baseline = baseline.unwrap_or_else(|| default_baseline(requested));
         if baseline.end_ns > window.start_ns {
             return Err(QueryError::bad(
                 "baseline_to",
@@ -152,6 +209,7 @@ impl QueryService {
             window_s: (window.end_ns - w_start) as f64 / 1e9,
             baseline_s: (b_end.max(b_start) - b_start) as f64 / 1e9,
             symptom: service.map(str::to_string),
+            catching_up: catching_up.clone(),
             ..Default::default()
         };
         for (name, (w, b)) in &services {
@@ -245,9 +303,14 @@ impl QueryService {
             });
         }
 
-        let mut result = triage::analyze(&input);
+        let mut result = if window.end_ns > w_start {
+            triage::analyze(&input)
+        } else {
+            triage::TriageResult::default()
+        };
         for c in result.candidates.iter_mut().take(DETAILED) {
             self.detail(c, window).await?;
+            self.instance_of(c, window).await?;
         }
         Ok(TriageReport {
             window: Window {
@@ -259,8 +322,17 @@ impl QueryService {
                 to_unix_nano: baseline.end_ns,
             },
             service: service.map(str::to_string),
+            note: report_note(
+                requested,
+                window,
+                w_start,
+                &catching_up,
+                result.candidates.is_empty(),
+            ),
+            catching_up,
             anomalies: result.anomalies,
             candidates: result.candidates,
+            complete_to_unix_nano: complete_to,
             took_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
     }

@@ -88,6 +88,10 @@ pub fn render(ctx: &Ctx, window: &Window, answer: &Value, limit: usize) -> Strin
         candidates.len(),
         answer["took_ms"].as_f64().map(|t| format!(" ({t:.0} ms)")).unwrap_or_default()
     ));
+    if let Some(note) = answer["note"].as_str() {
+        // What the server could not judge (data still arriving), or that nothing stands out.
+        doc.line(format!("note: {}", cell(note, 300)));
+    }
     if candidates.is_empty() {
         doc.line("no candidate: nothing in this window differs enough from the baseline; widen the window or check service_overview");
     } else {
