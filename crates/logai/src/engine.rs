@@ -4,10 +4,10 @@ use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use crate::format::{Fit, FormatLearner, Signature};
-use crate::header::{self, FieldKind, Header};
+use crate::header::{self, Field, FieldKind, Header};
 use crate::mask::{MaskMemo, Masked, ValueKind, duration_unit_factor, size_unit_factor};
 use crate::miner::{Cluster, Miner, MinerLimits, Tok};
-use crate::severity::{Severity, parse_level};
+use crate::severity::{self, Severity, parse_level};
 use crate::structured::{self, FieldValue, Parsed};
 use crate::{Config, LogInput, PatternInfo, Stream, Structured, timestamp};
 
@@ -27,6 +27,10 @@ pub(crate) struct Resource {
     /// Lines whose header had a one-character level mark after the time (`*`, `#`, `.`; not
     /// persisted): where a resource writes those, a `-` in that place is a mark too.
     pub(crate) level_marks: u64,
+    /// Lines with a level word in each of the first header places (not persisted): where a
+    /// resource writes its levels there, the level names only its logger uses (`http:`,
+    /// `[SILLY]`) are levels in that place too.
+    pub(crate) level_places: [u32; LEVEL_PLACES],
 }
 
 /// The last time text converted and its result: lines come in bursts that share a timestamp,
@@ -674,6 +678,7 @@ fn split_record<'a>(
     }
     resource.header_memo.scan_into(line, header);
     learn_level_marks(resource, line, header);
+    learn_level_places(resource, line, header);
     let signature = Signature::of(header);
     let fit = if learn {
         let fit = resource.format.observe(header);
@@ -713,6 +718,53 @@ fn learn_level_marks(resource: &mut Resource, line: &str, header: &mut Header) {
 
 /// Lines with level marks a resource must have shown before its `-` counts as one.
 const LEVEL_MARKS_NEEDED: u64 = 3;
+
+/// Header places (field indexes from the start) whose level words are counted.
+pub(crate) const LEVEL_PLACES: usize = 4;
+
+/// A resource that writes its level in one header place (`info: ...` at the line start,
+/// `[INFO]` after the time) writes its logger's other level names there too: npm's `http` and
+/// `silly` (`http: GET /`, `[SILLY] probe`) become levels in that place once the resource has
+/// shown real level words there, never by themselves, since elsewhere `http:` opens an
+/// ordinary message.
+fn learn_level_places(resource: &mut Resource, line: &str, header: &mut Header) {
+    let start = header.message_start().min(line.len());
+    let fields = &mut header.fields;
+    if let Some(index) = fields.iter().position(|f| f.kind == FieldKind::Level) {
+        if index < LEVEL_PLACES && fields[index].level.is_some() {
+            let count = &mut resource.level_places[index];
+            *count = count.saturating_add(1);
+        }
+        return;
+    }
+    let place = fields.len();
+    if place >= LEVEL_PLACES || resource.level_places[place] < LEVEL_MARKS_NEEDED as u32 {
+        return;
+    }
+    if let Some(field) = level_name_at(line, start) {
+        fields.push(field);
+    }
+}
+
+/// A `name:` or `[name]` token at `start` whose name only a level field makes a level.
+fn level_name_at(line: &str, start: usize) -> Option<Field> {
+    let rest = &line[start..];
+    let token_end = rest.find(' ').unwrap_or(rest.len());
+    let token = &rest[..token_end];
+    let name = match token.strip_prefix('[') {
+        Some(inner) => inner.strip_suffix(']')?,
+        None => token.strip_suffix(':')?,
+    };
+    let level = severity::level_field(name)?;
+    let next = start + token_end + rest[token_end..].len() - rest[token_end..].trim_start().len();
+    Some(Field {
+        kind: FieldKind::Level,
+        start,
+        end: start + token_end,
+        next,
+        level: Some(level),
+    })
+}
 
 fn text_split<'a>(
     line: &'a str,

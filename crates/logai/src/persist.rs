@@ -90,6 +90,7 @@ impl LogAi {
                 time_memo: Default::default(),
                 header_memo: Default::default(),
                 level_marks: 0,
+                level_places: [0; crate::engine::LEVEL_PLACES],
             };
             logai.resources.insert(stored.key, resource);
         }

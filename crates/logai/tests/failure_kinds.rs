@@ -326,3 +326,37 @@ fn ending_words_that_vary_before_a_constant_word_are_message() {
     let out = logai.parse("service.name=app", &LogInput::text(&lines[1]));
     assert_eq!(out.message, "stopped item 1");
 }
+
+/// npm-style level names (`http`, `silly`) are levels where the resource writes its levels,
+/// learned from its other lines: at the line start after `info:` lines, in brackets after the
+/// time after `[INFO]` lines; a lone `http:` line stays a message.
+#[test]
+fn logger_only_level_names_are_levels_where_the_resource_writes_levels() {
+    let cases = [
+        (
+            "info: cart saved",
+            "http: GET /health 200 1ms",
+            "silly: health probe",
+        ),
+        (
+            "2026-12-01T20:32:22.227Z [INFO] cart saved",
+            "2026-12-01T20:32:22.229Z [HTTP] GET /health 200 1ms",
+            "2026-12-01T20:32:22.228Z [SILLY] health probe",
+        ),
+    ];
+    for (level_line, http_line, silly_line) in cases {
+        let mut logai = LogAi::new(Config::default());
+        for _ in 0..4 {
+            logai.process("service.name=api", &LogInput::text(level_line));
+        }
+        let http = logai.process("service.name=api", &LogInput::text(http_line));
+        assert_eq!(http.severity, Some(Severity::Info), "{http_line}");
+        assert!(!http.severity_inferred);
+        assert_eq!(http.message, "GET /health 200 1ms");
+        let silly = logai.process("service.name=api", &LogInput::text(silly_line));
+        assert_eq!(silly.severity, Some(Severity::Trace), "{silly_line}");
+        assert_eq!(silly.message, "health probe");
+    }
+    let alone = structure("http: TLS handshake error from 10.0.0.1:5000: EOF");
+    assert!(alone.message.starts_with("http: TLS"));
+}
