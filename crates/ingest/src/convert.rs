@@ -10,6 +10,8 @@ use opentelemetry_proto::tonic::metrics::v1::{
 };
 use serde_json::{Map, Value};
 
+use crate::bounds::{Adjusted, ORIGINAL_TIME_ATTRIBUTE, RecordLimits, limit_value};
+
 /// Rows that were accepted and a description of what was rejected.
 #[derive(Debug, Default)]
 pub struct Converted<T> {
@@ -17,6 +19,8 @@ pub struct Converted<T> {
     pub rejected: u64,
     /// The first reason an item was rejected, for the partial-success message.
     pub first_error: Option<String>,
+    /// What the record limits changed in accepted items.
+    pub adjusted: Adjusted,
 }
 
 impl<T> Converted<T> {
@@ -29,6 +33,54 @@ impl<T> Converted<T> {
         if self.first_error.is_none() {
             self.first_error = Some(why());
         }
+    }
+
+    /// The partial-success message: why items were rejected, then what the limits changed.
+    pub fn message(&self, limits: &RecordLimits) -> Option<String> {
+        match (&self.first_error, self.adjusted.describe(limits)) {
+            (Some(e), Some(a)) => Some(format!("{e}; {a}")),
+            (Some(e), None) => Some(e.clone()),
+            (None, a) => a,
+        }
+    }
+}
+
+/// Applies [`RecordLimits`] to attribute lists while converting, counting what it drops.
+struct Limiter<'a> {
+    limits: &'a RecordLimits,
+    adjusted: Adjusted,
+}
+
+impl Limiter<'_> {
+    /// The first `max_attributes` attributes as a map, values bounded, and how many were
+    /// dropped (the reserved [`ORIGINAL_TIME_ATTRIBUTE`] always is).
+    fn map(&mut self, attrs: &[KeyValue]) -> (Map<String, Value>, u32) {
+        let max = self.limits.max_attributes;
+        let mut map = Map::with_capacity(attrs.len().min(max));
+        let mut dropped = 0u32;
+        for kv in attrs {
+            if map.len() >= max || kv.key == ORIGINAL_TIME_ATTRIBUTE {
+                dropped = dropped.saturating_add(1);
+                continue;
+            }
+            let mut v = kv.value.as_ref().map_or(Value::Null, any_value_to_json);
+            limit_value(&mut v, self.limits, &mut self.adjusted);
+            map.insert(kv.key.clone(), v);
+        }
+        self.adjusted.attributes_dropped += u64::from(dropped);
+        (map, dropped)
+    }
+
+    fn json(&mut self, attrs: &[KeyValue]) -> String {
+        json_text(&self.map(attrs).0)
+    }
+
+    /// How many of `len` items (events, links) to keep, counting the others as dropped.
+    fn keep(&mut self, len: usize) -> (usize, u32) {
+        let keep = len.min(self.limits.max_attributes);
+        let dropped = u32::try_from(len - keep).unwrap_or(u32::MAX);
+        self.adjusted.attributes_dropped += u64::from(dropped);
+        (keep, dropped)
     }
 }
 
@@ -117,7 +169,23 @@ fn get_int(map: &Map<String, Value>, keys: &[&str]) -> Option<i64> {
 
 /// Builds the resource columns of a resource and scope.
 pub fn resource_columns(attrs: &[KeyValue], scope: Option<&InstrumentationScope>) -> Resource {
-    let map = attributes_to_map(attrs);
+    let limits = RecordLimits::default();
+    resource_within(
+        attrs,
+        scope,
+        &mut Limiter {
+            limits: &limits,
+            adjusted: Adjusted::default(),
+        },
+    )
+}
+
+fn resource_within(
+    attrs: &[KeyValue],
+    scope: Option<&InstrumentationScope>,
+    limiter: &mut Limiter<'_>,
+) -> Resource {
+    let (map, _) = limiter.map(attrs);
     Resource {
         service_name: get_str(&map, "service.name")
             .unwrap_or_else(|| "unknown_service".to_string()),
@@ -163,8 +231,20 @@ fn clamp_i64(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// [`convert_traces_within`] the default limits.
 pub fn convert_traces(req: &ExportTraceServiceRequest) -> Converted<SpanRow> {
+    convert_traces_within(req, &RecordLimits::default())
+}
+
+pub fn convert_traces_within(
+    req: &ExportTraceServiceRequest,
+    limits: &RecordLimits,
+) -> Converted<SpanRow> {
     let mut out = Converted::default();
+    let mut limiter = Limiter {
+        limits,
+        adjusted: Adjusted::default(),
+    };
     for rs in &req.resource_spans {
         let res_attrs = rs
             .resource
@@ -172,21 +252,23 @@ pub fn convert_traces(req: &ExportTraceServiceRequest) -> Converted<SpanRow> {
             .map(|r| r.attributes.as_slice())
             .unwrap_or(&[]);
         for ss in &rs.scope_spans {
-            let resource = resource_columns(res_attrs, ss.scope.as_ref());
+            let resource = resource_within(res_attrs, ss.scope.as_ref(), &mut limiter);
             for span in &ss.spans {
-                match convert_span(span, &resource) {
+                match convert_span(span, &resource, &mut limiter) {
                     Ok(row) => out.rows.push(row),
                     Err(e) => out.reject(|| e),
                 }
             }
         }
     }
+    out.adjusted = limiter.adjusted;
     out
 }
 
 fn convert_span(
     span: &opentelemetry_proto::tonic::trace::v1::Span,
     resource: &Resource,
+    limiter: &mut Limiter<'_>,
 ) -> Result<SpanRow, String> {
     if span.trace_id.len() != 16 || span.trace_id.iter().all(|b| *b == 0) {
         return Err(format!(
@@ -201,28 +283,32 @@ fn convert_span(
         ));
     }
     let parent = id_hex(&span.parent_span_id, 8, "parent_span_id")?;
-    let attrs = attributes_to_map(&span.attributes);
+    let (attrs, dropped_attributes) = limiter.map(&span.attributes);
     let start = clamp_i64(span.start_time_unix_nano);
     let end = clamp_i64(span.end_time_unix_nano).max(start);
     let status = span.status.as_ref();
-    let mut events = Vec::with_capacity(span.events.len());
-    for e in &span.events {
+    let (keep_events, dropped_events) = limiter.keep(span.events.len());
+    let mut events = Vec::with_capacity(keep_events);
+    for e in &span.events[..keep_events] {
+        let (attributes, dropped) = limiter.map(&e.attributes);
         events.push(serde_json::json!({
             "time_unix_nano": clamp_i64(e.time_unix_nano),
             "name": e.name,
-            "attributes": attributes_to_map(&e.attributes),
-            "dropped_attributes_count": e.dropped_attributes_count,
+            "attributes": attributes,
+            "dropped_attributes_count": e.dropped_attributes_count.saturating_add(dropped),
         }));
     }
-    let mut links = Vec::with_capacity(span.links.len());
-    for l in &span.links {
+    let (keep_links, dropped_links) = limiter.keep(span.links.len());
+    let mut links = Vec::with_capacity(keep_links);
+    for l in &span.links[..keep_links] {
+        let (attributes, dropped) = limiter.map(&l.attributes);
         links.push(serde_json::json!({
             "trace_id": lower_hex(&l.trace_id),
             "span_id": lower_hex(&l.span_id),
             "trace_state": l.trace_state,
-            "attributes": attributes_to_map(&l.attributes),
+            "attributes": attributes,
             "flags": l.flags,
-            "dropped_attributes_count": l.dropped_attributes_count,
+            "dropped_attributes_count": l.dropped_attributes_count.saturating_add(dropped),
         }));
     }
     Ok(SpanRow {
@@ -269,9 +355,11 @@ fn convert_span(
         attributes: json_text(&attrs),
         events: serde_json::to_string(&events).unwrap_or_else(|_| "[]".to_string()),
         links: serde_json::to_string(&links).unwrap_or_else(|_| "[]".to_string()),
-        dropped_attributes_count: span.dropped_attributes_count,
-        dropped_events_count: span.dropped_events_count,
-        dropped_links_count: span.dropped_links_count,
+        dropped_attributes_count: span
+            .dropped_attributes_count
+            .saturating_add(dropped_attributes),
+        dropped_events_count: span.dropped_events_count.saturating_add(dropped_events),
+        dropped_links_count: span.dropped_links_count.saturating_add(dropped_links),
     })
 }
 
@@ -279,8 +367,21 @@ fn convert_span(
 ///
 /// A record without a time of its own (`time_unix_nano` 0) keeps 0 here, so that a time found
 /// in its line can fill it (Log AI); [`fill_missing_times`] gives the rest their observed time.
-pub fn convert_logs(mut req: ExportLogsServiceRequest) -> Converted<LogRow> {
+pub fn convert_logs(req: ExportLogsServiceRequest) -> Converted<LogRow> {
+    convert_logs_within(req, &RecordLimits::default())
+}
+
+/// [`convert_logs`] within `limits` (attribute count and value length; times are bounded once
+/// Log AI has had its say, by [`crate::bounds::bound_log_times`]).
+pub fn convert_logs_within(
+    mut req: ExportLogsServiceRequest,
+    limits: &RecordLimits,
+) -> Converted<LogRow> {
     let mut out = Converted::default();
+    let mut limiter = Limiter {
+        limits,
+        adjusted: Adjusted::default(),
+    };
     let records: usize = req
         .resource_logs
         .iter()
@@ -295,7 +396,8 @@ pub fn convert_logs(mut req: ExportLogsServiceRequest) -> Converted<LogRow> {
             .map(|r| r.attributes.as_slice())
             .unwrap_or(&[]);
         for sl in &mut rl.scope_logs {
-            let resource = std::sync::Arc::new(resource_columns(res_attrs, sl.scope.as_ref()));
+            let resource =
+                std::sync::Arc::new(resource_within(res_attrs, sl.scope.as_ref(), &mut limiter));
             for rec in &mut sl.log_records {
                 let trace_id = match id_hex(&rec.trace_id, 16, "trace_id") {
                     Ok(t) => t,
@@ -319,6 +421,7 @@ pub fn convert_logs(mut req: ExportLogsServiceRequest) -> Converted<LogRow> {
                         (v.to_string(), "json")
                     }
                 };
+                let (attributes, dropped) = limiter.map(&rec.attributes);
                 out.rows.push(LogRow {
                     time_unix_nano: clamp_i64(rec.time_unix_nano),
                     observed_time_unix_nano: clamp_i64(rec.observed_time_unix_nano),
@@ -331,14 +434,15 @@ pub fn convert_logs(mut req: ExportLogsServiceRequest) -> Converted<LogRow> {
                     body_type: body_type.to_string(),
                     event_name: std::mem::take(&mut rec.event_name),
                     resource: std::sync::Arc::clone(&resource),
-                    attributes: json_text(&attributes_to_map(&rec.attributes)),
-                    dropped_attributes_count: rec.dropped_attributes_count,
+                    attributes: json_text(&attributes),
+                    dropped_attributes_count: rec.dropped_attributes_count.saturating_add(dropped),
                     log_template_id: None,
                     log_template: None,
                 });
             }
         }
     }
+    out.adjusted = limiter.adjusted;
     out
 }
 
@@ -356,7 +460,7 @@ pub fn fill_missing_times(rows: &mut [LogRow], now_ns: i64) {
     }
 }
 
-fn exemplars_json(exemplars: &[Exemplar]) -> String {
+fn exemplars_json(exemplars: &[Exemplar], limiter: &mut Limiter<'_>) -> String {
     if exemplars.is_empty() {
         return "[]".to_string();
     }
@@ -373,7 +477,7 @@ fn exemplars_json(exemplars: &[Exemplar]) -> String {
                 "value": value,
                 "trace_id": lower_hex(&e.trace_id),
                 "span_id": lower_hex(&e.span_id),
-                "filtered_attributes": attributes_to_map(&e.filtered_attributes),
+                "filtered_attributes": limiter.map(&e.filtered_attributes).0,
             })
         })
         .collect();
@@ -389,8 +493,10 @@ struct MetricHead<'a> {
 }
 
 impl MetricHead<'_> {
+    #[allow(clippy::too_many_arguments)]
     fn row(
         &self,
+        limiter: &mut Limiter<'_>,
         kind: MetricType,
         attrs: &[KeyValue],
         start: u64,
@@ -406,7 +512,7 @@ impl MetricHead<'_> {
             description: self.description.to_string(),
             metric_metadata: self.metadata.clone(),
             resource: self.resource.clone(),
-            attributes: json_text(&attributes_to_map(attrs)),
+            attributes: limiter.json(attrs),
             flags,
             exemplars: "[]".to_string(),
             ..MetricPointRow::default()
@@ -415,7 +521,18 @@ impl MetricHead<'_> {
 }
 
 pub fn convert_metrics(req: &ExportMetricsServiceRequest) -> Converted<MetricPointRow> {
+    convert_metrics_within(req, &RecordLimits::default())
+}
+
+pub fn convert_metrics_within(
+    req: &ExportMetricsServiceRequest,
+    limits: &RecordLimits,
+) -> Converted<MetricPointRow> {
     let mut out = Converted::default();
+    let mut limiter = Limiter {
+        limits,
+        adjusted: Adjusted::default(),
+    };
     for rm in &req.resource_metrics {
         let res_attrs = rm
             .resource
@@ -423,7 +540,7 @@ pub fn convert_metrics(req: &ExportMetricsServiceRequest) -> Converted<MetricPoi
             .map(|r| r.attributes.as_slice())
             .unwrap_or(&[]);
         for sm in &rm.scope_metrics {
-            let resource = resource_columns(res_attrs, sm.scope.as_ref());
+            let resource = resource_within(res_attrs, sm.scope.as_ref(), &mut limiter);
             for metric in &sm.metrics {
                 if metric.name.is_empty() {
                     out.reject(|| "metric without a name".to_string());
@@ -443,13 +560,14 @@ pub fn convert_metrics(req: &ExportMetricsServiceRequest) -> Converted<MetricPoi
                     name: &metric.name,
                     unit: &metric.unit,
                     description: &metric.description,
-                    metadata: json_text(&attributes_to_map(&metric.metadata)),
+                    metadata: limiter.json(&metric.metadata),
                     resource: &resource,
                 };
-                convert_metric_data(&head, metric.data.as_ref(), &mut out);
+                convert_metric_data(&head, metric.data.as_ref(), &mut out, &mut limiter);
             }
         }
     }
+    out.adjusted = limiter.adjusted;
     out
 }
 
@@ -457,6 +575,7 @@ fn convert_metric_data(
     head: &MetricHead<'_>,
     data: Option<&Data>,
     out: &mut Converted<MetricPointRow>,
+    limiter: &mut Limiter<'_>,
 ) {
     let number = |row: &mut MetricPointRow, v: &Option<number_data_point::Value>| match v {
         Some(number_data_point::Value::AsDouble(d)) => {
@@ -475,13 +594,14 @@ fn convert_metric_data(
         Some(Data::Gauge(g)) => {
             for p in &g.data_points {
                 let mut row = head.row(
+                    limiter,
                     MetricType::Gauge,
                     &p.attributes,
                     p.start_time_unix_nano,
                     p.time_unix_nano,
                     p.flags,
                 );
-                row.exemplars = exemplars_json(&p.exemplars);
+                row.exemplars = exemplars_json(&p.exemplars, limiter);
                 if number(&mut row, &p.value) {
                     out.rows.push(row);
                 } else {
@@ -492,6 +612,7 @@ fn convert_metric_data(
         Some(Data::Sum(s)) => {
             for p in &s.data_points {
                 let mut row = head.row(
+                    limiter,
                     MetricType::Sum,
                     &p.attributes,
                     p.start_time_unix_nano,
@@ -500,7 +621,7 @@ fn convert_metric_data(
                 );
                 row.aggregation_temporality = s.aggregation_temporality;
                 row.is_monotonic = s.is_monotonic;
-                row.exemplars = exemplars_json(&p.exemplars);
+                row.exemplars = exemplars_json(&p.exemplars, limiter);
                 if number(&mut row, &p.value) {
                     out.rows.push(row);
                 } else {
@@ -524,6 +645,7 @@ fn convert_metric_data(
                     continue;
                 }
                 let mut row = head.row(
+                    limiter,
                     MetricType::Histogram,
                     &p.attributes,
                     p.start_time_unix_nano,
@@ -537,13 +659,14 @@ fn convert_metric_data(
                 row.max = p.max;
                 row.bucket_counts = p.bucket_counts.clone();
                 row.explicit_bounds = p.explicit_bounds.clone();
-                row.exemplars = exemplars_json(&p.exemplars);
+                row.exemplars = exemplars_json(&p.exemplars, limiter);
                 out.rows.push(row);
             }
         }
         Some(Data::ExponentialHistogram(h)) => {
             for p in &h.data_points {
                 let mut row = head.row(
+                    limiter,
                     MetricType::ExponentialHistogram,
                     &p.attributes,
                     p.start_time_unix_nano,
@@ -566,13 +689,14 @@ fn convert_metric_data(
                     row.exp_negative_offset = Some(b.offset);
                     row.exp_negative_bucket_counts = b.bucket_counts.clone();
                 }
-                row.exemplars = exemplars_json(&p.exemplars);
+                row.exemplars = exemplars_json(&p.exemplars, limiter);
                 out.rows.push(row);
             }
         }
         Some(Data::Summary(s)) => {
             for p in &s.data_points {
                 let mut row = head.row(
+                    limiter,
                     MetricType::Summary,
                     &p.attributes,
                     p.start_time_unix_nano,
@@ -648,5 +772,109 @@ mod tests {
         assert!(c.first_error.unwrap().contains("reserved"));
         assert!(!is_reserved_metric("redscope"));
         assert!(!is_reserved_metric("rédscope.x"));
+    }
+
+    fn kv(key: String, value: String) -> KeyValue {
+        KeyValue {
+            key,
+            value: Some(AnyValue {
+                value: Some(any_value::Value::StringValue(value)),
+            }),
+            ..Default::default()
+        }
+    }
+
+    fn many(n: usize) -> Vec<KeyValue> {
+        (0..n)
+            .map(|i| kv(format!("k{i}"), format!("v{i}")))
+            .collect()
+    }
+
+    #[test]
+    fn attributes_beyond_the_limits_are_dropped_and_counted() {
+        use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+        use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
+        let mut attributes = many(100_000);
+        attributes[3] = kv("long".into(), "é".repeat(20_000));
+        attributes[4] = kv(ORIGINAL_TIME_ATTRIBUTE.into(), "1".into());
+        let req = ExportLogsServiceRequest {
+            resource_logs: vec![ResourceLogs {
+                resource: Some(opentelemetry_proto::tonic::resource::v1::Resource {
+                    attributes: many(300),
+                    ..Default::default()
+                }),
+                scope_logs: vec![ScopeLogs {
+                    log_records: vec![LogRecord {
+                        attributes,
+                        dropped_attributes_count: 2,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let limits = RecordLimits::default();
+        let c = convert_logs_within(req, &limits);
+        assert_eq!(c.rejected, 0);
+        let row = &c.rows[0];
+        let attrs: Map<String, Value> = serde_json::from_str(&row.attributes).unwrap();
+        assert_eq!(
+            attrs.len(),
+            128,
+            "the reserved one dropped, the first others kept"
+        );
+        assert!(!attrs.contains_key(ORIGINAL_TIME_ATTRIBUTE));
+        assert!(attrs["long"].as_str().unwrap().len() <= 16 << 10);
+        assert_eq!(row.dropped_attributes_count, 2 + 100_000 - 128);
+        let resource: Map<String, Value> =
+            serde_json::from_str(&row.resource.resource_attributes).unwrap();
+        assert_eq!(resource.len(), 128);
+        assert_eq!(c.adjusted.attributes_dropped, (100_000 - 128) + (300 - 128));
+        assert_eq!(c.adjusted.values_truncated, 1);
+        let message = c.message(&limits).unwrap();
+        assert!(
+            message.contains("attributes dropped beyond 128"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn span_events_and_links_are_bounded_too() {
+        use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, span};
+        let span = Span {
+            trace_id: vec![1; 16],
+            span_id: vec![2; 8],
+            attributes: many(200),
+            events: vec![
+                span::Event {
+                    attributes: many(130),
+                    ..Default::default()
+                };
+                150
+            ],
+            links: vec![span::Link::default(); 129],
+            ..Default::default()
+        };
+        let req = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![span],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let c = convert_traces_within(&req, &RecordLimits::default());
+        let row = &c.rows[0];
+        assert_eq!(row.dropped_attributes_count, 72);
+        assert_eq!(row.dropped_events_count, 22);
+        assert_eq!(row.dropped_links_count, 1);
+        let events: Vec<Value> = serde_json::from_str(&row.events).unwrap();
+        assert_eq!(events.len(), 128);
+        assert_eq!(events[0]["dropped_attributes_count"], 2);
+        // Within the limits nothing changes.
+        let plain = convert_traces(&ExportTraceServiceRequest::default());
+        assert_eq!(plain.adjusted, Adjusted::default());
     }
 }

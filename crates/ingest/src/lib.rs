@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+pub mod bounds;
 pub mod convert;
 pub mod logai_processor;
 pub mod otlp_grpc;
@@ -23,6 +24,7 @@ pub mod otlp_http;
 pub mod pipeline;
 mod status;
 
+pub use bounds::RecordLimits;
 pub use pipeline::{
     ExportOutcome, IngestError, IngestStats, Limits, LogObserver, LogProcessor, Pipeline, Request,
     Sink, SinkError, SpanObserver,
