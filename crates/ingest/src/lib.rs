@@ -16,6 +16,7 @@
 //! # }
 //! ```
 
+pub mod admission;
 pub mod bounds;
 pub mod convert;
 pub mod logai_processor;

@@ -21,6 +21,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use tonic::codec::CompressionEncoding;
 use tonic::{Code, Status};
 
+use crate::admission::DECODED_FACTOR;
 use crate::pipeline::{ExportOutcome, IngestError, Pipeline, Request};
 use crate::status::retry_status_details;
 
@@ -40,7 +41,10 @@ fn to_status(err: IngestError) -> Status {
             Status::with_details(Code::ResourceExhausted, message, details.into())
         }
         IngestError::BadRequest(m) | IngestError::Unsupported(m) => Status::invalid_argument(m),
-        IngestError::TooLarge { .. } => Status::resource_exhausted(err.to_string()),
+        // Never retryable: the same message can never fit (OTLP exporters retry
+        // RESOURCE_EXHAUSTED and OUT_OF_RANGE).
+        IngestError::TooLarge { .. } => Status::invalid_argument(err.to_string()),
+        IngestError::TimedOut { .. } => Status::deadline_exceeded(err.to_string()),
         IngestError::Internal(detail) => {
             tracing::error!(%detail, "ingest failed");
             Status::unavailable("storage is unavailable, retry later")
@@ -50,7 +54,12 @@ fn to_status(err: IngestError) -> Status {
 
 impl OtlpGrpc {
     async fn run(&self, request: Request, size: usize) -> Result<ExportOutcome, Status> {
-        let _permit = self.pipeline.admit(size).map_err(to_status)?;
+        // The encoded message was charged before decoding (admission layer); this adds the
+        // decoded request it became.
+        let _charge = self
+            .pipeline
+            .admit(size.saturating_mul(DECODED_FACTOR))
+            .map_err(to_status)?;
         self.pipeline.export(request).await.map_err(|e| {
             if !matches!(e, IngestError::Overloaded { .. }) {
                 self.pipeline.stats().refused(e.reason());
@@ -74,7 +83,7 @@ impl TraceService for OtlpGrpc {
         let size = prost::Message::encoded_len(&msg);
         let o = self.run(Request::Traces(msg), size).await?;
         Ok(tonic::Response::new(ExportTraceServiceResponse {
-            partial_success: (o.rejected > 0).then(|| ExportTracePartialSuccess {
+            partial_success: o.has_partial_success().then(|| ExportTracePartialSuccess {
                 rejected_spans: saturating(o.rejected),
                 error_message: o.message,
             }),
@@ -92,7 +101,7 @@ impl LogsService for OtlpGrpc {
         let size = prost::Message::encoded_len(&msg);
         let o = self.run(Request::Logs(msg), size).await?;
         Ok(tonic::Response::new(ExportLogsServiceResponse {
-            partial_success: (o.rejected > 0).then(|| ExportLogsPartialSuccess {
+            partial_success: o.has_partial_success().then(|| ExportLogsPartialSuccess {
                 rejected_log_records: saturating(o.rejected),
                 error_message: o.message,
             }),
@@ -110,10 +119,12 @@ impl MetricsService for OtlpGrpc {
         let size = prost::Message::encoded_len(&msg);
         let o = self.run(Request::Metrics(msg), size).await?;
         Ok(tonic::Response::new(ExportMetricsServiceResponse {
-            partial_success: (o.rejected > 0).then(|| ExportMetricsPartialSuccess {
-                rejected_data_points: saturating(o.rejected),
-                error_message: o.message,
-            }),
+            partial_success: o
+                .has_partial_success()
+                .then(|| ExportMetricsPartialSuccess {
+                    rejected_data_points: saturating(o.rejected),
+                    error_message: o.message,
+                }),
         }))
     }
 }

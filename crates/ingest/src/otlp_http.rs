@@ -19,7 +19,10 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
     ExportTracePartialSuccess, ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 
-use crate::pipeline::{ExportOutcome, IngestError, Pipeline, Request};
+use http_body_util::BodyExt;
+
+use crate::admission::{Charge, DECODED_FACTOR};
+use crate::pipeline::{ExportOutcome, IngestError, Limits, Pipeline, Request};
 use crate::status::RpcStatus;
 
 /// The OTLP/HTTP routes.
@@ -69,28 +72,15 @@ fn encoding_of(headers: &HeaderMap) -> Result<Encoding, IngestError> {
     }
 }
 
-/// Reads the body within the size limits and undoes `Content-Encoding`.
-async fn read_body(
-    pipeline: &Pipeline,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<Vec<u8>, IngestError> {
-    let limits = pipeline.limits();
-    let raw = axum::body::to_bytes(body, limits.max_request_bytes)
-        .await
-        .map_err(|e| {
-            let too_large = std::error::Error::source(&e)
-                .is_some_and(|s| s.to_string().contains("length limit"))
-                || e.to_string().contains("length limit");
-            if too_large {
-                IngestError::TooLarge {
-                    limit: limits.max_request_bytes,
-                    what: "",
-                }
-            } else {
-                IngestError::BadRequest(format!("could not read the request body: {e}"))
-            }
-        })?;
+/// How the body is compressed (`Content-Encoding`).
+#[derive(Debug, Clone, Copy)]
+enum Compression {
+    None,
+    Gzip,
+    Deflate,
+}
+
+fn compression_of(headers: &HeaderMap) -> Result<Compression, IngestError> {
     let encoding = headers
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
@@ -98,35 +88,114 @@ async fn read_body(
         .trim()
         .to_ascii_lowercase();
     match encoding.as_str() {
-        "" | "identity" => Ok(raw.to_vec()),
-        "gzip" | "x-gzip" => inflate(
-            flate2::read::GzDecoder::new(&raw[..]),
-            limits.max_decompressed_bytes,
-        ),
-        "deflate" => inflate(
-            flate2::read::ZlibDecoder::new(&raw[..]),
-            limits.max_decompressed_bytes,
-        ),
+        "" | "identity" => Ok(Compression::None),
+        "gzip" | "x-gzip" => Ok(Compression::Gzip),
+        "deflate" => Ok(Compression::Deflate),
         other => Err(IngestError::Unsupported(format!(
             "content encoding '{other}': use gzip, deflate or identity"
         ))),
     }
 }
 
-/// Decompresses at most `limit` bytes: a bomb is refused, not expanded.
-fn inflate(reader: impl Read, limit: usize) -> Result<Vec<u8>, IngestError> {
-    let mut out = Vec::new();
-    let read = reader
-        .take(limit as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| IngestError::BadRequest(format!("could not decompress the body: {e}")))?;
-    if read > limit {
-        return Err(IngestError::TooLarge {
-            limit,
-            what: " once decompressed",
-        });
+/// `Content-Length`, refused at once when over the limit (the body is never read).
+fn content_length(headers: &HeaderMap, limit: usize) -> Result<Option<usize>, IngestError> {
+    let Some(value) = headers.get(header::CONTENT_LENGTH) else {
+        return Ok(None);
+    };
+    let length = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| IngestError::BadRequest("invalid content-length".to_string()))?;
+    match usize::try_from(length) {
+        Ok(n) if n <= limit => Ok(Some(n)),
+        _ => Err(IngestError::TooLarge { limit, what: "" }),
     }
-    Ok(out)
+}
+
+/// Reads the body as sent, charging each frame before it is kept, within the size limit and
+/// the body timeout.
+async fn read_raw(
+    limits: &Limits,
+    mut body: Body,
+    expected: Option<usize>,
+    charge: &mut Charge,
+) -> Result<Vec<u8>, IngestError> {
+    let deadline = tokio::time::Instant::now() + limits.body_timeout;
+    let limit = limits.max_request_bytes;
+    let mut raw = Vec::with_capacity(expected.unwrap_or(0));
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => {
+                return Err(IngestError::TimedOut {
+                    secs: limits.body_timeout.as_secs(),
+                });
+            }
+            Ok(None) => return Ok(raw),
+            Ok(Some(Err(e))) => {
+                return Err(IngestError::BadRequest(format!(
+                    "could not read the request body: {e}"
+                )));
+            }
+            Ok(Some(Ok(frame))) => frame,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let total = raw.len().saturating_add(data.len());
+        if total > limit {
+            return Err(IngestError::TooLarge { limit, what: "" });
+        }
+        charge.grow_to(total)?;
+        raw.extend_from_slice(&data);
+    }
+}
+
+/// Undoes the compression and decodes, off the async threads: inflated bytes are charged as
+/// they appear, and the decoded request before it is built.
+fn inflate_and_decode<T: prost::Message + Default + serde::de::DeserializeOwned>(
+    raw: Vec<u8>,
+    compression: Compression,
+    (encoding, what): (Encoding, &str),
+    limit: usize,
+    charge: &mut Charge,
+) -> Result<T, IngestError> {
+    let plain = match compression {
+        Compression::None => raw,
+        Compression::Gzip => inflate(flate2::read::GzDecoder::new(&raw[..]), limit, charge)?,
+        Compression::Deflate => inflate(flate2::read::ZlibDecoder::new(&raw[..]), limit, charge)?,
+    };
+    let decoded = plain.len().saturating_mul(DECODED_FACTOR);
+    charge.grow_to(charge.bytes().saturating_add(decoded))?;
+    decode(&plain, encoding, what)
+}
+
+/// Decompresses at most `limit` bytes, charging them as they appear: a bomb is refused, not
+/// expanded.
+fn inflate(
+    mut reader: impl Read,
+    limit: usize,
+    charge: &mut Charge,
+) -> Result<Vec<u8>, IngestError> {
+    let base = charge.bytes();
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 64 << 10];
+    loop {
+        let n = reader
+            .read(&mut chunk)
+            .map_err(|e| IngestError::BadRequest(format!("could not decompress the body: {e}")))?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if out.len() + n > limit {
+            return Err(IngestError::TooLarge {
+                limit,
+                what: " once decompressed",
+            });
+        }
+        charge.grow_to(base.saturating_add(out.len() + n))?;
+        out.extend_from_slice(&chunk[..n]);
+    }
 }
 
 fn decode<T: prost::Message + Default + serde::de::DeserializeOwned>(
@@ -147,6 +216,7 @@ fn error_response(err: &IngestError, encoding: Encoding) -> Response {
         IngestError::BadRequest(_) => (StatusCode::BAD_REQUEST, 3),
         IngestError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, 8),
         IngestError::Unsupported(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, 3),
+        IngestError::TimedOut { .. } => (StatusCode::REQUEST_TIMEOUT, 4),
         IngestError::Overloaded { .. } => (StatusCode::TOO_MANY_REQUESTS, 8),
         IngestError::DiskFull { .. } => (StatusCode::INSUFFICIENT_STORAGE, 8),
         IngestError::Internal(_) => (StatusCode::SERVICE_UNAVAILABLE, 14),
@@ -181,6 +251,16 @@ fn error_response(err: &IngestError, encoding: Encoding) -> Response {
     if matches!(err, IngestError::Internal(_)) {
         headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     }
+    // Refused before its body was read (or while reading it): the rest of the body is not
+    // worth reading, so the connection closes and the client's next request opens a new one.
+    if matches!(
+        err,
+        IngestError::TooLarge { .. }
+            | IngestError::TimedOut { .. }
+            | IngestError::Overloaded { .. }
+    ) {
+        headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     response
 }
 
@@ -202,7 +282,7 @@ async fn handle<T>(
     pipeline: &Pipeline,
     headers: &HeaderMap,
     body: Body,
-    what: &str,
+    what: &'static str,
     wrap: fn(T) -> Request,
 ) -> (Encoding, Result<ExportOutcome, IngestError>)
 where
@@ -215,20 +295,42 @@ where
             return (Encoding::Json, Err(e));
         }
     };
-    let result = async {
-        let bytes = read_body(pipeline, headers, body).await?;
-        let _permit = pipeline.admit(bytes.len())?;
-        let request: T = decode(&bytes, encoding, what)?;
-        drop(bytes);
-        pipeline.export(wrap(request)).await
-    }
-    .await;
-    if let Err(e) = &result
-        && !matches!(e, IngestError::Overloaded { .. })
-    {
-        pipeline.stats().refused(e.reason());
-    }
+    let admitted = admit::<T>(pipeline, headers, body, (encoding, what)).await;
+    let result = match admitted {
+        Ok((request, _charge)) => pipeline.export(wrap(request)).await,
+        Err(e) => {
+            pipeline.stats().refused(e.reason());
+            Err(e)
+        }
+    };
     (encoding, result)
+}
+
+/// Everything before the pipeline: the request is charged to the in-flight budget as it is
+/// read, inflated and decoded; the charge is held until the request is answered.
+async fn admit<T>(
+    pipeline: &Pipeline,
+    headers: &HeaderMap,
+    body: Body,
+    format: (Encoding, &'static str),
+) -> Result<(T, Charge), IngestError>
+where
+    T: prost::Message + Default + serde::de::DeserializeOwned + Send + 'static,
+{
+    let limits = pipeline.limits().clone();
+    let compression = compression_of(headers)?;
+    let expected = content_length(headers, limits.max_request_bytes)?;
+    let mut charge = pipeline.charge();
+    charge.grow_to(expected.unwrap_or(0))?;
+    let raw = read_raw(&limits, body, expected, &mut charge).await?;
+    let limit = limits.max_decompressed_bytes;
+    let (decoded, charge) = tokio::task::spawn_blocking(move || {
+        let decoded = inflate_and_decode::<T>(raw, compression, format, limit, &mut charge);
+        (decoded, charge)
+    })
+    .await
+    .map_err(|e| IngestError::Internal(format!("decoding task failed: {e}")))?;
+    Ok((decoded?, charge))
 }
 
 async fn traces(State(pipeline): State<Pipeline>, headers: HeaderMap, body: Body) -> Response {
@@ -244,7 +346,7 @@ async fn traces(State(pipeline): State<Pipeline>, headers: HeaderMap, body: Body
         Err(e) => error_response(&e, enc),
         Ok(o) => ok_response(
             &ExportTraceServiceResponse {
-                partial_success: (o.rejected > 0).then(|| ExportTracePartialSuccess {
+                partial_success: o.has_partial_success().then(|| ExportTracePartialSuccess {
                     rejected_spans: i64::try_from(o.rejected).unwrap_or(i64::MAX),
                     error_message: o.message,
                 }),
@@ -267,7 +369,7 @@ async fn logs(State(pipeline): State<Pipeline>, headers: HeaderMap, body: Body) 
         Err(e) => error_response(&e, enc),
         Ok(o) => ok_response(
             &ExportLogsServiceResponse {
-                partial_success: (o.rejected > 0).then(|| ExportLogsPartialSuccess {
+                partial_success: o.has_partial_success().then(|| ExportLogsPartialSuccess {
                     rejected_log_records: i64::try_from(o.rejected).unwrap_or(i64::MAX),
                     error_message: o.message,
                 }),
@@ -290,10 +392,12 @@ async fn metrics(State(pipeline): State<Pipeline>, headers: HeaderMap, body: Bod
         Err(e) => error_response(&e, enc),
         Ok(o) => ok_response(
             &ExportMetricsServiceResponse {
-                partial_success: (o.rejected > 0).then(|| ExportMetricsPartialSuccess {
-                    rejected_data_points: i64::try_from(o.rejected).unwrap_or(i64::MAX),
-                    error_message: o.message,
-                }),
+                partial_success: o
+                    .has_partial_success()
+                    .then(|| ExportMetricsPartialSuccess {
+                        rejected_data_points: i64::try_from(o.rejected).unwrap_or(i64::MAX),
+                        error_message: o.message,
+                    }),
             },
             enc,
         ),

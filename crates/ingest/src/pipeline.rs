@@ -8,7 +8,7 @@ use model::{Batch, LogRow};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::convert::{self, Converted};
 
@@ -54,6 +54,9 @@ pub enum IngestError {
     TooLarge { limit: usize, what: &'static str },
     #[error("unsupported {0}")]
     Unsupported(String),
+    /// The body did not arrive in time (a stalled or trickling client).
+    #[error("request body not received within {secs}s")]
+    TimedOut { secs: u64 },
     #[error("server is overloaded, retry in {retry_after_secs}s")]
     Overloaded { retry_after_secs: u64 },
     #[error("disk full, retry in {retry_after_secs}s")]
@@ -86,6 +89,7 @@ impl IngestError {
             IngestError::BadRequest(_) => "bad_request",
             IngestError::TooLarge { .. } => "too_large",
             IngestError::Unsupported(_) => "unsupported",
+            IngestError::TimedOut { .. } => "timeout",
             IngestError::Overloaded { .. } => "overloaded",
             IngestError::DiskFull { .. } => "disk_full",
             IngestError::Internal(_) => "internal",
@@ -93,15 +97,18 @@ impl IngestError {
     }
 }
 
-/// Size and concurrency limits of the receivers.
+/// Size and admission limits of the receivers.
 #[derive(Debug, Clone)]
 pub struct Limits {
     /// Largest request body as sent (possibly compressed).
     pub max_request_bytes: usize,
     /// Largest request body after decompression.
     pub max_decompressed_bytes: usize,
-    /// Decoded bytes of all requests in flight at once; beyond it requests get 429.
+    /// Bytes of all requests in flight at once, charged as they arrive (before reading,
+    /// inflating and decoding; see [`crate::admission`]); beyond it requests get 429.
     pub max_inflight_bytes: usize,
+    /// Longest a request body may take to arrive once its headers are in; then 408.
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for Limits {
@@ -109,7 +116,8 @@ impl Default for Limits {
         Limits {
             max_request_bytes: 16 << 20,
             max_decompressed_bytes: 64 << 20,
-            max_inflight_bytes: 256 << 20,
+            max_inflight_bytes: 128 << 20,
+            body_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -226,20 +234,22 @@ impl Pipeline {
         &self.inner.stats
     }
 
-    /// Reserves room for a request of `bytes` decoded bytes, or refuses it at once.
-    pub fn admit(&self, bytes: usize) -> Result<OwnedSemaphorePermit, IngestError> {
-        // A request larger than the whole budget still gets in when nothing else is in flight.
-        let want =
-            u32::try_from(bytes.clamp(1, self.inner.limits.max_inflight_bytes)).unwrap_or(u32::MAX);
-        match self.inner.inflight.clone().try_acquire_many_owned(want) {
-            Ok(permit) => Ok(permit),
-            Err(_) => {
-                self.inner.stats.refused("overloaded");
-                Err(IngestError::Overloaded {
-                    retry_after_secs: 1,
-                })
-            }
+    /// Reserves room for a request of `bytes` bytes, or refuses it at once (counted).
+    pub fn admit(&self, bytes: usize) -> Result<crate::admission::Charge, IngestError> {
+        let mut charge = self.charge();
+        if let Err(e) = charge.grow_to(bytes) {
+            self.inner.stats.refused(e.reason());
+            return Err(e);
         }
+        Ok(charge)
+    }
+
+    /// An empty share of the in-flight budget, to grow as a request's bytes arrive.
+    pub fn charge(&self) -> crate::admission::Charge {
+        crate::admission::Charge::new(
+            Arc::clone(&self.inner.inflight),
+            self.inner.limits.max_inflight_bytes,
+        )
     }
 
     /// Converts, enriches and writes one decoded request; returns once it is durable.

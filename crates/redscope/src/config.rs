@@ -39,6 +39,16 @@ pub struct LimitsConfig {
     pub max_request_bytes: usize,
     pub max_decompressed_bytes: usize,
     pub max_inflight_bytes: usize,
+    /// Open connections per listener (OTLP/gRPC, OTLP/HTTP, API); more are closed at once.
+    pub max_connections: usize,
+    /// Requests in flight per listener; beyond it OTLP gets 429 and the API waits.
+    pub max_concurrent_requests: usize,
+    /// HTTP: headers must arrive within this; also how long a kept-alive connection waits.
+    pub header_read_timeout_secs: u64,
+    /// HTTP: a request body must arrive within this once its headers are in.
+    pub body_read_timeout_secs: u64,
+    /// OTLP/gRPC: a connection with no traffic for this long is closed.
+    pub idle_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +105,11 @@ impl Default for LimitsConfig {
             max_request_bytes: d.max_request_bytes,
             max_decompressed_bytes: d.max_decompressed_bytes,
             max_inflight_bytes: d.max_inflight_bytes,
+            max_connections: 512,
+            max_concurrent_requests: 128,
+            header_read_timeout_secs: 10,
+            body_read_timeout_secs: d.body_timeout.as_secs(),
+            idle_timeout_secs: 120,
         }
     }
 }
@@ -222,6 +237,20 @@ impl Config {
             max_request_bytes: self.limits.max_request_bytes,
             max_decompressed_bytes: self.limits.max_decompressed_bytes,
             max_inflight_bytes: self.limits.max_inflight_bytes,
+            body_timeout: std::time::Duration::from_secs(self.limits.body_read_timeout_secs.max(1)),
+        }
+    }
+
+    /// The limits of each listener, with `max_connections` as given (see
+    /// [`crate::listen::fit_to_open_files`]).
+    pub fn listen_limits(&self) -> crate::listen::ListenLimits {
+        let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+        crate::listen::ListenLimits {
+            max_connections: self.limits.max_connections.max(1),
+            max_concurrent_requests: self.limits.max_concurrent_requests.max(1),
+            header_read_timeout: secs(self.limits.header_read_timeout_secs),
+            body_read_timeout: secs(self.limits.body_read_timeout_secs),
+            idle_timeout: secs(self.limits.idle_timeout_secs),
         }
     }
 

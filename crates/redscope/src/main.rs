@@ -9,6 +9,7 @@ mod access;
 mod bench;
 mod config;
 mod demo;
+mod listen;
 mod login;
 mod server;
 mod token_cli;

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::Config;
+use crate::listen::{Listener, ListenerStats};
 
 /// The store as ingest's sink.
 struct StoreSink(Arc<storage::Store>);
@@ -210,55 +210,21 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         }
     }));
 
-    // OTLP/HTTP
-    let http_listener = TcpListener::bind(config.server.otlp_http)
-        .await
-        .with_context(|| format!("binding OTLP/HTTP on {}", config.server.otlp_http))?;
+    let listeners = Listeners::bind(config)?;
+    let stats = listeners.stats.clone();
     let http_app = ingest::otlp_http::router(pipeline.clone())
         .layer(axum::middleware::from_fn_with_state(
             gate.clone(),
             crate::access::otlp_http_gate,
         ))
         .layer(crate::access::otlp_cors(&gate));
-    tasks.push(tokio::spawn(serve_http(
-        http_listener,
-        http_app,
-        shutdown_rx.clone(),
-    )));
-
-    // OTLP/gRPC
-    let grpc_listener = TcpListener::bind(config.server.otlp_grpc)
-        .await
-        .with_context(|| format!("binding OTLP/gRPC on {}", config.server.otlp_grpc))?;
-    let (traces, logs, metrics) = ingest::otlp_grpc::services(pipeline.clone());
-    let mut grpc_shutdown = shutdown_rx.clone();
-    let grpc_auth = crate::access::grpc_interceptor(Arc::clone(&gate.authorizer));
-    tasks.push(tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .layer(tonic::service::InterceptorLayer::new(grpc_auth))
-            .add_service(traces)
-            .add_service(logs)
-            .add_service(metrics)
-            .serve_with_incoming_shutdown(
-                tonic::transport::server::TcpIncoming::from(grpc_listener),
-                async move {
-                    let _ = grpc_shutdown.wait_for(|v| *v).await;
-                },
-            )
-            .await
-            .context("OTLP/gRPC server")
-    }));
-
-    // API + UI
-    let api_listener = TcpListener::bind(config.server.api)
-        .await
-        .with_context(|| format!("binding the API on {}", config.server.api))?;
     let status_store = Arc::clone(&store);
     let status_pipeline = pipeline.clone();
     let status_auth = Arc::clone(&gate.authorizer);
     let status: api::StatusFn = Arc::new(move || {
         let mut status = status_json(&status_store, &status_pipeline);
         status["auth"] = status_auth.snapshot();
+        status["listeners"] = stats.snapshot();
         status
     });
     let api_router = api::router(api::ApiState::new(Arc::clone(&query)).with_status(status));
@@ -277,7 +243,9 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             crate::access::api_gate,
         ))
         .layer(crate::access::api_cors(&gate.origins));
-    tasks.push(tokio::spawn(serve_http(api_listener, api_app, shutdown_rx)));
+    tasks.push(listeners.serve_otlp_http(http_app, shutdown_rx.clone()));
+    tasks.push(listeners.serve_otlp_grpc(&pipeline, &gate, shutdown_rx.clone()));
+    tasks.push(listeners.serve_api(api_app, shutdown_rx));
 
     tracing::info!(
         otlp_grpc = %config.server.otlp_grpc,
@@ -294,18 +262,140 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     })
 }
 
-async fn serve_http(
-    listener: TcpListener,
-    app: axum::Router,
-    mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<()> {
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            let _ = stop.wait_for(|v| *v).await;
-        })
-        .await
-        .context("HTTP server")
+/// The three bound sockets and their limits, before they are served.
+struct Listeners {
+    limits: crate::listen::ListenLimits,
+    otlp_http: std::net::TcpListener,
+    otlp_grpc: std::net::TcpListener,
+    api: std::net::TcpListener,
+    stats: AllListenerStats,
 }
+
+/// Counters of each listener.
+#[derive(Clone, Default)]
+struct AllListenerStats {
+    otlp_http: Arc<ListenerStats>,
+    otlp_grpc: Arc<ListenerStats>,
+    api: Arc<ListenerStats>,
+}
+
+impl AllListenerStats {
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!({
+            "otlp_http": self.otlp_http.snapshot(),
+            "otlp_grpc": self.otlp_grpc.snapshot(),
+            "api": self.api.snapshot(),
+        })
+    }
+}
+
+/// Threads of the API's own runtime: queries keep them however busy ingest is.
+const API_THREADS: usize = 2;
+
+impl Listeners {
+    /// Raises the open-file limit, fits the connection limits into it, and binds.
+    fn bind(config: &Config) -> anyhow::Result<Listeners> {
+        let open_files = crate::listen::raise_open_file_limit();
+        let mut limits = config.listen_limits();
+        let fitted = crate::listen::fit_to_open_files(limits.max_connections, 3, open_files);
+        if fitted < limits.max_connections {
+            tracing::warn!(
+                configured = limits.max_connections,
+                max_connections = fitted,
+                open_files,
+                "the open-file limit cannot hold every connection: fewer connections per listener"
+            );
+            limits.max_connections = fitted;
+        }
+        Ok(Listeners {
+            otlp_http: crate::listen::bind("OTLP/HTTP", config.server.otlp_http)?,
+            otlp_grpc: crate::listen::bind("OTLP/gRPC", config.server.otlp_grpc)?,
+            api: crate::listen::bind("the API", config.server.api)?,
+            limits,
+            stats: AllListenerStats::default(),
+        })
+    }
+
+    fn serve_otlp_http(&self, app: axum::Router, stop: watch::Receiver<bool>) -> Task {
+        let limits = self.limits.clone();
+        let stats = Arc::clone(&self.stats.otlp_http);
+        let socket = self.otlp_http.try_clone();
+        tokio::spawn(async move {
+            let listener = Listener::new("otlp_http", socket?, limits.max_connections, stats)?;
+            let kind = crate::listen::HttpKind::Otlp;
+            crate::listen::serve_http(listener, app, limits, kind, stop).await
+        })
+    }
+
+    fn serve_otlp_grpc(
+        &self,
+        pipeline: &ingest::Pipeline,
+        gate: &crate::access::Gate,
+        mut stop: watch::Receiver<bool>,
+    ) -> Task {
+        let limits = self.limits.clone();
+        let stats = Arc::clone(&self.stats.otlp_grpc);
+        let socket = self.otlp_grpc.try_clone();
+        let (traces, logs, metrics) = ingest::otlp_grpc::services(pipeline.clone());
+        let auth = crate::access::grpc_interceptor(Arc::clone(&gate.authorizer));
+        let admission = ingest::admission::GrpcAdmissionLayer::new(pipeline.clone());
+        let streams = u32::try_from(limits.max_concurrent_requests).unwrap_or(u32::MAX);
+        tokio::spawn(async move {
+            let listener = Listener::new("otlp_grpc", socket?, limits.max_connections, stats)?;
+            tonic::transport::Server::builder()
+                .max_concurrent_streams(streams)
+                .concurrency_limit_per_connection(limits.max_concurrent_requests)
+                .layer(admission)
+                .layer(tonic::service::InterceptorLayer::new(auth))
+                .add_service(traces)
+                .add_service(logs)
+                .add_service(metrics)
+                .serve_with_incoming_shutdown(
+                    crate::listen::incoming(listener, limits.idle_timeout),
+                    async move {
+                        let _ = stop.wait_for(|v| *v).await;
+                    },
+                )
+                .await
+                .context("OTLP/gRPC server")
+        })
+    }
+
+    /// The API on a runtime of its own: ingest saturating the main runtime's threads (and its
+    /// blocking pool, which conversions fill) cannot starve a query.
+    fn serve_api(&self, app: axum::Router, stop: watch::Receiver<bool>) -> Task {
+        let limits = self.limits.clone();
+        let stats = Arc::clone(&self.stats.api);
+        let socket = self.api.try_clone();
+        let (done, result) = tokio::sync::oneshot::channel();
+        let thread = std::thread::Builder::new()
+            .name("redscope-api".to_string())
+            .spawn(move || {
+                let served = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(API_THREADS)
+                    .max_blocking_threads(API_THREADS * 2)
+                    .thread_name("redscope-api")
+                    .enable_all()
+                    .build()
+                    .map_err(anyhow::Error::from)
+                    .and_then(|runtime| {
+                        runtime.block_on(async move {
+                            let listener =
+                                Listener::new("api", socket?, limits.max_connections, stats)?;
+                            let kind = crate::listen::HttpKind::Api;
+                            crate::listen::serve_http(listener, app, limits, kind, stop).await
+                        })
+                    });
+                let _ = done.send(served);
+            });
+        tokio::spawn(async move {
+            thread.context("starting the API thread")?;
+            result.await.context("the API thread ended")?
+        })
+    }
+}
+
+type Task = tokio::task::JoinHandle<anyhow::Result<()>>;
 
 fn status_json(store: &storage::Store, pipeline: &ingest::Pipeline) -> serde_json::Value {
     use std::sync::atomic::Ordering::Relaxed;

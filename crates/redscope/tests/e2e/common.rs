@@ -22,6 +22,8 @@ pub struct Server {
     env: Vec<(String, String)>,
     /// `serve` or `demo`, then extra arguments.
     args: Vec<String>,
+    /// A command the binary runs under (for example `prlimit --nofile=256:1024`).
+    launcher: Vec<String>,
 }
 
 impl Server {
@@ -37,7 +39,16 @@ impl Server {
         Server::start_with(data, &[], &all)
     }
 
+    /// Starts `redscope serve` under `launcher` (a command that then runs the binary).
+    pub fn start_under(data: &Path, env: &[(&str, &str)], launcher: &[&str]) -> Server {
+        Server::start_full(data, env, &["serve"], launcher)
+    }
+
     fn start_with(data: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
+        Server::start_full(data, env, args, &[])
+    }
+
+    fn start_full(data: &Path, env: &[(&str, &str)], args: &[&str], launcher: &[&str]) -> Server {
         let env: Vec<(String, String)> = env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -50,6 +61,7 @@ impl Server {
             api: free_port(),
             env,
             args: args.iter().map(|a| a.to_string()).collect(),
+            launcher: launcher.iter().map(|a| a.to_string()).collect(),
         };
         s.child = s.spawn();
         s.wait_ready();
@@ -57,7 +69,15 @@ impl Server {
     }
 
     fn spawn(&self) -> Child {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redscope"));
+        let bin = env!("CARGO_BIN_EXE_redscope");
+        let mut cmd = match self.launcher.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(bin);
+                c
+            }
+            None => Command::new(bin),
+        };
         cmd.args(&self.args)
             .arg("--data")
             .arg(&self.data)
