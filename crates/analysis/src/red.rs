@@ -306,6 +306,18 @@ impl RedAggregator {
                             error || server.error,
                             duration_ms,
                         );
+                    } else if let Some((name, "database")) = node_kind_of(span) {
+                        // Databases send no spans of their own: nothing to wait for, so the
+                        // edge is complete as soon as the client span is stored.
+                        self.edge(
+                            minute,
+                            service,
+                            &name,
+                            "database",
+                            false,
+                            error,
+                            duration_ms,
+                        );
                     } else if self.clients.len() < MAX_PENDING {
                         self.clients.insert(
                             key,

@@ -10,12 +10,14 @@ use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequ
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use tokio::sync::Semaphore;
 
+use crate::bounds::{self, AdjustedCounters, RecordLimits};
 use crate::convert::{self, Converted};
 
-/// Where accepted rows go. `write` returns once the rows are durable.
+/// Where accepted rows go. `write` returns once the rows are durable, and hands them back so
+/// that what is derived from them (RED, service map, patterns) is derived from stored rows only.
 #[async_trait::async_trait]
 pub trait Sink: Send + Sync + 'static {
-    async fn write(&self, batch: Batch) -> Result<(), SinkError>;
+    async fn write(&self, batch: Batch) -> Result<Batch, SinkError>;
 }
 
 /// Enriches log rows before they are written (Log AI plugs in here).
@@ -130,6 +132,14 @@ pub struct ExportOutcome {
     pub message: String,
 }
 
+impl ExportOutcome {
+    /// Whether the answer carries a partial success: items were rejected, or something was
+    /// changed to fit the record limits (a warning: rejected 0 with a message, as OTLP allows).
+    pub fn has_partial_success(&self) -> bool {
+        self.rejected > 0 || !self.message.is_empty()
+    }
+}
+
 /// Counters of the receivers, by signal and reason.
 #[derive(Debug, Default)]
 pub struct IngestStats {
@@ -137,6 +147,8 @@ pub struct IngestStats {
     pub logs_accepted: AtomicU64,
     pub points_accepted: AtomicU64,
     pub items_rejected: AtomicU64,
+    /// What the record limits changed in accepted items (attributes, values, times).
+    pub adjusted: Arc<AdjustedCounters>,
     requests_refused: Mutex<BTreeMap<&'static str, u64>>,
 }
 
@@ -159,6 +171,7 @@ impl IngestStats {
             "metric_points_accepted": self.points_accepted.load(Ordering::Relaxed),
             "items_rejected": self.items_rejected.load(Ordering::Relaxed),
             "requests_refused": refused,
+            "records_adjusted": self.adjusted.snapshot(),
         })
     }
 }
@@ -171,6 +184,7 @@ struct Inner {
     log_processor: Option<Arc<dyn LogProcessor>>,
     span_observer: Option<Arc<dyn SpanObserver>>,
     log_observer: Option<Arc<dyn LogObserver>>,
+    record_limits: Arc<RecordLimits>,
 }
 
 /// The ingest pipeline shared by all receivers. Cheap to clone.
@@ -206,6 +220,7 @@ impl Pipeline {
                 log_processor,
                 span_observer: None,
                 log_observer: None,
+                record_limits: Arc::new(RecordLimits::default()),
             }),
         }
     }
@@ -222,6 +237,14 @@ impl Pipeline {
     pub fn with_log_observer(mut self, observer: Arc<dyn LogObserver>) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.log_observer = Some(observer);
+        }
+        self
+    }
+
+    /// Sets the limits every record is held to; call before the pipeline is shared.
+    pub fn with_record_limits(mut self, limits: RecordLimits) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.record_limits = Arc::new(limits);
         }
         self
     }
@@ -255,10 +278,13 @@ impl Pipeline {
     /// Converts, enriches and writes one decoded request; returns once it is durable.
     pub async fn export(&self, request: Request) -> Result<ExportOutcome, IngestError> {
         let processor = self.inner.log_processor.clone();
-        let observer = self.inner.span_observer.clone();
         let count_patterns = self.inner.log_observer.is_some();
+        let within = (
+            Arc::clone(&self.inner.record_limits),
+            Arc::clone(&self.inner.stats.adjusted),
+        );
         let converted = tokio::task::spawn_blocking(move || {
-            convert_request(request, processor, observer, count_patterns)
+            convert_request(request, processor, count_patterns, &within)
         })
         .await
         .map_err(|e| IngestError::Internal(format!("conversion task failed: {e}")))?;
@@ -266,10 +292,19 @@ impl Pipeline {
         let accepted = batch.len() as u64;
         if !batch.is_empty() {
             let signal = batch.signal();
-            if let Err(e) = self.inner.sink.write(batch).await {
-                let err = IngestError::from(e);
-                self.inner.stats.refused(err.reason());
-                return Err(err);
+            let stored = match self.inner.sink.write(batch).await {
+                Ok(stored) => stored,
+                Err(e) => {
+                    let err = IngestError::from(e);
+                    self.inner.stats.refused(err.reason());
+                    return Err(err);
+                }
+            };
+            // Observed once stored: a refused write that the client retries counts once.
+            if let (Some(o), Batch::Spans(spans)) = (&self.inner.span_observer, stored) {
+                let o = Arc::clone(o);
+                // The observer's work is CPU-bound; the spans are dropped off the async threads.
+                let _ = tokio::task::spawn_blocking(move || o.observe(&spans)).await;
             }
             if let (Some(o), Some(p)) = (&self.inner.log_observer, patterns) {
                 o.stored(p);
@@ -293,40 +328,51 @@ impl Pipeline {
     }
 }
 
-fn split<T>(c: Converted<T>, wrap: fn(Vec<T>) -> Batch) -> (Batch, u64, Option<String>) {
-    (wrap(c.rows), c.rejected, c.first_error)
+type Bounds = (Arc<RecordLimits>, Arc<AdjustedCounters>);
+
+fn split<T>(
+    c: Converted<T>,
+    wrap: fn(Vec<T>) -> Batch,
+    (limits, counters): &Bounds,
+) -> (Batch, u64, Option<String>) {
+    counters.add(&c.adjusted);
+    let message = c.message(limits);
+    (wrap(c.rows), c.rejected, message)
 }
 
 /// The request as a batch, and the template counts of its log records when `count_patterns`.
 fn convert_request(
     request: Request,
     processor: Option<Arc<dyn LogProcessor>>,
-    observer: Option<Arc<dyn SpanObserver>>,
     count_patterns: bool,
+    within: &Bounds,
 ) -> (
     (Batch, u64, Option<String>),
     Option<analysis::PatternCounts>,
 ) {
+    let limits = &within.0;
+    let now = model::now_unix_nano();
     let converted = match request {
         Request::Traces(r) => {
-            let c = convert::convert_traces(&r);
-            // Observed before the write: a write refused afterwards and retried by the client
-            // counts twice in the derived RED metrics (the spans themselves are stored once).
-            if let Some(o) = observer {
-                o.observe(&c.rows);
-            }
-            split(c, Batch::Spans)
+            let mut c = convert::convert_traces_within(&r, limits);
+            c.adjusted.times_moved += bounds::bound_span_times(&mut c.rows, limits, now);
+            split(c, Batch::Spans, within)
         }
         Request::Logs(r) => {
-            let mut c = convert::convert_logs(r);
+            let mut c = convert::convert_logs_within(r, limits);
             if let Some(p) = processor {
                 p.process(&mut c.rows);
             }
-            convert::fill_missing_times(&mut c.rows, model::now_unix_nano());
+            convert::fill_missing_times(&mut c.rows, now);
+            c.adjusted.times_moved += bounds::bound_log_times(&mut c.rows, limits, now);
             let patterns = count_patterns.then(|| analysis::PatternCounts::of(&c.rows));
-            return (split(c, Batch::Logs), patterns);
+            return (split(c, Batch::Logs, within), patterns);
         }
-        Request::Metrics(r) => split(convert::convert_metrics(&r), Batch::Metrics),
+        Request::Metrics(r) => {
+            let mut c = convert::convert_metrics_within(&r, limits);
+            c.adjusted.times_moved += bounds::bound_point_times(&mut c.rows, limits, now);
+            split(c, Batch::Metrics, within)
+        }
     };
     (converted, None)
 }

@@ -39,6 +39,15 @@ pub struct LimitsConfig {
     pub max_request_bytes: usize,
     pub max_decompressed_bytes: usize,
     pub max_inflight_bytes: usize,
+    /// Most attributes per record, span, event, link, data point and resource.
+    pub max_attributes: usize,
+    /// Longest attribute string value, in bytes.
+    pub max_attribute_value_bytes: usize,
+    /// How far in the past a record's time may lie before it is stored at its receive time;
+    /// 0 means each signal's retention.
+    pub max_time_past_hours: u64,
+    /// How far in the future a record's time may lie.
+    pub max_time_future_secs: u64,
     /// Open connections per listener (OTLP/gRPC, OTLP/HTTP, API); more are closed at once.
     pub max_connections: usize,
     /// Requests in flight per listener; beyond it OTLP gets 429 and the API waits.
@@ -101,10 +110,15 @@ impl Default for ServerConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         let d = ingest::Limits::default();
+        let r = ingest::RecordLimits::default();
         LimitsConfig {
             max_request_bytes: d.max_request_bytes,
             max_decompressed_bytes: d.max_decompressed_bytes,
             max_inflight_bytes: d.max_inflight_bytes,
+            max_attributes: r.max_attributes,
+            max_attribute_value_bytes: r.max_value_bytes,
+            max_time_past_hours: 0,
+            max_time_future_secs: r.max_future.as_secs(),
             max_connections: 512,
             max_concurrent_requests: 128,
             header_read_timeout_secs: 10,
@@ -251,6 +265,26 @@ impl Config {
             header_read_timeout: secs(self.limits.header_read_timeout_secs),
             body_read_timeout: secs(self.limits.body_read_timeout_secs),
             idle_timeout: secs(self.limits.idle_timeout_secs),
+        }
+    }
+
+    /// The limits every record is held to; the time window reaches back as far as each
+    /// signal's retention unless `limits.max_time_past_hours` says otherwise.
+    pub fn record_limits(&self) -> ingest::RecordLimits {
+        let store = self.store_config();
+        let past = |signal| match self.limits.max_time_past_hours {
+            0 => store.retention_of(signal),
+            h => std::time::Duration::from_secs(h.saturating_mul(3600)),
+        };
+        ingest::RecordLimits {
+            max_attributes: self.limits.max_attributes.max(1),
+            max_value_bytes: self.limits.max_attribute_value_bytes.max(1),
+            max_past: [
+                past(model::Signal::Spans),
+                past(model::Signal::Logs),
+                past(model::Signal::Metrics),
+            ],
+            max_future: std::time::Duration::from_secs(self.limits.max_time_future_secs),
         }
     }
 

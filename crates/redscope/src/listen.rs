@@ -101,7 +101,12 @@ impl Listener {
                 Err(e) => {
                     // Out of file descriptors (or a connection reset before it was accepted):
                     // wait a little instead of spinning; the peer stays in the backlog.
-                    if self.stats.accept_errors.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
+                    if self
+                        .stats
+                        .accept_errors
+                        .fetch_add(1, Ordering::Relaxed)
+                        .is_multiple_of(1000)
+                    {
                         tracing::warn!(listener = self.name, error = %e, "could not accept a connection");
                     }
                     tokio::time::sleep(Duration::from_millis(20)).await;
@@ -109,7 +114,12 @@ impl Listener {
                 }
             };
             let Ok(slot) = Arc::clone(&self.slots).try_acquire_owned() else {
-                if self.stats.refused.fetch_add(1, Ordering::Relaxed).is_multiple_of(1000) {
+                if self
+                    .stats
+                    .refused
+                    .fetch_add(1, Ordering::Relaxed)
+                    .is_multiple_of(1000)
+                {
                     tracing::warn!(
                         listener = self.name,
                         max = self.max_connections,

@@ -13,9 +13,9 @@ struct StoreSink(Arc<storage::Store>);
 
 #[async_trait::async_trait]
 impl ingest::Sink for StoreSink {
-    async fn write(&self, batch: model::Batch) -> Result<(), ingest::SinkError> {
-        match self.0.append(batch).await {
-            Ok(()) => Ok(()),
+    async fn write(&self, batch: model::Batch) -> Result<model::Batch, ingest::SinkError> {
+        match self.0.append_returning(batch).await {
+            Ok(stored) => Ok(stored),
             Err(storage::StorageError::Overloaded(why)) => {
                 tracing::warn!(%why, "refusing a write: storage is behind");
                 Err(ingest::SinkError::Overloaded {
@@ -28,12 +28,20 @@ impl ingest::Sink for StoreSink {
     }
 }
 
-/// RED and service-graph rollups, fed by ingest and written to the store periodically.
-struct RedObserver(std::sync::Mutex<analysis::RedAggregator>);
+/// RED and service-graph rollups, fed by ingest and written to the store periodically. Rows a
+/// busy or full store refused are kept (up to a bound) and written with the next flush.
+#[derive(Default)]
+struct RedObserver {
+    aggregator: std::sync::Mutex<analysis::RedAggregator>,
+    unwritten: std::sync::Mutex<Vec<model::MetricPointRow>>,
+}
+
+/// Refused rollup rows kept for the next flush at most; beyond it the oldest are dropped.
+const MAX_UNWRITTEN_ROLLUPS: usize = 1_000_000;
 
 impl ingest::SpanObserver for RedObserver {
     fn observe(&self, rows: &[model::SpanRow]) {
-        if let Ok(mut agg) = self.0.lock() {
+        if let Ok(mut agg) = self.aggregator.lock() {
             agg.observe(rows);
         }
     }
@@ -41,21 +49,73 @@ impl ingest::SpanObserver for RedObserver {
 
 impl RedObserver {
     async fn flush(&self, store: &storage::Store, settle_all: bool) {
-        let rows = match self.0.lock() {
-            Ok(mut agg) => agg.drain(if settle_all {
+        let mut rows = match self.unwritten.lock() {
+            Ok(mut kept) => std::mem::take(&mut *kept),
+            Err(_) => Vec::new(),
+        };
+        match self.aggregator.lock() {
+            Ok(mut agg) => rows.extend(agg.drain(if settle_all {
                 i64::MAX
             } else {
                 model::now_unix_nano()
-            }),
+            })),
             Err(_) => return,
-        };
+        }
         if rows.is_empty() {
             return;
         }
-        if let Err(e) = store.append(model::Batch::Metrics(rows)).await {
-            tracing::warn!(error = %e, "could not store RED rollups");
+        // A copy goes to the store: a refused write leaves the rows here for the next flush.
+        if let Err(e) = store.append(model::Batch::Metrics(rows.clone())).await {
+            tracing::warn!(error = %e, "could not store RED rollups, will retry");
+            self.keep(rows);
         }
     }
+
+    /// Up to when the spans observed are complete (see [`analysis::arrival`]).
+    fn completeness(&self) -> analysis::arrival::Completeness {
+        match self.aggregator.lock() {
+            Ok(mut agg) => agg.completeness(),
+            Err(_) => analysis::arrival::Completeness {
+                complete_to_unix_nano: model::now_unix_nano(),
+                catching_up: Vec::new(),
+            },
+        }
+    }
+
+    /// Keeps rows a refused write handed back for the next flush.
+    fn keep(&self, mut rows: Vec<model::MetricPointRow>) {
+        if let Ok(mut kept) = self.unwritten.lock() {
+            rows.append(&mut kept);
+            let excess = rows.len().saturating_sub(MAX_UNWRITTEN_ROLLUPS);
+            if excess > 0 {
+                tracing::warn!(
+                    dropped = excess,
+                    "RED rollups refused too long, oldest dropped"
+                );
+                rows.drain(..excess);
+            }
+            *kept = rows;
+        }
+    }
+}
+
+/// What readers that need whole data call first: the rollups held in memory are written, and
+/// the answer is up to when the spans are complete.
+fn rollup_feed(
+    red: &Arc<RedObserver>,
+    patterns: &Arc<PatternObserver>,
+    store: &Arc<storage::Store>,
+) -> query::RollupFeed {
+    let (red, patterns, store) = (Arc::clone(red), Arc::clone(patterns), Arc::clone(store));
+    Arc::new(move || {
+        let (red, patterns, store) = (Arc::clone(&red), Arc::clone(&patterns), Arc::clone(&store));
+        Box::pin(async move {
+            let completeness = red.completeness();
+            red.flush(&store, false).await;
+            patterns.flush(&store).await;
+            completeness
+        })
+    })
 }
 
 /// Log pattern rollups: the template counts of stored log requests, written to the store with
@@ -145,18 +205,17 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         config.data_dir.join("logai").join("state.json"),
     )));
     let processor: Arc<dyn ingest::LogProcessor> = logai.clone();
-    let red = Arc::new(RedObserver(std::sync::Mutex::new(
-        analysis::RedAggregator::default(),
-    )));
+    let red = Arc::new(RedObserver::default());
     let patterns = Arc::new(PatternObserver::default());
     let pipeline =
         ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
             .with_span_observer(red.clone())
-            .with_log_observer(patterns.clone());
-    let query = Arc::new(query::QueryService::new(
-        Arc::clone(&store),
-        config.query_limits(),
-    )?);
+            .with_log_observer(patterns.clone())
+            .with_record_limits(config.record_limits());
+    let query = Arc::new(
+        query::QueryService::new(Arc::clone(&store), config.query_limits())?
+            .with_rollup_feed(rollup_feed(&red, &patterns, &store)),
+    );
 
     // Read the last day of rollups (RED, edges, reach) once, so that the first question about
     // a day is as fast as the next (closed hours stay parsed).

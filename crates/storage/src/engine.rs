@@ -290,8 +290,17 @@ impl Store {
 
     /// Appends rows; returns once they are in the WAL (fsynced) and visible to readers.
     pub async fn append(&self, batch: model::Batch) -> Result<(), StorageError> {
+        self.append_returning(batch).await.map(drop)
+    }
+
+    /// [`Store::append`], handing the rows back once they are durable: what is derived from
+    /// them (rollups) is derived from what was stored, never from a refused write.
+    pub async fn append_returning(
+        &self,
+        batch: model::Batch,
+    ) -> Result<model::Batch, StorageError> {
         if batch.is_empty() {
-            return Ok(());
+            return Ok(batch);
         }
         let signal = batch.signal();
         let mem_bytes = self.memtable_bytes();
@@ -301,11 +310,11 @@ impl Store {
                 self.shared.config.max_memtable_bytes
             )));
         }
-        let (record_batch, frame) =
+        let (record_batch, frame, batch) =
             tokio::task::spawn_blocking(move || -> Result<_, StorageError> {
                 let rb = schema::to_record_batch(&batch)?;
                 let frame = wal::encode_frame(signal, &rb)?;
-                Ok((rb, frame))
+                Ok((rb, frame, batch))
             })
             .await
             .map_err(|e| StorageError::Encode(e.to_string()))??;
@@ -324,7 +333,7 @@ impl Store {
             Err(TrySendError::Disconnected(_)) => return Err(StorageError::Closed),
         }
         match done.await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => Ok(batch),
             Ok(Err(failure)) => Err(failure.into_error()),
             Err(_) => Err(StorageError::Closed),
         }

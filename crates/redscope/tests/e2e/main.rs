@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod common;
 mod crash;
+mod edges;
 mod logai_ingest;
 mod otlp_json;
 mod red;

@@ -8,19 +8,22 @@ use crate::common::{Server, now_ns};
 /// Runs the demo with 15 minutes of history and `fault` switched on four minutes ago, and
 /// returns the triage of the last three minutes.
 async fn triage_of(fault: &str) -> serde_json::Value {
+    let fault = format!("{fault}@4m");
+    let (_dir, server) = demo_with_history(&["--fault", &fault]).await;
+    // Client spans to uninstrumented dependencies settle after ten seconds.
+    tokio::time::sleep(Duration::from_secs(16)).await;
+    server.get_json("/api/v1/triage?from=now-3m").await
+}
+
+/// The demo with 15 minutes of history (written as a burst, as a collector flushing its queue
+/// does) and `extra` arguments, once the history is in and live spans arrive; with its data
+/// directory, which lives as long as the caller keeps it.
+async fn demo_with_history(extra: &[&str]) -> (tempfile::TempDir, Server) {
     let dir = tempfile::tempdir().unwrap();
     let started = now_ns();
-    let server = Server::start_demo(
-        dir.path(),
-        &[
-            "--rate",
-            "8",
-            "--backfill",
-            "15m",
-            "--fault",
-            &format!("{fault}@4m"),
-        ],
-    );
+    let mut args = vec!["--rate", "8", "--backfill", "15m"];
+    args.extend_from_slice(extra);
+    let server = Server::start_demo(dir.path(), &args);
     // The history is in once live spans (started after the test began) arrive.
     let deadline = Instant::now() + Duration::from_secs(180);
     loop {
@@ -35,9 +38,46 @@ async fn triage_of(fault: &str) -> serde_json::Value {
         assert!(Instant::now() < deadline, "demo history never finished");
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    // Client spans to uninstrumented dependencies settle after ten seconds.
-    tokio::time::sleep(Duration::from_secs(16)).await;
-    server.get_json("/api/v1/triage?from=now-3m").await
+    (dir, server)
+}
+
+/// Right after the burst of history, before the rollup writer's next round: triage reads what
+/// was stored, up to where it is complete, and finds the cause (not a drop to zero).
+#[tokio::test]
+async fn triage_right_after_a_backfill_finds_the_cause() {
+    let (_dir, server) = demo_with_history(&["--fault", "dependency_down@4m"]).await;
+    let r = server.get_json("/api/v1/triage?from=now-3m").await;
+    let first = &r["candidates"][0];
+    assert_eq!(first["service"], "cart-redis", "{r}");
+    let drops = r["anomalies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "throughput" && a["service"] == "frontend")
+        .count();
+    assert_eq!(drops, 0, "throughput of the entry read as a drop: {r}");
+    assert!(r["complete_to_unix_nano"].as_u64().unwrap() <= now_ns());
+}
+
+/// A healthy shop: nothing is ranked, and the report says so.
+#[tokio::test]
+async fn triage_of_a_healthy_system_reports_that_nothing_stands_out() {
+    let (_dir, server) = demo_with_history(&[]).await;
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let r = server.get_json("/api/v1/triage?from=now-3m").await;
+    let names: Vec<&str> = r["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["service"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.is_empty(),
+        "candidates on a healthy system: {names:?} {}",
+        r["anomalies"]
+    );
+    let note = r["note"].as_str().unwrap_or_default();
+    assert!(note.contains("nothing stands out"), "{r}");
 }
 
 fn assert_first(report: &serde_json::Value, cause: &str, evidence_kind: &str) {
