@@ -77,10 +77,11 @@ fn to_jsonl(values: &[Value]) -> String {
     text
 }
 
-/// The record with its timestamp cut to microseconds: an epoch in float seconds (zap's `ts`)
-/// has no exact nanoseconds, and the last ones differ between builds' float conversions.
+/// The record with its timestamp cut to milliseconds: an epoch in float seconds (zap's `ts`)
+/// has no exact sub-microsecond digits, and they differ with serde_json's float parsing (the
+/// workspace build enables `float_roundtrip`, a crate's own build does not).
 fn to_micros(record: &Value) -> Value {
-    let mut record = record.clone();
+    let mut record = rounded(record);
     if let Some(Value::String(time)) = record.get_mut("timestamp")
         && let Some(dot) = time.find('.')
     {
@@ -88,11 +89,26 @@ fn to_micros(record: &Value) -> Value {
             .bytes()
             .take_while(u8::is_ascii_digit)
             .count();
-        if digits > 6 {
-            time.replace_range(dot + 7..dot + 1 + digits, "");
+        if digits > 3 {
+            time.replace_range(dot + 4..dot + 1 + digits, "");
         }
     }
     record
+}
+
+/// `value` with its floats written to ten significant digits (their last digits, too, depend
+/// on the float parsing in use).
+fn rounded(value: &Value) -> Value {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            Value::String(format!("{:.9e}", n.as_f64().unwrap_or(0.0)))
+        }
+        Value::Array(items) => Value::Array(items.iter().map(rounded).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), rounded(v))).collect())
+        }
+        other => other.clone(),
+    }
 }
 
 /// Every difference between the expected and the actual records of one system.
