@@ -4,10 +4,16 @@
 //! them with their evidence.
 //!
 //! The rule that does the work is *explanation*: a caller's extra errors (or extra latency) are
-//! explained when at least half of them arrive over its calls to an anomalous callee. What no
-//! callee explains is the component's own; the components left with unexplained anomalies are
-//! the root-cause candidates. Throughput is read the other way round: a drop is explained when a
-//! caller is anomalous (fewer orders reach the mail service because checkout fails).
+//! explained when at least half of them arrive over its calls to anomalous callees (together:
+//! two faults below a caller each bring part of its errors). What no callee explains is the
+//! component's own; the components left with unexplained anomalies are the root-cause
+//! candidates. Throughput is read the other way round: a drop is explained when a caller is
+//! anomalous (fewer orders reach the mail service because checkout fails).
+//!
+//! Ranking then explains away, one cause at a time: following what explains each symptom down
+//! to the causes it comes from, the next candidate is the one that stands out most with what
+//! the causes ranked so far do not account for. A symptom never comes before its causes, and
+//! a second, independent cause comes before the symptoms of a first, stronger one.
 //!
 //! Everything is deterministic and computed from the RED and edge rollups, so it is fast; the
 //! query layer adds example traces and blast radius to the top candidates.
@@ -168,6 +174,10 @@ pub struct Candidate {
     pub operation: Option<String>,
     pub kind: String,
     pub instrumented: bool,
+    /// How strongly the evidence at this component speaks: its own anomalies in full, those a
+    /// dependency explains at a fraction. Candidates are in `rank` order, which also takes
+    /// what the causes above already account for: a symptom of a strong cause can score more
+    /// than a weaker, independent cause ranked above it.
     pub score: f64,
     pub summary: String,
     pub evidence: Vec<Evidence>,
@@ -271,11 +281,69 @@ fn fmt_ms(v: f64) -> String {
     }
 }
 
+/// The components by name and the calls out of and into each.
+struct Graph<'a> {
+    comps: BTreeMap<&'a str, &'a Component>,
+    callees: HashMap<&'a str, Vec<&'a Edge>>,
+    callers: HashMap<&'a str, Vec<&'a Edge>>,
+}
+
+impl<'a> Graph<'a> {
+    fn new(input: &'a TriageInput) -> Graph<'a> {
+        let mut g = Graph {
+            comps: input
+                .components
+                .iter()
+                .map(|c| (c.name.as_str(), c))
+                .collect(),
+            callees: HashMap::new(),
+            callers: HashMap::new(),
+        };
+        for e in input.edges.iter().filter(|e| e.from != e.to) {
+            g.callees.entry(e.from.as_str()).or_default().push(e);
+            g.callers.entry(e.to.as_str()).or_default().push(e);
+        }
+        g
+    }
+
+    fn callees(&self, name: &str) -> &[&'a Edge] {
+        self.callees
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    fn callers(&self, name: &str) -> &[&'a Edge] {
+        self.callers
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// `service` and everything it depends on, directly or not.
+    fn below(&self, service: &str) -> BTreeSet<String> {
+        let mut seen = BTreeSet::from([service.to_string()]);
+        let mut queue = VecDeque::from([service.to_string()]);
+        while let Some(n) = queue.pop_front() {
+            for e in self.callees(&n) {
+                if seen.insert(e.to.clone()) {
+                    queue.push_back(e.to.clone());
+                }
+            }
+        }
+        seen
+    }
+}
+
 #[derive(Default)]
 struct Findings {
     error: Option<(f64, f64, f64)>,
     latency: Option<(&'static str, f64, f64, f64)>,
     throughput: Option<(f64, f64)>,
+    /// The anomalous callees whose calls bring the extra errors (the extra latency), each with
+    /// its part of them, largest first; the parts add up to at most 1.
+    error_via: Vec<(String, f64)>,
+    latency_via: Vec<(String, f64)>,
     error_explained_by: Option<String>,
     latency_explained_by: Option<String>,
     throughput_explained_by: Option<String>,
@@ -285,126 +353,190 @@ impl Findings {
     fn any(&self) -> bool {
         self.error.is_some() || self.latency.is_some() || self.throughput.is_some()
     }
+
+    fn anomalous(&self) -> bool {
+        self.error.is_some() || self.latency.is_some()
+    }
 }
 
 /// Ranks root-cause candidates; see the module docs.
 pub fn analyze(input: &TriageInput) -> TriageResult {
-    let comps: BTreeMap<&str, &Component> = input
-        .components
-        .iter()
-        .map(|c| (c.name.as_str(), c))
-        .collect();
-    let mut callees: HashMap<&str, Vec<&Edge>> = HashMap::new();
-    let mut callers: HashMap<&str, Vec<&Edge>> = HashMap::new();
-    for e in &input.edges {
-        if e.from != e.to {
-            callees.entry(e.from.as_str()).or_default().push(e);
-            callers.entry(e.to.as_str()).or_default().push(e);
-        }
-    }
-
-    // 1. What changed, per component.
-    let mut found: BTreeMap<&str, Findings> = BTreeMap::new();
-    for c in &input.components {
-        let f = Findings {
-            error: error_anomaly(&c.window, &c.baseline),
-            latency: latency_anomaly(&c.window, &c.baseline),
-            throughput: if input.catching_up.contains(&c.name) {
-                None
-            } else {
-                throughput_anomaly(&c.window, &c.baseline, input.window_s, input.baseline_s)
-            },
-            ..Default::default()
-        };
-        found.insert(c.name.as_str(), f);
-    }
+    let graph = Graph::new(input);
+    let mut found = detect(input);
+    explain(&graph, &mut found);
+    let extra = Extra::new(input);
+    let anomalies = record_anomalies(&found, &extra);
+    let scope = input.symptom.as_deref().map(|s| graph.below(s));
     let anomalous: BTreeSet<&str> = found
         .iter()
-        .filter(|(_, f)| f.error.is_some() || f.latency.is_some())
+        .filter(|(_, f)| f.anomalous())
         .map(|(n, _)| *n)
         .collect();
+    let mut blame = Blame::new(&found);
+    let scored: Vec<Scored> = found
+        .iter()
+        .filter(|(name, _)| scope.as_ref().is_none_or(|s| s.contains(**name)))
+        .filter_map(|(name, f)| {
+            let c = graph.comps.get(name)?;
+            let mut s = score(input, &graph, &extra, &mut blame, c, f)?;
+            s.candidate.path = path_to(name, &graph, &anomalous);
+            Some(s)
+        })
+        .collect();
+    TriageResult {
+        anomalies,
+        candidates: rank(scored),
+    }
+}
 
-    // 2. Explanation along the call graph.
+/// Phase 1: what changed, per component.
+fn detect(input: &TriageInput) -> BTreeMap<&str, Findings> {
+    input
+        .components
+        .iter()
+        .map(|c| {
+            let f = Findings {
+                error: error_anomaly(&c.window, &c.baseline),
+                latency: latency_anomaly(&c.window, &c.baseline),
+                throughput: if input.catching_up.contains(&c.name) {
+                    None
+                } else {
+                    throughput_anomaly(&c.window, &c.baseline, input.window_s, input.baseline_s)
+                },
+                ..Default::default()
+            };
+            (c.name.as_str(), f)
+        })
+        .collect()
+}
+
+/// Phase 2: explanation along the call graph. Extra errors (extra latency) are explained when
+/// at least half of them arrive over calls to anomalous callees, together: two faults below a
+/// caller each bring part of its errors.
+fn explain(graph: &Graph, found: &mut BTreeMap<&str, Findings>) {
+    let anomalous: BTreeSet<String> = found
+        .iter()
+        .filter(|(_, f)| f.anomalous())
+        .map(|(n, _)| n.to_string())
+        .collect();
     for (name, f) in found.iter_mut() {
-        let Some(c) = comps.get(name) else { continue };
-        let out = callees.get(name).map(Vec::as_slice).unwrap_or_default();
+        let Some(c) = graph.comps.get(name) else {
+            continue;
+        };
+        let out: Vec<&Edge> = graph
+            .callees(name)
+            .iter()
+            .filter(|e| anomalous.contains(&e.to))
+            .copied()
+            .collect();
         if f.error.is_some() {
             let own = extra_errors(&c.window, c.baseline.error_rate());
-            let mut best: Option<(f64, &str)> = None;
-            for e in out.iter().filter(|e| anomalous.contains(e.to.as_str())) {
-                // Includes timeouts: a callee that got slow shows as errors on the call.
-                let via = extra_errors(&e.window, e.baseline.error_rate());
-                if best.is_none_or(|(v, _)| via > v) {
-                    best = Some((via, e.to.as_str()));
-                }
-            }
-            if let Some((via, to)) = best
-                && via >= 0.5 * own
-                && via > 0.0
-            {
-                f.error_explained_by = Some(to.to_string());
-            }
+            // Includes timeouts: a callee that got slow shows as errors on the call.
+            let via = out.iter().map(|e| {
+                (
+                    e.to.as_str(),
+                    extra_errors(&e.window, e.baseline.error_rate()),
+                )
+            });
+            f.error_via = shares(via, own);
+            f.error_explained_by = explained_by(&f.error_via);
         }
         if f.latency.is_some() {
             let own = match (c.window.mean_ms, c.baseline.mean_ms) {
                 (Some(a), Some(b)) => (a - b).max(0.0),
                 _ => 0.0,
             };
-            let mut total = 0.0;
-            let mut best: Option<(f64, &str)> = None;
-            for e in out.iter().filter(|e| anomalous.contains(e.to.as_str())) {
-                let (Some(a), Some(b)) = (e.window.mean_ms, e.baseline.mean_ms) else {
-                    continue;
-                };
+            let via = out.iter().filter_map(|e| {
+                let (a, b) = (e.window.mean_ms?, e.baseline.mean_ms?);
                 let per_request =
                     (a - b).max(0.0) * e.window.requests as f64 / c.window.requests.max(1) as f64;
-                total += per_request;
-                if best.is_none_or(|(v, _)| per_request > v) {
-                    best = Some((per_request, e.to.as_str()));
-                }
-            }
-            if let Some((_, to)) = best
-                && own > 0.0
-                && total >= 0.5 * own
-            {
-                f.latency_explained_by = Some(to.to_string());
-            }
+                Some((e.to.as_str(), per_request))
+            });
+            f.latency_via = shares(via, own);
+            f.latency_explained_by = explained_by(&f.latency_via);
         }
         if f.throughput.is_some() {
             // A dependency's throughput follows its callers: only an entry point's own
             // throughput change is unexplained.
-            f.throughput_explained_by = callers.get(name).and_then(|es| {
-                es.iter()
-                    .find(|e| anomalous.contains(e.from.as_str()))
-                    .or_else(|| es.first())
-                    .map(|e| e.from.clone())
-            });
+            let callers = graph.callers(name);
+            f.throughput_explained_by = callers
+                .iter()
+                .find(|e| anomalous.contains(&e.from))
+                .or_else(|| callers.first())
+                .map(|e| e.from.clone());
         }
     }
+}
 
-    // 3. Evidence beyond RED: versions and log patterns.
-    let mut new_versions: HashMap<&str, &VersionSeen> = HashMap::new();
-    for v in input.versions.iter().filter(|v| !v.established) {
-        new_versions.entry(v.service.as_str()).or_insert(v);
+/// Each callee's part of `own`, scaled down when the parts add up to more; largest first.
+fn shares<'a>(via: impl Iterator<Item = (&'a str, f64)>, own: f64) -> Vec<(String, f64)> {
+    if own <= 0.0 {
+        return Vec::new();
     }
-    let ratio = if input.window_s > 0.0 && input.baseline_s > 0.0 {
-        input.baseline_s / input.window_s
-    } else {
-        1.0
-    };
-    let surging: Vec<&PatternChange> = input
-        .patterns
-        .iter()
-        .filter(|p| {
-            p.count >= 3
-                && (p.baseline_count == 0
-                    || p.count as f64 * ratio >= 3.0 * p.baseline_count as f64)
-        })
-        .collect();
+    let mut parts: Vec<(String, f64)> = Vec::new();
+    for (to, v) in via.filter(|(_, v)| *v > 0.0) {
+        match parts.iter_mut().find(|(n, _)| n == to) {
+            Some(p) => p.1 += v,
+            None => parts.push((to.to_string(), v)),
+        }
+    }
+    let total: f64 = parts.iter().map(|(_, v)| v).sum();
+    let scale = if total > own { total } else { own };
+    for p in &mut parts {
+        p.1 /= scale;
+    }
+    parts.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    parts
+}
 
-    // 4. Anomalies, for the record.
+/// The callee that brings most of an anomaly, when the callees together bring half of it.
+fn explained_by(via: &[(String, f64)]) -> Option<String> {
+    let total: f64 = via.iter().map(|(_, p)| p).sum();
+    (total >= 0.5).then(|| via[0].0.clone())
+}
+
+/// Phase 3: evidence beyond RED, new versions and surging log patterns.
+struct Extra<'a> {
+    new_versions: HashMap<&'a str, &'a VersionSeen>,
+    surging: Vec<&'a PatternChange>,
+    /// Baseline length over window length, to compare counts.
+    ratio: f64,
+    patterns: &'a [PatternChange],
+}
+
+impl<'a> Extra<'a> {
+    fn new(input: &'a TriageInput) -> Extra<'a> {
+        let mut new_versions: HashMap<&str, &VersionSeen> = HashMap::new();
+        for v in input.versions.iter().filter(|v| !v.established) {
+            new_versions.entry(v.service.as_str()).or_insert(v);
+        }
+        let ratio = if input.window_s > 0.0 && input.baseline_s > 0.0 {
+            input.baseline_s / input.window_s
+        } else {
+            1.0
+        };
+        let surging = input
+            .patterns
+            .iter()
+            .filter(|p| {
+                p.count >= 3
+                    && (p.baseline_count == 0
+                        || p.count as f64 * ratio >= 3.0 * p.baseline_count as f64)
+            })
+            .collect();
+        Extra {
+            new_versions,
+            surging,
+            ratio,
+            patterns: &input.patterns,
+        }
+    }
+}
+
+/// Phase 4: the anomalies, for the record.
+fn record_anomalies(found: &BTreeMap<&str, Findings>, extra: &Extra) -> Vec<Anomaly> {
     let mut anomalies = Vec::new();
-    for (name, f) in &found {
+    for (name, f) in found {
         if let Some((before, after, score)) = f.error {
             anomalies.push(Anomaly {
                 service: name.to_string(),
@@ -447,7 +579,7 @@ pub fn analyze(input: &TriageInput) -> TriageResult {
             });
         }
     }
-    for v in new_versions.values() {
+    for v in extra.new_versions.values() {
         anomalies.push(Anomaly {
             service: v.service.clone(),
             operation: None,
@@ -459,7 +591,7 @@ pub fn analyze(input: &TriageInput) -> TriageResult {
             detail: format!("service.version {} newly deployed", v.version),
         });
     }
-    for p in &surging {
+    for p in &extra.surging {
         anomalies.push(Anomaly {
             service: p.service.clone(),
             operation: None,
@@ -475,260 +607,458 @@ pub fn analyze(input: &TriageInput) -> TriageResult {
             },
         });
     }
+    anomalies.sort_by(|a, b| b.score.total_cmp(&a.score));
+    anomalies
+}
 
-    // 5. Candidates: components with an unexplained anomaly, scored.
-    let scope: Option<BTreeSet<String>> = input.symptom.as_ref().map(|s| {
-        let mut seen = BTreeSet::from([s.clone()]);
-        let mut queue = VecDeque::from([s.clone()]);
-        while let Some(n) = queue.pop_front() {
-            for e in callees.get(n.as_str()).into_iter().flatten() {
-                if seen.insert(e.to.clone()) {
-                    queue.push_back(e.to.clone());
-                }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Signal {
+    Errors,
+    Latency,
+}
+
+/// Where explained anomalies come from: following the callees that explain them down to the
+/// components whose anomalies are their own (the causes), with the part each cause brings.
+struct Blame<'f, 'a> {
+    found: &'f BTreeMap<&'a str, Findings>,
+    memo: HashMap<(String, Signal), BTreeMap<String, f64>>,
+}
+
+impl<'f, 'a> Blame<'f, 'a> {
+    fn new(found: &'f BTreeMap<&'a str, Findings>) -> Self {
+        Blame {
+            found,
+            memo: HashMap::new(),
+        }
+    }
+
+    /// The causes of `name`'s `signal` anomaly and the part of it each brings (adding up to 1):
+    /// `name` itself when the anomaly is its own.
+    fn causes(&mut self, name: &str, signal: Signal) -> BTreeMap<String, f64> {
+        self.causes_below(name, signal, &mut Vec::new())
+    }
+
+    fn causes_below(
+        &mut self,
+        name: &str,
+        signal: Signal,
+        stack: &mut Vec<String>,
+    ) -> BTreeMap<String, f64> {
+        if let Some(known) = self.memo.get(&(name.to_string(), signal)) {
+            return known.clone();
+        }
+        let own = BTreeMap::from([(name.to_string(), 1.0)]);
+        let Some(f) = self.found.get(name) else {
+            return own;
+        };
+        let (explained, via) = match signal {
+            Signal::Errors => (f.error_explained_by.is_some(), &f.error_via),
+            Signal::Latency => (f.latency_explained_by.is_some(), &f.latency_via),
+        };
+        // A loop in the calls ends at the component it came back to.
+        if !explained || stack.iter().any(|s| s == name) {
+            return own;
+        }
+        stack.push(name.to_string());
+        let total: f64 = via.iter().map(|(_, p)| p).sum();
+        let mut causes: BTreeMap<String, f64> = BTreeMap::new();
+        for (callee, part) in via {
+            // The callee's errors reach the caller as errors, its latency as latency or as
+            // timeouts; whichever it shows.
+            let next = match self.found.get(callee.as_str()) {
+                Some(g) if signal == Signal::Errors && g.error.is_none() => Signal::Latency,
+                Some(g) if signal == Signal::Latency && g.latency.is_none() => Signal::Errors,
+                _ => signal,
+            };
+            for (cause, p) in self.causes_below(callee, next, stack) {
+                *causes.entry(cause).or_default() += part / total * p;
             }
         }
-        seen
-    });
-    let mut candidates = Vec::new();
-    for (name, f) in &found {
-        if scope.as_ref().is_some_and(|s| !s.contains(*name)) {
-            continue;
-        }
-        let Some(c) = comps.get(name) else { continue };
-        let new_version = new_versions.get(name);
-        let patterns: Vec<&&PatternChange> = surging
-            .iter()
-            .filter(|p| p.service == *name && p.max_severity_number >= 17)
-            .collect();
-        if !f.any() && new_version.is_none() && patterns.is_empty() {
-            continue;
-        }
-        let mut score = 0.0;
-        let mut evidence = Vec::new();
-        let mut summary_parts = Vec::new();
-        let mut own = false;
-        if let Some((before, after, s)) = f.error {
-            let w = if f.error_explained_by.is_some() {
-                EXPLAINED_WEIGHT
-            } else {
-                own = true;
-                1.0
-            };
-            score += s * w;
-            let detail = match &f.error_explained_by {
-                Some(by) => format!(
-                    "error rate {:.1}% → {:.1}% (mostly from calls to {by})",
-                    before * 100.0,
-                    after * 100.0
-                ),
-                None => format!(
-                    "error rate {:.1}% → {:.1}%, not explained by any dependency",
-                    before * 100.0,
-                    after * 100.0
-                ),
-            };
-            if f.error_explained_by.is_none() {
-                summary_parts.push(format!(
-                    "errors {:.1}% → {:.1}%",
-                    before * 100.0,
-                    after * 100.0
-                ));
-            }
-            evidence.push(Evidence {
-                kind: "error_rate".into(),
-                detail,
-                before: Some(before),
-                after: Some(after),
-            });
-        }
-        if let Some((which, before, after, s)) = f.latency {
-            let w = if f.latency_explained_by.is_some() {
-                EXPLAINED_WEIGHT
-            } else {
-                own = true;
-                1.0
-            };
-            score += s * w;
-            let detail = match &f.latency_explained_by {
-                Some(by) => format!(
-                    "{which} latency {} → {} (mostly waiting on {by})",
-                    fmt_ms(before),
-                    fmt_ms(after)
-                ),
-                None => format!(
-                    "{which} latency {} → {}, not explained by any dependency",
-                    fmt_ms(before),
-                    fmt_ms(after)
-                ),
-            };
-            if f.latency_explained_by.is_none() {
-                summary_parts.push(format!("{which} {} → {}", fmt_ms(before), fmt_ms(after)));
-            }
-            evidence.push(Evidence {
-                kind: "latency".into(),
-                detail,
-                before: Some(before),
-                after: Some(after),
-            });
-        }
-        if let Some((before, after)) = f.throughput {
-            let w = if f.throughput_explained_by.is_some() {
-                0.0
-            } else {
-                own = true;
-                1.0
-            };
-            score += 1.0 * w;
-            evidence.push(Evidence {
-                kind: if after < before {
-                    "throughput_drop".into()
+        stack.pop();
+        self.memo.insert((name.to_string(), signal), causes.clone());
+        causes
+    }
+}
+
+/// A candidate and what ranking it needs: the part of its score that is its own, and the
+/// parts that other components explain, with the causes they lead to.
+struct Scored {
+    candidate: Candidate,
+    score: f64,
+    own: f64,
+    explained: Vec<(f64, BTreeMap<String, f64>)>,
+}
+
+/// Phase 5: one component's candidate, scored, unless nothing speaks for it.
+fn score(
+    input: &TriageInput,
+    graph: &Graph,
+    extra: &Extra,
+    blame: &mut Blame,
+    c: &Component,
+    f: &Findings,
+) -> Option<Scored> {
+    let name = c.name.as_str();
+    let new_version = extra.new_versions.get(name);
+    let patterns: Vec<&PatternChange> = extra
+        .surging
+        .iter()
+        .filter(|p| p.service == name && p.max_severity_number >= 17)
+        .copied()
+        .collect();
+    if !f.any() && new_version.is_none() && patterns.is_empty() {
+        return None;
+    }
+    let Parts {
+        own: mut own_score,
+        mut explained,
+        mut evidence,
+        own_changes: mut summary_parts,
+    } = red_parts(name, f, blame);
+    let own = own_score > 0.0;
+    // What a symptom shows besides RED follows its causes too.
+    let causes = merged(&explained);
+    let mut side = 0.0;
+    if let Some(v) = new_version {
+        // A deploy matters when the service itself misbehaves.
+        side += if own { 2.0 } else { 0.3 };
+        evidence.push(Evidence {
+            kind: "new_version".into(),
+            detail: format!(
+                "service.version {} newly deployed ({} spans, {} errors in the window)",
+                v.version, v.spans, v.errors
+            ),
+            before: None,
+            after: None,
+        });
+        summary_parts.push(format!("new version {}", v.version));
+    }
+    for p in patterns.iter().take(3) {
+        side += if own { 0.5 } else { 0.1 };
+        evidence.push(Evidence {
+            kind: "log_pattern".into(),
+            detail: format!(
+                "{} error log pattern: {}",
+                if p.baseline_count == 0 {
+                    "new"
                 } else {
-                    "throughput_surge".into()
+                    "surging"
                 },
-                detail: format!("requests {before:.2}/s → {after:.2}/s"),
-                before: Some(before),
-                after: Some(after),
-            });
-        }
-        if let Some(v) = new_version {
-            // A deploy matters when the service itself misbehaves.
-            score += if own { 2.0 } else { 0.3 };
-            evidence.push(Evidence {
-                kind: "new_version".into(),
-                detail: format!(
-                    "service.version {} newly deployed ({} spans, {} errors in the window)",
-                    v.version, v.spans, v.errors
-                ),
-                before: None,
-                after: None,
-            });
-            summary_parts.push(format!("new version {}", v.version));
-        }
-        for p in patterns.iter().take(3) {
-            score += if own { 0.5 } else { 0.1 };
-            evidence.push(Evidence {
-                kind: "log_pattern".into(),
-                detail: format!(
-                    "{} error log pattern: {}",
-                    if p.baseline_count == 0 {
-                        "new"
-                    } else {
-                        "surging"
-                    },
-                    p.template
-                ),
-                before: Some(p.baseline_count as f64),
-                after: Some(p.count as f64),
-            });
-        }
-        if score <= 0.0 {
-            continue;
-        }
-        // Most affected operation of a service, for the headline.
-        let operation = input
-            .operations
-            .iter()
-            .filter(|o| o.service == *name)
-            .filter_map(|o| {
-                let e = error_anomaly(&o.window, &o.baseline)
-                    .map(|x| x.2)
-                    .unwrap_or(0.0);
-                let l = latency_anomaly(&o.window, &o.baseline)
-                    .map(|x| x.3)
-                    .unwrap_or(0.0);
-                let s = e.max(l);
-                (s > 0.0).then(|| (s, o.operation.clone()))
-            })
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, o)| o);
-        // Log evidence: the component's own, or for a silent dependency its callers'.
-        let mut log_patterns: Vec<PatternEvidence> = Vec::new();
-        let log_sources: Vec<&str> = if c.instrumented {
-            vec![*name]
-        } else {
-            callers
-                .get(name)
-                .into_iter()
-                .flatten()
-                .map(|e| e.from.as_str())
-                .collect()
-        };
-        for p in input.patterns.iter().filter(|p| {
-            log_sources.contains(&p.service.as_str())
-                && (p.count as f64 * ratio) > p.baseline_count as f64
-        }) {
-            log_patterns.push(PatternEvidence {
-                service: p.service.clone(),
-                template_id: p.template_id.clone(),
-                template: p.template.clone(),
-                count: p.count,
-                baseline_count: p.baseline_count,
-            });
-        }
-        log_patterns.sort_by_key(|p| std::cmp::Reverse(p.count));
-        log_patterns.truncate(5);
-        let summary = if summary_parts.is_empty() {
-            let by = f
-                .error_explained_by
-                .as_ref()
-                .or(f.latency_explained_by.as_ref())
-                .or(f.throughput_explained_by.as_ref());
-            match by {
-                Some(by) => format!("{name} is affected, most likely through {by}"),
-                None => format!("{name} changed"),
-            }
-        } else {
-            format!("{name}: {}", summary_parts.join(", "))
-        };
-        candidates.push(Candidate {
+                p.template
+            ),
+            before: Some(p.baseline_count as f64),
+            after: Some(p.count as f64),
+        });
+    }
+    if own || causes.is_empty() {
+        own_score += side;
+    } else {
+        explained.push((side, causes.clone()));
+    }
+    let score = own_score + explained.iter().map(|(s, _)| s).sum::<f64>();
+    if score <= 0.0 {
+        return None;
+    }
+    let summary = summary(name, f, &causes, &summary_parts);
+    Some(Scored {
+        candidate: Candidate {
             rank: 0,
             service: name.to_string(),
-            operation,
+            operation: headline_operation(input, name),
             kind: c.kind.clone(),
             instrumented: c.instrumented,
             score: (score * 100.0).round() / 100.0,
             summary,
             evidence,
             example_trace_ids: Vec::new(),
-            log_patterns,
+            log_patterns: log_evidence(graph, extra, c),
             affected_entry_points: Vec::new(),
-            path: path_to(name, &callers, &anomalous),
+            path: Vec::new(),
             instance: None,
-        });
+        },
+        score,
+        own: own_score,
+        explained,
+    })
+}
+
+/// What a candidate's score is made of, with its evidence.
+struct Parts {
+    /// The score of its own anomalies.
+    own: f64,
+    /// The scores of anomalies that dependencies explain, each with the causes it leads to.
+    explained: Vec<(f64, BTreeMap<String, f64>)>,
+    evidence: Vec<Evidence>,
+    /// Its own changes, for the headline.
+    own_changes: Vec<String>,
+}
+
+/// The RED part of a candidate: errors, latency and throughput, its own or explained.
+fn red_parts(name: &str, f: &Findings, blame: &mut Blame) -> Parts {
+    let mut own_score = 0.0;
+    let mut explained: Vec<(f64, BTreeMap<String, f64>)> = Vec::new();
+    let mut evidence = Vec::new();
+    let mut summary_parts = Vec::new();
+    if let Some((before, after, s)) = f.error {
+        let (before, after) = (before * 100.0, after * 100.0);
+        match &f.error_explained_by {
+            Some(by) => {
+                explained.push((s * EXPLAINED_WEIGHT, blame.causes(name, Signal::Errors)));
+                evidence.push(red_evidence(
+                    "error_rate",
+                    format!("error rate {before:.1}% → {after:.1}% (mostly from calls to {by})"),
+                    before / 100.0,
+                    after / 100.0,
+                ));
+            }
+            None => {
+                own_score += s;
+                summary_parts.push(format!("errors {before:.1}% → {after:.1}%"));
+                evidence.push(red_evidence(
+                    "error_rate",
+                    format!(
+                        "error rate {before:.1}% → {after:.1}%, not explained by any dependency"
+                    ),
+                    before / 100.0,
+                    after / 100.0,
+                ));
+            }
+        }
     }
-    candidates.sort_by(|a, b| {
-        b.score
-            .total_cmp(&a.score)
-            .then_with(|| b.path.len().cmp(&a.path.len()))
-            .then_with(|| a.service.cmp(&b.service))
-    });
-    for (i, c) in candidates.iter_mut().enumerate() {
-        c.rank = i + 1;
+    if let Some((which, before, after, s)) = f.latency {
+        let change = format!("{} → {}", fmt_ms(before), fmt_ms(after));
+        match &f.latency_explained_by {
+            Some(by) => {
+                explained.push((s * EXPLAINED_WEIGHT, blame.causes(name, Signal::Latency)));
+                evidence.push(red_evidence(
+                    "latency",
+                    format!("{which} latency {change} (mostly waiting on {by})"),
+                    before,
+                    after,
+                ));
+            }
+            None => {
+                own_score += s;
+                summary_parts.push(format!("{which} {change}"));
+                evidence.push(red_evidence(
+                    "latency",
+                    format!("{which} latency {change}, not explained by any dependency"),
+                    before,
+                    after,
+                ));
+            }
+        }
     }
-    anomalies.sort_by(|a, b| b.score.total_cmp(&a.score));
-    TriageResult {
-        anomalies,
-        candidates,
+    if let Some((before, after)) = f.throughput {
+        // A throughput change that follows a caller weighs nothing.
+        if f.throughput_explained_by.is_none() {
+            own_score += 1.0;
+        }
+        let kind = if after < before {
+            "throughput_drop"
+        } else {
+            "throughput_surge"
+        };
+        evidence.push(red_evidence(
+            kind,
+            format!("requests {before:.2}/s → {after:.2}/s"),
+            before,
+            after,
+        ));
+    }
+    Parts {
+        own: own_score,
+        explained,
+        evidence,
+        own_changes: summary_parts,
     }
 }
 
-/// The longest chain of anomalous callers above `name`, entry first.
-fn path_to(
+/// The headline: what changed of the component's own, or for a symptom what it goes through
+/// and the causes further down.
+fn summary(
     name: &str,
-    callers: &HashMap<&str, Vec<&Edge>>,
-    anomalous: &BTreeSet<&str>,
-) -> Vec<String> {
-    let mut path = vec![name.to_string()];
-    let mut current = name;
-    let mut seen = BTreeSet::from([name]);
-    while let Some(next) = callers.get(current).and_then(|es| {
-        es.iter()
-            .filter(|e| anomalous.contains(e.from.as_str()) && !seen.contains(e.from.as_str()))
-            .max_by_key(|e| e.window.errors + e.window.requests / 100)
+    f: &Findings,
+    causes: &BTreeMap<String, f64>,
+    own_parts: &[String],
+) -> String {
+    if !own_parts.is_empty() {
+        return format!("{name}: {}", own_parts.join(", "));
+    }
+    let by = f
+        .error_explained_by
+        .as_ref()
+        .or(f.latency_explained_by.as_ref())
+        .or(f.throughput_explained_by.as_ref());
+    let Some(by) = by else {
+        return format!("{name} changed");
+    };
+    let mut causes: Vec<(&String, &f64)> = causes.iter().filter(|(n, _)| *n != by).collect();
+    causes.sort_by(|a, b| b.1.total_cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    let causes: Vec<&str> = causes.iter().map(|(n, _)| n.as_str()).collect();
+    match causes.as_slice() {
+        [] => format!("{name} is affected, most likely through {by}"),
+        [one] => format!("{name} is affected, most likely through {by} (cause: {one})"),
+        many => format!(
+            "{name} is affected, most likely through {by} (causes: {})",
+            many.join(", ")
+        ),
+    }
+}
+
+fn red_evidence(kind: &str, detail: String, before: f64, after: f64) -> Evidence {
+    Evidence {
+        kind: kind.into(),
+        detail,
+        before: Some(before),
+        after: Some(after),
+    }
+}
+
+/// The causes of several explained anomalies together, each anomaly weighing its score.
+fn merged(explained: &[(f64, BTreeMap<String, f64>)]) -> BTreeMap<String, f64> {
+    let total: f64 = explained.iter().map(|(s, _)| s).sum();
+    let mut causes: BTreeMap<String, f64> = BTreeMap::new();
+    for (s, parts) in explained {
+        for (cause, p) in parts {
+            *causes.entry(cause.clone()).or_default() += if total > 0.0 {
+                s / total * p
+            } else {
+                p / explained.len() as f64
+            };
+        }
+    }
+    causes
+}
+
+/// The most affected operation of a service, for the headline.
+fn headline_operation(input: &TriageInput, name: &str) -> Option<String> {
+    input
+        .operations
+        .iter()
+        .filter(|o| o.service == name)
+        .filter_map(|o| {
+            let e = error_anomaly(&o.window, &o.baseline)
+                .map(|x| x.2)
+                .unwrap_or(0.0);
+            let l = latency_anomaly(&o.window, &o.baseline)
+                .map(|x| x.3)
+                .unwrap_or(0.0);
+            let s = e.max(l);
+            (s > 0.0).then(|| (s, o.operation.clone()))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, o)| o)
+}
+
+/// Log evidence: the component's own, or for a silent dependency its callers'.
+fn log_evidence(graph: &Graph, extra: &Extra, c: &Component) -> Vec<PatternEvidence> {
+    let sources: Vec<&str> = if c.instrumented {
+        vec![c.name.as_str()]
+    } else {
+        graph
+            .callers(&c.name)
+            .iter()
             .map(|e| e.from.as_str())
-    }) {
-        seen.insert(next);
-        path.push(next.to_string());
+            .collect()
+    };
+    let mut log_patterns: Vec<PatternEvidence> = extra
+        .patterns
+        .iter()
+        .filter(|p| {
+            sources.contains(&p.service.as_str())
+                && (p.count as f64 * extra.ratio) > p.baseline_count as f64
+        })
+        .map(|p| PatternEvidence {
+            service: p.service.clone(),
+            template_id: p.template_id.clone(),
+            template: p.template.clone(),
+            count: p.count,
+            baseline_count: p.baseline_count,
+        })
+        .collect();
+    log_patterns.sort_by_key(|p| std::cmp::Reverse(p.count));
+    log_patterns.truncate(5);
+    log_patterns
+}
+
+/// Phase 6: the ranking, one cause at a time. The next is the candidate that most stands out
+/// with what the causes ranked so far do not account for: once a cause is ranked, the
+/// anomalies it explains in its callers weigh nothing more, so a second, independent cause
+/// comes before the symptoms of the first. A candidate whose anomalies all come from others
+/// waits until its causes are ranked.
+fn rank(mut scored: Vec<Scored>) -> Vec<Candidate> {
+    let mut ranked: Vec<Candidate> = Vec::with_capacity(scored.len());
+    let mut picked: BTreeSet<String> = BTreeSet::new();
+    while !scored.is_empty() {
+        let remaining: BTreeSet<String> =
+            scored.iter().map(|s| s.candidate.service.clone()).collect();
+        let left = |s: &Scored| -> f64 {
+            s.own
+                + s.explained
+                    .iter()
+                    .map(|(score, causes)| {
+                        let accounted: f64 = causes
+                            .iter()
+                            .filter(|(c, _)| picked.contains(*c))
+                            .map(|(_, p)| p)
+                            .sum();
+                        score * (1.0 - accounted).max(0.0)
+                    })
+                    .sum::<f64>()
+        };
+        let waits = |s: &Scored| {
+            s.own <= 0.0
+                && s.explained.iter().any(|(_, causes)| {
+                    causes
+                        .keys()
+                        .any(|c| *c != s.candidate.service && remaining.contains(c))
+                })
+        };
+        let order = |a: &Scored, b: &Scored| {
+            left(a)
+                .total_cmp(&left(b))
+                .then_with(|| a.score.total_cmp(&b.score))
+                .then_with(|| a.candidate.path.len().cmp(&b.candidate.path.len()))
+                .then_with(|| b.candidate.service.cmp(&a.candidate.service))
+        };
+        let next = scored
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !waits(s))
+            .max_by(|(_, a), (_, b)| order(a, b))
+            .or_else(|| {
+                scored
+                    .iter()
+                    .enumerate()
+                    .max_by(|(_, a), (_, b)| order(a, b))
+            })
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        let s = scored.swap_remove(next);
+        picked.insert(s.candidate.service.clone());
+        ranked.push(s.candidate);
+    }
+    for (i, c) in ranked.iter_mut().enumerate() {
+        c.rank = i + 1;
+    }
+    ranked
+}
+
+/// The longest chain of anomalous callers above `name`, entry first.
+fn path_to(name: &str, graph: &Graph, anomalous: &BTreeSet<&str>) -> Vec<String> {
+    let mut path = vec![name.to_string()];
+    let mut current = name.to_string();
+    let mut seen = BTreeSet::from([name.to_string()]);
+    while let Some(next) = graph
+        .callers(&current)
+        .iter()
+        .filter(|e| anomalous.contains(e.from.as_str()) && !seen.contains(&e.from))
+        .max_by_key(|e| e.window.errors + e.window.requests / 100)
+        .map(|e| e.from.clone())
+    {
+        seen.insert(next.clone());
+        path.push(next.clone());
         current = next;
     }
     path.reverse();
@@ -915,5 +1245,129 @@ mod tests {
         input.components[0].window = red(600, 6, 44.0);
         let r = analyze(&input);
         assert!(r.candidates.is_empty(), "{:?}", r.candidates);
+    }
+
+    /// Two branches under one front: front → a → a-db, and front → b → b2 → c, where b2
+    /// gives up on c after 250 ms. In the window a-db fails `db_errors` of 300 calls and c is
+    /// slow (20 → 300 ms), so half of b2's calls time out; the front adds `front_own` errors of
+    /// its own. users is healthy.
+    fn two_faults(db_errors: u64, front_own: u64) -> TriageInput {
+        let front_errors = 3 + db_errors + 150 + front_own;
+        TriageInput {
+            window_s: 300.0,
+            baseline_s: 900.0,
+            components: vec![
+                comp(
+                    "front",
+                    "service",
+                    red(600, front_errors, 150.0),
+                    red(1800, 9, 40.0),
+                ),
+                comp("users", "service", red(300, 0, 5.0), red(900, 0, 5.0)),
+                comp(
+                    "a",
+                    "service",
+                    red(300, db_errors + 1, 20.0),
+                    red(900, 3, 20.0),
+                ),
+                comp(
+                    "a-db",
+                    "database",
+                    red(300, db_errors, 3.0),
+                    red(900, 0, 3.0),
+                ),
+                comp("b", "service", red(300, 151, 265.0), red(900, 3, 30.0)),
+                comp("b2", "service", red(300, 150, 262.0), red(900, 3, 25.0)),
+                comp("c", "service", red(300, 0, 300.0), red(900, 0, 20.0)),
+            ],
+            edges: vec![
+                edge("front", "users", red(300, 0, 6.0), red(900, 0, 6.0)),
+                edge(
+                    "front",
+                    "a",
+                    red(300, db_errors + 1, 21.0),
+                    red(900, 3, 21.0),
+                ),
+                edge("front", "b", red(300, 151, 266.0), red(900, 3, 31.0)),
+                edge("a", "a-db", red(300, db_errors, 3.0), red(900, 0, 3.0)),
+                edge("b", "b2", red(300, 150, 263.0), red(900, 3, 26.0)),
+                edge("b2", "c", red(300, 150, 250.0), red(900, 0, 21.0)),
+            ],
+            ..Default::default()
+        }
+    }
+
+    fn ranking(r: &TriageResult) -> Vec<&str> {
+        r.candidates.iter().map(|c| c.service.as_str()).collect()
+    }
+
+    /// A weak cause (one call in ten to a-db fails) and a strong one (c got slow) at once: the
+    /// strong cause's callers show more than the weak cause, yet both causes come first.
+    #[test]
+    fn two_independent_causes_both_rank_before_their_symptoms() {
+        let r = analyze(&two_faults(30, 0));
+        let names = ranking(&r);
+        assert_eq!(names.len(), 6, "{names:?}");
+        assert_eq!(names[..2], ["c", "a-db"], "{names:?}");
+        // The weak cause scores less than the symptoms of the strong one...
+        let score = |n: &str| r.candidates.iter().find(|c| c.service == n).unwrap().score;
+        assert!(score("b2") > score("a-db"), "{:?}", r.candidates);
+        // ...which say where their fault comes from.
+        let b = r.candidates.iter().find(|c| c.service == "b").unwrap();
+        assert!(b.summary.contains("through b2 (cause: c)"), "{}", b.summary);
+        let front = r.candidates.iter().find(|c| c.service == "front").unwrap();
+        assert!(
+            front.summary.contains("causes: c, a-db") || front.summary.contains("cause: a-db"),
+            "{}",
+            front.summary
+        );
+        assert!(!names.contains(&"users"));
+    }
+
+    /// The front's extra errors come from both failing branches, neither bringing half of them
+    /// alone: together they explain them, and the front is no cause.
+    #[test]
+    fn errors_split_between_two_failing_branches_are_explained() {
+        let r = analyze(&two_faults(100, 60));
+        let front = r
+            .anomalies
+            .iter()
+            .find(|a| a.service == "front" && a.kind == "error_rate")
+            .unwrap();
+        assert_eq!(front.explained_by.as_deref(), Some("b"), "{front:?}");
+        let names = ranking(&r);
+        let pos = |n: &str| names.iter().position(|x| *x == n).unwrap();
+        assert!(
+            pos("front") > pos("a-db") && pos("front") > pos("c"),
+            "{names:?}"
+        );
+        assert_eq!(names[..2], ["c", "a-db"], "{names:?}");
+    }
+
+    /// A slight slowdown (20 → 32 ms) makes its caller time out half its calls: the caller's
+    /// errors weigh more than the slowdown, but it only shows the fault and ranks below it.
+    #[test]
+    fn a_symptom_that_scores_more_than_its_cause_still_ranks_below_it() {
+        let mut input = healthy();
+        input.components.push(comp(
+            "cache",
+            "service",
+            red(600, 0, 32.0),
+            red(1800, 0, 20.0),
+        ));
+        input.edges.push(edge(
+            "api",
+            "cache",
+            red(600, 300, 30.0),
+            red(1800, 0, 21.0),
+        ));
+        input.components[1].window = red(600, 303, 45.0);
+        input.edges[0].window = red(600, 303, 46.0);
+        input.components[0].window = red(600, 303, 55.0);
+        let r = analyze(&input);
+        let names = ranking(&r);
+        assert_eq!(names.first(), Some(&"cache"), "{:?}", r.candidates);
+        let api = r.candidates.iter().find(|c| c.service == "api").unwrap();
+        assert!(api.score > r.candidates[0].score, "{:?}", r.candidates);
     }
 }

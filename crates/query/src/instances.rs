@@ -86,45 +86,96 @@ pub(crate) fn outlier(instances: &[InstanceRed]) -> Option<(String, Evidence)> {
     (found.len() == 1).then(|| found.remove(0))
 }
 
+/// Per calling service, its instances' calls; the one instance that stands out among its
+/// service's (when exactly one does over all callers), with the caller's name.
+fn calling_outlier(callers: &[(String, InstanceRed)]) -> Option<(String, String, Evidence)> {
+    let mut services: Vec<&str> = callers.iter().map(|(s, _)| s.as_str()).collect();
+    services.sort_unstable();
+    services.dedup();
+    let mut found: Vec<(String, String, Evidence)> = services
+        .into_iter()
+        .filter_map(|service| {
+            let instances: Vec<InstanceRed> = callers
+                .iter()
+                .filter(|(s, _)| s == service)
+                .map(|(_, i)| i.clone())
+                .collect();
+            let (name, mut evidence) = outlier(&instances)?;
+            evidence.detail = format!("calls from {service} {}", evidence.detail);
+            Some((service.to_string(), name, evidence))
+        })
+        .collect();
+    (found.len() == 1).then(|| found.remove(0))
+}
+
+fn instance_red(r: &serde_json::Map<String, serde_json::Value>) -> InstanceRed {
+    InstanceRed {
+        name: r
+            .get("inst")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        requests: r.get("n").and_then(|v| v.as_i64()).unwrap_or(0),
+        errors: r.get("errors").and_then(|v| v.as_i64()).unwrap_or(0),
+        mean_ms: r.get("mean_ms").and_then(|v| v.as_f64()).unwrap_or(0.0),
+    }
+}
+
 impl QueryService {
-    /// Names the instance of an instrumented candidate that stands out from its siblings.
+    /// Names the instance of a candidate that stands out from its siblings: for a service, among
+    /// its instances; for a dependency without telemetry, among the instances of each service
+    /// that calls it (a dependency that fails only for one caller instance points there).
     pub(crate) async fn instance_of(
         &self,
         c: &mut Candidate,
         window: TimeRange,
     ) -> Result<(), QueryError> {
-        if !c.instrumented {
-            return Ok(());
-        }
+        let (group, spans) = if c.instrumented {
+            (
+                "''",
+                format!(
+                    "service_name = {} AND (kind IN ('SERVER', 'CONSUMER') OR parent_span_id = '')",
+                    quote(&c.service)
+                ),
+            )
+        } else {
+            (
+                "service_name",
+                format!(
+                    "kind IN ('CLIENT', 'PRODUCER') AND {}",
+                    crate::triage::dependency_spans_sql(&c.service)
+                ),
+            )
+        };
         let sql = format!(
-            "SELECT coalesce(service_instance_id, host_name) AS inst, count(*) AS n, \
+            "SELECT {group} AS svc, coalesce(service_instance_id, host_name) AS inst, count(*) AS n, \
              sum(CASE WHEN status_code = 'ERROR' THEN 1 ELSE 0 END) AS errors, \
              avg(duration_ns) / 1e6 AS mean_ms FROM spans \
-             WHERE service_name = {} AND (kind IN ('SERVER', 'CONSUMER') OR parent_span_id = '') \
-             AND start_time_unix_nano >= {} AND start_time_unix_nano < {} \
-             AND coalesce(service_instance_id, host_name) IS NOT NULL GROUP BY 1 LIMIT 1000",
-            quote(&c.service),
-            window.start_ns,
-            window.end_ns
+             WHERE {spans} AND start_time_unix_nano >= {} AND start_time_unix_nano < {} \
+             AND coalesce(service_instance_id, host_name) IS NOT NULL GROUP BY 1, 2 LIMIT 1000",
+            window.start_ns, window.end_ns
         );
         let rows = crate::service::to_json_rows(&self.collect(&sql).await?)?;
-        let instances: Vec<InstanceRed> = rows
-            .iter()
-            .map(|r| InstanceRed {
-                name: r
-                    .get("inst")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string(),
-                requests: r.get("n").and_then(|v| v.as_i64()).unwrap_or(0),
-                errors: r.get("errors").and_then(|v| v.as_i64()).unwrap_or(0),
-                mean_ms: r.get("mean_ms").and_then(|v| v.as_f64()).unwrap_or(0.0),
-            })
-            .collect();
-        if let Some((name, evidence)) = outlier(&instances) {
-            c.summary = format!("{} (instance {name})", c.summary);
-            c.evidence.push(evidence);
-            c.instance = Some(name);
+        if c.instrumented {
+            let instances: Vec<InstanceRed> = rows.iter().map(instance_red).collect();
+            if let Some((name, evidence)) = outlier(&instances) {
+                c.summary = format!("{} (instance {name})", c.summary);
+                c.evidence.push(evidence);
+                c.instance = Some(name);
+            }
+        } else {
+            let callers: Vec<(String, InstanceRed)> = rows
+                .iter()
+                .map(|r| {
+                    let service = r.get("svc").and_then(|v| v.as_str()).unwrap_or_default();
+                    (service.to_string(), instance_red(r))
+                })
+                .collect();
+            if let Some((service, name, evidence)) = calling_outlier(&callers) {
+                c.summary = format!("{} (calls from instance {name} of {service})", c.summary);
+                c.evidence.push(evidence);
+                c.instance = Some(name);
+            }
         }
         Ok(())
     }
@@ -173,5 +224,40 @@ mod tests {
         );
         let few = [inst("a", 100, 2, 30.0), inst("b", 5, 5, 31.0)];
         assert!(outlier(&few).is_none(), "too few requests to judge");
+    }
+
+    /// A dependency's callers: instances are compared within each calling service.
+    #[test]
+    fn the_one_caller_instance_whose_calls_fail_is_named() {
+        let call = |service: &str, i: InstanceRed| (service.to_string(), i);
+        let callers = [
+            call("api", inst("api-1", 100, 1, 3.0)),
+            call("api", inst("api-2", 100, 40, 3.0)),
+            call("api", inst("api-3", 100, 0, 3.0)),
+            // Another caller with more errors on every instance is no outlier.
+            call("jobs", inst("jobs-1", 50, 20, 3.0)),
+            call("jobs", inst("jobs-2", 50, 21, 3.0)),
+        ];
+        let (service, name, evidence) = calling_outlier(&callers).unwrap();
+        assert_eq!((service.as_str(), name.as_str()), ("api", "api-2"));
+        assert!(
+            evidence.detail.starts_with("calls from api instance api-2"),
+            "{}",
+            evidence.detail
+        );
+        // Evenly failing calls name no instance.
+        let even = [
+            call("api", inst("api-1", 100, 40, 3.0)),
+            call("api", inst("api-2", 100, 41, 3.0)),
+        ];
+        assert!(calling_outlier(&even).is_none());
+        // One outlier in each of two callers: neither is the one.
+        let two = [
+            call("api", inst("api-1", 100, 1, 3.0)),
+            call("api", inst("api-2", 100, 40, 3.0)),
+            call("jobs", inst("jobs-1", 100, 1, 3.0)),
+            call("jobs", inst("jobs-2", 100, 40, 3.0)),
+        ];
+        assert!(calling_outlier(&two).is_none());
     }
 }
