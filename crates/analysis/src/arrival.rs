@@ -8,29 +8,28 @@
 //! ([`ArrivalLag::complete_to`]): a service still flushing a backlog holds the watermark back
 //! until it caught up, one that sends live does not.
 
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
-
-use serde::Serialize;
 
 /// Services followed at most; beyond it the longest silent is forgotten.
 const MAX_SERVICES: usize = 1024;
 /// How long a service that stopped sending is still remembered.
-const MEMORY: Duration = Duration::from_secs(30);
+const MEMORY_NS: i64 = 30_000_000_000;
 /// A service whose newest span arrived within this long after it ended sends live; one whose
 /// newest span was older is catching up on a backlog.
 const LIVE_LAG_NS: i64 = 60_000_000_000;
 
 /// Per service: when it last sent, the newest span end received from it, and how long after
 /// that end it arrived.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ArrivalLag {
     services: HashMap<String, Arrival>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 struct Arrival {
-    at: Instant,
+    /// When it last sent (unix ns).
+    at: i64,
     newest_end: i64,
     lag_ns: i64,
 }
@@ -46,9 +45,9 @@ pub struct Completeness {
 }
 
 impl ArrivalLag {
-    /// Records that `service` sent a span that ended at `end` (unix ns), arriving at `now`
-    /// (`now_ns` on the wall clock).
-    pub fn record(&mut self, service: &str, end: i64, now: Instant, now_ns: i64) {
+    /// Records that `service` sent a span that ended at `end`, arriving at `now_ns` (unix ns).
+    pub fn record(&mut self, service: &str, end: i64, now_ns: i64) {
+        let now = now_ns;
         if let Some(arrival) = self.services.get_mut(service) {
             arrival.at = now;
             if end >= arrival.newest_end {
@@ -73,9 +72,8 @@ impl ArrivalLag {
         }
     }
 
-    fn forget_silent(&mut self, now: Instant) {
-        self.services
-            .retain(|_, a| now.duration_since(a.at) <= MEMORY);
+    fn forget_silent(&mut self, now: i64) {
+        self.services.retain(|_, a| now - a.at <= MEMORY_NS);
         if self.services.len() >= MAX_SERVICES
             && let Some(oldest) = self
                 .services
@@ -89,9 +87,8 @@ impl ArrivalLag {
 
     /// What is complete at `now_ns`: live services' spans up to `now_ns` less their arrival
     /// lag, and the services of the last 30 s that were still catching up.
-    pub fn completeness(&mut self, now_ns: i64, now: Instant) -> Completeness {
-        self.services
-            .retain(|_, a| now.duration_since(a.at) <= MEMORY);
+    pub fn completeness(&mut self, now_ns: i64) -> Completeness {
+        self.services.retain(|_, a| now_ns - a.at <= MEMORY_NS);
         let mut complete_to = now_ns;
         let mut catching_up = Vec::new();
         for (name, a) in &self.services {
@@ -117,34 +114,32 @@ mod tests {
 
     #[test]
     fn live_services_set_the_watermark_and_backlogs_are_named() {
-        let start = Instant::now();
         let mut lag = ArrivalLag::default();
         let now_ns = 1_800_000_000 * S;
-        let empty = lag.completeness(now_ns, start);
+        let empty = lag.completeness(now_ns);
         assert_eq!(empty.complete_to_unix_nano, now_ns, "nothing arrived yet");
         // A live service: its newest span ended two seconds before it arrived.
-        lag.record("web", now_ns - 2 * S, start, now_ns);
+        lag.record("web", now_ns - 2 * S, now_ns);
         assert_eq!(
-            lag.completeness(now_ns, start).complete_to_unix_nano,
+            lag.completeness(now_ns).complete_to_unix_nano,
             now_ns - 2 * S
         );
         // Three seconds later nothing new came: what it had not sent is probably nothing.
-        let c = lag.completeness(now_ns + 3 * S, start + Duration::from_secs(3));
+        let c = lag.completeness(now_ns + 3 * S);
         assert_eq!(c.complete_to_unix_nano, now_ns + S);
         // A collector flushing a backlog ten minutes old is named, not waited for.
-        lag.record("billing", now_ns - 600 * S, start, now_ns);
-        let c = lag.completeness(now_ns, start);
+        lag.record("billing", now_ns - 600 * S, now_ns);
+        let c = lag.completeness(now_ns);
         assert_eq!(c.complete_to_unix_nano, now_ns - 2 * S);
         assert_eq!(
             c.catching_up,
             vec![("billing".to_string(), now_ns - 600 * S)]
         );
         // Once it has caught up it is live again.
-        lag.record("billing", now_ns - S, start, now_ns);
-        assert!(lag.completeness(now_ns, start).catching_up.is_empty());
+        lag.record("billing", now_ns - S, now_ns);
+        assert!(lag.completeness(now_ns).catching_up.is_empty());
         // A service silent for forty seconds is forgotten.
-        let later = start + Duration::from_secs(40);
-        let c = lag.completeness(now_ns + 40 * S, later);
+        let c = lag.completeness(now_ns + 40 * S);
         assert_eq!(c.complete_to_unix_nano, now_ns + 40 * S);
     }
 }

@@ -35,15 +35,25 @@ impl PatternCounts {
             let Some(id) = row.log_template_id.as_deref() else {
                 continue;
             };
-            let minute = row.time_unix_nano.div_euclid(MINUTE_NS) * MINUTE_NS;
-            let count = Count {
-                records: 1,
-                first_ns: row.time_unix_nano,
-                max_severity: row.severity_number,
-            };
-            out.add(&row.resource.service_name, id, minute, count);
+            out.count(
+                &row.resource.service_name,
+                id,
+                row.time_unix_nano,
+                row.severity_number,
+            );
         }
         out
+    }
+
+    /// Counts one record of `service` with template `template_id`.
+    pub fn count(&mut self, service: &str, template_id: &str, time_unix_nano: i64, severity: i32) {
+        let minute = time_unix_nano.div_euclid(MINUTE_NS) * MINUTE_NS;
+        let count = Count {
+            records: 1,
+            first_ns: time_unix_nano,
+            max_severity: severity,
+        };
+        self.add(service, template_id, minute, count);
     }
 
     fn add(&mut self, service: &str, id: &str, minute: i64, count: Count) {

@@ -1,9 +1,9 @@
 //! RED rollups and service-graph edges from spans, aggregated per minute at ingest.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
 
 use model::{MetricPointRow, Resource, SpanRow};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::sketch::{Sketch, bounds};
@@ -24,14 +24,14 @@ const MINUTE_NS: i64 = 60_000_000_000;
 const MAX_TRACES: usize = 200_000;
 /// How long a client span waits for its server-side child before the callee is taken to be
 /// uninstrumented.
-const MATCH_WINDOW: Duration = Duration::from_secs(10);
+const MATCH_WINDOW_NS: i64 = 10_000_000_000;
 const MAX_PENDING: usize = 200_000;
 /// How long a counted trace is remembered, so that its late spans (exported after the trace
 /// was settled, as batching exporters of slow services do) are not counted as a new trace.
-const SETTLED_MEMORY: Duration = Duration::from_secs(300);
+const SETTLED_MEMORY_NS: i64 = 300_000_000_000;
 const MAX_SETTLED: usize = 100_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 struct RedKey {
     minute: i64,
     service: String,
@@ -40,7 +40,7 @@ struct RedKey {
     error: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 struct EdgeKey {
     minute: i64,
     client: String,
@@ -58,18 +58,19 @@ struct PendingClient {
     error: bool,
     /// Name and kind of the callee when it turns out to be uninstrumented.
     target: Option<(String, &'static str)>,
-    seen: Instant,
+    /// When it arrived (unix ns).
+    seen: i64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct PendingServer {
     service: String,
     error: bool,
-    seen: Instant,
+    seen: i64,
 }
 
 /// What is known of one trace while its spans arrive: where it entered and what it reached.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct TraceReach {
     minute: i64,
     /// The root span's service and operation, once seen.
@@ -78,19 +79,19 @@ struct TraceReach {
     reached: Vec<(String, String)>,
     users: Vec<String>,
     sessions: Vec<String>,
-    seen: Instant,
+    seen: i64,
 }
 
 /// What was counted of a settled trace: the minute it was counted in, its root, and hashes of
 /// the (service, operation) pairs counted.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct SettledTrace {
     minute: i64,
     root: Option<(String, String)>,
     reached: Vec<u64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 struct ReachKey {
     minute: i64,
     service: String,
@@ -113,7 +114,7 @@ pub struct RedAggregator {
     /// Traces counted for reach, by a hash of their id, and the order they were counted in
     /// (for forgetting).
     settled: HashMap<u64, SettledTrace>,
-    settled_order: VecDeque<(Instant, u64)>,
+    settled_order: VecDeque<(i64, u64)>,
     /// Spans not matched because the pending tables were full.
     pub dropped_pending: u64,
     /// How late the spans arrive: up to when the rollups are complete.
@@ -203,7 +204,7 @@ enum Settle {
 
 /// A k-minimum-values sample of 64-bit hashes: exact up to `K` distinct values, an estimate
 /// (a few percent off) beyond; two samples merge by union.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DistinctSample {
     /// The smallest distinct hashes seen, ascending (never 0).
     pub hashes: Vec<u64>,
@@ -263,18 +264,15 @@ fn push_unique(list: &mut Vec<String>, v: &str, cap: usize) {
 impl RedAggregator {
     /// Counts accepted spans.
     pub fn observe(&mut self, spans: &[SpanRow]) {
-        self.observe_at(spans, Instant::now());
+        self.observe_at(spans, model::now_unix_nano());
     }
 
-    fn observe_at(&mut self, spans: &[SpanRow], now: Instant) {
-        let now_ns = model::now_unix_nano();
+    /// Counts spans that arrived at `now` (unix ns): what replaying stored spans after a crash
+    /// calls with the time they had arrived at, so that the replay decides as the first run did.
+    pub fn observe_at(&mut self, spans: &[SpanRow], now: i64) {
         for span in spans {
-            self.arrival.record(
-                &span.resource.service_name,
-                span.end_time_unix_nano,
-                now,
-                now_ns,
-            );
+            self.arrival
+                .record(&span.resource.service_name, span.end_time_unix_nano, now);
             let service = &span.resource.service_name;
             let minute = span.start_time_unix_nano.div_euclid(MINUTE_NS) * MINUTE_NS;
             let duration_ms = span.duration_ns as f64 / 1e6;
@@ -368,7 +366,7 @@ impl RedAggregator {
     }
 
     /// Notes what a span tells about its trace's reach.
-    fn follow_trace(&mut self, span: &SpanRow, operation: Option<&str>, now: Instant) {
+    fn follow_trace(&mut self, span: &SpanRow, operation: Option<&str>, now: i64) {
         if span.trace_id.is_empty() {
             return;
         }
@@ -407,21 +405,21 @@ impl RedAggregator {
     }
 
     /// Counts the traces that are done with, and forgets them.
-    fn settle_traces(&mut self, now: Instant, which: Settle) {
+    fn settle_traces(&mut self, now: i64, which: Settle) {
         // Forget counted traces after a while, and beyond the cap.
         while let Some((at, id)) = self.settled_order.front() {
-            if now.duration_since(*at) < SETTLED_MEMORY && self.settled_order.len() <= MAX_SETTLED {
+            if now - *at < SETTLED_MEMORY_NS && self.settled_order.len() <= MAX_SETTLED {
                 break;
             }
             self.settled.remove(id);
             self.settled_order.pop_front();
         }
-        let quiet =
-            |t: &TraceReach| which == Settle::All || now.duration_since(t.seen) >= MATCH_WINDOW;
+        let quiet = |t: &TraceReach| which == Settle::All || now - t.seen >= MATCH_WINDOW_NS;
         let done: Vec<String> = if which == Settle::Crowded {
-            let mut by_age: Vec<(&String, Instant)> =
+            let mut by_age: Vec<(&String, i64)> =
                 self.traces.iter().map(|(k, t)| (k, t.seen)).collect();
-            by_age.sort_by_key(|(_, seen)| *seen);
+            // Ties broken by id, so that a replay settles the same traces.
+            by_age.sort_by(|a, b| (a.1, a.0).cmp(&(b.1, b.0)));
             by_age
                 .into_iter()
                 .take(self.traces.len() / 2 + 1)
@@ -515,23 +513,22 @@ impl RedAggregator {
     /// Up to when the spans are complete, as far as their arrivals tell, and which services
     /// are still catching up (see [`crate::arrival`]).
     pub fn completeness(&mut self) -> crate::arrival::Completeness {
-        self.arrival
-            .completeness(model::now_unix_nano(), Instant::now())
+        self.arrival.completeness(model::now_unix_nano())
     }
 
     /// Settles client spans whose callee never reported (uninstrumented dependencies), then
     /// returns the rollup rows gathered so far and starts over. `settle_before` is a wall-clock
     /// bound in nanoseconds: `i64::MAX` settles everything (at shutdown).
     pub fn drain(&mut self, settle_before: i64) -> Vec<MetricPointRow> {
-        self.drain_at(settle_before, Instant::now())
+        self.drain_at(settle_before == i64::MAX, model::now_unix_nano())
     }
 
-    fn drain_at(&mut self, settle_before: i64, now: Instant) -> Vec<MetricPointRow> {
-        let settle_all = settle_before == i64::MAX;
+    /// [`RedAggregator::drain`] at `now` (unix ns); `settle_all` settles everything.
+    pub fn drain_at(&mut self, settle_all: bool, now: i64) -> Vec<MetricPointRow> {
         let expired: Vec<(String, String)> = self
             .clients
             .iter()
-            .filter(|(_, c)| settle_all || now.duration_since(c.seen) >= MATCH_WINDOW)
+            .filter(|(_, c)| settle_all || now - c.seen >= MATCH_WINDOW_NS)
             .map(|(k, _)| k.clone())
             .collect();
         for key in expired {
@@ -551,7 +548,7 @@ impl RedAggregator {
             }
         }
         self.servers
-            .retain(|_, s| !settle_all && now.duration_since(s.seen) < MATCH_WINDOW);
+            .retain(|_, s| !settle_all && now - s.seen < MATCH_WINDOW_NS);
         self.settle_traces(
             now,
             if settle_all {
@@ -605,6 +602,165 @@ impl RedAggregator {
             rows.push(r);
         }
         rows
+    }
+}
+
+/// What a [`RedAggregator`] holds, as saved by [`RedAggregator::save`].
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    red: Vec<(RedKey, Sketch)>,
+    edges: Vec<(EdgeKey, Sketch)>,
+    traces: Vec<(String, TraceReach)>,
+    reach: Vec<(ReachKey, u64)>,
+    distinct: Vec<((i64, String, String, String), DistinctSample)>,
+    clients: Vec<((String, String), SavedClient)>,
+    servers: Vec<((String, String), PendingServer)>,
+    settled: Vec<(u64, SettledTrace)>,
+    settled_order: Vec<(i64, u64)>,
+    dropped_pending: u64,
+    arrival: crate::arrival::ArrivalLag,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SavedClient {
+    service: String,
+    start: i64,
+    duration_ms: f64,
+    error: bool,
+    target: Option<(String, String)>,
+    seen: i64,
+}
+
+/// The node and sample kinds by name (the aggregator keeps them as static strings).
+fn known_kind(kind: &str) -> Option<&'static str> {
+    [
+        "database",
+        "messaging",
+        "service",
+        "external",
+        "users",
+        "sessions",
+    ]
+    .into_iter()
+    .find(|k| *k == kind)
+}
+
+impl RedAggregator {
+    /// Everything the aggregator holds (open traces, client spans waiting for their callee,
+    /// rollups not drained yet), to be restored with [`RedAggregator::restore`]: how the
+    /// rollups resume after a crash from a checkpoint and the spans stored after it.
+    pub fn save(&self) -> Vec<u8> {
+        let saved = Saved {
+            red: self
+                .red
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            edges: self
+                .edges
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            traces: self
+                .traces
+                .iter()
+                .map(|(k, t)| {
+                    let t = TraceReach {
+                        minute: t.minute,
+                        root: t.root.clone(),
+                        reached: t.reached.clone(),
+                        users: t.users.clone(),
+                        sessions: t.sessions.clone(),
+                        seen: t.seen,
+                    };
+                    (k.clone(), t)
+                })
+                .collect(),
+            reach: self.reach.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            distinct: self
+                .distinct
+                .iter()
+                .map(|((m, s, o, k), v)| ((*m, s.clone(), o.clone(), k.to_string()), v.clone()))
+                .collect(),
+            clients: self
+                .clients
+                .iter()
+                .map(|(k, c)| {
+                    let c = SavedClient {
+                        service: c.service.clone(),
+                        start: c.start,
+                        duration_ms: c.duration_ms,
+                        error: c.error,
+                        target: c.target.as_ref().map(|(n, k)| (n.clone(), k.to_string())),
+                        seen: c.seen,
+                    };
+                    (k.clone(), c)
+                })
+                .collect(),
+            servers: self
+                .servers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            settled: self
+                .settled
+                .iter()
+                .map(|(k, t)| {
+                    let t = SettledTrace {
+                        minute: t.minute,
+                        root: t.root.clone(),
+                        reached: t.reached.clone(),
+                    };
+                    (*k, t)
+                })
+                .collect(),
+            settled_order: self.settled_order.iter().copied().collect(),
+            dropped_pending: self.dropped_pending,
+            arrival: self.arrival.clone(),
+        };
+        serde_json::to_vec(&saved).unwrap_or_default()
+    }
+
+    /// An aggregator as [`RedAggregator::save`] saved it.
+    pub fn restore(bytes: &[u8]) -> Result<RedAggregator, String> {
+        let saved: Saved = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let mut distinct = HashMap::with_capacity(saved.distinct.len());
+        for ((m, s, o, k), v) in saved.distinct {
+            let k = known_kind(&k).ok_or_else(|| format!("unknown sample kind {k:?}"))?;
+            distinct.insert((m, s, o, k), v);
+        }
+        let mut clients = HashMap::with_capacity(saved.clients.len());
+        for (key, c) in saved.clients {
+            let target = match c.target {
+                Some((name, kind)) => Some((
+                    name,
+                    known_kind(&kind).ok_or_else(|| format!("unknown node kind {kind:?}"))?,
+                )),
+                None => None,
+            };
+            let client = PendingClient {
+                service: c.service,
+                start: c.start,
+                duration_ms: c.duration_ms,
+                error: c.error,
+                target,
+                seen: c.seen,
+            };
+            clients.insert(key, client);
+        }
+        Ok(RedAggregator {
+            red: saved.red.into_iter().collect(),
+            edges: saved.edges.into_iter().collect(),
+            traces: saved.traces.into_iter().collect(),
+            reach: saved.reach.into_iter().collect(),
+            distinct,
+            clients,
+            servers: saved.servers.into_iter().collect(),
+            settled: saved.settled.into_iter().collect(),
+            settled_order: saved.settled_order.into_iter().collect(),
+            dropped_pending: saved.dropped_pending,
+            arrival: saved.arrival,
+        })
     }
 }
 
@@ -888,8 +1044,8 @@ mod reach_tests {
     #[test]
     fn late_spans_of_a_counted_trace_count_only_what_they_add() {
         let mut agg = RedAggregator::default();
-        let start = Instant::now();
-        let at = |s: u64| start + Duration::from_secs(s);
+        let start = 1_800_000_000_000_000_000i64;
+        let at = |s: i64| start + s * 1_000_000_000;
         agg.observe_at(
             &[
                 span("t1", "api", "SERVER", "b", "a"),
@@ -897,7 +1053,7 @@ mod reach_tests {
             ],
             at(0),
         );
-        let mut rows = agg.drain_at(0, at(11));
+        let mut rows = agg.drain_at(false, at(11));
         // 12 s later: more of api, the db's server span, and the root, which ends last.
         agg.observe_at(
             &[
@@ -907,10 +1063,10 @@ mod reach_tests {
             ],
             at(12),
         );
-        rows.extend(agg.drain_at(0, at(23)));
+        rows.extend(agg.drain_at(false, at(23)));
         // Later still, once more.
         agg.observe_at(&[span("t1", "api", "SERVER", "f", "a")], at(30));
-        rows.extend(agg.drain_at(0, at(41)));
+        rows.extend(agg.drain_at(false, at(41)));
         let expected: std::collections::BTreeMap<String, u64> = [("api", 1), ("db", 1), ("web", 1)]
             .into_iter()
             .map(|(s, n)| (s.to_string(), n))
@@ -924,10 +1080,10 @@ mod reach_tests {
         assert!(db.attributes.contains("\"root.service\":\"web\""), "{db:?}");
         // Five minutes on, the trace is forgotten: its id counts again.
         agg.observe_at(&[span("t1", "api", "SERVER", "g", "a")], at(400));
-        let again = agg.drain_at(0, at(411));
+        let again = agg.drain_at(false, at(411));
         assert_eq!(reach_of(&again).get("api"), Some(&1));
         agg.observe_at(&[span("t1", "api", "SERVER", "h", "a")], at(800));
-        let third = agg.drain_at(0, at(811));
+        let third = agg.drain_at(false, at(811));
         assert_eq!(reach_of(&third).get("api"), Some(&1));
         assert_eq!((agg.settled.len(), agg.settled_order.len()), (1, 1));
     }

@@ -12,7 +12,7 @@ pub fn bounds() -> &'static [f64] {
 /// Same as [`bounds`], named for docs.
 pub const BOUNDS_MS: fn() -> &'static [f64] = bounds;
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Sketch {
     /// One count per bound plus the overflow bucket.
     pub counts: Vec<u64>,

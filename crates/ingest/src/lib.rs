@@ -27,7 +27,7 @@ mod status;
 
 pub use bounds::RecordLimits;
 pub use pipeline::{
-    ExportOutcome, IngestError, IngestStats, Limits, LogObserver, LogProcessor, Pipeline, Request,
-    Sink, SinkError, SpanObserver,
+    ExportOutcome, IngestError, IngestStats, Limits, LogProcessor, Pipeline, Request, Sink,
+    SinkError,
 };
 pub use status::{RpcStatus, retry_status_details};

@@ -13,11 +13,16 @@ use tokio::sync::Semaphore;
 use crate::bounds::{self, AdjustedCounters, RecordLimits};
 use crate::convert::{self, Converted};
 
-/// Where accepted rows go. `write` returns once the rows are durable, and hands them back so
-/// that what is derived from them (RED, service map, patterns) is derived from stored rows only.
+/// Where accepted rows go. `write` returns once the rows are durable. `patterns` are the
+/// template counts of a log batch's records (when the pipeline counts them): the sink hands
+/// them on with the rows, so that what is derived from the rows is derived from what was stored.
 #[async_trait::async_trait]
 pub trait Sink: Send + Sync + 'static {
-    async fn write(&self, batch: Batch) -> Result<Batch, SinkError>;
+    async fn write(
+        &self,
+        batch: Batch,
+        patterns: Option<analysis::PatternCounts>,
+    ) -> Result<(), SinkError>;
 }
 
 /// Enriches log rows before they are written (Log AI plugs in here).
@@ -34,17 +39,6 @@ pub enum SinkError {
     DiskFull(String),
     #[error("storage failed: {0}")]
     Failed(String),
-}
-
-/// Sees every converted span (RED metrics and the service graph are derived here).
-pub trait SpanObserver: Send + Sync + 'static {
-    fn observe(&self, rows: &[model::SpanRow]);
-}
-
-/// Told the template counts of every stored log request (log patterns are rolled up here).
-pub trait LogObserver: Send + Sync + 'static {
-    /// Called once the request's records are written, so a refused write counts nothing.
-    fn stored(&self, counts: analysis::PatternCounts);
 }
 
 /// Why a request was refused as a whole.
@@ -182,8 +176,8 @@ struct Inner {
     inflight: Arc<Semaphore>,
     stats: IngestStats,
     log_processor: Option<Arc<dyn LogProcessor>>,
-    span_observer: Option<Arc<dyn SpanObserver>>,
-    log_observer: Option<Arc<dyn LogObserver>>,
+    /// Whether log batches go to the sink with their template counts.
+    count_patterns: bool,
     record_limits: Arc<RecordLimits>,
 }
 
@@ -218,25 +212,17 @@ impl Pipeline {
                 limits,
                 stats: IngestStats::default(),
                 log_processor,
-                span_observer: None,
-                log_observer: None,
+                count_patterns: false,
                 record_limits: Arc::new(RecordLimits::default()),
             }),
         }
     }
 
-    /// Adds an observer of spans; call before the pipeline is shared.
-    pub fn with_span_observer(mut self, observer: Arc<dyn SpanObserver>) -> Self {
+    /// Counts the templates of log batches while they are converted and hands the counts to
+    /// the sink with the rows (log pattern rollups); call before the pipeline is shared.
+    pub fn with_pattern_counts(mut self) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.span_observer = Some(observer);
-        }
-        self
-    }
-
-    /// Adds an observer of stored log records; call before the pipeline is shared.
-    pub fn with_log_observer(mut self, observer: Arc<dyn LogObserver>) -> Self {
-        if let Some(inner) = Arc::get_mut(&mut self.inner) {
-            inner.log_observer = Some(observer);
+            inner.count_patterns = true;
         }
         self
     }
@@ -278,7 +264,7 @@ impl Pipeline {
     /// Converts, enriches and writes one decoded request; returns once it is durable.
     pub async fn export(&self, request: Request) -> Result<ExportOutcome, IngestError> {
         let processor = self.inner.log_processor.clone();
-        let count_patterns = self.inner.log_observer.is_some();
+        let count_patterns = self.inner.count_patterns;
         let within = (
             Arc::clone(&self.inner.record_limits),
             Arc::clone(&self.inner.stats.adjusted),
@@ -292,22 +278,10 @@ impl Pipeline {
         let accepted = batch.len() as u64;
         if !batch.is_empty() {
             let signal = batch.signal();
-            let stored = match self.inner.sink.write(batch).await {
-                Ok(stored) => stored,
-                Err(e) => {
-                    let err = IngestError::from(e);
-                    self.inner.stats.refused(err.reason());
-                    return Err(err);
-                }
-            };
-            // Observed once stored: a refused write that the client retries counts once.
-            if let (Some(o), Batch::Spans(spans)) = (&self.inner.span_observer, stored) {
-                let o = Arc::clone(o);
-                // The observer's work is CPU-bound; the spans are dropped off the async threads.
-                let _ = tokio::task::spawn_blocking(move || o.observe(&spans)).await;
-            }
-            if let (Some(o), Some(p)) = (&self.inner.log_observer, patterns) {
-                o.stored(p);
+            if let Err(e) = self.inner.sink.write(batch, patterns).await {
+                let err = IngestError::from(e);
+                self.inner.stats.refused(err.reason());
+                return Err(err);
             }
             let counter = match signal {
                 model::Signal::Spans => &self.inner.stats.spans_accepted,

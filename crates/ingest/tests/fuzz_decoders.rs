@@ -22,8 +22,12 @@ struct Discard;
 
 #[async_trait::async_trait]
 impl Sink for Discard {
-    async fn write(&self, batch: Batch) -> Result<Batch, SinkError> {
-        Ok(batch)
+    async fn write(
+        &self,
+        _batch: Batch,
+        _patterns: Option<analysis::PatternCounts>,
+    ) -> Result<(), SinkError> {
+        Ok(())
     }
 }
 

@@ -11,6 +11,7 @@ mod config;
 mod demo;
 mod listen;
 mod login;
+mod rollups;
 mod server;
 mod token_cli;
 mod ui;

@@ -7,15 +7,21 @@ use tokio::sync::watch;
 
 use crate::config::Config;
 use crate::listen::{Listener, ListenerStats};
+use crate::rollups::Rollups;
 
-/// The store as ingest's sink.
+/// The store as ingest's sink: the template counts of a log batch go with it to the rollups.
 struct StoreSink(Arc<storage::Store>);
 
 #[async_trait::async_trait]
 impl ingest::Sink for StoreSink {
-    async fn write(&self, batch: model::Batch) -> Result<model::Batch, ingest::SinkError> {
-        match self.0.append_returning(batch).await {
-            Ok(stored) => Ok(stored),
+    async fn write(
+        &self,
+        batch: model::Batch,
+        patterns: Option<analysis::PatternCounts>,
+    ) -> Result<(), ingest::SinkError> {
+        let note = patterns.map(|p| Box::new(p) as storage::Note);
+        match self.0.append_with(batch, note).await {
+            Ok(()) => Ok(()),
             Err(storage::StorageError::Overloaded(why)) => {
                 tracing::warn!(%why, "refusing a write: storage is behind");
                 Err(ingest::SinkError::Overloaded {
@@ -28,126 +34,18 @@ impl ingest::Sink for StoreSink {
     }
 }
 
-/// RED and service-graph rollups, fed by ingest and written to the store periodically. Rows a
-/// busy or full store refused are kept (up to a bound) and written with the next flush.
-#[derive(Default)]
-struct RedObserver {
-    aggregator: std::sync::Mutex<analysis::RedAggregator>,
-    unwritten: std::sync::Mutex<Vec<model::MetricPointRow>>,
-}
-
-/// Refused rollup rows kept for the next flush at most; beyond it the oldest are dropped.
-const MAX_UNWRITTEN_ROLLUPS: usize = 1_000_000;
-
-impl ingest::SpanObserver for RedObserver {
-    fn observe(&self, rows: &[model::SpanRow]) {
-        if let Ok(mut agg) = self.aggregator.lock() {
-            agg.observe(rows);
-        }
-    }
-}
-
-impl RedObserver {
-    async fn flush(&self, store: &storage::Store, settle_all: bool) {
-        let mut rows = match self.unwritten.lock() {
-            Ok(mut kept) => std::mem::take(&mut *kept),
-            Err(_) => Vec::new(),
-        };
-        match self.aggregator.lock() {
-            Ok(mut agg) => rows.extend(agg.drain(if settle_all {
-                i64::MAX
-            } else {
-                model::now_unix_nano()
-            })),
-            Err(_) => return,
-        }
-        if rows.is_empty() {
-            return;
-        }
-        // A copy goes to the store: a refused write leaves the rows here for the next flush.
-        if let Err(e) = store.append(model::Batch::Metrics(rows.clone())).await {
-            tracing::warn!(error = %e, "could not store RED rollups, will retry");
-            self.keep(rows);
-        }
-    }
-
-    /// Up to when the spans observed are complete (see [`analysis::arrival`]).
-    fn completeness(&self) -> analysis::arrival::Completeness {
-        match self.aggregator.lock() {
-            Ok(mut agg) => agg.completeness(),
-            Err(_) => analysis::arrival::Completeness {
-                complete_to_unix_nano: model::now_unix_nano(),
-                catching_up: Vec::new(),
-            },
-        }
-    }
-
-    /// Keeps rows a refused write handed back for the next flush.
-    fn keep(&self, mut rows: Vec<model::MetricPointRow>) {
-        if let Ok(mut kept) = self.unwritten.lock() {
-            rows.append(&mut kept);
-            let excess = rows.len().saturating_sub(MAX_UNWRITTEN_ROLLUPS);
-            if excess > 0 {
-                tracing::warn!(
-                    dropped = excess,
-                    "RED rollups refused too long, oldest dropped"
-                );
-                rows.drain(..excess);
-            }
-            *kept = rows;
-        }
-    }
-}
-
 /// What readers that need whole data call first: the rollups held in memory are written, and
 /// the answer is up to when the spans are complete.
-fn rollup_feed(
-    red: &Arc<RedObserver>,
-    patterns: &Arc<PatternObserver>,
-    store: &Arc<storage::Store>,
-) -> query::RollupFeed {
-    let (red, patterns, store) = (Arc::clone(red), Arc::clone(patterns), Arc::clone(store));
+fn rollup_feed(rollups: &Arc<Rollups>, store: &Arc<storage::Store>) -> query::RollupFeed {
+    let (rollups, store) = (Arc::clone(rollups), Arc::clone(store));
     Arc::new(move || {
-        let (red, patterns, store) = (Arc::clone(&red), Arc::clone(&patterns), Arc::clone(&store));
+        let (rollups, store) = (Arc::clone(&rollups), Arc::clone(&store));
         Box::pin(async move {
-            let completeness = red.completeness();
-            red.flush(&store, false).await;
-            patterns.flush(&store).await;
+            let completeness = rollups.completeness().await;
+            rollups.flush(&store, false).await;
             completeness
         })
     })
-}
-
-/// Log pattern rollups: the template counts of stored log requests, written to the store with
-/// the RED rollups.
-#[derive(Default)]
-struct PatternObserver(std::sync::Mutex<analysis::PatternCounts>);
-
-impl ingest::LogObserver for PatternObserver {
-    fn stored(&self, counts: analysis::PatternCounts) {
-        if let Ok(mut all) = self.0.lock() {
-            all.merge(counts);
-        }
-    }
-}
-
-impl PatternObserver {
-    async fn flush(&self, store: &storage::Store) {
-        let pending = match self.0.lock() {
-            Ok(mut all) => std::mem::take(&mut *all),
-            Err(_) => return,
-        };
-        if pending.is_empty() {
-            return;
-        }
-        if let Err(e) = store.append(model::Batch::Metrics(pending.rows())).await {
-            // Kept for the next flush (storage may only be busy): the counts stay exact.
-            tracing::warn!(error = %e, "could not store log pattern rollups, will retry");
-            if let Ok(mut all) = self.0.lock() {
-                all.merge(pending);
-            }
-        }
-    }
 }
 
 /// A running server; dropping the shutdown sender stops it.
@@ -192,29 +90,34 @@ fn access_gate(config: &Config) -> anyhow::Result<crate::access::Gate> {
 
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let gate = access_gate(config)?;
+    let rollups = Arc::new(Rollups::new(&config.data_dir)?);
     let store = Arc::new(
         tokio::task::spawn_blocking({
             let sc = config.store_config();
-            move || storage::Store::open(sc)
+            let tap = rollups.tap();
+            move || storage::Store::open_with_tap(sc, Some(tap))
         })
         .await?
         .with_context(|| format!("opening the store in {}", config.data_dir.display()))?,
     );
+    tokio::task::spawn_blocking({
+        let (rollups, store) = (Arc::clone(&rollups), Arc::clone(&store));
+        move || rollups.start(&store)
+    })
+    .await?
+    .context("rebuilding the rollups")?;
     let sink: Arc<dyn ingest::Sink> = Arc::new(StoreSink(Arc::clone(&store)));
     let logai = Arc::new(ingest::logai_processor::LogAiProcessor::open(Some(
         config.data_dir.join("logai").join("state.json"),
     )));
     let processor: Arc<dyn ingest::LogProcessor> = logai.clone();
-    let red = Arc::new(RedObserver::default());
-    let patterns = Arc::new(PatternObserver::default());
     let pipeline =
         ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
-            .with_span_observer(red.clone())
-            .with_log_observer(patterns.clone())
+            .with_pattern_counts()
             .with_record_limits(config.record_limits());
     let query = Arc::new(
         query::QueryService::new(Arc::clone(&store), config.query_limits())?
-            .with_rollup_feed(rollup_feed(&red, &patterns, &store)),
+            .with_rollup_feed(rollup_feed(&rollups, &store)),
     );
 
     // Read the last day of rollups (RED, edges, reach) once, so that the first question about
@@ -237,14 +140,14 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     // RED and log pattern rollups are written every few seconds and at shutdown.
     let mut red_stop = shutdown_rx.clone();
     let red_store = Arc::clone(&store);
+    let drainer = Arc::clone(&rollups);
     tasks.push(tokio::spawn(async move {
         loop {
             let stopping = tokio::select! {
                 _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => false,
                 _ = red_stop.wait_for(|v| *v) => true,
             };
-            red.flush(&red_store, stopping).await;
-            patterns.flush(&red_store).await;
+            drainer.flush(&red_store, stopping).await;
             if stopping {
                 return Ok(());
             }
@@ -280,8 +183,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let status_store = Arc::clone(&store);
     let status_pipeline = pipeline.clone();
     let status_auth = Arc::clone(&gate.authorizer);
+    let status_rollups = Arc::clone(&rollups);
     let status: api::StatusFn = Arc::new(move || {
         let mut status = status_json(&status_store, &status_pipeline);
+        status["rollups"] = status_rollups.stats.snapshot();
         status["auth"] = status_auth.snapshot();
         status["listeners"] = stats.snapshot();
         status

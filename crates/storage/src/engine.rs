@@ -11,7 +11,8 @@ use model::Signal;
 use tokio::sync::oneshot;
 
 use crate::files::{self, FileEntry};
-use crate::wal::{self, Segment};
+use crate::tap::{Durable, Note, Tap};
+use crate::wal::{self, Position, Segment};
 use crate::{StorageError, maintenance, schema};
 
 /// How the embedded store behaves. Every field has a default.
@@ -120,6 +121,10 @@ pub(crate) struct Shared {
     pub pending_deletes: Mutex<Vec<(Instant, PathBuf)>>,
     /// In-memory bytes per row of each signal, as last seen at a flush: sizes compactions.
     pub row_bytes: [AtomicU64; 3],
+    /// Told every durable write (see [`crate::tap`]).
+    pub tap: Option<Arc<dyn Tap>>,
+    /// WAL segments from this id on are kept for the tap even once flushed.
+    pub keep_from: AtomicU64,
 }
 
 impl Shared {
@@ -168,6 +173,10 @@ enum WriterMsg {
         signal: Signal,
         batch: RecordBatch,
         frame: Vec<u8>,
+        arrived: i64,
+        /// For the tap: the rows (when it wants them) and the writer's note.
+        rows: Option<model::Batch>,
+        note: Option<Note>,
         ack: oneshot::Sender<Result<(), WriteFailure>>,
     },
     Flush {
@@ -192,10 +201,21 @@ pub struct Store {
 
 const WAL_DIR: &str = "wal";
 const CHECKPOINT: &str = "checkpoint";
+/// The first WAL segment kept for the tap (see [`Store::keep_wal_from`]).
+const KEEP: &str = "keep";
 
 impl Store {
     /// Opens (or creates) the store, replays the WAL and starts the background threads.
     pub fn open(config: StoreConfig) -> Result<Store, StorageError> {
+        Self::open_with_tap(config, None)
+    }
+
+    /// [`Store::open`], telling `tap` every durable write; while opening, the tap is first
+    /// handed the frames of the WAL segments kept for it.
+    pub fn open_with_tap(
+        config: StoreConfig,
+        tap: Option<Arc<dyn Tap>>,
+    ) -> Result<Store, StorageError> {
         let root = config.data_dir.clone();
         let wal_dir = root.join(WAL_DIR);
         std::fs::create_dir_all(&wal_dir)?;
@@ -214,15 +234,27 @@ impl Store {
         let mut active = MemSet::default();
         let stats = StoreStats::default();
         let segments = wal::list_segments(&wal_dir)?;
+        let keep_from = match &tap {
+            Some(_) => read_keep(&wal_dir).unwrap_or(checkpoint),
+            None => u64::MAX,
+        };
         for id in &segments {
+            let for_tap = tap.as_ref().filter(|_| *id >= keep_from);
             if *id < checkpoint {
-                let _ = std::fs::remove_file(wal::segment_path(&wal_dir, *id));
+                if let Some(tap) = for_tap {
+                    // Flushed already: only the tap reads it again.
+                    wal::replay_segment(&wal_dir, *id, |frame| tap.replayed(frame))?;
+                } else {
+                    let _ = std::fs::remove_file(wal::segment_path(&wal_dir, *id));
+                }
                 continue;
             }
-            let replay =
-                wal::replay_segment(&wal::segment_path(&wal_dir, *id), |signal, batch| {
-                    active.push(signal, batch);
-                })?;
+            let replay = wal::replay_segment(&wal_dir, *id, |frame| {
+                active.push(frame.signal, frame.batch.clone());
+                if let Some(tap) = for_tap {
+                    tap.replayed(frame);
+                }
+            })?;
             stats
                 .rows_replayed
                 .fetch_add(replay.rows, Ordering::Relaxed);
@@ -253,6 +285,8 @@ impl Store {
             next_seq: AtomicU64::new(max_seq + 1),
             pending_deletes: Mutex::new(Vec::new()),
             row_bytes: std::array::from_fn(|_| AtomicU64::new(1024)),
+            tap,
+            keep_from: AtomicU64::new(keep_from),
         });
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = std::sync::mpsc::sync_channel::<WriterMsg>(4096);
@@ -290,17 +324,19 @@ impl Store {
 
     /// Appends rows; returns once they are in the WAL (fsynced) and visible to readers.
     pub async fn append(&self, batch: model::Batch) -> Result<(), StorageError> {
-        self.append_returning(batch).await.map(drop)
+        self.append_with(batch, None).await
     }
 
-    /// [`Store::append`], handing the rows back once they are durable: what is derived from
-    /// them (rollups) is derived from what was stored, never from a refused write.
-    pub async fn append_returning(
+    /// [`Store::append`] with a note for the tap, handed over with the rows once they are
+    /// durable (what is derived from them is derived from what was stored, never from a
+    /// refused write).
+    pub async fn append_with(
         &self,
         batch: model::Batch,
-    ) -> Result<model::Batch, StorageError> {
+        note: Option<Note>,
+    ) -> Result<(), StorageError> {
         if batch.is_empty() {
-            return Ok(batch);
+            return Ok(());
         }
         let signal = batch.signal();
         let mem_bytes = self.memtable_bytes();
@@ -310,11 +346,17 @@ impl Store {
                 self.shared.config.max_memtable_bytes
             )));
         }
-        let (record_batch, frame, batch) =
+        let arrived = model::now_unix_nano();
+        let wants_rows = self
+            .shared
+            .tap
+            .as_ref()
+            .is_some_and(|t| t.wants_rows(signal));
+        let (record_batch, frame, rows) =
             tokio::task::spawn_blocking(move || -> Result<_, StorageError> {
                 let rb = schema::to_record_batch(&batch)?;
-                let frame = wal::encode_frame(signal, &rb)?;
-                Ok((rb, frame, batch))
+                let frame = wal::encode_frame(signal, arrived, &rb)?;
+                Ok((rb, frame, wants_rows.then_some(batch)))
             })
             .await
             .map_err(|e| StorageError::Encode(e.to_string()))??;
@@ -324,6 +366,9 @@ impl Store {
             signal,
             batch: record_batch,
             frame,
+            arrived,
+            rows,
+            note,
             ack,
         }) {
             Ok(()) => {}
@@ -333,7 +378,7 @@ impl Store {
             Err(TrySendError::Disconnected(_)) => return Err(StorageError::Closed),
         }
         match done.await {
-            Ok(Ok(())) => Ok(batch),
+            Ok(Ok(())) => Ok(()),
             Ok(Err(failure)) => Err(failure.into_error()),
             Err(_) => Err(StorageError::Closed),
         }
@@ -343,14 +388,31 @@ impl Store {
     pub async fn flush(&self) -> Result<(), StorageError> {
         let (done, wait) = oneshot::channel();
         let tx = self.tx.as_ref().ok_or(StorageError::Closed)?.clone();
-        tokio::task::spawn_blocking(move || tx.send(WriterMsg::Flush { done }))
+        let sent = tokio::task::spawn_blocking(move || tx.send(WriterMsg::Flush { done }).is_ok())
             .await
-            .map_err(|_| StorageError::Closed)?
             .map_err(|_| StorageError::Closed)?;
+        if !sent {
+            return Err(StorageError::Closed);
+        }
         wait.await.map_err(|_| StorageError::Closed)
     }
 
     /// Bytes held in memory by data not yet in Parquet.
+    /// Keeps the WAL from `position` on, even once flushed, for the tap to be handed again
+    /// after a crash (it saved what it derived up to there). Durable when this returns.
+    pub fn keep_wal_from(&self, position: Position) -> Result<(), StorageError> {
+        let wal_dir = self.shared.root().join(WAL_DIR);
+        let tmp = wal_dir.join("keep.tmp");
+        std::fs::write(&tmp, position.segment.to_string())?;
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, wal_dir.join(KEEP))?;
+        wal::sync_dir(&wal_dir)?;
+        self.shared
+            .keep_from
+            .store(position.segment, Ordering::Relaxed);
+        Ok(())
+    }
+
     pub fn memtable_bytes(&self) -> usize {
         self.shared
             .state
@@ -489,6 +551,24 @@ fn settle_unconfirmed_flushes(
 
 /// The first WAL segment still needed and the highest file sequence number it accounts for
 /// (absent in checkpoints of older versions).
+/// An append waiting in the writer for its group to be written.
+struct Pending {
+    signal: Signal,
+    batch: RecordBatch,
+    arrived: i64,
+    rows: Option<model::Batch>,
+    note: Option<Note>,
+    ack: oneshot::Sender<Result<(), WriteFailure>>,
+}
+
+fn read_keep(wal_dir: &Path) -> Option<u64> {
+    std::fs::read_to_string(wal_dir.join(KEEP))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
 fn read_checkpoint(wal_dir: &Path) -> (u64, Option<u64>) {
     let Ok(text) = std::fs::read_to_string(wal_dir.join(CHECKPOINT)) else {
         // No flush was ever confirmed: every flushed file is unconfirmed.
@@ -535,10 +615,20 @@ fn writer_loop(
                     signal,
                     batch,
                     frame,
+                    arrived,
+                    rows,
+                    note,
                     ack,
                 } => {
                     buf.extend_from_slice(&frame);
-                    appends.push((signal, batch, ack));
+                    appends.push(Pending {
+                        signal,
+                        batch,
+                        arrived,
+                        rows,
+                        note,
+                        ack,
+                    });
                 }
                 WriterMsg::Flush { done } => flush_waiters.push(done),
             }
@@ -549,8 +639,17 @@ fn writer_loop(
         if !appends.is_empty() {
             // Never after a torn frame: a segment whose failed write could not be cut back is
             // left for a new one, and while none can be started nothing is written.
+            let count = u32::try_from(appends.len()).unwrap_or(u32::MAX);
             let result = match replace_poisoned(&mut segment, &wal_dir) {
-                Ok(()) => segment.append(&buf, shared.config.fsync),
+                Ok(()) => {
+                    let first = Position {
+                        segment: segment.id,
+                        frame: segment.frames,
+                    };
+                    segment
+                        .append(&buf, count, shared.config.fsync)
+                        .map(|()| first)
+                }
                 Err(e) => Err(e),
             };
             shared.stats.wal_groups.fetch_add(1, Ordering::Relaxed);
@@ -560,8 +659,8 @@ fn writer_loop(
                 .fetch_add(buf.len() as u64, Ordering::Relaxed);
             buf.clear();
             match result {
-                Ok(()) => {
-                    let mut acks = Vec::with_capacity(appends.len());
+                Ok(first) => {
+                    let mut done = Vec::with_capacity(appends.len());
                     {
                         // The data is durable now: acknowledge it even if a panic elsewhere
                         // poisoned the lock (the memtable holds plain appended batches).
@@ -569,24 +668,37 @@ fn writer_loop(
                             .state
                             .write()
                             .unwrap_or_else(std::sync::PoisonError::into_inner);
-                        for (signal, batch, ack) in appends {
+                        for p in appends {
                             shared
                                 .stats
                                 .rows_appended
-                                .fetch_add(batch.num_rows() as u64, Ordering::Relaxed);
-                            state.active.push(signal, batch);
-                            acks.push(ack);
+                                .fetch_add(p.batch.num_rows() as u64, Ordering::Relaxed);
+                            state.active.push(p.signal, p.batch);
+                            done.push((p.signal, p.arrived, p.rows, p.note, p.ack));
                         }
                     }
-                    for ack in acks {
+                    for (i, (signal, arrived, rows, note, ack)) in done.into_iter().enumerate() {
+                        if let Some(tap) = &shared.tap {
+                            let position = Position {
+                                segment: first.segment,
+                                frame: first.frame + i as u32,
+                            };
+                            tap.stored(Durable {
+                                position,
+                                arrived,
+                                signal,
+                                rows,
+                                note,
+                            });
+                        }
                         let _ = ack.send(Ok(()));
                     }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "wal append failed");
                     let failure = WriteFailure::of(&e);
-                    for (_, _, ack) in appends {
-                        let _ = ack.send(Err(failure.clone()));
+                    for p in appends {
+                        let _ = p.ack.send(Err(failure.clone()));
                     }
                 }
             }
@@ -672,7 +784,11 @@ fn flusher_loop(shared: &Shared, rx: Receiver<FlushJob>) {
         if let Err(e) = checkpointed {
             tracing::error!(error = %e, "could not write the wal checkpoint");
         } else if let Ok(ids) = wal::list_segments(&wal_dir) {
-            for id in ids.into_iter().filter(|id| *id < job.cutoff) {
+            let keep_from = shared.keep_from.load(Ordering::Relaxed);
+            for id in ids
+                .into_iter()
+                .filter(|id| *id < job.cutoff && *id < keep_from)
+            {
                 let _ = std::fs::remove_file(wal::segment_path(&wal_dir, id));
             }
         }

@@ -4,6 +4,8 @@
 //!
 //! - [`Store`]: open, append (returns once durable), snapshot for readers, flush.
 //! - [`StoreConfig`]: where and how (thresholds, retention, fsync).
+//! - [`tap`]: what is derived from stored rows is told of every durable write, and handed
+//!   the WAL again after a crash.
 //! - [`schema`]: the Arrow schemas of the `spans`, `logs` and `metric_points` tables.
 //!
 //! ```no_run
@@ -19,11 +21,14 @@ mod maintenance;
 mod memsize;
 pub mod schema;
 mod table;
+pub mod tap;
 pub mod tid;
 pub mod wal;
 
 pub use engine::{Snapshot, Store, StoreConfig, StoreStats};
 pub use table::{SignalTable, time_bounds_of};
+pub use tap::{Durable, Note, Tap};
+pub use wal::Position;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
