@@ -11,5 +11,6 @@ mod edges;
 mod logai_ingest;
 mod otlp_json;
 mod red;
+mod rollups;
 mod roundtrip;
 mod triage;
