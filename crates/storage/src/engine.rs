@@ -957,4 +957,99 @@ mod tests {
             );
         }
     }
+
+    /// What a tap is told: every durable write in WAL order with its rows (when wanted) and
+    /// note, and after a restart the kept WAL again, even the part already flushed.
+    #[derive(Default)]
+    struct Recorder {
+        stored: Mutex<Vec<(Position, Signal, usize, Option<u32>)>>,
+        replayed: Mutex<Vec<(Position, Signal, usize)>>,
+    }
+
+    impl Tap for Recorder {
+        fn wants_rows(&self, signal: Signal) -> bool {
+            signal == Signal::Spans
+        }
+
+        fn stored(&self, write: Durable) {
+            let rows = write.rows.map_or(0, |b| b.len());
+            let note = write
+                .note
+                .and_then(|n| n.downcast::<u32>().ok())
+                .map(|n| *n);
+            self.stored
+                .lock()
+                .unwrap()
+                .push((write.position, write.signal, rows, note));
+        }
+
+        fn replayed(&self, frame: wal::Frame) {
+            self.replayed.lock().unwrap().push((
+                frame.position,
+                frame.signal,
+                frame.batch.num_rows(),
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn the_tap_sees_durable_writes_in_order_and_the_kept_wal_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Arc::new(Recorder::default());
+        {
+            let store =
+                Store::open_with_tap(StoreConfig::new(dir.path()), Some(first.clone())).unwrap();
+            let spans = |n: usize| model::Batch::Spans(vec![model::SpanRow::default(); n]);
+            store.append(spans(2)).await.unwrap();
+            store
+                .append_with(model::Batch::Metrics(vec![point(5)]), Some(Box::new(7u32)))
+                .await
+                .unwrap();
+            let seen = first.stored.lock().unwrap().clone();
+            assert_eq!(seen.len(), 2);
+            assert!(seen[0].0 < seen[1].0, "in WAL order: {seen:?}");
+            assert_eq!((seen[0].1, seen[0].2, seen[0].3), (Signal::Spans, 2, None));
+            assert_eq!(
+                (seen[1].1, seen[1].2, seen[1].3),
+                (Signal::Metrics, 0, Some(7))
+            );
+            // Kept from the first write on, then flushed: the segment stays for the tap.
+            store.keep_wal_from(seen[0].0).unwrap();
+            store.flush().await.unwrap();
+            store.append(spans(3)).await.unwrap();
+        }
+        let again = Arc::new(Recorder::default());
+        let store =
+            Store::open_with_tap(StoreConfig::new(dir.path()), Some(again.clone())).unwrap();
+        let replayed = again.replayed.lock().unwrap().clone();
+        let shape: Vec<(Signal, usize)> = replayed.iter().map(|r| (r.1, r.2)).collect();
+        assert_eq!(
+            shape,
+            vec![(Signal::Spans, 2), (Signal::Metrics, 1), (Signal::Spans, 3)]
+        );
+        assert!(replayed.windows(2).all(|w| w[0].0 < w[1].0));
+        // The flushed rows are not replayed into the table twice.
+        assert_eq!(rows_after_restart_of(&store, Signal::Spans), 5);
+        drop(store);
+        // Once the tap no longer needs it, the flushed part goes at the next flush.
+        let store = Store::open_with_tap(
+            StoreConfig::new(dir.path()),
+            Some(Arc::new(Recorder::default())),
+        )
+        .unwrap();
+        store.keep_wal_from(replayed[2].0).unwrap();
+        store.flush().await.unwrap();
+        drop(store);
+        let last = Arc::new(Recorder::default());
+        let _store =
+            Store::open_with_tap(StoreConfig::new(dir.path()), Some(last.clone())).unwrap();
+        let left: Vec<usize> = last.replayed.lock().unwrap().iter().map(|r| r.2).collect();
+        assert_eq!(left, vec![3], "only the kept segment is replayed");
+    }
+
+    fn rows_after_restart_of(store: &Store, signal: Signal) -> u64 {
+        let snap = store.snapshot(signal, None, None);
+        snap.files.iter().map(|f| f.rows).sum::<u64>()
+            + snap.mem.iter().map(|b| b.num_rows() as u64).sum::<u64>()
+    }
 }
