@@ -960,9 +960,12 @@ mod tests {
 
     /// What a tap is told: every durable write in WAL order with its rows (when wanted) and
     /// note, and after a restart the kept WAL again, even the part already flushed.
+    /// A durable write as recorded: position, signal, rows handed over, note.
+    type Seen = (Position, Signal, usize, Option<u32>);
+
     #[derive(Default)]
     struct Recorder {
-        stored: Mutex<Vec<(Position, Signal, usize, Option<u32>)>>,
+        stored: Mutex<Vec<Seen>>,
         replayed: Mutex<Vec<(Position, Signal, usize)>>,
     }
 
