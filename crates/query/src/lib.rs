@@ -29,7 +29,7 @@ pub use completeness::RollupFeed;
 pub use logs::{Pattern, PatternsResponse, Structure, record_id};
 pub use red::{
     BlastRadius, EntryPoint, MapEdge, MapNode, RedPoint, RedResponse, RedSeries, RedTotal,
-    ServiceMap,
+    ServiceMap, Watermark,
 };
 pub use service::{QueryLimits, QueryService, decode_cursor, encode_cursor};
 pub use triage::{TriageReport, Window as TriageWindow, default_baseline};

@@ -21,6 +21,10 @@ pub struct RedPoint {
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// The step reaches past the data's watermark: spans of it are still to come, so a drop
+    /// in it means nothing yet.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub partial: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -48,6 +52,18 @@ pub struct RedResponse {
     pub step_ns: i64,
     pub series: Vec<RedSeries>,
     pub totals: Vec<RedTotal>,
+    #[serde(flatten)]
+    pub watermark: Watermark,
+}
+
+/// Up to when an answer's data is complete (see [`crate::QueryService::watermark`]).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Watermark {
+    /// Spans are complete up to here (unix ns); `None` when no ingest runs beside the query
+    /// service (the stored rollups are all there is).
+    pub complete_to_unix_nano: Option<i64>,
+    /// Services still sending a backlog of older spans: their numbers are still to grow.
+    pub catching_up: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -80,6 +96,8 @@ pub struct MapEdge {
 pub struct ServiceMap {
     pub nodes: Vec<MapNode>,
     pub edges: Vec<MapEdge>,
+    #[serde(flatten)]
+    pub watermark: Watermark,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -140,6 +158,8 @@ impl QueryService {
         step_ns: i64,
     ) -> Result<RedResponse, QueryError> {
         let step = step_ns.max(60_000_000_000);
+        let watermark = self.watermark().await;
+        let complete_to = watermark.complete_to_unix_nano.unwrap_or(i64::MAX);
         let rows = self.rollups(RED_METRIC, range, service).await?;
         // Per (service, operation): accumulators per step and in total.
         type Steps = (BTreeMap<i64, Acc>, Acc);
@@ -159,8 +179,9 @@ impl QueryService {
             .iter_mut()
             .map(|((s, o), (_, total))| ((s.to_string(), o.to_string()), std::mem::take(total)))
             .collect();
-        let secs = range.len_ns() as f64 / 1e9;
+        let secs = complete_len_secs(range, complete_to);
         Ok(RedResponse {
+            watermark,
             step_ns: step,
             series: series
                 .into_iter()
@@ -176,6 +197,7 @@ impl QueryService {
                             p50_ms: a.sketch.quantile(0.5),
                             p90_ms: a.sketch.quantile(0.9),
                             p99_ms: a.sketch.quantile(0.99),
+                            partial: t.saturating_add(step) > complete_to,
                         })
                         .collect(),
                 })
@@ -197,9 +219,21 @@ impl QueryService {
         })
     }
 
+    /// Brings the rollups up to date and says up to when they are complete.
+    pub async fn watermark(&self) -> Watermark {
+        match self.rollups_complete().await {
+            Some(c) => Watermark {
+                complete_to_unix_nano: Some(c.complete_to_unix_nano),
+                catching_up: c.catching_up.into_iter().map(|(name, _)| name).collect(),
+            },
+            None => Watermark::default(),
+        }
+    }
+
     /// Services and their dependencies with RED per node and edge.
     pub async fn service_map(&self, range: TimeRange) -> Result<ServiceMap, QueryError> {
-        let secs = range.len_ns() as f64 / 1e9;
+        let watermark = self.watermark().await;
+        let secs = complete_len_secs(range, watermark.complete_to_unix_nano.unwrap_or(i64::MAX));
         let mut nodes: BTreeMap<String, (String, bool, Acc)> = BTreeMap::new();
         for r in self.rollups(RED_METRIC, range, None).await?.iter() {
             nodes
@@ -232,6 +266,7 @@ impl QueryService {
                 .or_insert_with(|| ("service".into(), true, Acc::default()));
         }
         Ok(ServiceMap {
+            watermark,
             nodes: nodes
                 .into_iter()
                 .map(|(name, (kind, instrumented, a))| MapNode {
@@ -337,4 +372,10 @@ impl QueryService {
             sessions: sessions.estimate(),
         })
     }
+}
+
+/// The seconds of `range` up to the watermark (rates are per second of complete data).
+fn complete_len_secs(range: TimeRange, complete_to: i64) -> f64 {
+    let end = range.end_ns.min(complete_to).max(range.start_ns + 1);
+    (end - range.start_ns) as f64 / 1e9
 }

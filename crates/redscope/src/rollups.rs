@@ -241,6 +241,8 @@ pub struct Rollups {
     dir: PathBuf,
     /// A drain whose rows are not stored yet (the store refused them): stored before the next.
     unstored: tokio::sync::Mutex<Option<Drained>>,
+    /// When the last drain was asked for (readers drain at most once a second).
+    last_drain: Mutex<std::time::Instant>,
     pub stats: Arc<RollupStats>,
 }
 
@@ -267,6 +269,7 @@ impl Rollups {
             tap,
             dir,
             unstored: tokio::sync::Mutex::new(None),
+            last_drain: Mutex::new(std::time::Instant::now()),
             stats,
         })
     }
@@ -373,10 +376,25 @@ impl Rollups {
         }
     }
 
+    /// [`Rollups::flush`] for a reader that needs the rollups up to date: at most once a
+    /// second (readers poll; a second's spans are in the next answer).
+    pub async fn flush_for_reader(&self, store: &Store) {
+        let due = match self.last_drain.lock() {
+            Ok(last) => last.elapsed() >= std::time::Duration::from_secs(1),
+            Err(_) => true,
+        };
+        if due {
+            self.flush(store, false).await;
+        }
+    }
+
     /// Drains the aggregate and stores its rows (first those of an earlier drain the store
     /// refused). `all` settles everything (at shutdown).
     pub async fn flush(&self, store: &Store, all: bool) {
         let mut unstored = self.unstored.lock().await;
+        if let Ok(mut last) = self.last_drain.lock() {
+            *last = std::time::Instant::now();
+        }
         loop {
             let retry = unstored.is_some();
             if !retry {

@@ -42,7 +42,7 @@ fn rollup_feed(rollups: &Arc<Rollups>, store: &Arc<storage::Store>) -> query::Ro
         let (rollups, store) = (Arc::clone(&rollups), Arc::clone(&store));
         Box::pin(async move {
             let completeness = rollups.completeness().await;
-            rollups.flush(&store, false).await;
+            rollups.flush_for_reader(&store).await;
             completeness
         })
     })

@@ -134,6 +134,20 @@ async fn red_and_service_map_from_known_spans() {
     let per_op = server.get_json("/api/v1/red?service=web").await;
     assert_eq!(per_op["totals"][0]["operation"], "POST /buy", "{per_op}");
     assert_eq!(per_op["series"][0]["points"][0]["requests"], 10);
+    // The answer says up to when it is complete, and that the minute still running is not.
+    let complete_to = per_op["complete_to_unix_nano"]
+        .as_i64()
+        .expect("a watermark");
+    let now = now_ns() as i64;
+    assert!(
+        complete_to <= now && complete_to > now - 120_000_000_000,
+        "{per_op}"
+    );
+    assert_eq!(
+        per_op["series"][0]["points"][0]["partial"], true,
+        "{per_op}"
+    );
+    assert!(map["complete_to_unix_nano"].is_i64(), "{map}");
 
     let edges = map["edges"].as_array().unwrap();
     let web_api = edges
