@@ -1,7 +1,9 @@
 //! Fuzz-style property tests of every decoder that sees outside input (cargo-fuzz needs a
 //! nightly toolchain, which this project does not use): random and mutated OTLP protobuf, OTLP
-//! JSON and gzip bodies through the real HTTP router, and arbitrary log records through Log AI.
-//! Nothing may panic, and what is refused gets a 4xx with a message. A few seconds each.
+//! JSON and gzip bodies through the real HTTP router, random, mutated and badly framed gRPC
+//! messages through the real gRPC services, and arbitrary log records through Log AI.
+//! Nothing may panic, and what is refused gets a 4xx (gRPC: a non-retryable status) with a
+//! message. A few seconds each.
 
 #![allow(clippy::unwrap_used)]
 
@@ -69,6 +71,89 @@ fn send(path: &str, content_type: &str, gzip: bool, body: Vec<u8>) -> (u16, Vec<
             .unwrap();
         (status, bytes.to_vec())
     })
+}
+
+const GRPC_PATHS: [&str; 3] = [
+    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+];
+
+/// gRPC framing of one message: compressed flag, big-endian length, bytes. `claimed` overrides
+/// the length (a frame that lies about its size).
+fn grpc_frame(message: &[u8], compressed: bool, claimed: Option<u32>) -> Vec<u8> {
+    let len = claimed.unwrap_or(message.len() as u32);
+    let mut out = vec![u8::from(compressed)];
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(message);
+    out
+}
+
+/// Sends one gRPC request body to service `which` through the admission layer; the gRPC
+/// status code and message.
+fn send_grpc(which: usize, body: Vec<u8>, gzip: bool) -> (i32, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let limits = Limits {
+            max_request_bytes: 1 << 20,
+            max_decompressed_bytes: 4 << 20,
+            ..Limits::default()
+        };
+        let processor: Arc<dyn ingest::LogProcessor> =
+            Arc::new(ingest::logai_processor::LogAiProcessor::open(None));
+        let pipeline = Pipeline::with_log_processor(Arc::new(Discard), limits, Some(processor));
+        // The services behind the admission layer, as the server runs them.
+        let admission = ingest::admission::GrpcAdmissionLayer::new(pipeline.clone());
+        let (traces, logs, metrics) = ingest::otlp_grpc::services(pipeline);
+        use tower::Layer;
+        let mut request = Request::post(GRPC_PATHS[which])
+            .header("content-type", "application/grpc")
+            .header("te", "trailers");
+        if gzip {
+            request = request.header("grpc-encoding", "gzip");
+        }
+        let body = tonic::body::Body::new(http_body_util::Full::new(bytes::Bytes::from(body)));
+        let request = request.body(body).unwrap();
+        let response = match which {
+            0 => admission.layer(traces).oneshot(request).await.unwrap(),
+            1 => admission.layer(logs).oneshot(request).await.unwrap(),
+            _ => admission.layer(metrics).oneshot(request).await.unwrap(),
+        };
+        let (parts, body) = response.into_parts();
+        let collected = body.collect().await.unwrap();
+        let trailers = collected.trailers().cloned().unwrap_or_default();
+        let field = |name: &str| {
+            trailers
+                .get(name)
+                .or_else(|| parts.headers.get(name))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let code = field("grpc-status")
+            .and_then(|c| c.parse().ok())
+            .expect("a grpc-status");
+        (code, field("grpc-message").unwrap_or_default())
+    })
+}
+
+/// OK, or a status OTLP exporters do not retry forever, with a message.
+fn assert_clear_grpc(code: i32, message: &str, what: &str) {
+    const RETRIED: [i32; 6] = [1, 4, 10, 11, 14, 15];
+    assert!(
+        !RETRIED.contains(&code),
+        "{what}: retryable status {code} {message}"
+    );
+    if code != 0 {
+        assert!(
+            !message.is_empty(),
+            "{what}: status {code} without a message"
+        );
+    }
 }
 
 fn assert_clear(status: u16, body: &[u8], what: &str) {
@@ -160,6 +245,35 @@ proptest! {
         let valid = logs_request(bodies, Vec::new()).encode_to_vec();
         let (status, answer) = send("/v1/logs", "application/x-protobuf", false, mutate(valid, &edits, cut));
         assert_clear(status, &answer, "mutated protobuf");
+    }
+
+    #[test]
+    fn random_and_badly_framed_grpc_messages_are_refused_clearly(
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+        which in 0..3usize,
+        compressed in any::<bool>(),
+        claimed in proptest::option::of(any::<u32>()),
+    ) {
+        let (code, message) = send_grpc(which, grpc_frame(&body, compressed, claimed), compressed);
+        assert_clear_grpc(code, &message, "random grpc");
+        // Unframed bytes, as a confused client sends them.
+        let (code, message) = send_grpc(which, body, false);
+        assert_clear_grpc(code, &message, "unframed grpc");
+    }
+
+    #[test]
+    fn mutated_grpc_requests_are_refused_clearly(
+        bodies in proptest::collection::vec(line(), 1..6),
+        edits in proptest::collection::vec((any::<usize>(), 1..=255u8), 0..6),
+        cut in any::<usize>(),
+        gzipped in any::<bool>(),
+    ) {
+        use prost::Message;
+        let valid = logs_request(bodies, vec![1, u64::MAX]).encode_to_vec();
+        let message = mutate(valid, &edits, cut);
+        let message = if gzipped { gzip(&message) } else { message };
+        let (code, answer) = send_grpc(1, grpc_frame(&message, gzipped, None), gzipped);
+        assert_clear_grpc(code, &answer, "mutated grpc");
     }
 
     #[test]
