@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::{Rights, Scope, TokenRecord, TokenStore};
+use crate::{LimitedBy, Rights, Scope, TokenRecord, TokenStore};
 
 /// Name of the cookie the web UI keeps its token in.
 pub const COOKIE_NAME: &str = "redscope_token";
@@ -30,6 +30,14 @@ impl Principal {
             rights: Rights::ALL,
             origins: Arc::from(Vec::new()),
         }
+    }
+
+    /// A browser token: public, so what it sends is rate limited ([`crate::BrowserLimiter`]).
+    /// An open server's principal, which holds every right, is not one.
+    pub fn is_browser(&self) -> bool {
+        self.id.is_some()
+            && self.rights.contains(Rights::BROWSER)
+            && !self.rights.intersects(Rights::INGEST)
     }
 
     fn of(record: TokenRecord) -> Principal {
@@ -72,6 +80,10 @@ pub struct AuthCounters {
     pub forbidden: AtomicU64,
     /// Cross-origin requests from origins that are not allowed.
     pub origin_refused: AtomicU64,
+    /// Browser-token requests refused by the per-token rate limit.
+    pub rate_limited_token: AtomicU64,
+    /// Browser-token requests refused by the per-client-address rate limit.
+    pub rate_limited_address: AtomicU64,
 }
 
 /// The one place requests are decided.
@@ -198,6 +210,15 @@ impl Authorizer {
         self.counters.origin_refused.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a browser-token request refused by a rate limit.
+    pub fn rate_limited(&self, by: LimitedBy) {
+        let counter = match by {
+            LimitedBy::Token => &self.counters.rate_limited_token,
+            LimitedBy::Address => &self.counters.rate_limited_address,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The counters and the mode, for `/api/v1/status`.
     pub fn snapshot(&self) -> serde_json::Value {
         let c = &self.counters;
@@ -207,6 +228,10 @@ impl Authorizer {
             "unauthenticated": c.unauthenticated.load(Ordering::Relaxed),
             "forbidden": c.forbidden.load(Ordering::Relaxed),
             "origin_refused": c.origin_refused.load(Ordering::Relaxed),
+            "rate_limited": {
+                "token": c.rate_limited_token.load(Ordering::Relaxed),
+                "address": c.rate_limited_address.load(Ordering::Relaxed),
+            },
         })
     }
 }

@@ -8,6 +8,8 @@ pub enum AuthError {
     UnknownScope(String),
     #[error("invalid origin '{0}': use scheme://host[:port], e.g. https://shop.example.com")]
     InvalidOrigin(String),
+    #[error("invalid trusted proxy '{0}': use an address or a network, e.g. 10.0.0.0/8 or ::1")]
+    InvalidProxy(String),
     #[error("a browser token needs at least one --origin")]
     BrowserNeedsOrigin,
     #[error("only browser tokens take origins")]

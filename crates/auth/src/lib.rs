@@ -10,6 +10,8 @@
 //!   Adapters (OTLP, API, MCP, UI) only extract the credential ([`credential`]) and map the
 //!   answer; a later OIDC login would produce the same [`Principal`].
 //! - [`OriginPolicy`]: which cross-origin pages may call the API and `/mcp`.
+//! - [`BrowserLimiter`]: token-bucket limits on what browser tokens send, per client address
+//!   ([`TrustedProxies`] decide whether `X-Forwarded-For` names it) and per token.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -26,6 +28,8 @@
 mod access;
 mod error;
 mod origin;
+mod proxy;
+mod rate;
 mod scope;
 mod store;
 mod token;
@@ -35,6 +39,8 @@ pub use access::{
 };
 pub use error::AuthError;
 pub use origin::{OriginPolicy, is_same_origin, normalize_origin};
+pub use proxy::TrustedProxies;
+pub use rate::{BrowserLimiter, KeyLimits, Limited, LimitedBy, Rate, RateLimits, address_key};
 pub use scope::{Rights, Scope};
 pub use store::{FORMAT_VERSION, StoredToken, TokenStore};
 pub use token::{NewToken, TokenRecord, TokenSpec, hash_secret};

@@ -111,6 +111,43 @@ fn refusals_are_counted_by_kind() {
 }
 
 #[test]
+fn only_browser_tokens_are_browser_principals() {
+    let f = fixture(false);
+    assert!(
+        !f.authorizer
+            .authorize(None, INGEST, None)
+            .unwrap()
+            .is_browser()
+    );
+    let browser = f.token(Scope::Browser, &["https://shop.example.com"]);
+    let p = f
+        .authorizer
+        .authorize(
+            Some(&browser),
+            BROWSER_INGEST,
+            Some("https://shop.example.com"),
+        )
+        .unwrap();
+    assert!(p.is_browser());
+    for scope in [Scope::Ingest, Scope::Admin] {
+        let secret = f.token(scope, &[]);
+        let p = f.authorizer.authorize(Some(&secret), INGEST, None).unwrap();
+        assert!(!p.is_browser(), "{scope}");
+    }
+}
+
+#[test]
+fn rate_limit_refusals_are_counted_by_limit() {
+    let f = fixture(false);
+    f.authorizer.rate_limited(LimitedBy::Address);
+    f.authorizer.rate_limited(LimitedBy::Address);
+    f.authorizer.rate_limited(LimitedBy::Token);
+    let snapshot = f.authorizer.snapshot();
+    assert_eq!(snapshot["rate_limited"]["address"], 2, "{snapshot}");
+    assert_eq!(snapshot["rate_limited"]["token"], 1, "{snapshot}");
+}
+
+#[test]
 fn credentials_come_from_the_bearer_header_or_the_ui_cookie() {
     let mut headers = http::HeaderMap::new();
     assert_eq!(credential(&headers), None);

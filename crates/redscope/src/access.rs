@@ -1,10 +1,11 @@
 //! Access control at the edges of the server: which listener needs which scope, the `Origin`
-//! check, CORS, and the mapping of [`auth::Denied`] to each protocol's answer. The decision
-//! itself is [`auth::Authorizer`]'s.
+//! check, CORS, the rate limits of browser tokens, and the mapping of [`auth::Denied`] to
+//! each protocol's answer. The decision itself is [`auth::Authorizer`]'s.
 
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -17,6 +18,57 @@ use auth::{Authorizer, Denied, Need, OriginPolicy};
 pub struct Gate {
     pub authorizer: Arc<Authorizer>,
     pub origins: OriginPolicy,
+}
+
+/// The rate limits of browser tokens and how a request's client address is found; each
+/// listener hands it to every request (see [`crate::listen`]), clones share the buckets.
+#[derive(Debug, Clone)]
+pub struct BrowserAdmission {
+    limiter: Arc<auth::BrowserLimiter>,
+    proxies: Arc<auth::TrustedProxies>,
+}
+
+impl BrowserAdmission {
+    pub fn new(limiter: auth::BrowserLimiter, proxies: auth::TrustedProxies) -> BrowserAdmission {
+        BrowserAdmission {
+            limiter: Arc::new(limiter),
+            proxies: Arc::new(proxies),
+        }
+    }
+
+    /// Admits a request of browser `principal`, or answers 429 (counted by `authorizer`).
+    /// A body without `Content-Length` is charged as it arrives.
+    fn admit(
+        &self,
+        authorizer: &Authorizer,
+        principal: &auth::Principal,
+        request: Request,
+    ) -> Result<Request, Box<Response>> {
+        let headers = request.headers();
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        let client = self.proxies.client_address(peer, headers);
+        let length = header_str(headers, header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
+        let token = principal.id.clone().unwrap_or_default();
+        if let Err(limited) = self.limiter.admit(&token, client, length) {
+            authorizer.rate_limited(limited.by);
+            return Err(Box::new(otlp_rate_limited(&limited, headers)));
+        }
+        if length.is_some() {
+            return Ok(request);
+        }
+        let limiter = Arc::clone(&self.limiter);
+        let (parts, body) = request.into_parts();
+        let counted = futures::TryStreamExt::inspect_ok(body.into_data_stream(), move |chunk| {
+            limiter.charge_bytes(&token, client, chunk.len() as u64);
+        });
+        Ok(Request::from_parts(
+            parts,
+            axum::body::Body::from_stream(counted),
+        ))
+    }
 }
 
 fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
@@ -44,7 +96,8 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
     Some(Need::Admin)
 }
 
-/// The OTLP/HTTP receiver: an ingest token (or admin), or a browser token from its origins.
+/// The OTLP/HTTP receiver: an ingest token (or admin), or a browser token from its origins,
+/// within the browser rate limits (the listener's [`BrowserAdmission`]).
 pub async fn otlp_http_gate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     let headers = request.headers();
     let decision = gate.authorizer.authorize(
@@ -57,6 +110,13 @@ pub async fn otlp_http_gate(State(gate): State<Gate>, request: Request, next: Ne
     match decision {
         Ok(principal) => {
             let mut request = request;
+            let admission = request.extensions().get::<BrowserAdmission>().cloned();
+            if let Some(admission) = admission.filter(|_| principal.is_browser()) {
+                request = match admission.admit(&gate.authorizer, &principal, request) {
+                    Ok(request) => request,
+                    Err(refused) => return *refused,
+                };
+            }
             request.extensions_mut().insert(principal);
             next.run(request).await
         }
@@ -64,13 +124,37 @@ pub async fn otlp_http_gate(State(gate): State<Gate>, request: Request, next: Ne
     }
 }
 
-/// google.rpc.Status in the request's encoding, as the OTLP/HTTP spec asks for errors.
 fn otlp_denied(denied: &Denied, headers: &HeaderMap) -> Response {
     let (status, code) = match denied {
         Denied::Unauthenticated(_) => (StatusCode::UNAUTHORIZED, 16),
         Denied::Forbidden(_) => (StatusCode::FORBIDDEN, 7),
     };
-    let message = denied.to_string();
+    let mut response = otlp_status(status, code, denied.to_string(), headers);
+    if status == StatusCode::UNAUTHORIZED {
+        let h = response.headers_mut();
+        h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response
+}
+
+/// 429 with `Retry-After` and RESOURCE_EXHAUSTED; the OTLP/HTTP receiver's CORS layer adds
+/// its headers (and exposes `Retry-After`), so the page's exporter can read it.
+fn otlp_rate_limited(limited: &auth::Limited, headers: &HeaderMap) -> Response {
+    let secs = limited.retry_after_secs();
+    let which = match limited.by {
+        auth::LimitedBy::Token => "this browser token",
+        auth::LimitedBy::Address => "this client address",
+    };
+    let message = format!("rate limit of {which} reached: retry after {secs} s");
+    let mut response = otlp_status(StatusCode::TOO_MANY_REQUESTS, 8, message, headers);
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    response
+}
+
+/// google.rpc.Status in the request's encoding, as the OTLP/HTTP spec asks for errors.
+fn otlp_status(status: StatusCode, code: i32, message: String, headers: &HeaderMap) -> Response {
     let json = header_str(headers, header::CONTENT_TYPE).is_some_and(|c| {
         c.trim()
             .to_ascii_lowercase()
@@ -93,9 +177,6 @@ fn otlp_denied(denied: &Denied, headers: &HeaderMap) -> Response {
     let mut response = (status, body).into_response();
     let h = response.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if status == StatusCode::UNAUTHORIZED {
-        h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    }
     response
 }
 
@@ -208,6 +289,7 @@ pub fn otlp_cors(gate: &Gate) -> CorsLayer {
             header::CONTENT_TYPE,
             header::CONTENT_ENCODING,
         ])
+        .expose_headers([header::RETRY_AFTER])
 }
 
 /// `GET /api/v1/tokens`: the tokens (never their secrets), for admins.

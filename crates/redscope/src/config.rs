@@ -15,6 +15,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub storage: StorageConfig,
     pub query: QueryConfig,
+    pub browser_limits: BrowserLimitsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -31,6 +32,9 @@ pub struct ServerConfig {
     pub cors_origins: Vec<String>,
     /// Serve a listener beyond loopback even though no token exists (warned at every start).
     pub insecure_no_auth: bool,
+    /// Addresses or networks (`10.0.0.0/8`, `::1`) of reverse proxies whose
+    /// `X-Forwarded-For` names the client; from any other peer the header is ignored.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +62,23 @@ pub struct LimitsConfig {
     pub body_read_timeout_secs: u64,
     /// OTLP/gRPC: a connection with no traffic for this long is closed.
     pub idle_timeout_secs: u64,
+}
+
+/// Token-bucket limits on requests sent with a browser token (public by design), per client
+/// address and per token; a rate of 0 turns that limit off, a burst of 0 is one second's worth.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrowserLimitsConfig {
+    pub address_requests_per_sec: u64,
+    pub address_requests_burst: u64,
+    pub address_bytes_per_sec: u64,
+    pub address_bytes_burst: u64,
+    pub token_requests_per_sec: u64,
+    pub token_requests_burst: u64,
+    pub token_bytes_per_sec: u64,
+    pub token_bytes_burst: u64,
+    /// Most client addresses tracked at once (idle ones are dropped first).
+    pub max_addresses: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +111,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             storage: StorageConfig::default(),
             query: QueryConfig::default(),
+            browser_limits: BrowserLimitsConfig::default(),
         }
     }
 }
@@ -103,6 +125,7 @@ impl Default for ServerConfig {
             ui_dir: PathBuf::from("web/dist"),
             cors_origins: Vec::new(),
             insecure_no_auth: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -124,6 +147,24 @@ impl Default for LimitsConfig {
             header_read_timeout_secs: 10,
             body_read_timeout_secs: d.body_timeout.as_secs(),
             idle_timeout_secs: 120,
+        }
+    }
+}
+
+impl Default for BrowserLimitsConfig {
+    fn default() -> Self {
+        let d = auth::RateLimits::default();
+        let int = |x: f64| x as u64;
+        BrowserLimitsConfig {
+            address_requests_per_sec: int(d.per_address.requests.per_sec),
+            address_requests_burst: int(d.per_address.requests.burst),
+            address_bytes_per_sec: int(d.per_address.bytes.per_sec),
+            address_bytes_burst: int(d.per_address.bytes.burst),
+            token_requests_per_sec: int(d.per_token.requests.per_sec),
+            token_requests_burst: int(d.per_token.requests.burst),
+            token_bytes_per_sec: int(d.per_token.bytes.per_sec),
+            token_bytes_burst: int(d.per_token.bytes.burst),
+            max_addresses: d.max_addresses,
         }
     }
 }
@@ -213,6 +254,8 @@ impl Config {
             bail!("storage: flush_rows and max_memtable_mb must be above 0");
         }
         auth::OriginPolicy::new(&self.server.cors_origins).context("server.cors_origins")?;
+        auth::TrustedProxies::new(&self.server.trusted_proxies)
+            .context("server.trusted_proxies")?;
         Ok(())
     }
 
@@ -255,11 +298,35 @@ impl Config {
         }
     }
 
+    /// What browser tokens may send.
+    pub fn browser_rate_limits(&self) -> auth::RateLimits {
+        let b = &self.browser_limits;
+        let rate = |per_sec: u64, burst: u64| auth::Rate::new(per_sec as f64, burst as f64);
+        auth::RateLimits {
+            per_address: auth::KeyLimits {
+                requests: rate(b.address_requests_per_sec, b.address_requests_burst),
+                bytes: rate(b.address_bytes_per_sec, b.address_bytes_burst),
+            },
+            per_token: auth::KeyLimits {
+                requests: rate(b.token_requests_per_sec, b.token_requests_burst),
+                bytes: rate(b.token_bytes_per_sec, b.token_bytes_burst),
+            },
+            max_addresses: b.max_addresses.max(1),
+        }
+    }
+
     /// The limits of each listener, with `max_connections` as given (see
-    /// [`crate::listen::fit_to_open_files`]).
+    /// [`crate::listen::fit_to_open_files`]). Holds the browser-token rate limiter: call once
+    /// per server and clone the result for each listener, so that they share it.
     pub fn listen_limits(&self) -> crate::listen::ListenLimits {
         let secs = |s: u64| std::time::Duration::from_secs(s.max(1));
+        // Checked by `validate`.
+        let proxies = auth::TrustedProxies::new(&self.server.trusted_proxies).unwrap_or_default();
         crate::listen::ListenLimits {
+            browser: crate::access::BrowserAdmission::new(
+                auth::BrowserLimiter::new(self.browser_rate_limits()),
+                proxies,
+            ),
             max_connections: self.limits.max_connections.max(1),
             max_concurrent_requests: self.limits.max_concurrent_requests.max(1),
             header_read_timeout: secs(self.limits.header_read_timeout_secs),
@@ -404,6 +471,44 @@ mod tests {
         )];
         let c = Config::load(None, exposed.into_iter()).unwrap();
         assert_eq!(c.exposed_listeners().len(), 1);
+    }
+
+    #[test]
+    fn browser_limits_and_trusted_proxies_come_from_the_file_and_environment() {
+        let d = Config::default().browser_rate_limits();
+        assert_eq!(d, auth::RateLimits::default());
+        assert!(d.per_address.requests.per_sec >= 10.0 && d.per_address.requests.per_sec < 100.0);
+        assert!(d.per_address.requests.burst > d.per_address.requests.per_sec);
+        assert!(d.per_token.requests.per_sec >= 1000.0);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("redscope.toml");
+        std::fs::write(
+            &file,
+            "[browser_limits]\naddress_requests_per_sec = 5\ntoken_bytes_per_sec = 0\n",
+        )
+        .unwrap();
+        let env = vec![
+            (
+                "REDSCOPE_BROWSER_LIMITS__ADDRESS_REQUESTS_BURST".to_string(),
+                "7".to_string(),
+            ),
+            (
+                "REDSCOPE_SERVER__TRUSTED_PROXIES".to_string(),
+                "10.0.0.0/8, ::1".to_string(),
+            ),
+        ];
+        let c = Config::load(Some(&file), env.into_iter()).unwrap();
+        let l = c.browser_rate_limits();
+        assert_eq!(l.per_address.requests, auth::Rate::new(5.0, 7.0));
+        assert_eq!(l.per_token.bytes.per_sec, 0.0);
+        assert_eq!(l.per_token.requests, d.per_token.requests);
+        assert_eq!(c.server.trusted_proxies, vec!["10.0.0.0/8", "::1"]);
+        let bad = vec![(
+            "REDSCOPE_SERVER__TRUSTED_PROXIES".to_string(),
+            "10.0.0.0/40".to_string(),
+        )];
+        let e = Config::load(None, bad.into_iter()).unwrap_err();
+        assert!(format!("{e:#}").contains("trusted_proxies"), "{e:#}");
     }
 
     #[test]

@@ -6,7 +6,9 @@
 //! hyper with a header read timeout, which also closes a kept-alive connection that sends no
 //! next request; request bodies have their own timeout; requests in flight are limited per
 //! listener (OTLP refuses beyond it with 429, the API queues). gRPC connections on which
-//! nothing moves for `idle_timeout` are closed (see [`Counted`]).
+//! nothing moves for `idle_timeout` are closed (see [`Counted`]). Each HTTP request carries
+//! its connection's peer address (`axum::extract::ConnectInfo<SocketAddr>`) and the browser
+//! rate limiter ([`crate::access::BrowserAdmission`]) for the access gates.
 
 use std::future::Future;
 use std::io;
@@ -28,6 +30,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 /// Limits of one listener.
 #[derive(Debug, Clone)]
 pub struct ListenLimits {
+    /// What browser tokens may send; clones share one limiter, so every listener counts
+    /// against the same buckets.
+    pub browser: crate::access::BrowserAdmission,
     pub max_connections: usize,
     pub max_concurrent_requests: usize,
     /// HTTP/1: the request line and headers must arrive within this, and a kept-alive
@@ -193,6 +198,13 @@ impl<T> Counted<T> {
     }
 }
 
+impl Counted<TcpStream> {
+    /// The address of the other end.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.peer_addr()
+    }
+}
+
 impl<T: AsyncRead + Unpin> AsyncRead for Counted<T> {
     fn poll_read(
         mut self: Pin<&mut Self>,
@@ -334,6 +346,7 @@ pub async fn serve_http(
         tokio::spawn(serve_connection(
             conn,
             app.clone(),
+            limits.browser.clone(),
             limits.header_read_timeout,
             stop.clone(),
         ));
@@ -350,9 +363,20 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 async fn serve_connection(
     conn: Counted<TcpStream>,
     app: axum::Router,
+    browser: crate::access::BrowserAdmission,
     header_read_timeout: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
+    // A peer that is already gone has nothing to serve.
+    let Ok(peer) = conn.peer_addr() else {
+        return;
+    };
+    let app = tower::ServiceExt::map_request(app, move |mut request: Request<_>| {
+        let extensions = request.extensions_mut();
+        extensions.insert(axum::extract::ConnectInfo(peer));
+        extensions.insert(browser.clone());
+        request
+    });
     let service = hyper_util::service::TowerToHyperService::new(app);
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder

@@ -584,3 +584,266 @@ fn auth_refuses_to_listen_beyond_loopback_without_a_token() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+const SITE: &str = "http://site.example";
+
+/// OTLP/HTTP JSON spans as a page on `SITE` sends them with `token`, claiming to forward for
+/// `forwarded_for` (honoured only from a trusted proxy).
+async fn post_from_site(
+    client: &reqwest::Client,
+    server: &Server,
+    token: &str,
+    forwarded_for: &str,
+) -> reqwest::Response {
+    client
+        .post(server.otlp_url("/v1/traces"))
+        .bearer_auth(token)
+        .header("origin", SITE)
+        .header("x-forwarded-for", forwarded_for)
+        .json(&spans_json("browser-app"))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Checks a rate-limited answer: 429, `Retry-After`, CORS headers for the page, and a
+/// RESOURCE_EXHAUSTED status naming `which` limit. Returns `Retry-After` in seconds.
+async fn assert_rate_limited(r: reqwest::Response, which: &str) -> u64 {
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    assert_eq!(allowed_origin(&r).as_deref(), Some(SITE));
+    let exposed = r.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("retry-after"), "{exposed}");
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["code"], 8, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains(which), "{body}");
+    retry_after
+}
+
+async fn rate_limited_counters(server: &Server, read: &str) -> serde_json::Value {
+    let status = get_api(server, "/api/v1/status", Some(read)).await;
+    let status: serde_json::Value = status.json().await.unwrap();
+    status["status"]["auth"]["rate_limited"].clone()
+}
+
+#[tokio::test]
+async fn auth_browser_tokens_are_rate_limited_per_client_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let browser = create_token(dir.path(), "browser", &["--origin", SITE]);
+    let ingest = create_token(dir.path(), "ingest", &[]);
+    let read = create_token(dir.path(), "read", &[]);
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("REDSCOPE_BROWSER_LIMITS__ADDRESS_REQUESTS_PER_SEC", "2"),
+            ("REDSCOPE_BROWSER_LIMITS__ADDRESS_REQUESTS_BURST", "5"),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    let (mut ok, mut refused, mut retry_after) = (0usize, 0usize, 0);
+    for i in 0..30 {
+        // No trusted proxy is configured: a different X-Forwarded-For each time changes
+        // nothing, the TCP peer is the client.
+        let r = post_from_site(&client, &server, &browser, &format!("203.0.113.{i}")).await;
+        if r.status() == StatusCode::OK {
+            ok += 1;
+        } else {
+            retry_after = assert_rate_limited(r, "client address").await;
+            refused += 1;
+        }
+        if i < 5 {
+            assert_eq!(ok, i + 1, "the burst of 5 passes");
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    assert_eq!(ok + refused, 30);
+    assert!(
+        ok as f64 <= 5.0 + 2.0 * elapsed + 1.0,
+        "{ok} in {elapsed} s"
+    );
+    assert!(refused >= 10, "{refused}");
+    // An ingest token from the same address and page is not limited.
+    for _ in 0..30 {
+        let r = post_from_site(&client, &server, &ingest, "203.0.113.1").await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    // Once Retry-After has passed, the browser token sends again.
+    tokio::time::sleep(Duration::from_secs(retry_after)).await;
+    let r = post_from_site(&client, &server, &browser, "203.0.113.1").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let counters = rate_limited_counters(&server, &read).await;
+    assert_eq!(counters["address"], refused as u64, "{counters}");
+    assert_eq!(counters["token"], 0, "{counters}");
+}
+
+#[tokio::test]
+async fn auth_browser_tokens_are_rate_limited_per_token_and_per_forwarded_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let browser = create_token(dir.path(), "browser", &["--origin", SITE]);
+    let other = create_token(dir.path(), "browser", &["--origin", SITE]);
+    let read = create_token(dir.path(), "read", &[]);
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("REDSCOPE_SERVER__TRUSTED_PROXIES", "127.0.0.1"),
+            ("REDSCOPE_BROWSER_LIMITS__ADDRESS_REQUESTS_PER_SEC", "1"),
+            ("REDSCOPE_BROWSER_LIMITS__ADDRESS_REQUESTS_BURST", "3"),
+            ("REDSCOPE_BROWSER_LIMITS__TOKEN_REQUESTS_PER_SEC", "1"),
+            ("REDSCOPE_BROWSER_LIMITS__TOKEN_REQUESTS_BURST", "10"),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    // The proxy (our loopback peer) names the client: each address has its own bucket.
+    let mut by_address = 0;
+    for address in ["203.0.113.1", "203.0.113.2"] {
+        for i in 0..5 {
+            let r = post_from_site(&client, &server, &browser, address).await;
+            if i < 3 {
+                assert_eq!(r.status(), StatusCode::OK, "{address} #{i}");
+            } else {
+                assert_rate_limited(r, "client address").await;
+                by_address += 1;
+            }
+        }
+    }
+    // Many addresses together run into the token's limit: 4 of its 10 are left, plus what
+    // refills meanwhile.
+    let (mut ok, mut by_token) = (0usize, 0usize);
+    for i in 3..40 {
+        let r = post_from_site(&client, &server, &browser, &format!("203.0.113.{i}")).await;
+        if r.status() == StatusCode::OK {
+            ok += 1;
+        } else {
+            assert_rate_limited(r, "browser token").await;
+            by_token += 1;
+        }
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    assert!(
+        ok >= 4 && ok as f64 <= 4.0 + elapsed + 1.0,
+        "{ok} in {elapsed} s"
+    );
+    assert!(by_token >= 20, "{by_token}");
+    // Another browser token has buckets of its own.
+    let r = post_from_site(&client, &server, &other, "198.51.100.1").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let counters = rate_limited_counters(&server, &read).await;
+    assert_eq!(counters["address"], by_address, "{counters}");
+    assert_eq!(counters["token"], by_token as u64, "{counters}");
+}
+
+/// `spans_json` with a resource attribute of `pad` bytes, to make a body of a given size.
+fn padded_spans(pad: usize) -> Vec<u8> {
+    let mut body = spans_json("browser-app");
+    let attribute = serde_json::json!({"key": "pad", "value": {"stringValue": "x".repeat(pad)}});
+    body["resourceSpans"][0]["resource"]["attributes"]
+        .as_array_mut()
+        .unwrap()
+        .push(attribute);
+    serde_json::to_vec(&body).unwrap()
+}
+
+/// Posts `body` from `SITE` with `token`: with a `Content-Length`, or chunked (without one)
+/// on a connection of its own. The status code.
+async fn post_bytes_from_site(server: &Server, token: &str, body: Vec<u8>, chunked: bool) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    if !chunked {
+        let r = reqwest::Client::new()
+            .post(server.otlp_url("/v1/traces"))
+            .bearer_auth(token)
+            .header("origin", SITE)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        return r.status().as_u16();
+    }
+    let mut request = format!(
+        "POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\
+         Origin: {SITE}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .into_bytes();
+    for chunk in body.chunks(700) {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", server.http))
+        .await
+        .unwrap();
+    stream.write_all(&request).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let text = String::from_utf8_lossy(&response);
+    let status_line = text.lines().next().unwrap_or_default();
+    status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {text}"))
+}
+
+#[tokio::test]
+async fn auth_browser_bytes_are_limited_with_or_without_a_content_length() {
+    let dir = tempfile::tempdir().unwrap();
+    let browser = create_token(dir.path(), "browser", &["--origin", SITE]);
+    let read = create_token(dir.path(), "read", &[]);
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("REDSCOPE_BROWSER_LIMITS__ADDRESS_BYTES_PER_SEC", "1000"),
+            ("REDSCOPE_BROWSER_LIMITS__ADDRESS_BYTES_BURST", "4000"),
+        ],
+    );
+    let (large, small) = (padded_spans(2700), padded_spans(0));
+    assert!(
+        (3000..3600).contains(&large.len()) && small.len() < 600,
+        "{} {}",
+        large.len(),
+        small.len()
+    );
+    assert_eq!(
+        post_bytes_from_site(&server, &browser, large.clone(), false).await,
+        200
+    );
+    // 4000 bytes of burst, 3000 and more taken: another large body waits, a small one fits.
+    assert_eq!(
+        post_bytes_from_site(&server, &browser, large.clone(), false).await,
+        429
+    );
+    assert_eq!(
+        post_bytes_from_site(&server, &browser, small.clone(), false).await,
+        200
+    );
+    // Full again after four seconds. A chunked body declares nothing and is admitted, but its
+    // bytes are charged as they arrive: the bucket is in debt, even a small body waits.
+    tokio::time::sleep(Duration::from_millis(4200)).await;
+    let chunked = padded_spans(6000);
+    assert_eq!(
+        post_bytes_from_site(&server, &browser, chunked, true).await,
+        200
+    );
+    assert_eq!(
+        post_bytes_from_site(&server, &browser, small, false).await,
+        429
+    );
+    let counters = rate_limited_counters(&server, &read).await;
+    assert_eq!(counters["address"], 2, "{counters}");
+    let status = get_api(&server, "/api/v1/status", Some(&read)).await;
+    let status: serde_json::Value = status.json().await.unwrap();
+    assert_eq!(status["status"]["ingest"]["spans_accepted"], 3, "{status}");
+}
