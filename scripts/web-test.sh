@@ -26,17 +26,26 @@ fi
 
 cargo build -p redscope
 DATA=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$ROOT/target/debug/redscope" demo --data "$DATA" --otlp-grpc 127.0.0.1:0 --otlp-http "127.0.0.1:$((PORT + 1))" \
+# Two distinct free ports, held until both are known.
+read -r PORT HTTP_PORT < <(python3 -c 'import socket
+a, b = socket.socket(), socket.socket()
+a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
+print(a.getsockname()[1], b.getsockname()[1])')
+"$ROOT/target/debug/redscope" demo --data "$DATA" --otlp-grpc 127.0.0.1:0 --otlp-http "127.0.0.1:$HTTP_PORT" \
   --api "127.0.0.1:$PORT" --rate 30 >"$DATA/server.log" 2>&1 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
-for _ in $(seq 1 100); do
+for _ in $(seq 1 150); do
   curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break
   sleep 0.2
 done
 # Let the workload produce traces, logs, metrics and the first RED rollups and map edges.
 sleep 20
+if ! curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; then
+  echo "redscope demo is not answering on port $PORT; its log:" >&2
+  cat "$DATA/server.log" >&2
+  exit 1
+fi
 (cd web && REDSCOPE_URL="http://127.0.0.1:$PORT" npm run test:e2e)
 # Cross-origin pages against a server with tokens (it starts its own).
 (cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:security)
