@@ -21,6 +21,8 @@ pub struct LogAiProcessor {
     /// Output records kept between requests so that structuring a record reuses the strings of
     /// an earlier one instead of allocating its own (taken for one request, returned after).
     scratch: Mutex<Vec<Vec<Structured>>>,
+    /// Records Log AI failed on (a bug it hit): stored as they came, unstructured.
+    pub failures: std::sync::atomic::AtomicU64,
     state_path: Option<PathBuf>,
 }
 
@@ -59,6 +61,7 @@ impl LogAiProcessor {
         LogAiProcessor {
             engine: Mutex::new(engine),
             scratch: Mutex::new(Vec::new()),
+            failures: std::sync::atomic::AtomicU64::new(0),
             state_path,
         }
     }
@@ -377,11 +380,14 @@ impl LogProcessor for LogAiProcessor {
         if outs.len() < rows.len() {
             outs.resize_with(rows.len(), Structured::default);
         }
+        let mut failed = Vec::new();
         {
             let Ok(mut engine) = self.engine.lock() else {
                 return;
             };
-            for ((row, p), out) in rows.iter().zip(&prepared).zip(outs.iter_mut()) {
+            for (index, ((row, p), out)) in
+                rows.iter().zip(&prepared).zip(outs.iter_mut()).enumerate()
+            {
                 let Some(p) = p else { continue };
                 let input = LogInput {
                     body: &row.body,
@@ -390,11 +396,23 @@ impl LogProcessor for LogAiProcessor {
                         .then_some(row.severity_text.as_str()),
                     stream: p.existing.as_ref().and_then(stream_of),
                 };
-                engine.process_into(&keys[p.key], &input, out);
+                // A bug Log AI hits on one record must not refuse the request, nor leave the
+                // engine locked for every later one: the record is stored as it came.
+                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    engine.process_into(&keys[p.key], &input, out);
+                }));
+                if done.is_err() {
+                    self.failures
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    *out = Structured::default();
+                    failed.push(index);
+                }
             }
         }
-        for ((row, p), out) in rows.iter_mut().zip(&prepared).zip(&outs) {
-            if let Some(p) = p {
+        for (index, ((row, p), out)) in rows.iter_mut().zip(&prepared).zip(&outs).enumerate() {
+            if let Some(p) = p
+                && !failed.contains(&index)
+            {
                 apply(row, p.existing.as_ref(), out);
             }
         }

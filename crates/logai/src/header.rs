@@ -79,7 +79,11 @@ struct Check {
 
 impl Check {
     fn holds(&self, line: &str) -> bool {
-        let part = &line[self.start..self.end];
+        // A check may have read past the shape's bytes: a shorter line (or one with a
+        // character across the range) cannot answer it the same, so it is scanned afresh.
+        let Some(part) = line.get(self.start..self.end) else {
+            return false;
+        };
         let result = if self.text {
             is_time_text(part)
         } else {

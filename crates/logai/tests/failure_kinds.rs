@@ -360,3 +360,23 @@ fn logger_only_level_names_are_levels_where_the_resource_writes_levels() {
     let alone = structure("http: TLS handshake error from 10.0.0.1:5000: EOF");
     assert!(alone.message.starts_with("http: TLS"));
 }
+
+/// A remembered header shape whose time test read a long word past the shape's bytes (a word
+/// of digits and letters right after the header) must not be applied to a shorter line of the
+/// same start: that panicked on the shorter line (a slice past its end), which at ingest takes
+/// the whole request down.
+#[test]
+fn a_remembered_header_never_reads_past_a_shorter_line() {
+    let mut logai = LogAi::new(Config::default());
+    let mut out = Structured::default();
+    let lines = [
+        "Jul  1 09:41:34 host-7 kernel[0]: eth0::Driver7Interface::postMessage link changed",
+        "Jul  1 10:08:20 host-7 kernel[0]: eth0: mode changed to 1",
+        "Jul  1 10:08:21 host-7 kernel[0]: eth0: up",
+        "Jul  1 10:08:22 host-7 kernel[0]: é",
+    ];
+    for line in lines.iter().chain(lines.iter().rev()) {
+        logai.process_into("service.name=probe", &LogInput::text(line), &mut out);
+        assert!(!out.message.is_empty(), "{line}: {out:?}");
+    }
+}

@@ -111,6 +111,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         config.data_dir.join("logai").join("state.json"),
     )));
     let processor: Arc<dyn ingest::LogProcessor> = logai.clone();
+    let logai_status = Arc::clone(&logai);
     let pipeline =
         ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
             .with_pattern_counts()
@@ -184,9 +185,13 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let status_pipeline = pipeline.clone();
     let status_auth = Arc::clone(&gate.authorizer);
     let status_rollups = Arc::clone(&rollups);
+    let status_logai = Arc::clone(&logai_status);
     let status: api::StatusFn = Arc::new(move || {
         let mut status = status_json(&status_store, &status_pipeline);
         status["rollups"] = status_rollups.stats.snapshot();
+        status["logai"] = serde_json::json!({
+            "failures": status_logai.failures.load(std::sync::atomic::Ordering::Relaxed),
+        });
         status["auth"] = status_auth.snapshot();
         status["listeners"] = stats.snapshot();
         status
