@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Scores Log AI on the ten Loghub-2k systems with ../shared/logai-eval/score.py.
 # Usage: crates/logai/eval.sh [DATA_DIR]   (run from the workspace root or anywhere)
+# SYSTEMS="A B ..." scores other systems laid out the same way (DATA_DIR/A/A_2k.log and
+# DATA_DIR/A/A_2k.log_structured_corrected.csv), e.g. the six other Loghub-2k systems of
+# logpai/logparser's data/loghub_2k_corrected (HPC Linux Mac OpenStack Proxifier Thunderbird).
 # MODE=two-pass (default, what `redscope logai parse` prints), MODE=single-pass (one
 # `LogAi::process` per line, in order, as at ingest: the ids stored with each record) or
 # MODE=single-pass-canonical (single pass, ids mapped through `LogAi::canonical_id` at the end).
@@ -20,15 +23,16 @@ case "$MODE" in
 esac
 (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET" cargo build --quiet -j 1 --release -p logai --example "$EXAMPLE")
 BIN="$TARGET/release/examples/$EXAMPLE"
-for system in Android Apache BGL HDFS Hadoop HealthApp OpenSSH Spark Windows Zookeeper; do
+SYSTEMS="${SYSTEMS:-Android Apache BGL HDFS Hadoop HealthApp OpenSSH Spark Windows Zookeeper}"
+for system in $SYSTEMS; do
   "$BIN" "${ARGS[@]}" < "$DATA/$system/${system}_2k.log" > "$OUT/$system.jsonl"
   python3 "$SCORER" --truth "$DATA/$system/${system}_2k.log_structured_corrected.csv" \
     --pred "$OUT/$system.jsonl" --json > "$OUT/$system.score"
 done
-python3 - "$OUT" <<'PY'
+python3 - "$OUT" $SYSTEMS <<'PY'
 import json, sys, os
 out = sys.argv[1]
-systems = ["Android", "Apache", "BGL", "HDFS", "Hadoop", "HealthApp", "OpenSSH", "Spark", "Windows", "Zookeeper"]
+systems = sys.argv[2:]
 rows = {s: json.load(open(os.path.join(out, s + ".score"))) for s in systems}
 print(f"| {'system':<10} | {'GA':>6} | {'PA':>6} | {'FTA':>6} | {'SEV':>6} | {'FPE':>6} | groups (pred/true) |")
 print(f"|{'-'*12}|{'-'*8}|{'-'*8}|{'-'*8}|{'-'*8}|{'-'*8}|{'-'*20}|")
