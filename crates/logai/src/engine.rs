@@ -776,6 +776,14 @@ fn text_split<'a>(
 ) -> Split<'a> {
     let start = header.message_start().min(line.len());
     let mut message = line[start..].trim_end();
+    if message.is_empty()
+        && let Some(last) = header.fields.last().filter(|f| f.kind == FieldKind::Level)
+    {
+        // A level word that is all the line says after its header is its message too (a
+        // status line `... warning`): a record never has an empty message when it said
+        // something.
+        message = line[last.start..last.end.min(line.len())].trim_end();
+    }
     let mut split = Split {
         format: if header.fields.is_empty() {
             "plain"

@@ -380,3 +380,26 @@ fn a_remembered_header_never_reads_past_a_shorter_line() {
         assert!(!out.message.is_empty(), "{line}: {out:?}");
     }
 }
+
+/// A status line whose only word after its header is a level word (`... warning`, a protocol
+/// trace answering `ERROR`) keeps that word as its message: a record that said something never
+/// has an empty message or an empty template.
+#[test]
+fn a_level_word_that_is_the_whole_message_stays_the_message() {
+    let mut logai = LogAi::new(Config::default());
+    let mut out = Structured::default();
+    let lines = [
+        "3301 node-12 unix.hw state_change 1084680778 1 running",
+        "3302 node-13 unix.hw state_change 1084680779 1 warning",
+        "3303 node-14 unix.hw state_change 1084680780 1 configured out",
+        "3304 node-15 unix.hw state_change 1084680781 1 warning",
+    ];
+    for _ in 0..3 {
+        for line in lines {
+            logai.process_into("service.name=probe", &LogInput::text(line), &mut out);
+            assert!(!out.message.is_empty(), "{line}: {out:?}");
+            assert!(!out.template.is_empty(), "{line}: {out:?}");
+        }
+    }
+    assert!(out.message.ends_with("warning"), "{out:?}");
+}
