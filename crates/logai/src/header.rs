@@ -438,6 +438,22 @@ pub fn scan_into(line: &str, header: &mut Header) {
                         break;
                     }
                 }
+                // `INFO nova.compute.manager [req-1 - -] ...`: a module path right after the
+                // level, then a bracketed context, are the logger and its context.
+                if seen_level
+                    && token.kind == FieldKind::Bracket
+                    && tentative.len() == 1
+                    && tentative.fields[0].kind == FieldKind::Word
+                    && header
+                        .fields
+                        .last()
+                        .is_some_and(|f| f.kind == FieldKind::Level)
+                    && is_module_path(&line[tentative.fields[0].start..tentative.fields[0].end])
+                {
+                    tentative.fields[0].kind = FieldKind::Logger;
+                    commit(header, &mut tentative, field);
+                    break;
+                }
                 let words = tentative.iter().any(|f| f.kind == FieldKind::Word);
                 if token.padded
                     && (seen_level || seen_time)
@@ -745,6 +761,22 @@ fn glued_level(text: &str, first_token: bool) -> Option<(FieldKind, Severity)> {
         return Some((FieldKind::Level, level));
     }
     None
+}
+
+/// `nova.compute.manager`, `app.db_pool`: two or more lower-case identifiers joined by dots.
+fn is_module_path(text: &str) -> bool {
+    let mut parts = 0;
+    for part in text.split('.') {
+        let mut bytes = part.bytes();
+        let starts = bytes
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
+        if !starts || !bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return false;
+        }
+        parts += 1;
+    }
+    parts >= 2
 }
 
 fn is_logger_name(text: &str) -> bool {

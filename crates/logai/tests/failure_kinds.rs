@@ -403,3 +403,31 @@ fn a_level_word_that_is_the_whole_message_stays_the_message() {
     }
     assert!(out.message.ends_with("warning"), "{out:?}");
 }
+
+/// A module path right after the level and a bracketed context after it (with blanks inside,
+/// as request contexts have) are the header: the message starts after them, so one message
+/// logged by two modules is one template.
+#[test]
+fn a_module_path_and_its_bracketed_context_after_the_level_are_header() {
+    let mut logai = LogAi::new(Config::default());
+    let mut out = Structured::default();
+    let mut templates = std::collections::BTreeSet::new();
+    for i in 0..6 {
+        let module = if i % 2 == 0 {
+            "shop.api.server"
+        } else {
+            "shop.meta.server"
+        };
+        let line = format!(
+            "2026-05-16 00:00:0{i}.008 2574{i} INFO {module} [req-{i}a3dc421-6604 u{i}9 - - -] 10.0.0.{i} \"GET /v2/items HTTP/1.1\" status: 200 len: 18{i}3"
+        );
+        logai.process_into("service.name=probe", &LogInput::text(&line), &mut out);
+        assert!(
+            out.message.starts_with("10.0.0."),
+            "{line}: {:?}",
+            out.message
+        );
+        templates.insert(out.template.clone());
+    }
+    assert_eq!(templates.len(), 1, "{templates:?}");
+}
