@@ -112,7 +112,7 @@ impl Default for Limits {
         Limits {
             max_request_bytes: 16 << 20,
             max_decompressed_bytes: 64 << 20,
-            max_inflight_bytes: 128 << 20,
+            max_inflight_bytes: 64 << 20,
             body_timeout: std::time::Duration::from_secs(30),
         }
     }

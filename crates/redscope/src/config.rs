@@ -176,7 +176,7 @@ impl Default for StorageConfig {
             flush_interval_secs: 60,
             flush_rows: 500_000,
             flush_mb: 64,
-            max_memtable_mb: 320,
+            max_memtable_mb: 192,
             retention_spans_hours: 7 * 24,
             retention_logs_hours: 7 * 24,
             retention_metrics_hours: 30 * 24,

@@ -49,7 +49,7 @@ impl StoreConfig {
             flush_rows: 500_000,
             flush_bytes: 64 << 20,
             flush_interval: Duration::from_secs(60),
-            max_memtable_bytes: 320 << 20,
+            max_memtable_bytes: 192 << 20,
             retention: [Duration::from_secs(7 * 86_400); 3],
             maintenance_interval: Duration::from_secs(30),
             compaction_small_file_bytes: 32 << 20,
