@@ -209,7 +209,8 @@ async fn rollups_after_a_sigkill_loop_equal_an_uninterrupted_run() {
             send_once(&client, &traces_url, &api, &spans, check).await;
             let check = format!("SELECT count(*) AS n FROM logs WHERE body = '{log_body}'");
             send_once(&client, &logs_url, &api, &logs, check).await;
-            tokio::time::sleep(Duration::from_millis(60)).await;
+            // Slow enough that every kill lands while requests are being sent.
+            tokio::time::sleep(Duration::from_millis(120)).await;
         }
     });
     for _ in 0..KILLS {
@@ -312,11 +313,10 @@ async fn rollups_after_a_sigkill_loop_equal_an_uninterrupted_run() {
     assert_eq!(rolled, raw, "patterns: {patterns}");
     assert_eq!(rolled.values().sum::<u64>(), logs as u64);
 
+    // No durable write ever missed the aggregator. (Whether the last restart had writes to
+    // replay depends on timing; that the replay matters is what the counts above check: without
+    // it reach falls to a fifth.)
     let status = server.get_json("/api/v1/status").await;
     let rollups = &status["status"]["rollups"];
-    assert!(
-        rollups["recovered_drains"].as_u64().unwrap() > 0
-            || rollups["recovered_writes"].as_u64().unwrap() > 0,
-        "{rollups}"
-    );
+    assert_eq!(rollups["lost_writes"], 0, "{rollups}");
 }
