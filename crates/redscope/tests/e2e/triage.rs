@@ -592,6 +592,13 @@ async fn triage_of_one_bad_instance(
     r
 }
 
+/// Whether a triage candidate's evidence has one of `kind`.
+fn has_evidence(candidate: &serde_json::Value, kind: &str) -> bool {
+    candidate["evidence"]
+        .as_array()
+        .is_some_and(|all| all.iter().any(|e| e["kind"] == kind))
+}
+
 #[tokio::test]
 async fn triage_names_the_failing_instance_of_three() {
     let r = triage_of_one_bad_instance(
@@ -604,14 +611,7 @@ async fn triage_names_the_failing_instance_of_three() {
     )
     .await;
     let first = &r["candidates"][0];
-    assert!(
-        first["evidence"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "error_rate"),
-        "{first}"
-    );
+    assert!(has_evidence(first, "error_rate"), "{first}");
 }
 
 #[tokio::test]
@@ -626,14 +626,7 @@ async fn triage_names_the_slow_host_of_three() {
     )
     .await;
     let first = &r["candidates"][0];
-    assert!(
-        first["evidence"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["kind"] == "latency"),
-        "{first}"
-    );
+    assert!(has_evidence(first, "latency"), "{first}");
 }
 
 /// Only one instance's calls to the database fail (its connections, say): the database is
