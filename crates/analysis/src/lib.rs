@@ -29,7 +29,7 @@ pub mod triage;
 
 pub use patterns::{PATTERN_METRIC, PatternCounts};
 pub use red::{
-    DistinctSample, EDGE_METRIC, REACH_DISTINCT_METRIC, REACH_METRIC, RED_METRIC, RedAggregator,
-    node_kind_of, url_host,
+    DRAIN_METRIC, DistinctSample, EDGE_METRIC, REACH_DISTINCT_METRIC, REACH_METRIC, RED_METRIC,
+    RedAggregator, node_kind_of, url_host,
 };
 pub use sketch::{BOUNDS_MS, Sketch};

@@ -19,6 +19,10 @@ pub const REACH_METRIC: &str = "redscope.trace.reach";
 /// as a k-minimum-values sample of their hashes (see [`DistinctSample`]).
 pub const REACH_DISTINCT_METRIC: &str = "redscope.trace.reach_distinct";
 
+/// The mark stored with every drain of the rollups (its number and the WAL position it
+/// covers): bookkeeping of the server, not a metric of the user's.
+pub const DRAIN_METRIC: &str = "redscope.rollup.drain";
+
 const MINUTE_NS: i64 = 60_000_000_000;
 /// Traces followed at once for reach; beyond it the oldest are settled early.
 const MAX_TRACES: usize = 200_000;
@@ -70,7 +74,7 @@ struct PendingServer {
 }
 
 /// What is known of one trace while its spans arrive: where it entered and what it reached.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct TraceReach {
     minute: i64,
     /// The root span's service and operation, once seen.
@@ -84,7 +88,7 @@ struct TraceReach {
 
 /// What was counted of a settled trace: the minute it was counted in, its root, and hashes of
 /// the (service, operation) pairs counted.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct SettledTrace {
     minute: i64,
     root: Option<(String, String)>,
@@ -664,17 +668,7 @@ impl RedAggregator {
             traces: self
                 .traces
                 .iter()
-                .map(|(k, t)| {
-                    let t = TraceReach {
-                        minute: t.minute,
-                        root: t.root.clone(),
-                        reached: t.reached.clone(),
-                        users: t.users.clone(),
-                        sessions: t.sessions.clone(),
-                        seen: t.seen,
-                    };
-                    (k.clone(), t)
-                })
+                .map(|(k, t)| (k.clone(), t.clone()))
                 .collect(),
             reach: self.reach.iter().map(|(k, v)| (k.clone(), *v)).collect(),
             distinct: self
@@ -702,18 +696,7 @@ impl RedAggregator {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
-            settled: self
-                .settled
-                .iter()
-                .map(|(k, t)| {
-                    let t = SettledTrace {
-                        minute: t.minute,
-                        root: t.root.clone(),
-                        reached: t.reached.clone(),
-                    };
-                    (*k, t)
-                })
-                .collect(),
+            settled: self.settled.iter().map(|(k, t)| (*k, t.clone())).collect(),
             settled_order: self.settled_order.iter().copied().collect(),
             dropped_pending: self.dropped_pending,
             arrival: self.arrival.clone(),

@@ -374,9 +374,11 @@ impl QueryService {
     pub async fn list_metrics(&self, range: TimeRange) -> Result<MetricsList, QueryError> {
         let sql = format!(
             "SELECT metric_name, metric_type, unit, description, count(*) AS points, array_agg(DISTINCT service_name) AS services \
-             FROM metric_points WHERE time_unix_nano >= {} AND time_unix_nano < {} \
+             FROM metric_points WHERE time_unix_nano >= {} AND time_unix_nano < {} AND metric_name <> '{}' \
              GROUP BY metric_name, metric_type, unit, description ORDER BY metric_name",
-            range.start_ns, range.end_ns
+            range.start_ns,
+            range.end_ns,
+            analysis::DRAIN_METRIC
         );
         let mut metrics = Vec::new();
         for r in to_json_rows(&self.collect(&sql).await?)? {

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
+use analysis::DRAIN_METRIC;
 use anyhow::Context;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int32Type, Int64Type};
@@ -28,8 +29,6 @@ use model::{Batch, MetricPointRow, Signal, SpanRow};
 use storage::{Durable, Position, Store};
 use tokio::sync::oneshot;
 
-/// The mark stored with every drain's rows.
-pub const DRAIN_METRIC: &str = "redscope.rollup.drain";
 /// The aggregator's state is saved every this many drains.
 const CHECKPOINT_EVERY: u64 = 3;
 const CHECKPOINT_FILE: &str = "checkpoint";
@@ -378,7 +377,7 @@ impl Rollups {
 
     /// [`Rollups::flush`] for a reader that needs the rollups up to date: at most once a
     /// second (readers poll; a second's spans are in the next answer).
-    pub async fn flush_for_reader(&self, store: &Store) {
+    pub async fn flush_for_reader(&self, store: &Arc<Store>) {
         let due = match self.last_drain.lock() {
             Ok(last) => last.elapsed() >= std::time::Duration::from_secs(1),
             Err(_) => true,
@@ -390,7 +389,7 @@ impl Rollups {
 
     /// Drains the aggregate and stores its rows (first those of an earlier drain the store
     /// refused). `all` settles everything (at shutdown).
-    pub async fn flush(&self, store: &Store, all: bool) {
+    pub async fn flush(&self, store: &Arc<Store>, all: bool) {
         let mut unstored = self.unstored.lock().await;
         if let Ok(mut last) = self.last_drain.lock() {
             *last = std::time::Instant::now();
@@ -412,15 +411,26 @@ impl Rollups {
                 return;
             };
             // A copy goes to the store: a refused write keeps the rows for the next flush.
-            if let Err(e) = store.append(Batch::Metrics(drained.rows.clone())).await {
+            if let Err(e) = store
+                .append_derived(Batch::Metrics(drained.rows.clone()))
+                .await
+            {
                 self.stats
                     .drain_write_failures
                     .fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, "could not store the rollups, will retry");
                 return;
             }
-            if let Some(state) = &drained.state {
-                match save(&self.dir, &drained.mark, state, store) {
+            if let Some(drained) = unstored.take()
+                && let Some(state) = drained.state
+            {
+                // File writes and fsyncs: off the async threads.
+                let (dir, mark, store) = (self.dir.clone(), drained.mark, Arc::clone(store));
+                let saved = tokio::task::spawn_blocking(move || save(&dir, &mark, &state, &store))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("checkpoint task failed: {e}"))
+                    .and_then(|r| r);
+                match saved {
                     Ok(()) => self.stats.checkpoints.fetch_add(1, Ordering::Relaxed),
                     Err(e) => {
                         tracing::warn!(error = %e, "could not save the rollup state");
@@ -430,7 +440,6 @@ impl Rollups {
                     }
                 };
             }
-            *unstored = None;
             if !retry {
                 return;
             }

@@ -335,12 +335,28 @@ impl Store {
         batch: model::Batch,
         note: Option<Note>,
     ) -> Result<(), StorageError> {
+        self.write(batch, note, true).await
+    }
+
+    /// [`Store::append`] for the few rows a server derives itself (rollups): never refused for
+    /// the memtable limit, so that clients saturating ingest cannot hold them back (and with
+    /// them the checkpoint that lets the WAL go).
+    pub async fn append_derived(&self, batch: model::Batch) -> Result<(), StorageError> {
+        self.write(batch, None, false).await
+    }
+
+    async fn write(
+        &self,
+        batch: model::Batch,
+        note: Option<Note>,
+        bounded: bool,
+    ) -> Result<(), StorageError> {
         if batch.is_empty() {
             return Ok(());
         }
         let signal = batch.signal();
         let mem_bytes = self.memtable_bytes();
-        if mem_bytes > self.shared.config.max_memtable_bytes {
+        if bounded && mem_bytes > self.shared.config.max_memtable_bytes {
             return Err(StorageError::Overloaded(format!(
                 "{mem_bytes} bytes wait to be flushed (limit {})",
                 self.shared.config.max_memtable_bytes

@@ -313,6 +313,17 @@ async fn rollups_after_a_sigkill_loop_equal_an_uninterrupted_run() {
     assert_eq!(rolled, raw, "patterns: {patterns}");
     assert_eq!(rolled.values().sum::<u64>(), logs as u64);
 
+    // The drains' marks are stored (the replay needs them) but are not the user's metrics.
+    let marks = server
+        .sql("SELECT count(*) FROM metric_points WHERE metric_name = 'redscope.rollup.drain'")
+        .await;
+    assert!(marks["rows"][0][0].as_u64().unwrap() > 0, "{marks}");
+    let listed = server.get_json("/api/v1/metrics").await;
+    assert!(
+        !listed.to_string().contains("redscope.rollup.drain"),
+        "{listed}"
+    );
+
     // No durable write ever missed the aggregator. (Whether the last restart had writes to
     // replay depends on timing; that the replay matters is what the counts above check: without
     // it reach falls to a fifth.)
