@@ -16,12 +16,27 @@ use crate::header::{FieldKind, Header, word_at};
 pub struct Signature(pub u64);
 
 impl Signature {
+    /// The kinds of the header's fields in order, a run of words before a `-` or `|`
+    /// separator counted as one field: the name before the separator may hold blanks
+    /// (`chrome.exe *64 - ...` and `chrome.exe - ...` have one header).
     pub fn of(header: &Header) -> Signature {
         let mut packed = 0u64;
-        for (index, field) in header.fields.iter().take(16).enumerate() {
-            packed |= (kind_code(field.kind) as u64) << (index * 4);
+        for (index, kind) in collapsed(&header.fields).take(16).enumerate() {
+            packed |= (kind_code(kind) as u64) << (index * 4);
         }
         Signature(packed)
+    }
+
+    /// How many of `header`'s fields the first `codes` kinds of its signature stand for.
+    fn fields_for(header: &Header, codes: usize) -> usize {
+        let fields = &header.fields;
+        let mut seen = 0;
+        let mut index = 0;
+        while index < fields.len() && seen < codes {
+            index += run_length(fields, index);
+            seen += 1;
+        }
+        index
     }
 
     pub fn len(self) -> usize {
@@ -45,6 +60,32 @@ impl Signature {
         };
         other.0 & mask == self.0
     }
+}
+
+/// The fields a signature code at `index` stands for: one, or a run of words that a `-` or
+/// `|` separator follows.
+fn run_length(fields: &[crate::header::Field], index: usize) -> usize {
+    if fields[index].kind != FieldKind::Word {
+        return 1;
+    }
+    let words = fields[index..]
+        .iter()
+        .take_while(|f| f.kind == FieldKind::Word)
+        .count();
+    let separated = fields
+        .get(index + words)
+        .is_some_and(|f| matches!(f.kind, FieldKind::Dash | FieldKind::Pipe));
+    if separated { words } else { 1 }
+}
+
+/// The kinds of a header's fields, a run of words before a separator as one.
+fn collapsed(fields: &[crate::header::Field]) -> impl Iterator<Item = FieldKind> + '_ {
+    let mut index = 0;
+    std::iter::from_fn(move || {
+        let field = fields.get(index)?;
+        index += run_length(fields, index);
+        Some(field.kind)
+    })
 }
 
 fn kind_code(kind: FieldKind) -> u8 {
@@ -113,16 +154,37 @@ impl FormatLearner {
             return Fit::Learning;
         };
         if learned.is_prefix_of(signature) {
-            // A level is never cut off: a line whose level sits past the learned header (a
-            // bracketed level where other lines have a bracketed tag) keeps it.
-            let keep = header
+            let learned_fields = Signature::fields_for(header, learned.len());
+            let level = header
                 .fields
                 .iter()
                 .enumerate()
-                .skip(learned.len())
+                .skip(learned_fields)
                 .find(|(_, field)| field.level.is_some())
-                .map_or(learned.len(), |(index, _)| index + 1);
-            header.truncate(keep);
+                .map(|(index, field)| (index, *field));
+            match level {
+                // A level right after the learned header (a bracketed level where other lines
+                // have a bracketed tag) is a header field: the message starts after it.
+                // So is a level behind numbers and brackets only (a thread id, a flag column).
+                Some((index, _))
+                    if learned_fields == 0
+                        || header.fields[learned_fields..index]
+                            .iter()
+                            .all(|f| matches!(f.kind, FieldKind::Number | FieldKind::Bracket)) =>
+                {
+                    header.truncate(index + 1);
+                }
+                // A level behind words (`host:port error : ...` where the learned header ends
+                // before the address) is the line's level, but the message still starts where
+                // the learned header ends, as on the resource's other lines.
+                Some((_, field)) => {
+                    let start = header.fields[learned_fields - 1].next;
+                    header.truncate(learned_fields);
+                    header.fields.push(field);
+                    header.message_at = Some(start);
+                }
+                None => header.truncate(learned_fields),
+            }
             Fit::Fits
         } else {
             self.unfit_lines += 1;

@@ -51,6 +51,10 @@ pub struct Field {
 #[derive(Debug, Clone, Default)]
 pub struct Header {
     pub fields: Vec<Field>,
+    /// Where the message starts when that is not after the last field: a level read past the
+    /// learned header is kept as the line's level while its message starts where the learned
+    /// header ends (see [`crate::format::FormatLearner::apply`]).
+    pub message_at: Option<usize>,
     /// What the scan read to find them (see [`HeaderMemo`]).
     probe: Probe,
 }
@@ -217,6 +221,7 @@ impl HeaderMemo {
         if let Some(index) = self.entries.iter().position(|e| e.fits(line)) {
             self.hits += 1;
             header.fields.clone_from(&self.entries[index].fields);
+            header.message_at = None;
             // Most recently used first: a resource's common shape is tried first.
             self.entries[..=index].rotate_right(1);
             return;
@@ -257,7 +262,8 @@ impl HeaderMemo {
 impl Header {
     /// Byte offset where the message starts.
     pub fn message_start(&self) -> usize {
-        self.fields.last().map_or(0, |f| f.next)
+        self.message_at
+            .unwrap_or_else(|| self.fields.last().map_or(0, |f| f.next))
     }
 
     /// True when the scan found evidence of a header at all.
@@ -273,6 +279,7 @@ impl Header {
     /// Keeps only the first `count` fields.
     pub fn truncate(&mut self, count: usize) {
         self.fields.truncate(count);
+        self.message_at = None;
     }
 }
 
@@ -333,6 +340,7 @@ const NO_FIELD: Field = Field {
 pub fn scan_into(line: &str, header: &mut Header) {
     let bytes = line.as_bytes();
     header.fields.clear();
+    header.message_at = None;
     header.probe.checks.clear();
     header.probe.bounded = true;
     let mut tentative = Tentative {
@@ -366,6 +374,15 @@ pub fn scan_into(line: &str, header: &mut Header) {
             }
             FieldKind::Time => {
                 if seen_level && header.fields.iter().any(|f| f.kind == FieldKind::Logger) {
+                    break;
+                }
+                // `INFO accepted connection from x at Mon Jul  1 07:57:01 2005`: a time behind
+                // words after the level, or behind words that open the line, is in the message.
+                let words = tentative
+                    .iter()
+                    .filter(|f| f.kind == FieldKind::Word)
+                    .count();
+                if (seen_level && words > 0) || (header.fields.is_empty() && words > 1) {
                     break;
                 }
                 seen_time = true;

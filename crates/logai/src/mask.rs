@@ -128,8 +128,99 @@ impl Masked {
             }
             self.push_token(message, start, position, keyish, marks);
         }
+        self.fold_dates(message);
         self.fold_runs();
         self.hash = self.tokens_hash();
+    }
+
+    /// Folds a date written in words inside a message (`at Fri Jul  1 07:57:30 2005`,
+    /// `Fri, 01 Jul 2005 07:57:30 +0000`) into one time value: its weekday and month names
+    /// would otherwise stay literal and split one event into a template per day of the week.
+    /// Decided by where digits are and which words are month and weekday names, never by the
+    /// digits' values (the mask memo relies on that).
+    fn fold_dates(&mut self, message: &str) {
+        if self.params.len() < 2 {
+            return;
+        }
+        let mut index = 0;
+        while index < self.tokens.len() {
+            let original = |t: &Token| &message[t.original.0..t.original.1];
+            if !is_clock(original(&self.tokens[index]).trim_end_matches(',')) {
+                index += 1;
+                continue;
+            }
+            let word = |i: usize| original(&self.tokens[i]).trim_end_matches(',');
+            let digits = |i: usize, lengths: &[usize]| {
+                let w = word(i);
+                lengths.contains(&w.len()) && w.bytes().all(|b| b.is_ascii_digit())
+            };
+            let month = |i: usize| crate::timestamp::month_number(word(i)).is_some();
+            // Backwards: `Mon DD`, `DD Mon YYYY` or `Mon DD YYYY`, then an optional weekday.
+            let mut first = None;
+            if index >= 2 && digits(index - 1, &[1, 2]) && month(index - 2) {
+                first = Some(index - 2);
+            } else if index >= 3
+                && digits(index - 1, &[4])
+                && month(index - 2)
+                && digits(index - 3, &[1, 2])
+            {
+                first = Some(index - 3);
+            } else if index >= 3
+                && digits(index - 1, &[4])
+                && digits(index - 2, &[1, 2])
+                && month(index - 3)
+            {
+                first = Some(index - 3);
+            }
+            let Some(mut first) = first else {
+                index += 1;
+                continue;
+            };
+            if first > 0 && crate::timestamp::is_weekday(word(first - 1)) {
+                first -= 1;
+            }
+            // Forwards: an optional year, `AM`/`PM`, then an optional zone.
+            let mut last = index;
+            if last + 1 < self.tokens.len() && digits(last + 1, &[4]) {
+                last += 1;
+            }
+            if last + 1 < self.tokens.len() && matches!(word(last + 1), "AM" | "PM" | "am" | "pm") {
+                last += 1;
+            }
+            if last + 1 < self.tokens.len() && is_zone_word(word(last + 1)) {
+                last += 1;
+            }
+            let start = self.tokens[first].original.0;
+            let end_token = self.tokens[last];
+            let end_text = original(&end_token);
+            let core_end = end_text.trim_end_matches([',', '.', ';', ')', ']']).len();
+            let end = end_token.original.0 + core_end;
+            let masked_start = self.text.len();
+            self.text.push_str("<*>");
+            self.text.push_str(&end_text[core_end..]);
+            self.tokens[first] = Token {
+                masked: (masked_start, self.text.len()),
+                original: (start, end_token.original.1),
+                soft: true,
+                keyish: false,
+            };
+            self.tokens.drain(first + 1..=last);
+            let at = self
+                .params
+                .iter()
+                .position(|p| p.start >= start)
+                .unwrap_or(self.params.len());
+            self.params.retain(|p| p.end <= start || p.start >= end);
+            self.params.insert(
+                at.min(self.params.len()),
+                Param {
+                    start,
+                    end,
+                    kind: ValueKind::Time,
+                },
+            );
+            index = first + 1;
+        }
     }
 
     /// The hash of the tokens' texts, one after the other, and of their lengths.
@@ -458,6 +549,46 @@ impl Masked {
             }
             index += 1;
         }
+    }
+}
+
+/// `07:57:30`, `7:57`, `07:57:30.123`: a clock time, by where its digits are.
+fn is_clock(text: &str) -> bool {
+    let mut parts = text.split(':');
+    let Some(hours) = parts.next() else {
+        return false;
+    };
+    if !(1..=2).contains(&hours.len()) || !hours.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    let mut count = 0;
+    for part in parts {
+        count += 1;
+        let whole = part.split(['.', ',']).next().unwrap_or(part);
+        if whole.len() != 2
+            || !part
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b'.' || b == b',')
+        {
+            return false;
+        }
+    }
+    (1..=2).contains(&count)
+}
+
+/// A time zone after a date: `UTC`, `GMT`, `CEST`, `+0000`, `-05:00`, `Z`.
+fn is_zone_word(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    match bytes.first() {
+        Some(b'+' | b'-') => {
+            bytes.len() >= 3 && bytes[1..].iter().all(|b| b.is_ascii_digit() || *b == b':')
+        }
+        Some(_) => {
+            (1..=4).contains(&bytes.len())
+                && bytes.iter().all(u8::is_ascii_uppercase)
+                && (text.ends_with('T') || text == "Z" || text == "UTC")
+        }
+        None => false,
     }
 }
 

@@ -431,3 +431,80 @@ fn a_module_path_and_its_bracketed_context_after_the_level_are_header() {
     }
     assert_eq!(templates.len(), 1, "{templates:?}");
 }
+
+/// Runs `lines` through one resource, in order, and returns each line's message and template.
+fn templates(lines: &[String]) -> Vec<(String, String)> {
+    let mut logai = LogAi::new(Config::default());
+    lines
+        .iter()
+        .map(|line| {
+            let out = logai.process("service.name=probe", &LogInput::text(line));
+            (out.message.to_string(), out.template.to_string())
+        })
+        .collect()
+}
+
+/// A date written in words inside the message (`at Fri Jul  1 07:57:30 2005`) is one value: its
+/// weekday and month names do not give every day its own template.
+#[test]
+fn dates_in_the_message_are_one_value() {
+    let days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let lines: Vec<String> = (0..28)
+        .map(|i| {
+            let day = days[i % 7];
+            let month = if i % 2 == 0 { "Jul" } else { "Aug" };
+            format!(
+                "2026-12-01T10:00:{:02}Z INFO accepted connection from 10.0.0.{i} at {day} {month} {:>2} 07:57:{:02} 2005",
+                i,
+                1 + i % 28,
+                i
+            )
+        })
+        .collect();
+    let out = templates(&lines);
+    let distinct: std::collections::BTreeSet<&str> = out.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(
+        distinct.into_iter().collect::<Vec<_>>(),
+        vec!["accepted connection from <*> at <*>"]
+    );
+    let rfc = templates(&["mail queued, expires Fri, 01 Jul 2005 07:57:30 +0000".to_string()]);
+    assert_eq!(rfc[0].1, "mail queued, expires <*>");
+}
+
+/// Where a resource's header ends at a separator (`[time] program - ...`), a line with a level
+/// word further on (`host:port error : ...`) keeps its level, and its message still starts
+/// where the header ends, as on the resource's other lines; a program name with a blank in it
+/// (`app.exe *64 - `) is the same header.
+#[test]
+fn a_level_behind_message_words_does_not_move_the_boundary() {
+    let mut lines = Vec::new();
+    for i in 0..40 {
+        let program = if i % 5 == 0 { "app.exe *64" } else { "app.exe" };
+        let line = if i % 4 == 3 {
+            format!("[10.30 16:49:{i:02}] {program} - host{i}.example.org:443 error : connection reset")
+        } else {
+            format!("[10.30 16:49:{i:02}] {program} - host{i}.example.org:443 open through gateway")
+        };
+        lines.push(line);
+    }
+    let mut logai = LogAi::new(Config::default());
+    let mut errors = Vec::new();
+    for line in &lines {
+        let out = logai.process("service.name=probe", &LogInput::text(line));
+        if line.contains("error :") {
+            errors.push((out.severity, out.severity_inferred, out.message.to_string()));
+        } else {
+            assert!(
+                out.message.starts_with("host"),
+                "{line}: message {:?}",
+                out.message
+            );
+        }
+    }
+    for (index, (severity, inferred, message)) in errors.iter().enumerate().skip(1) {
+        assert_eq!(*severity, Some(Severity::Error), "{index}");
+        assert!(!inferred, "{index}");
+        assert!(message.ends_with("error : connection reset"), "{message}");
+        assert!(message.starts_with("host"), "{message}");
+    }
+}
