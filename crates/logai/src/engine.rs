@@ -687,7 +687,7 @@ fn split_record<'a>(
     } else {
         resource.format.apply(header, signature)
     };
-    resource.format.boundary.apply(header);
+    resource.format.boundary.apply(line, header);
     text_split(line, header, fit, attrs, &mut resource.time_memo, output)
 }
 

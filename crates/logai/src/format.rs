@@ -266,6 +266,16 @@ pub struct Boundary {
     /// The first line's ending words, and whether another line's differed.
     tail: u64,
     tail_varies: bool,
+    /// Lines with a header and a message, and how many of those messages open with an
+    /// integer column (`1 running`, `-1 Link error`).
+    #[serde(default)]
+    headed: u64,
+    #[serde(default)]
+    numbered: u64,
+    /// Whether that column is taken as the header's (decided with hysteresis, so a share near
+    /// the threshold does not make lines alternate between two messages).
+    #[serde(default)]
+    number_column: bool,
 }
 
 /// Lines a resource must show before its ending words can be taken as message.
@@ -274,6 +284,21 @@ const BOUNDARY_LINES: u64 = 32;
 impl Boundary {
     /// Counts one line's header (after the learned header was applied).
     pub fn observe(&mut self, line: &str, header: &Header) {
+        // A line whose header ends the line (a level word that is all it says) has no message.
+        if !header.fields.is_empty() && header.message_start() < line.len() {
+            self.headed += 1;
+            if number_column(line, header.message_start()).is_some() {
+                self.numbered += 1;
+            }
+            if self.headed >= BOUNDARY_LINES {
+                let share = self.numbered * 100 / self.headed;
+                if share >= 85 {
+                    self.number_column = true;
+                } else if share < 70 {
+                    self.number_column = false;
+                }
+            }
+        }
         let Some(tail_start) = tail_start(header) else {
             return;
         };
@@ -304,14 +329,37 @@ impl Boundary {
     }
 
     /// Gives the header's ending words back to the message when they were learned to be its
-    /// start.
-    pub fn apply(&self, header: &mut Header) {
+    /// start, and takes an integer column that opens most messages (85% of 32 lines or more,
+    /// until under 70%) into the header: a flag or count column, not a word of each message.
+    pub fn apply(&self, line: &str, header: &mut Header) {
         if self.ending_words_are_message()
             && let Some(tail_start) = tail_start(header)
         {
             header.truncate(tail_start);
         }
+        if self.number_column
+            && !header.fields.is_empty()
+            && let Some(next) = number_column(line, header.message_start())
+        {
+            header.message_at = Some(next);
+        }
     }
+}
+
+/// Where the message continues when it opens with an integer (optionally signed) followed by
+/// more text: the offset of that text.
+fn number_column(line: &str, at: usize) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut end = at + usize::from(bytes.get(at) == Some(&b'-'));
+    let digits_start = end;
+    while end < bytes.len() && bytes[end].is_ascii_digit() {
+        end += 1;
+    }
+    if end == digits_start || end - digits_start > 4 || bytes.get(end) != Some(&b' ') {
+        return None;
+    }
+    let next = end + line[end..].len() - line[end..].trim_start().len();
+    (next < bytes.len()).then_some(next)
 }
 
 /// Where the run of word and logger fields a header ends with starts, when another field

@@ -377,12 +377,22 @@ pub fn scan_into(line: &str, header: &mut Header) {
                     break;
                 }
                 // `INFO accepted connection from x at Mon Jul  1 07:57:01 2005`: a time behind
-                // words after the level, or behind words that open the line, is in the message.
+                // words after the level, or a date in words behind words that open the line, is in
+                // the message (`node-7 unix.hw 1077804742` are header fields), and so is a time
+                // behind words that ends the line.
                 let words = tentative
                     .iter()
                     .filter(|f| f.kind == FieldKind::Word)
                     .count();
-                if (seen_level && words > 0) || (header.fields.is_empty() && words > 1) {
+                let named = {
+                    let text = line[token.start..token.end].trim_end_matches(',');
+                    timestamp::month_number(text).is_some() || timestamp::is_weekday(text)
+                };
+                let last = token.next >= bytes.len();
+                if (seen_level && words > 0)
+                    || (header.fields.is_empty() && words > 1 && named)
+                    || (words > 0 && last)
+                {
                     break;
                 }
                 seen_time = true;

@@ -161,14 +161,8 @@ impl Masked {
                 first = Some(index - 2);
             } else if index >= 3
                 && digits(index - 1, &[4])
-                && month(index - 2)
-                && digits(index - 3, &[1, 2])
-            {
-                first = Some(index - 3);
-            } else if index >= 3
-                && digits(index - 1, &[4])
-                && digits(index - 2, &[1, 2])
-                && month(index - 3)
+                && ((month(index - 2) && digits(index - 3, &[1, 2]))
+                    || (digits(index - 2, &[1, 2]) && month(index - 3)))
             {
                 first = Some(index - 3);
             }

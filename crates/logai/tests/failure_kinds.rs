@@ -481,7 +481,9 @@ fn a_level_behind_message_words_does_not_move_the_boundary() {
     for i in 0..40 {
         let program = if i % 5 == 0 { "app.exe *64" } else { "app.exe" };
         let line = if i % 4 == 3 {
-            format!("[10.30 16:49:{i:02}] {program} - host{i}.example.org:443 error : connection reset")
+            format!(
+                "[10.30 16:49:{i:02}] {program} - host{i}.example.org:443 error : connection reset"
+            )
         } else {
             format!("[10.30 16:49:{i:02}] {program} - host{i}.example.org:443 open through gateway")
         };
@@ -506,5 +508,34 @@ fn a_level_behind_message_words_does_not_move_the_boundary() {
         assert!(!inferred, "{index}");
         assert!(message.ends_with("error : connection reset"), "{message}");
         assert!(message.starts_with("host"), "{message}");
+    }
+}
+
+/// A column of small integers that opens most messages after the header (a flag, a status
+/// code) is the header's: without it, one-word messages (`running`, `normal`) would be two
+/// tokens whose first is a number, and merge into one template.
+#[test]
+fn an_integer_column_that_opens_most_messages_is_the_header_s() {
+    let words = ["running", "normal", "halted", "degraded", "booting"];
+    let lines: Vec<String> = (0..60)
+        .map(|i| {
+            let flag = if i % 3 == 0 { "-1" } else { "1" };
+            format!(
+                "{} node-{} node status {} {flag} {}",
+                100_000 + i * 7,
+                i % 9,
+                1_077_804_742 + i,
+                words[i % words.len()]
+            )
+        })
+        .collect();
+    let out = templates(&lines);
+    for (line, (message, template)) in lines.iter().zip(&out).skip(40) {
+        let word = line.rsplit(' ').next().unwrap_or_default();
+        assert_eq!(
+            (message.as_str(), template.as_str()),
+            (word, word),
+            "{line}"
+        );
     }
 }
