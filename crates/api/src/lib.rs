@@ -15,6 +15,7 @@
 mod error;
 mod handlers;
 mod params;
+mod web;
 
 use std::sync::Arc;
 
@@ -31,6 +32,8 @@ pub type StatusFn = Arc<dyn Fn() -> serde_json::Value + Send + Sync>;
 pub struct ApiState {
     pub query: Arc<query::QueryService>,
     pub status: Option<StatusFn>,
+    /// Where uploaded source maps are kept (`/api/v1/sourcemaps`).
+    pub sourcemaps: Option<Arc<rum::SourceMaps>>,
 }
 
 impl ApiState {
@@ -38,11 +41,17 @@ impl ApiState {
         ApiState {
             query,
             status: None,
+            sourcemaps: None,
         }
     }
 
     pub fn with_status(mut self, status: StatusFn) -> Self {
         self.status = Some(status);
+        self
+    }
+
+    pub fn with_sourcemaps(mut self, sourcemaps: Arc<rum::SourceMaps>) -> Self {
+        self.sourcemaps = Some(sourcemaps);
         self
     }
 }
@@ -72,6 +81,19 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/service-map", get(handlers::service_map))
         .route("/api/v1/blast-radius", get(handlers::blast_radius))
         .route("/api/v1/triage", get(handlers::triage))
+        .route("/api/v1/web/sessions", get(web::sessions))
+        .route("/api/v1/web/sessions/{id}", get(web::session))
+        .route("/api/v1/web/sessions/{id}/replay", get(web::replay))
+        .route("/api/v1/web/errors", get(web::errors))
+        .route("/api/v1/web/errors/{fingerprint}", get(web::error))
+        .route("/api/v1/web/vitals", get(web::vitals))
+        .route("/api/v1/web/funnel", get(web::funnel))
+        .route(
+            "/api/v1/sourcemaps",
+            post(web::upload_sourcemap).get(web::list_sourcemaps).layer(
+                axum::extract::DefaultBodyLimit::max(rum::sourcemaps::MAX_FILE_BYTES),
+            ),
+        )
         .route("/api/{*rest}", axum::routing::any(handlers::not_found))
         .with_state(state)
 }

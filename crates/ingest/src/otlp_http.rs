@@ -1,5 +1,6 @@
 //! OTLP/HTTP receiver: `POST /v1/traces`, `/v1/logs`, `/v1/metrics`, protobuf or JSON, optionally
-//! gzip-compressed. Errors come back as google.rpc.Status in the request's encoding.
+//! gzip-compressed. Errors come back as google.rpc.Status in the request's encoding. A
+//! `text/plain` body is JSON (what `navigator.sendBeacon` sends).
 
 use std::io::Read;
 
@@ -62,7 +63,9 @@ fn encoding_of(headers: &HeaderMap) -> Result<Encoding, IngestError> {
         .to_ascii_lowercase();
     match mime.as_str() {
         "application/x-protobuf" | "application/protobuf" => Ok(Encoding::Protobuf),
-        "application/json" => Ok(Encoding::Json),
+        // `navigator.sendBeacon` with a string body can only say text/plain (any other type
+        // needs a CORS preflight a beacon cannot make): it is OTLP JSON all the same.
+        "application/json" | "text/plain" => Ok(Encoding::Json),
         "" => Err(IngestError::Unsupported(
             "content type: none given, use application/x-protobuf or application/json".to_string(),
         )),

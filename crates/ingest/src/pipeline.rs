@@ -179,6 +179,8 @@ struct Inner {
     /// Whether log batches go to the sink with their template counts.
     count_patterns: bool,
     record_limits: Arc<RecordLimits>,
+    /// Enrichment of browser records (real user monitoring).
+    rum: Option<Arc<rum::Enricher>>,
 }
 
 /// The ingest pipeline shared by all receivers. Cheap to clone.
@@ -214,6 +216,7 @@ impl Pipeline {
                 log_processor,
                 count_patterns: false,
                 record_limits: Arc::new(RecordLimits::default()),
+                rum: None,
             }),
         }
     }
@@ -231,6 +234,15 @@ impl Pipeline {
     pub fn with_record_limits(mut self, limits: RecordLimits) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.record_limits = Arc::new(limits);
+        }
+        self
+    }
+
+    /// Enriches browser records with `enricher` before they are written (user agent, route,
+    /// error fingerprint, symbolicated stacks); call before the pipeline is shared.
+    pub fn with_rum(mut self, enricher: Arc<rum::Enricher>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.rum = Some(enricher);
         }
         self
     }
@@ -263,14 +275,17 @@ impl Pipeline {
 
     /// Converts, enriches and writes one decoded request; returns once it is durable.
     pub async fn export(&self, request: Request) -> Result<ExportOutcome, IngestError> {
-        let processor = self.inner.log_processor.clone();
+        let hooks = Hooks {
+            processor: self.inner.log_processor.clone(),
+            rum: self.inner.rum.clone(),
+        };
         let count_patterns = self.inner.count_patterns;
         let within = (
             Arc::clone(&self.inner.record_limits),
             Arc::clone(&self.inner.stats.adjusted),
         );
         let converted = tokio::task::spawn_blocking(move || {
-            convert_request(request, processor, count_patterns, &within)
+            convert_request(request, hooks, count_patterns, &within)
         })
         .await
         .map_err(|e| IngestError::Internal(format!("conversion task failed: {e}")))?;
@@ -314,10 +329,44 @@ fn split<T>(
     (wrap(c.rows), c.rejected, message)
 }
 
+/// What enriches rows between conversion and the sink.
+struct Hooks {
+    processor: Option<Arc<dyn LogProcessor>>,
+    rum: Option<Arc<rum::Enricher>>,
+}
+
+/// Browser records are enriched by RUM; the others (and only they: a browser's events are
+/// not log lines to learn formats from) go through the log processor.
+fn process_logs(rows: &mut Vec<LogRow>, hooks: &Hooks) {
+    let browser = match &hooks.rum {
+        Some(rum) => rum.enrich_logs(rows),
+        None => Vec::new(),
+    };
+    let Some(processor) = &hooks.processor else {
+        return;
+    };
+    if !browser.iter().any(|b| *b) {
+        processor.process(rows);
+        return;
+    }
+    let mut others = Vec::with_capacity(rows.len());
+    let mut browsers = Vec::new();
+    for (row, is_browser) in rows.drain(..).zip(browser) {
+        if is_browser {
+            browsers.push(row);
+        } else {
+            others.push(row);
+        }
+    }
+    processor.process(&mut others);
+    others.append(&mut browsers);
+    *rows = others;
+}
+
 /// The request as a batch, and the template counts of its log records when `count_patterns`.
 fn convert_request(
     request: Request,
-    processor: Option<Arc<dyn LogProcessor>>,
+    hooks: Hooks,
     count_patterns: bool,
     within: &Bounds,
 ) -> (
@@ -329,14 +378,15 @@ fn convert_request(
     let converted = match request {
         Request::Traces(r) => {
             let mut c = convert::convert_traces_within(&r, limits);
+            if let Some(rum) = &hooks.rum {
+                rum.enrich_spans(&mut c.rows);
+            }
             c.adjusted.times_moved += bounds::bound_span_times(&mut c.rows, limits, now);
             split(c, Batch::Spans, within)
         }
         Request::Logs(r) => {
             let mut c = convert::convert_logs_within(r, limits);
-            if let Some(p) = processor {
-                p.process(&mut c.rows);
-            }
+            process_logs(&mut c.rows, &hooks);
             convert::fill_missing_times(&mut c.rows, now);
             c.adjusted.times_moved += bounds::bound_log_times(&mut c.rows, limits, now);
             let patterns = count_patterns.then(|| analysis::PatternCounts::of(&c.rows));

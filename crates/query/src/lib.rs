@@ -5,6 +5,8 @@
 //! - [`QueryService`]: the entry point; one per process.
 //! - [`QueryError`]: bad parameters name the parameter; internal details stay in the logs.
 //! - Typed requests and responses: [`TraceSearch`], [`LogSearch`], [`MetricQuery`] and friends.
+//! - Real user monitoring: [`QueryService::web_sessions`], `web_errors`, `web_vitals`,
+//!   `web_funnel` read browser events and let the `rum` crate answer over them.
 //!
 //! ```no_run
 //! # async fn run(store: std::sync::Arc<storage::Store>) -> Result<(), query::QueryError> {
@@ -24,6 +26,7 @@ mod sql;
 mod triage;
 mod types;
 mod udf;
+mod web;
 
 pub use completeness::RollupFeed;
 pub use logs::{Pattern, PatternsResponse, Structure, record_id};
@@ -34,6 +37,10 @@ pub use red::{
 pub use service::{QueryLimits, QueryService, decode_cursor, encode_cursor};
 pub use triage::{TriageReport, Window as TriageWindow, default_baseline};
 pub use types::*;
+pub use web::{
+    ErrorGroups, Funnel, MAX_EVENTS, Replay, ReplaySegment, SessionSearch, SessionsPage, Vitals,
+    WebEvents, WebFilter,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {

@@ -86,6 +86,12 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
         .iter()
         .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     let read_only_post = method == Method::POST && path == "/api/v1/sql";
+    // A build pipeline uploads source maps with the token it sends telemetry with.
+    if method == Method::POST && path == "/api/v1/sourcemaps" {
+        return Some(Need::Ingest {
+            browser_allowed: false,
+        });
+    }
     let mcp = path == "/mcp" || path.starts_with("/mcp/");
     if admin_area || (path.starts_with("/api/") && !reads && !read_only_post) {
         return Some(Need::Admin);
@@ -96,17 +102,48 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
     Some(Need::Admin)
 }
 
-/// The OTLP/HTTP receiver: an ingest token (or admin), or a browser token from its origins,
-/// within the browser rate limits (the listener's [`BrowserAdmission`]).
+/// The query parameter a browser token may be passed in, for `navigator.sendBeacon`, which
+/// cannot set headers.
+pub const TOKEN_PARAMETER: &str = "token";
+
+/// The token of a `?token=` query parameter.
+fn query_token(uri: &http::Uri) -> Option<String> {
+    let query = uri.query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == TOKEN_PARAMETER)
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The OTLP/HTTP receiver (on its own port and on the API port): an ingest token (or admin),
+/// or a browser token from its origins, within the browser rate limits (the listener's
+/// [`BrowserAdmission`]). Without an `Authorization` header, a browser token may come as
+/// `?token=` (beacons); any other token there is refused, since URLs end up in logs.
 pub async fn otlp_http_gate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     let headers = request.headers();
+    let in_url = match auth::credential(headers) {
+        Some(_) => None,
+        None => query_token(request.uri()),
+    };
     let decision = gate.authorizer.authorize(
-        auth::credential(headers),
+        auth::credential(headers).or(in_url.as_deref()),
         Need::Ingest {
             browser_allowed: true,
         },
         header_str(headers, header::ORIGIN),
     );
+    let decision = decision.and_then(|principal| {
+        if in_url.is_some() && principal.id.is_some() && !principal.is_browser() {
+            gate.authorizer
+                .counters()
+                .forbidden
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Err(Denied::Forbidden(format!(
+                "only browser tokens may be sent as ?{TOKEN_PARAMETER}= (a URL ends up in logs): send 'Authorization: Bearer <token>'"
+            )));
+        }
+        Ok(principal)
+    });
     match decision {
         Ok(principal) => {
             let mut request = request;
@@ -338,5 +375,12 @@ mod tests {
             Some(Need::Admin)
         );
         assert_eq!(need_for(&post, "/somewhere"), Some(Need::Admin));
+        assert_eq!(
+            need_for(&post, "/api/v1/sourcemaps"),
+            Some(Need::Ingest {
+                browser_allowed: false
+            })
+        );
+        assert_eq!(need_for(&get, "/api/v1/sourcemaps"), Some(Need::Read));
     }
 }

@@ -1,7 +1,7 @@
 //! redscope: an OpenTelemetry-native observability server in one binary.
 //!
 //! `redscope serve` receives OTLP on 127.0.0.1:4317 (gRPC) and :4318 (HTTP), stores it under
-//! ./data and answers the API and UI on :8080. `redscope token` manages access tokens. `redscope demo` does the same with a built-in online-shop
+//! ./data and answers the API and UI on :8080. `redscope token` manages access tokens; `redscope sourcemaps upload` sends a browser build's source maps. `redscope demo` does the same with a built-in online-shop
 //! workload. `redscope logai parse` structures log lines offline; `redscope bench` drives a
 //! running server with load; `redscope mcp` serves AI agents over stdio from a running server.
 
@@ -13,6 +13,7 @@ mod listen;
 mod login;
 mod rollups;
 mod server;
+mod sourcemaps_cli;
 mod token_cli;
 mod ui;
 
@@ -63,6 +64,11 @@ enum Command {
         /// A read token for that server, when it has tokens.
         #[arg(long, env = "REDSCOPE_TOKEN", hide_env_values = true)]
         token: Option<String>,
+    },
+    /// Source maps of browser builds, for symbolicated stack traces.
+    Sourcemaps {
+        #[command(subcommand)]
+        command: sourcemaps_cli::SourcemapsCommand,
     },
     /// Access tokens (scopes ingest, read, admin, browser).
     Token {
@@ -196,6 +202,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
             result
         }
         Command::Bench(args) => bench::run(args).await,
+        Command::Sourcemaps { command } => sourcemaps_cli::run(command).await,
         Command::Mcp { server, token } => {
             // stdout carries the protocol; tracing already writes to stderr.
             let backend = mcp::Backend::remote_with_token(&server, token.as_deref())?;

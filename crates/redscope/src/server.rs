@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+use axum::response::IntoResponse;
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -112,10 +113,13 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     )));
     let processor: Arc<dyn ingest::LogProcessor> = logai.clone();
     let logai_status = Arc::clone(&logai);
+    let sourcemaps = Arc::new(rum::SourceMaps::open(&config.data_dir));
+    let enricher = Arc::new(rum::Enricher::new(Some(Arc::clone(&sourcemaps))));
     let pipeline =
         ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
             .with_pattern_counts()
-            .with_record_limits(config.record_limits());
+            .with_record_limits(config.record_limits())
+            .with_rum(Arc::clone(&enricher));
     let query = Arc::new(
         query::QueryService::new(Arc::clone(&store), config.query_limits())?
             .with_rollup_feed(rollup_feed(&rollups, &store)),
@@ -193,10 +197,14 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             "failures": status_logai.failures.load(std::sync::atomic::Ordering::Relaxed),
         });
         status["auth"] = status_auth.snapshot();
+        status["rum"] = enricher.stats.snapshot();
         status["listeners"] = stats.snapshot();
         status
     });
-    let api_router = api::router(api::ApiState::new(Arc::clone(&query)).with_status(status));
+    let api_state = api::ApiState::new(Arc::clone(&query))
+        .with_status(status)
+        .with_sourcemaps(sourcemaps);
+    let api_router = api::router(api_state);
     // MCP for agents, answering through the same routes in-process.
     let mcp_service = mcp::http_service(
         mcp::Backend::in_process(api_router.clone()),
@@ -211,7 +219,11 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             gate.clone(),
             crate::access::api_gate,
         ))
-        .layer(crate::access::api_cors(&gate.origins));
+        .layer(crate::access::api_cors(&gate.origins))
+        .merge(ingest_on_api_port(
+            http_app.clone(),
+            tokio::runtime::Handle::current(),
+        ));
     tasks.push(listeners.serve_otlp_http(http_app, shutdown_rx.clone()));
     tasks.push(listeners.serve_otlp_grpc(&pipeline, &gate, shutdown_rx.clone()));
     tasks.push(listeners.serve_api(api_app, shutdown_rx));
@@ -229,6 +241,31 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         tasks,
         query,
     })
+}
+
+/// The OTLP/HTTP receiver (its gate, CORS, limits and pipeline) also at `/v1/traces`,
+/// `/v1/logs` and `/v1/metrics` of the API port, so that a site needs one origin for the API
+/// and its browsers' telemetry. The requests run on the ingest runtime (`ingest`), not on the
+/// API's own threads, which stay free for queries.
+fn ingest_on_api_port(app: axum::Router, ingest: tokio::runtime::Handle) -> axum::Router {
+    let forward = move |request: axum::extract::Request| {
+        let (app, ingest) = (app.clone(), ingest.clone());
+        async move {
+            let served = ingest.spawn(tower::ServiceExt::oneshot(app, request)).await;
+            match served {
+                Ok(Ok(response)) => response,
+                Ok(Err(never)) => match never {},
+                Err(e) => {
+                    tracing::error!(error = %e, "browser ingest task failed");
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response()
+                }
+            }
+        }
+    };
+    axum::Router::new()
+        .route("/v1/traces", axum::routing::any(forward.clone()))
+        .route("/v1/logs", axum::routing::any(forward.clone()))
+        .route("/v1/metrics", axum::routing::any(forward))
 }
 
 /// The three bound sockets and their limits, before they are served.

@@ -50,23 +50,29 @@ function start(options: InitOptions): void {
     return;
   }
   const pageFetch = window.fetch.bind(window);
-  const c = new Client(cfg, fetchSender(pageFetch, cfg.token), pickStorage());
+  const c = new Client(cfg, fetchSender(pageFetch, cfg.token), pickStorage);
   client = c;
-  if (c.session().sampled) {
-    reportFn = installErrors(c);
-    installNavigation(c);
-    installFetch(c);
-    installXhr(c);
-    if (cfg.captureClicks) installClicks(c);
+  // Now: what must not be missed (errors, requests, navigations, clicks), all cheap.
+  reportFn = installErrors(c);
+  installNavigation(c);
+  installFetch(c);
+  installXhr(c);
+  if (cfg.captureClicks) installClicks(c);
+  // At ready (after the page's load): the rest, once the session is known to be sampled.
+  c.readyListeners.push(() => {
     installVitals(c);
     installTiming(c);
     installReplay(c);
-    const hide = guard(() => void c.hidden());
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'hidden') hide();
-    });
-    addEventListener('pagehide', hide);
-  }
+  });
+  const ready = guard(() => c.makeReady());
+  if (document.readyState === 'complete') setTimeout(ready, 0);
+  else addEventListener('load', () => setTimeout(ready, 0), { once: true });
+  setTimeout(ready, 5000);
+  const hide = guard(() => void c.hidden());
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden') hide();
+  });
+  addEventListener('pagehide', hide);
   const queued = early.splice(0);
   for (const [name, args] of queued) guard(() => (api as unknown as Record<string, (...a: unknown[]) => void>)[name](...args))();
 }

@@ -42,43 +42,43 @@ export function guard<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
   };
 }
 
+/** Records made before the client is ready wait here, this many at most. */
+const MAX_EARLY = 200;
+
+/**
+ * Two phases keep the SDK off the page's critical path: from `init` to ready (the page's
+ * `load`, or 5 s, or page hide) records are only kept, with their page attributes; at ready
+ * storage is read (the first localStorage access can block the main thread for milliseconds),
+ * the session decided, and the kept records stamped with it and queued.
+ */
 export class Client {
   readonly transport: Transport;
-  readonly sessions: Sessions;
-  readonly anonymousId: string;
+  /** Set at ready. */
+  sessions: Sessions | null = null;
+  private storage: StorageLike | null = null;
+  anonymousId = '';
   page: PageView;
-  private userId = '';
+  private userId: string | null = null;
   private readonly globals: Attrs = {};
   private active = true;
+  private early: { log?: LogRecord; span?: SpanRecord; exempt?: boolean }[] = [];
   /** Called when an error is recorded (the on-error replay listens). */
   readonly errorListeners: (() => void)[] = [];
   /** Called before records of a new page view, with the old one (vitals flush on it). */
   readonly pageViewListeners: ((previous: PageView) => void)[] = [];
   /** Called on page hide, before the final flush; what they wait for is flushed after. */
   readonly hideListeners: (() => void | Promise<void>)[] = [];
+  /** Called once at ready, when the session is known and sampled. */
+  readonly readyListeners: (() => void)[] = [];
 
   constructor(
     readonly cfg: Config,
     sender: Sender,
-    private readonly storage: StorageLike | null,
+    private readonly pickStorage: () => StorageLike | null,
   ) {
-    this.sessions = new Sessions({
-      storage,
-      timeoutMs: cfg.sessionTimeoutMs,
-      maxMs: cfg.sessionMaxMs,
-      sampleRate: cfg.sessionSampleRate,
-      replaySampleRate: cfg.replaySampleRate,
-      replayOnErrorSampleRate: cfg.replayOnErrorSampleRate,
-    });
-    this.anonymousId = anonymousId(storage);
-    try {
-      this.userId = storage?.getItem(USER_KEY) || '';
-    } catch {
-      /* none */
-    }
     this.transport = new Transport({
       endpoint: cfg.endpoint,
-      resource: browserResource(cfg),
+      resource: () => browserResource(cfg),
       sender,
       maxQueue: cfg.maxQueue,
       maxEventsPerMinute: cfg.maxEventsPerMinute,
@@ -88,13 +88,53 @@ export class Client {
     this.page = this.newPage();
   }
 
-  /** Whether records are made: the session is sampled and the SDK not shut down. */
-  get enabled(): boolean {
-    return this.active && !this.transport.disabled && this.sessions.current().sampled;
+  /** The session now (counting as activity); null before ready. */
+  session(): SessionState | null {
+    return this.sessions ? this.sessions.current() : null;
   }
 
-  session(): SessionState {
-    return this.sessions.current();
+  /** Reads storage, decides the session and queues the records kept until now. */
+  makeReady(): void {
+    if (this.sessions) return;
+    const cfg = this.cfg;
+    const storage = this.pickStorage();
+    this.storage = storage;
+    this.sessions = new Sessions({
+      storage,
+      timeoutMs: cfg.sessionTimeoutMs,
+      maxMs: cfg.sessionMaxMs,
+      sampleRate: cfg.sessionSampleRate,
+      replaySampleRate: cfg.replaySampleRate,
+      replayOnErrorSampleRate: cfg.replayOnErrorSampleRate,
+    });
+    this.anonymousId = anonymousId(storage);
+    if (this.userId === null) {
+      try {
+        this.userId = storage?.getItem(USER_KEY) || '';
+      } catch {
+        this.userId = '';
+      }
+    } else {
+      this.storeUser();
+    }
+    const early = this.early;
+    this.early = [];
+    if (!this.enabled) return;
+    for (const e of early) {
+      if (e.log) this.queueLog(e.log, e.exempt);
+      if (e.span) this.queueSpan(e.span);
+    }
+    for (const l of this.readyListeners) guard(l)();
+  }
+
+  /**
+   * Whether records are made: before ready, unless shut down; after, when the session is
+   * sampled and sending has not stopped.
+   */
+  get enabled(): boolean {
+    if (!this.active) return false;
+    if (!this.sessions) return true;
+    return !this.transport.disabled && this.sessions.current().sampled;
   }
 
   scrub(url: string): string {
@@ -118,14 +158,18 @@ export class Client {
     return previous;
   }
 
-  /** Attributes every record carries. */
-  private common(page: PageView, session: SessionState): Attrs {
+  /** Attributes of the page view and the page's own (`setAttribute`), at the record's time. */
+  private pageAttrs(page: PageView): Attrs {
     const a: Attrs = { ...this.globals };
-    a['session.id'] = session.id;
     a['page_view.id'] = page.id;
     a['url.full'] = page.url;
     a['url.path'] = page.path;
-    a['user.anonymous_id'] = this.anonymousId;
+    return a;
+  }
+
+  /** Attributes of the session and user, known from ready on. */
+  private sessionAttrs(session: SessionState): Attrs {
+    const a: Attrs = { 'session.id': session.id, 'user.anonymous_id': this.anonymousId };
     if (this.userId) {
       a['user.id'] = this.userId;
       a['enduser.id'] = this.userId;
@@ -133,28 +177,40 @@ export class Client {
     return a;
   }
 
+  private queueLog(rec: LogRecord, exempt?: boolean): void {
+    const session = this.sessions?.current();
+    if (!session || !session.sampled) return;
+    rec.attrs = { ...this.sessionAttrs(session), ...rec.attrs };
+    this.transport.addLog(rec, exempt);
+  }
+
+  private queueSpan(s: SpanRecord): void {
+    const session = this.sessions?.current();
+    if (!session || !session.sampled) return;
+    s.attrs = { ...this.sessionAttrs(session), ...s.attrs };
+    this.transport.addSpan(s);
+  }
+
   /** A log record with `event.name`. Attributes given override the common ones. */
   event(name: string, attrs: Attrs, o: EventOptions = {}): void {
-    if (!this.active) return;
-    const session = this.sessions.current();
-    if (!session.sampled) return;
+    if (!this.enabled) return;
     const rec: LogRecord = {
       time: o.time || nowMs(),
       severity: o.severity || SEVERITY_INFO,
-      attrs: { ...this.common(o.pageView || this.page, session), ...attrs, 'event.name': name },
+      attrs: { ...this.pageAttrs(o.pageView || this.page), ...attrs, 'event.name': name },
     };
     if (o.body !== undefined) rec.body = o.body;
     if (o.traceId) rec.traceId = o.traceId;
     if (o.spanId) rec.spanId = o.spanId;
-    this.transport.addLog(rec, o.exempt);
+    if (this.sessions) this.queueLog(rec, o.exempt);
+    else if (this.early.length < MAX_EARLY) this.early.push({ log: rec, exempt: o.exempt });
   }
 
   span(s: SpanRecord, page?: PageView): void {
-    if (!this.active) return;
-    const session = this.sessions.current();
-    if (!session.sampled) return;
-    s.attrs = { ...this.common(page || this.page, session), ...s.attrs };
-    this.transport.addSpan(s);
+    if (!this.enabled) return;
+    s.attrs = { ...this.pageAttrs(page || this.page), ...s.attrs };
+    if (this.sessions) this.queueSpan(s);
+    else if (this.early.length < MAX_EARLY) this.early.push({ span: s });
   }
 
   /** Tells the listeners an error happened (after its record is queued). */
@@ -162,16 +218,19 @@ export class Client {
     for (const l of this.errorListeners) guard(l)();
   }
 
+  private storeUser(): void {
+    try {
+      this.storage?.setItem(USER_KEY, this.userId || '');
+    } catch {
+      /* memory only */
+    }
+  }
+
   identify(userId: string | null, attrs: Attrs): void {
     const id = userId === null || userId === undefined ? '' : String(userId).slice(0, 256);
     const previous = this.userId;
     this.userId = id;
-    try {
-      if (id) this.storage?.setItem(USER_KEY, id);
-      else this.storage?.setItem(USER_KEY, '');
-    } catch {
-      /* memory only */
-    }
+    if (this.sessions) this.storeUser();
     if (id) this.event('browser.identify', { ...attrs, 'user.previous_id': previous || undefined });
   }
 
@@ -183,6 +242,7 @@ export class Client {
 
   /** The page is being hidden (maybe for good): last values, then everything queued. */
   async hidden(): Promise<void> {
+    this.makeReady();
     const waits = this.hideListeners.map((l) => guard(l)());
     const now = this.transport.flush(true);
     const later = waits.filter((w): w is Promise<void> => w instanceof Promise);
@@ -194,6 +254,7 @@ export class Client {
   }
 
   flush(): Promise<void> {
+    this.makeReady();
     return this.transport.flush(false);
   }
 

@@ -18,7 +18,8 @@ export type Sender = (url: string, body: string, keepalive: boolean) => Promise<
 
 export interface TransportOptions {
   endpoint: string;
-  resource: Attrs;
+  /** The resource attributes, asked for at the first send (reading navigator takes time). */
+  resource: () => Attrs;
   sender: Sender;
   maxQueue: number;
   maxEventsPerMinute: number;
@@ -67,6 +68,12 @@ export function byteLength(s: string): number {
   return n;
 }
 
+/** Whether `s` is at most `limit` bytes in UTF-8, counting only when it has to. */
+function fits(s: string, limit: number): boolean {
+  if (s.length * 3 <= limit) return true;
+  return s.length <= limit && byteLength(s) <= limit;
+}
+
 class Channel<T> {
   readonly queue: BoundedQueue<T>;
   busy = false;
@@ -96,8 +103,10 @@ export class Transport {
   constructor(private readonly o: TransportOptions) {
     this.now = o.now || Date.now;
     this.limiter = new RateLimiter(o.maxEventsPerMinute, this.now);
-    this.spans = new Channel('/v1/traces', o.maxQueue, (s) => encodeTraces(o.resource, s));
-    this.logs = new Channel('/v1/logs', o.maxQueue, (l) => encodeLogs(o.resource, l, this.now()), (l) => (l.body ? l.body.length : 0) + 500);
+    let resource: Attrs | null = null;
+    const res = () => (resource ||= o.resource());
+    this.spans = new Channel('/v1/traces', o.maxQueue, (s) => encodeTraces(res(), s));
+    this.logs = new Channel('/v1/logs', o.maxQueue, (l) => encodeLogs(res(), l, this.now()), (l) => (l.body ? l.body.length : 0) + 500);
   }
 
   /** Whether sending has stopped for good (the token was refused). */
@@ -176,7 +185,7 @@ export class Transport {
         for (const [part, body] of bodies) {
           // Over the keepalive budget, or larger than it alone: sent as a plain request, which
           // the browser may cancel if the page goes away.
-          const size = byteLength(body);
+          const size = final ? byteLength(body) : 0;
           const keepalive = final && size <= budget;
           if (keepalive) budget -= size;
           const p = this.post(ch, part, body, keepalive);
@@ -196,7 +205,7 @@ export class Transport {
   /** Items and their encoded bodies, halving batches until each is under `limit` (or single). */
   private split<T>(ch: Channel<T>, items: T[], limit: number): [T[], string][] {
     const body = ch.encode(items);
-    if (byteLength(body) <= limit || items.length === 1) return [[items, body]];
+    if (fits(body, limit) || items.length === 1) return [[items, body]];
     const half = Math.ceil(items.length / 2);
     return this.split(ch, items.slice(0, half), limit).concat(this.split(ch, items.slice(half), limit));
   }

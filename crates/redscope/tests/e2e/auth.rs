@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use crate::common::{Server, free_port, now_ns};
 
 /// `redscope token create` and the secret it prints.
-fn create_token(data: &Path, scope: &str, extra: &[&str]) -> String {
+pub(crate) fn create_token(data: &Path, scope: &str, extra: &[&str]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_redscope"))
         .args(["token", "create", "--scope", scope, "--data"])
         .arg(data)

@@ -13,4 +13,5 @@ mod otlp_json;
 mod red;
 mod rollups;
 mod roundtrip;
+mod rum;
 mod triage;

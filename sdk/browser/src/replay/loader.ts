@@ -21,9 +21,10 @@ export function segmentAttributes(s: Segment): Record<string, string | number | 
   };
 }
 
+/** Called at ready (the session is known). */
 export function installReplay(client: Client, importer: (url: string) => Promise<RecorderModule> = load): void {
-  const mode = client.session().replay;
-  if (mode === 'off' || !client.cfg.recorderUrl || !client.enabled) return;
+  const sessions = client.sessions;
+  if (!sessions || sessions.current().replay === 'off' || !client.cfg.recorderUrl || !client.enabled) return;
   let recorder: Recorder | null = null;
   let errored = false;
 
@@ -35,7 +36,7 @@ export function installReplay(client: Client, importer: (url: string) => Promise
     importer(client.cfg.recorderUrl).then(
       guard((m: RecorderModule) => {
         if (!client.enabled) return;
-        const current = client.session().replay;
+        const current = sessions.current().replay;
         if (current === 'off') return;
         recorder = m.startRecorder({ mode: current, unmaskSelectors: client.cfg.unmaskSelectors, emit });
         if (errored) recorder.error();
@@ -47,17 +48,17 @@ export function installReplay(client: Client, importer: (url: string) => Promise
   });
 
   client.errorListeners.push(() => {
-    if (client.session().replay === 'error') client.sessions.setReplay('full');
+    if (sessions.current().replay === 'error') sessions.setReplay('full');
     errored = true;
     recorder?.error();
   });
   client.hideListeners.push(() => recorder?.flush('hide'));
-  client.sessions.onRotate = guard(() => {
+  sessions.onRotate = guard(() => {
     // A new session decides anew; its recording starts over with a full snapshot.
     recorder?.stop();
     recorder = null;
     errored = false;
-    if (client.session().replay !== 'off') start();
+    if (sessions.current().replay !== 'off') start();
   }) as () => void;
 
   const idle = () => {

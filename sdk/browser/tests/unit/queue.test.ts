@@ -58,7 +58,7 @@ function transport(results: (SendResult | Error)[], over: Partial<ConstructorPar
   const clock = { t: 1_000_000 };
   const t = new Transport({
     endpoint: 'https://otlp.example',
-    resource: { 'service.name': 's' },
+    resource: () => ({ 'service.name': 's' }),
     maxQueue: 1000,
     maxEventsPerMinute: 10_000,
     flushIntervalMs: 5000,

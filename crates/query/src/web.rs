@@ -1,0 +1,484 @@
+//! Real user monitoring views (`/api/v1/web/...`): browser events read from the stored logs
+//! and spans as [`rum::Event`]s, then sessions, error groups, vitals and funnels computed by
+//! the `rum` crate over them.
+
+use arrow::array::{Array, AsArray, RecordBatch};
+use arrow::datatypes::{DataType, Int64Type};
+use model::TimeRange;
+use rum::event::Event;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::rollup::column;
+use crate::sql::quote;
+use crate::{QueryError, QueryService};
+
+/// Most events one question reads; beyond it the answer says `truncated`.
+pub const MAX_EVENTS: usize = 200_000;
+
+/// Which browser events to read.
+#[derive(Debug, Clone, Default)]
+pub struct WebFilter {
+    pub service: Option<String>,
+    /// Only this session's events.
+    pub session_id: Option<String>,
+    /// Only error events of this fingerprint.
+    pub fingerprint: Option<String>,
+    /// Only log records of these event names (spans are left out then).
+    pub event_names: Option<Vec<String>>,
+    /// Leave out sessions of bots and test browsers.
+    pub exclude_synthetic: bool,
+}
+
+/// Events and whether more matched than were read.
+#[derive(Debug, Default)]
+pub struct WebEvents {
+    pub events: Vec<Event>,
+    pub truncated: bool,
+}
+
+/// A `LIKE` pattern matching `text` anywhere.
+fn contains_pattern(text: &str) -> String {
+    let escaped = text
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    quote(&format!("%{escaped}%"))
+}
+
+fn strings<'a>(
+    batch: &'a RecordBatch,
+    name: &str,
+) -> Result<std::borrow::Cow<'a, arrow::array::ArrayRef>, QueryError> {
+    column(batch, name, &DataType::Utf8)
+}
+
+fn parse_attrs(text: &str) -> Map<String, Value> {
+    if text.len() <= 2 {
+        return Map::new();
+    }
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn session_of(attrs: &Map<String, Value>) -> String {
+    attrs
+        .get(rum::attrs::SESSION_ID)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+impl QueryService {
+    /// The browser events of `range` matching `filter`, oldest first.
+    pub async fn web_events(
+        &self,
+        range: TimeRange,
+        filter: &WebFilter,
+    ) -> Result<WebEvents, QueryError> {
+        let mut out = WebEvents::default();
+        self.web_log_events(range, filter, &mut out).await?;
+        if filter.event_names.is_none() && filter.fingerprint.is_none() {
+            self.web_span_events(range, filter, &mut out).await?;
+        }
+        out.events.sort_by_key(|e| e.time_ns);
+        if filter.exclude_synthetic {
+            let synthetic: std::collections::HashSet<String> = out
+                .events
+                .iter()
+                .filter(|e| e.str(rum::attrs::SYNTHETIC).is_some())
+                .map(|e| e.session_id.clone())
+                .collect();
+            out.events.retain(|e| !synthetic.contains(&e.session_id));
+        }
+        Ok(out)
+    }
+
+    async fn web_log_events(
+        &self,
+        range: TimeRange,
+        filter: &WebFilter,
+        out: &mut WebEvents,
+    ) -> Result<(), QueryError> {
+        let mut conds = vec![
+            format!("time_unix_nano >= {}", range.start_ns),
+            format!("time_unix_nano < {}", range.end_ns),
+            "(event_name LIKE 'browser.%' OR attributes LIKE '%\"session.id\"%')".to_string(),
+        ];
+        if let Some(s) = &filter.service {
+            conds.push(format!("service_name = {}", quote(s)));
+        }
+        if let Some(id) = &filter.session_id {
+            conds.push(format!("attributes LIKE {}", contains_pattern(id)));
+        }
+        if let Some(fp) = &filter.fingerprint {
+            conds.push(format!("event_name = '{}'", rum::attrs::EVENT_ERROR));
+            conds.push(format!("attributes LIKE {}", contains_pattern(fp)));
+        }
+        if let Some(names) = &filter.event_names {
+            let list: Vec<String> = names.iter().map(|n| quote(n)).collect();
+            conds.push(format!("event_name IN ({})", list.join(", ")));
+        }
+        let sql = format!(
+            "SELECT time_unix_nano, event_name, attributes, service_name, service_version, trace_id, span_id, \
+             CASE WHEN event_name = '{}' THEN '' ELSE body END AS body \
+             FROM logs WHERE {} ORDER BY time_unix_nano DESC LIMIT {}",
+            rum::attrs::EVENT_REPLAY,
+            conds.join(" AND "),
+            MAX_EVENTS + 1
+        );
+        for batch in &self.collect(&sql).await? {
+            let times = column(batch, "time_unix_nano", &DataType::Int64)?;
+            let times = times.as_primitive::<Int64Type>();
+            let (names, attrs) = (strings(batch, "event_name")?, strings(batch, "attributes")?);
+            let (services, versions) = (
+                strings(batch, "service_name")?,
+                strings(batch, "service_version")?,
+            );
+            let (traces, spans) = (strings(batch, "trace_id")?, strings(batch, "span_id")?);
+            let bodies = strings(batch, "body")?;
+            let (names, attrs, services) = (
+                names.as_string::<i32>(),
+                attrs.as_string::<i32>(),
+                services.as_string::<i32>(),
+            );
+            let (versions, traces, spans) = (
+                versions.as_string::<i32>(),
+                traces.as_string::<i32>(),
+                spans.as_string::<i32>(),
+            );
+            let bodies = bodies.as_string::<i32>();
+            for row in 0..batch.num_rows() {
+                if out.events.len() >= MAX_EVENTS {
+                    out.truncated = true;
+                    break;
+                }
+                let attributes = parse_attrs(attrs.value(row));
+                let mut name = names.value(row).to_string();
+                if name.is_empty() {
+                    name = attributes
+                        .get(rum::attrs::EVENT_NAME)
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string();
+                }
+                out.events.push(Event {
+                    time_ns: times.value(row),
+                    name,
+                    session_id: session_of(&attributes),
+                    service: services.value(row).to_string(),
+                    release: versions
+                        .is_valid(row)
+                        .then(|| versions.value(row).to_string())
+                        .filter(|v| !v.is_empty()),
+                    trace_id: traces.value(row).to_string(),
+                    span_id: spans.value(row).to_string(),
+                    duration_ns: None,
+                    attrs: attributes,
+                    body: bodies.value(row).to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    async fn web_span_events(
+        &self,
+        range: TimeRange,
+        filter: &WebFilter,
+        out: &mut WebEvents,
+    ) -> Result<(), QueryError> {
+        let mut conds = vec![
+            format!("start_time_unix_nano >= {}", range.start_ns),
+            format!("start_time_unix_nano < {}", range.end_ns),
+            "session_id IS NOT NULL".to_string(),
+        ];
+        if let Some(s) = &filter.service {
+            conds.push(format!("service_name = {}", quote(s)));
+        }
+        if let Some(id) = &filter.session_id {
+            conds.push(format!("session_id = {}", quote(id)));
+        }
+        let sql = format!(
+            "SELECT start_time_unix_nano, duration_ns, name, kind, attributes, service_name, service_version, trace_id, span_id, session_id \
+             FROM spans WHERE {} ORDER BY start_time_unix_nano DESC LIMIT {}",
+            conds.join(" AND "),
+            MAX_EVENTS + 1
+        );
+        for batch in &self.collect(&sql).await? {
+            let times = column(batch, "start_time_unix_nano", &DataType::Int64)?;
+            let durations = column(batch, "duration_ns", &DataType::Int64)?;
+            let (times, durations) = (
+                times.as_primitive::<Int64Type>(),
+                durations.as_primitive::<Int64Type>(),
+            );
+            let (names, kinds, attrs) = (
+                strings(batch, "name")?,
+                strings(batch, "kind")?,
+                strings(batch, "attributes")?,
+            );
+            let (services, versions) = (
+                strings(batch, "service_name")?,
+                strings(batch, "service_version")?,
+            );
+            let (traces, spans, sessions) = (
+                strings(batch, "trace_id")?,
+                strings(batch, "span_id")?,
+                strings(batch, "session_id")?,
+            );
+            let (names, kinds, attrs) = (
+                names.as_string::<i32>(),
+                kinds.as_string::<i32>(),
+                attrs.as_string::<i32>(),
+            );
+            let (services, versions) = (services.as_string::<i32>(), versions.as_string::<i32>());
+            let (traces, spans, sessions) = (
+                traces.as_string::<i32>(),
+                spans.as_string::<i32>(),
+                sessions.as_string::<i32>(),
+            );
+            for row in 0..batch.num_rows() {
+                if out.events.len() >= MAX_EVENTS {
+                    out.truncated = true;
+                    break;
+                }
+                let attributes = parse_attrs(attrs.value(row));
+                let Some(name) = Event::span_name(names.value(row), kinds.value(row), &attributes)
+                else {
+                    continue;
+                };
+                out.events.push(Event {
+                    time_ns: times.value(row),
+                    name: name.to_string(),
+                    session_id: sessions.value(row).to_string(),
+                    service: services.value(row).to_string(),
+                    release: versions
+                        .is_valid(row)
+                        .then(|| versions.value(row).to_string())
+                        .filter(|v| !v.is_empty()),
+                    trace_id: traces.value(row).to_string(),
+                    span_id: spans.value(row).to_string(),
+                    duration_ns: Some(durations.value(row)),
+                    attrs: attributes,
+                    body: String::new(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Sessions that started in `range`, newest first.
+    pub async fn web_sessions(
+        &self,
+        range: TimeRange,
+        q: &SessionSearch,
+    ) -> Result<SessionsPage, QueryError> {
+        let got = self.web_events(range, &q.filter).await?;
+        let mut sessions = rum::sessions::summaries(&got.events);
+        sessions.retain(|s| {
+            q.user
+                .as_ref()
+                .is_none_or(|u| s.user_id.as_ref() == Some(u))
+                && (!q.errors_only || s.errors > 0)
+                && q.min_duration_ms.is_none_or(|d| s.duration_ms >= d)
+        });
+        let total = sessions.len();
+        sessions.truncate(q.limit);
+        Ok(SessionsPage {
+            total,
+            truncated: got.truncated,
+            sessions,
+        })
+    }
+
+    /// One session's timeline.
+    pub async fn web_session(
+        &self,
+        range: TimeRange,
+        session_id: &str,
+    ) -> Result<rum::sessions::SessionDetail, QueryError> {
+        let filter = WebFilter {
+            session_id: Some(session_id.to_string()),
+            ..WebFilter::default()
+        };
+        let got = self.web_events(range, &filter).await?;
+        rum::sessions::detail(session_id, &got.events)
+            .ok_or_else(|| QueryError::NotFound(format!("session '{session_id}'")))
+    }
+
+    /// The replay segments of a session, in order.
+    pub async fn web_replay(
+        &self,
+        range: TimeRange,
+        session_id: &str,
+    ) -> Result<Replay, QueryError> {
+        let sql = format!(
+            "SELECT time_unix_nano, body, attributes FROM logs WHERE time_unix_nano >= {} AND time_unix_nano < {} \
+             AND event_name = '{}' AND attributes LIKE {} ORDER BY time_unix_nano LIMIT 10000",
+            range.start_ns,
+            range.end_ns,
+            rum::attrs::EVENT_REPLAY,
+            contains_pattern(session_id)
+        );
+        let mut segments = Vec::new();
+        for batch in &self.collect(&sql).await? {
+            let times = column(batch, "time_unix_nano", &DataType::Int64)?;
+            let times = times.as_primitive::<Int64Type>();
+            let (bodies, attrs) = (strings(batch, "body")?, strings(batch, "attributes")?);
+            let (bodies, attrs) = (bodies.as_string::<i32>(), attrs.as_string::<i32>());
+            for row in 0..batch.num_rows() {
+                let attributes = parse_attrs(attrs.value(row));
+                if session_of(&attributes) != session_id {
+                    continue;
+                }
+                segments.push(ReplaySegment {
+                    time_unix_nano: times.value(row),
+                    sequence: attributes.get("replay.sequence").and_then(Value::as_i64),
+                    encoding: "base64-gzip-rrweb-json",
+                    data: bodies.value(row).to_string(),
+                });
+            }
+        }
+        if segments.is_empty() {
+            return Err(QueryError::NotFound(format!(
+                "replay of session '{session_id}'"
+            )));
+        }
+        segments.sort_by_key(|s| (s.sequence.unwrap_or(i64::MAX), s.time_unix_nano));
+        Ok(Replay {
+            session_id: session_id.to_string(),
+            segments,
+        })
+    }
+
+    /// Error groups of `range`.
+    pub async fn web_errors(
+        &self,
+        range: TimeRange,
+        filter: &WebFilter,
+        limit: usize,
+    ) -> Result<ErrorGroups, QueryError> {
+        let mut filter = filter.clone();
+        filter.event_names = Some(vec![rum::attrs::EVENT_ERROR.to_string()]);
+        let got = self.web_events(range, &filter).await?;
+        let mut groups = rum::errors::groups(&got.events);
+        let total = groups.len();
+        groups.truncate(limit);
+        Ok(ErrorGroups {
+            total,
+            truncated: got.truncated,
+            groups,
+        })
+    }
+
+    /// One error group with its occurrences and the breadcrumbs of the latest.
+    pub async fn web_error(
+        &self,
+        range: TimeRange,
+        fingerprint: &str,
+    ) -> Result<rum::errors::ErrorDetail, QueryError> {
+        let filter = WebFilter {
+            fingerprint: Some(fingerprint.to_string()),
+            ..WebFilter::default()
+        };
+        let errors = self.web_events(range, &filter).await?.events;
+        let not_found = || QueryError::NotFound(format!("error group '{fingerprint}'"));
+        let latest = rum::errors::latest_occurrence(&errors, fingerprint).ok_or_else(not_found)?;
+        // The session up to the error: its last half hour is plenty for breadcrumbs.
+        let before = TimeRange::new(latest.time_ns - 1_800_000_000_000, latest.time_ns + 1)
+            .map_err(|_| QueryError::Internal("breadcrumb window".to_string()))?;
+        let session = WebFilter {
+            session_id: Some(latest.session_id.clone()),
+            ..WebFilter::default()
+        };
+        let session_events = if latest.session_id.is_empty() {
+            Vec::new()
+        } else {
+            self.web_events(before, &session).await?.events
+        };
+        rum::errors::detail(fingerprint, &errors, &session_events, 30).ok_or_else(not_found)
+    }
+
+    /// Web Vitals p75 and rating shares per group.
+    pub async fn web_vitals(
+        &self,
+        range: TimeRange,
+        filter: &WebFilter,
+        group_by: rum::vitals::GroupBy,
+    ) -> Result<Vitals, QueryError> {
+        let mut filter = filter.clone();
+        filter.event_names = Some(vec![rum::attrs::EVENT_WEB_VITAL.to_string()]);
+        let got = self.web_events(range, &filter).await?;
+        Ok(Vitals {
+            truncated: got.truncated,
+            groups: rum::vitals::aggregate(&got.events, group_by),
+        })
+    }
+
+    /// A funnel over the events of `range`.
+    pub async fn web_funnel(
+        &self,
+        range: TimeRange,
+        filter: &WebFilter,
+        q: &rum::funnel::FunnelQuery,
+    ) -> Result<Funnel, QueryError> {
+        let got = self.web_events(range, filter).await?;
+        Ok(Funnel {
+            truncated: got.truncated,
+            funnel: rum::funnel::compute(q, &got.events),
+        })
+    }
+}
+
+/// What `/api/v1/web/sessions` filters by.
+#[derive(Debug, Clone, Default)]
+pub struct SessionSearch {
+    pub filter: WebFilter,
+    pub user: Option<String>,
+    pub errors_only: bool,
+    pub min_duration_ms: Option<i64>,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionsPage {
+    /// Sessions matching, before the limit.
+    pub total: usize,
+    /// More events matched than were read: counts are of the newest ones.
+    pub truncated: bool,
+    pub sessions: Vec<rum::sessions::SessionSummary>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorGroups {
+    pub total: usize,
+    pub truncated: bool,
+    pub groups: Vec<rum::errors::ErrorGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Vitals {
+    pub truncated: bool,
+    pub groups: Vec<rum::vitals::VitalsGroup>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Funnel {
+    pub truncated: bool,
+    #[serde(flatten)]
+    pub funnel: rum::funnel::FunnelResult,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplaySegment {
+    pub time_unix_nano: i64,
+    pub sequence: Option<i64>,
+    /// How `data` is encoded: base64 of gzip of a JSON array of rrweb events.
+    pub encoding: &'static str,
+    pub data: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Replay {
+    pub session_id: String,
+    pub segments: Vec<ReplaySegment>,
+}
