@@ -907,8 +907,20 @@ fn has_value_word(core: &str) -> bool {
 }
 
 /// A likely variable: holds a mask or a digit, or is `key=value` with a value.
+/// `SOCKS5`, `HTTP2`, `IPV6`, `SHA1`: an upper-case name with one digit after it names a
+/// protocol or an algorithm, like a plain word, rather than holding a value.
+fn is_versioned_name(bytes: &[u8]) -> bool {
+    let Some((last, name)) = bytes.split_last() else {
+        return false;
+    };
+    last.is_ascii_digit() && name.len() >= 2 && name.iter().all(u8::is_ascii_uppercase)
+}
+
 pub fn is_soft_text(masked: &str) -> bool {
     let bytes = masked.as_bytes();
+    if is_versioned_name(bytes) {
+        return false;
+    }
     let mut first_equals = None;
     for (index, &byte) in bytes.iter().enumerate() {
         match byte {

@@ -539,3 +539,16 @@ fn an_integer_column_that_opens_most_messages_is_the_header_s() {
         );
     }
 }
+
+/// `SOCKS5` next to `HTTPS`: an upper-case name with one digit is a word (a protocol, an
+/// algorithm), so a rare variant does not turn a common event's word into a variable.
+#[test]
+fn versioned_names_are_words_not_values() {
+    let mut lines: Vec<String> = (0..40)
+        .map(|i| format!("2026-12-01T10:00:{i:02}Z INFO tunnel {i} open through relay HTTPS"))
+        .collect();
+    lines.push("2026-12-01T10:00:59Z INFO tunnel 99 open through relay SOCKS5".to_string());
+    let out = templates(&lines);
+    assert_eq!(out[10].1, "tunnel <*> open through relay HTTPS");
+    assert_eq!(out[40].1, "tunnel <*> open through relay SOCKS5");
+}
