@@ -219,11 +219,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             gate.clone(),
             crate::access::api_gate,
         ))
-        .layer(crate::access::api_cors(&gate.origins))
-        .merge(ingest_on_api_port(
-            http_app.clone(),
-            tokio::runtime::Handle::current(),
-        ));
+        .layer(crate::access::api_cors(&gate.origins));
+    // Everything but the three OTLP paths goes to the API with its own gate and fallback.
+    let api_app = ingest_on_api_port(http_app.clone(), tokio::runtime::Handle::current())
+        .fallback_service(api_app);
     tasks.push(listeners.serve_otlp_http(http_app, shutdown_rx.clone()));
     tasks.push(listeners.serve_otlp_grpc(&pipeline, &gate, shutdown_rx.clone()));
     tasks.push(listeners.serve_api(api_app, shutdown_rx));
