@@ -10,6 +10,7 @@ if [ -f web/package.json ]; then
     apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
   fi
   if command -v npm >/dev/null 2>&1; then
+    (cd sdk/browser && npm ci --no-audit --no-fund --loglevel=error)
     (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent)
   else
     echo "npm not found: serving the built-in minimal page instead of the full web UI" >&2

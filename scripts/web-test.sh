@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Builds the web UI and runs its unit tests and browser tests (Playwright driving Debian's
-# Chromium, headless) against a real `redscope demo` serving the built UI.
+# Builds the web UI and the browser SDK (sdk/browser, into web/dist/sdk) and runs their unit
+# tests and browser tests (Playwright driving Debian's Chromium, headless): the UI's against a
+# real `redscope demo` serving the built UI, the SDK's on a test site of its own and against a
+# `redscope serve` it starts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -22,9 +24,12 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 
+(cd sdk/browser && npm ci --no-audit --no-fund --loglevel=error)
 (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build && npm run test:unit)
+(cd sdk/browser && npm run typecheck && npm run test:unit)
 
 cargo build -p redscope
+(cd sdk/browser && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:browser)
 DATA=$(mktemp -d)
 # Two distinct free ports, held until both are known.
 read -r PORT HTTP_PORT < <(python3 -c 'import socket
