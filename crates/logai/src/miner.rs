@@ -637,7 +637,14 @@ impl Miner {
                 entry.clusters.push(cluster);
             }
         }
-        if entry.words.len() < limits.word_variants {
+        // States and actions (`Started`, `Paused`, `LEADING`) tell events apart more often
+        // than they hold a value: verb forms need twice the evidence of other words.
+        let needed = if entry.words.iter().all(|w| is_verb_form(w)) {
+            limits.word_variants * 2
+        } else {
+            limits.word_variants
+        };
+        if entry.words.len() < needed {
             return slot;
         }
         let members = std::mem::take(&mut entry.clusters);
@@ -778,6 +785,17 @@ fn hard_position(cluster: &Cluster, masked: &Masked) -> Option<usize> {
                     && ((!token.soft && !template.soft()) || different_keys(literal, text))
             }
         })
+}
+
+/// `Started`, `paused`, `FOLLOWING`: a word ending like an English past tense or gerund.
+fn is_verb_form(word: &str) -> bool {
+    let word = word.trim_end_matches([',', '.', ':', ';', ')']);
+    let lower = |suffix: &str| {
+        word.len() >= suffix.len() + 3
+            && word.is_char_boundary(word.len() - suffix.len())
+            && word[word.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    word.bytes().all(|b| b.is_ascii_alphabetic()) && (lower("ed") || lower("ing"))
 }
 
 /// `num=3,flags=1` and `topActivity=x` are different fields, not two values of one.

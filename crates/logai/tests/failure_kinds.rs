@@ -552,3 +552,30 @@ fn versioned_names_are_words_not_values() {
     assert_eq!(out[10].1, "tunnel <*> open through relay HTTPS");
     assert_eq!(out[40].1, "tunnel <*> open through relay SOCKS5");
 }
+
+/// Four states seen in one place (`VM Started`, `VM Paused`, ...) stay four events, while four
+/// user names in one place become a variable: verb forms need more evidence than other words.
+#[test]
+fn states_stay_apart_where_names_merge() {
+    let states = ["Started", "Paused", "Resumed", "Stopped"];
+    let users = ["alice", "bob", "carol", "dave"];
+    let mut lines = Vec::new();
+    for round in 0..3 {
+        for (i, (state, user)) in states.iter().zip(users).enumerate() {
+            lines.push(format!(
+                "2026-12-01 10:00:0{i}.{round}00 INFO [instance: {i}b7c1d2e-35a0-4c4e-9d8b-0c7f5e1a9a{round}{i}] VM {state} (Lifecycle Event)"
+            ));
+            lines.push(format!(
+                "2026-12-01 10:00:0{i}.{round}50 INFO session opened for user {user} by uid={i}"
+            ));
+        }
+    }
+    let out = templates(&lines);
+    let last: std::collections::BTreeSet<&str> =
+        out[out.len() - 8..].iter().map(|(_, t)| t.as_str()).collect();
+    assert!(last.contains("session opened for user <*> by uid=<*>"), "{last:?}");
+    for state in states {
+        let template = format!("[instance: <*>] VM {state} (Lifecycle Event)");
+        assert!(last.contains(template.as_str()), "{template} not in {last:?}");
+    }
+}
