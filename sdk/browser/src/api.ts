@@ -68,7 +68,7 @@ function start(options: InitOptions): void {
   if (document.readyState === 'complete') setTimeout(ready, 0);
   else addEventListener('load', () => setTimeout(ready, 0), { once: true });
   setTimeout(ready, 5000);
-  const hide = guard(() => void c.hidden());
+  const hide = guard(() => c.hidden().catch(() => undefined));
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'hidden') hide();
   });

@@ -151,7 +151,7 @@ export class Transport {
     }
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.flush(false);
+      this.flush(false).catch(() => undefined);
     }, ms);
   }
 
@@ -166,7 +166,11 @@ export class Transport {
     } catch {
       /* the report is best effort */
     }
-    await Promise.all([this.drain(this.spans, final), this.drain(this.logs, final)]);
+    try {
+      await Promise.all([this.drain(this.spans, final), this.drain(this.logs, final)]);
+    } catch {
+      /* a record that cannot be encoded: dropped with its batch */
+    }
     if (!final && (this.spans.queue.size || this.logs.queue.size)) {
       const wait = Math.max(this.spans.retryAt, this.logs.retryAt) - this.now();
       this.schedule(Math.max(wait, this.o.flushIntervalMs));

@@ -44,7 +44,7 @@ function headFor(q) {
     serviceVersion: '1.0.0',
     environment: 'test',
     flushIntervalMs: 500,
-    replay: { sampleRate: Number(q.get('replay') || 0) },
+    replay: { sampleRate: Number(q.get('replay') || 0), onErrorSampleRate: Number(q.get('onError') || 0) },
   });
 }
 
@@ -98,7 +98,7 @@ function received(posts = col.posts) {
 async function until(what, check, ms = 15000) {
   const end = Date.now() + ms;
   for (;;) {
-    const v = check();
+    const v = await check();
     if (v) return v;
     if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -235,6 +235,36 @@ test('typed and shown text never leave the page (replay on, everything masked)',
   }
 });
 
+test('on-error replay: nothing sent until an error, then the last minute and what follows', async () => {
+  col.posts.length = 0;
+  const { ctx, page } = await openPage('onError=1');
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/sdk/replay.mjs')));
+  await page.click('#name');
+  await page.keyboard.type('before the error');
+  await page.evaluate(() => window.redscope.flush());
+  await page.waitForTimeout(700);
+  assert.equal(received().events('browser.replay_segment').length, 0, 'no segment before the error');
+  assert.ok(received().events('browser.page_view').length > 0, 'the rest is sent as usual');
+  await page.evaluate(() => window.redscope.reportError(new Error('payment failed')));
+  const segments = await until('the buffered segment', () => {
+    const s = received().events('browser.replay_segment');
+    return s.length && s;
+  });
+  assert.equal(segments[0].attrs['replay.segment.trigger'], 'error');
+  assert.equal(segments[0].attrs['replay.mode'], 'full');
+  assert.equal(segments[0].attrs['replay.segment.has_full_snapshot'], true);
+  const events = JSON.parse(gunzipSync(Buffer.from(segments[0].body.stringValue, 'base64')).toString('utf8'));
+  assert.equal(events[0].type, 4, 'starts with a Meta event');
+  assert.ok(events.some((e) => e.type === 3 && e.data.source === 5), 'holds the typing from before the error');
+  // Recording goes on in full: later activity comes in later segments.
+  await page.keyboard.type(' and after');
+  await hide(page);
+  await until('a segment after the error', () => received().events('browser.replay_segment').some((s) => s.attrs['replay.segment.trigger'] === 'hide'));
+  const session = await page.evaluate(() => JSON.parse(localStorage.getItem('redscope.session')));
+  assert.equal(session.replay, 'full', 'the rest of the session records in full');
+  await ctx.close();
+});
+
 async function freePort() {
   return new Promise((resolve) => {
     const s = netServer().listen(0, '127.0.0.1', () => {
@@ -270,6 +300,77 @@ test('with the collector down the page keeps working and nothing is thrown', asy
   col.state.status = 200;
   assert.deepEqual(errors, []);
   await ctx.close();
+});
+
+async function waitHealthy(url, server) {
+  for (let i = 0; i < 150; i++) {
+    if (server.exitCode !== null) assert.fail(`redscope exited with ${server.exitCode}`);
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail('redscope did not answer /healthz');
+}
+
+test('end to end: a visit stored by redscope serve, found again by its session.id', { skip: !existsSync(BIN) && `no ${BIN} (cargo build -p redscope)` }, async () => {
+  const data = join(work, 'redscope');
+  const token = (scope, ...extra) => {
+    const r = spawnSync(BIN, ['token', 'create', '--scope', scope, '--data', data, ...extra], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const browserToken = token('browser', '--origin', shop.url);
+  const read = token('read');
+  const [api, http, grpc] = [await freePort(), await freePort(), await freePort()];
+  const API = `http://127.0.0.1:${api}`;
+  let log = '';
+  const server = spawn(BIN, ['serve', '--data', data, '--api', `127.0.0.1:${api}`, '--otlp-http', `127.0.0.1:${http}`, '--otlp-grpc', `127.0.0.1:${grpc}`], {
+    env: { ...process.env, REDSCOPE_LOG: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  server.stderr.on('data', (d) => (log += d));
+  closers.push(() => server.kill('SIGKILL'));
+  await waitHealthy(API, server);
+
+  const endpoint = `http://127.0.0.1:${http}`;
+  const { ctx, page, errors } = await openPage(`endpoint=${encodeURIComponent(endpoint)}&token=${browserToken}`);
+  shop.backend.length = 0;
+  await page.evaluate(() => window.shop.load());
+  await page.evaluate(() => window.shop.navigate('/checkout'));
+  await page.evaluate(() => window.shop.fail());
+  await page.waitForTimeout(200);
+  await hide(page);
+  const session = await page.evaluate(() => JSON.parse(localStorage.getItem('redscope.session')).id);
+  const get = async (path) => {
+    const r = await fetch(`${API}${path}`, { headers: { authorization: `Bearer ${read}` } });
+    const text = await r.text();
+    assert.equal(r.status, 200, `${path}: ${text}`);
+    return JSON.parse(text);
+  };
+  const q = `service=test-site&attr.session.id=${session}&limit=1000`;
+  let records = [];
+  await until('the visit in /api/v1/logs', async () => {
+    records = (await get(`/api/v1/logs?${q}`)).records;
+    const names = records.map((r) => r.event_name);
+    return names.filter((n) => n === 'browser.page_view').length === 2 && names.includes('browser.error');
+  });
+  const error = records.find((r) => r.event_name === 'browser.error');
+  assert.equal(error.attributes['exception.type'], 'TypeError');
+  assert.match(error.attributes['exception.stacktrace'], /checkoutButtonHandler/);
+  assert.equal(error.resource_attributes['telemetry.sdk.name'], 'redscope-browser');
+  // The fetch's CLIENT span, in the trace whose id the backend got in traceparent.
+  const traceId = shop.backend.find((b) => b.url.includes('item=42')).traceparent.split('-')[1];
+  await until('the fetch span in /api/v1/traces', async () => (await get(`/api/v1/traces?${q}`)).traces.some((t) => t.trace_id === traceId));
+  const trace = JSON.stringify(await get(`/api/v1/traces/${traceId}`));
+  assert.ok(trace.includes(session), 'the span carries session.id');
+  assert.ok(trace.includes('/api/data?item=42'), trace.slice(0, 500));
+  await ctx.close();
+  assert.deepEqual(errors, ['cart is undefined in the test shop']);
+  server.kill('SIGTERM');
+  assert.ok(!/panicked/.test(log), log);
 });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -147,7 +147,7 @@ export function startRecorder(o: RecorderOptions): Recorder {
     inlineImages: false,
     inlineStylesheet: true,
     slimDOMOptions: 'all',
-    sampling: { mousemove: 100, scroll: 150, input: 'last' },
+    sampling: { mousemove: 100, scroll: 150 },
   });
 
   const timer = setInterval(() => {
