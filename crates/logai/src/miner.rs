@@ -556,7 +556,53 @@ impl Miner {
                 }
             }
         }
-        self.add_cluster(masked, sample, tick, limits)
+        let slot = self.add_cluster(masked, sample, tick, limits);
+        self.count_first_word_sibling(slot, masked, tick, limits)
+    }
+
+    /// A new cluster whose first word is a plain word: clusters are looked up by their first
+    /// word, so lines that differ only there (`com.apple.a: job ...`, `com.apple.b: job ...`)
+    /// never meet as candidates. They are counted as siblings by the rest of their tokens
+    /// instead, and enough distinct first words make that place a variable, as elsewhere.
+    fn count_first_word_sibling(
+        &mut self,
+        slot: u32,
+        masked: &Masked,
+        tick: u64,
+        limits: &MinerLimits,
+    ) -> u32 {
+        let Some(cluster) = self.cluster(slot) else {
+            return slot;
+        };
+        let word: Box<str> = match cluster.tokens.first() {
+            Some(Tok::Lit(word)) if cluster.tokens.len() >= 2 && !is_soft(word) => word.clone(),
+            _ => return slot,
+        };
+        // The rest must say something in words (`onStandStepChanged <*>` and
+        // `generating core.<*>` share no word, so they are not one event).
+        let shared = cluster.tokens[1..]
+            .iter()
+            .filter(|t| matches!(t, Tok::Lit(word) if !is_soft(word)))
+            .count();
+        if masked.tokens.len() != cluster.tokens.len() || shared < 2 {
+            return slot;
+        }
+        let key = sibling_key(&cluster.tokens, 0);
+        if self.siblings.len() >= SIBLING_CAP {
+            self.siblings.clear();
+        }
+        let entry = self.siblings.entry(key).or_default();
+        if entry.words.contains(&word) {
+            return slot;
+        }
+        entry.words.push(word);
+        entry.clusters.push(slot);
+        if entry.words.len() < variants_needed(&entry.words, limits) {
+            return slot;
+        }
+        let members = std::mem::take(&mut entry.clusters);
+        self.siblings.remove(&key);
+        self.merge_siblings(&members, 0, slot, tick)
     }
 
     fn generalise(&mut self, slot: u32, masked: &Masked, tick: u64) {
@@ -637,14 +683,7 @@ impl Miner {
                 entry.clusters.push(cluster);
             }
         }
-        // States and actions (`Started`, `Paused`, `LEADING`) tell events apart more often
-        // than they hold a value: verb forms need twice the evidence of other words.
-        let needed = if entry.words.iter().all(|w| is_verb_form(w)) {
-            limits.word_variants * 2
-        } else {
-            limits.word_variants
-        };
-        if entry.words.len() < needed {
+        if entry.words.len() < variants_needed(&entry.words, limits) {
             return slot;
         }
         let members = std::mem::take(&mut entry.clusters);
@@ -785,6 +824,17 @@ fn hard_position(cluster: &Cluster, masked: &Masked) -> Option<usize> {
                     && ((!token.soft && !template.soft()) || different_keys(literal, text))
             }
         })
+}
+
+/// The distinct words one place must show before it becomes a variable. States and actions
+/// (`Started`, `Paused`, `LEADING`) tell events apart more often than they hold a value: verb
+/// forms need twice the evidence of other words.
+fn variants_needed(words: &[Box<str>], limits: &MinerLimits) -> usize {
+    if words.iter().all(|w| is_verb_form(w)) {
+        limits.word_variants * 2
+    } else {
+        limits.word_variants
+    }
 }
 
 /// `Started`, `paused`, `FOLLOWING`: a word ending like an English past tense or gerund.

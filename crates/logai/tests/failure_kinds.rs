@@ -579,3 +579,33 @@ fn states_stay_apart_where_names_merge() {
         assert!(last.contains(template.as_str()), "{template} not in {last:?}");
     }
 }
+
+/// Lines that differ only in their first word, a name without digits (`com.example.backup`,
+/// `com.example.sync`), become one template once enough names were seen, as a word elsewhere
+/// does; two-token lines that share no word (`onStepChanged 5`, `generating core.5`) do not.
+#[test]
+fn a_first_word_that_varies_becomes_a_variable() {
+    let jobs = ["backup", "sync", "heartbeat", "cleanup", "rotate"];
+    let mut lines = Vec::new();
+    for round in 0..2 {
+        for job in jobs {
+            lines.push(format!(
+                "com.example.{job} scheduler told me to run this job, ignoring for {round}0 seconds"
+            ));
+        }
+    }
+    lines.push("onStepChanged 5".to_string());
+    lines.push("generating core.5".to_string());
+    lines.push("calculateCalories total=5".to_string());
+    lines.push("getTodayData records=5".to_string());
+    lines.push("onAltitudeChanged 7".to_string());
+    let out = templates(&lines);
+    for (_, template) in &out[5..10] {
+        assert_eq!(
+            template,
+            "com.example.<*> scheduler told me to run this job, ignoring for <*> seconds"
+        );
+    }
+    assert_eq!(out[10].1, "onStepChanged <*>");
+    assert_eq!(out[14].1, "onAltitudeChanged <*>");
+}
