@@ -45,7 +45,8 @@ pub use tools::RedscopeMcp;
 pub const INSTRUCTIONS: &str = "redscope holds OpenTelemetry traces, logs and metrics. \
 Start with triage when something is wrong and the cause is unknown, or with list_services to \
 see what exists; then service_overview, find_traces → get_trace, search_logs / log_patterns, \
-get_dependencies, query_metric, and run_sql when nothing else answers. Every tool takes \
+get_dependencies, query_metric, and run_sql when nothing else answers. For the web front end \
+(real users' browsers): find_sessions → get_session, web_errors, web_vitals. Every tool takes \
 from/to (now-15m, now-1h, now-24h, RFC 3339 or unix ns; default the last hour) and states the \
 resolved window and the server's current time (UTC) in its first line. Answers are compact and \
 budgeted: pass `limit` or `cursor` for more. Links point into the redscope web UI for a human. \

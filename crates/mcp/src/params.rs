@@ -175,3 +175,50 @@ pub struct TriageArgs {
     /// Candidates to show (default 10, max 30).
     pub limit: Option<u32>,
 }
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct FindSessionsArgs {
+    #[serde(flatten)]
+    pub window: WindowArgs,
+    /// Only sessions of this browser application (its `service.name`).
+    pub service: Option<String>,
+    /// Only sessions of this user (`user.id` set with identify).
+    pub user: Option<String>,
+    /// Only sessions with at least one browser error.
+    pub has_errors: Option<bool>,
+    /// Leave out bots and test browsers (user_agent.synthetic.type).
+    pub exclude_synthetic: Option<bool>,
+    /// Rows to show (default 20, max 200).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct GetSessionArgs {
+    /// The session id (`session.id`), from find_sessions or an error's breadcrumbs.
+    pub session_id: String,
+    /// Where to look for it (default: the last 24 hours).
+    #[serde(flatten)]
+    pub window: WindowArgs,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct WebErrorsArgs {
+    #[serde(flatten)]
+    pub window: WindowArgs,
+    /// Only errors of this browser application (its `service.name`).
+    pub service: Option<String>,
+    /// One error group (16 hex digits, from the list): its stack and breadcrumbs.
+    pub fingerprint: Option<String>,
+    /// Rows to show (default 20, max 200).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct WebVitalsArgs {
+    #[serde(flatten)]
+    pub window: WindowArgs,
+    /// Only this browser application (its `service.name`).
+    pub service: Option<String>,
+    /// `none` (default), `route`, `release`, `device` or `browser`.
+    pub group_by: Option<String>,
+}

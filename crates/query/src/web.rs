@@ -330,10 +330,23 @@ impl QueryService {
                 if session_of(&attributes) != session_id {
                     continue;
                 }
+                let text = |k: &str| {
+                    attributes
+                        .get(k)
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                };
                 segments.push(ReplaySegment {
                     time_unix_nano: times.value(row),
-                    sequence: attributes.get("replay.sequence").and_then(Value::as_i64),
-                    encoding: "base64-gzip-rrweb-json",
+                    sequence: ["replay.segment.sequence", "replay.sequence"]
+                        .iter()
+                        .find_map(|k| attributes.get(*k).and_then(Value::as_i64)),
+                    recording_id: text("replay.recording.id"),
+                    has_full_snapshot: attributes
+                        .get("replay.segment.has_full_snapshot")
+                        .and_then(Value::as_bool),
+                    encoding: text("replay.segment.encoding")
+                        .unwrap_or_else(|| "gzip+base64".to_string()),
                     data: bodies.value(row).to_string(),
                 });
             }
@@ -472,8 +485,10 @@ pub struct Funnel {
 pub struct ReplaySegment {
     pub time_unix_nano: i64,
     pub sequence: Option<i64>,
-    /// How `data` is encoded: base64 of gzip of a JSON array of rrweb events.
-    pub encoding: &'static str,
+    pub recording_id: Option<String>,
+    pub has_full_snapshot: Option<bool>,
+    /// How `data` holds the JSON array of rrweb events: `gzip+base64` (the default) or `json`.
+    pub encoding: String,
     pub data: String,
 }
 

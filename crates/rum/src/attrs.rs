@@ -14,6 +14,8 @@ pub const EVENT_REPLAY: &str = "browser.replay_segment";
 pub const SESSION_ID: &str = "session.id";
 pub const PAGE_VIEW_ID: &str = "page_view.id";
 pub const USER_ID: &str = "user.id";
+/// The browser's own id for its user before (and without) `identify`.
+pub const ANONYMOUS_ID: &str = "user.anonymous_id";
 
 /// Where the user agent may be: ours and the semantic conventions', then older spellings
 /// (the fetch instrumentation's `http.user_agent`, the old browser detector's).

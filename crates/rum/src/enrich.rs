@@ -133,6 +133,13 @@ impl Enricher {
     }
 
     fn enrich_log(&self, row: &mut LogRow, facts: &ResourceFacts, agents: &mut Agents) -> bool {
+        // A backend's log record is told apart without parsing its attributes.
+        if !facts.browser
+            && !row.event_name.starts_with("browser.")
+            && !row.attributes.contains("\"session.id\"")
+        {
+            return false;
+        }
         let mut attrs: Map<String, Value> = match row.attributes.as_str() {
             "" | "{}" => Map::new(),
             t => serde_json::from_str(t).unwrap_or_default(),

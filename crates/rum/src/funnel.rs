@@ -6,13 +6,14 @@
 //! steps 2..=k in order, each after the previous, all within the window from that step 1. Of
 //! all its step-1 occurrences the one that gets furthest counts. Per user, a session's events
 //! belong to the user it identified (`user.id` on any of its events, `browser.identify`
-//! merging the anonymous part before it); sessions that never identify count as users of
-//! their own.
+//! merging the anonymous part before it), or that a session with the same
+//! `user.anonymous_id` identified; sessions never linked to a user count as users of their own.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use crate::attrs::ANONYMOUS_ID;
 use crate::event::{Event, Kind};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -151,13 +152,29 @@ pub fn compute(q: &FunnelQuery, events: &[Event]) -> FunnelResult {
     }
 }
 
-/// Events per unit: the session, or the user the session identified as.
+/// Events per unit: the session, or the user the session identified as — directly
+/// (`user.id` on one of its events) or through the browser's anonymous id (`user.anonymous_id`)
+/// that another, identified session shares. A session never identified is a user of its own.
 fn group_units(unit: Unit, events: &[Event]) -> HashMap<String, Vec<&Event>> {
     let mut user_of: HashMap<&str, &str> = HashMap::new();
     if unit == Unit::User {
+        let mut anon_of: HashMap<&str, &str> = HashMap::new();
+        let mut user_of_anon: HashMap<&str, &str> = HashMap::new();
         for e in events {
+            let anon = e.str(ANONYMOUS_ID);
+            if let Some(a) = anon {
+                anon_of.insert(e.session_id.as_str(), a);
+            }
             if let Some(u) = e.user_id() {
                 user_of.insert(e.session_id.as_str(), u);
+                if let Some(a) = anon {
+                    user_of_anon.insert(a, u);
+                }
+            }
+        }
+        for (session, anon) in anon_of {
+            if let Some(u) = user_of_anon.get(anon) {
+                user_of.entry(session).or_insert(u);
             }
         }
     }
@@ -305,5 +322,26 @@ mod tests {
         assert_eq!(compute(&q, &events).steps[1].count, 1);
         q.unit = Unit::Session;
         assert_eq!(compute(&q, &events).steps[1].count, 0);
+    }
+
+    #[test]
+    fn an_anonymous_id_links_a_session_that_never_identified() {
+        let anon = |s: &str, t: i64, name: &str, user: Option<&str>| {
+            let mut a = json!({"user.anonymous_id": "anon-1"});
+            if let Some(u) = user {
+                a["user.id"] = json!(u);
+            }
+            ev(s, t, name, a)
+        };
+        let mut first = anon("b1", 0, "browser.page_view", None);
+        first.attrs.insert("url.template".into(), json!("/"));
+        let events = vec![first, anon("b2", 50, "order.placed", Some("bea"))];
+        let q = FunnelQuery {
+            steps: vec![Step::Page("/".into()), Step::Event("order.placed".into())],
+            window_ns: 3600 * 1_000_000_000,
+            unit: Unit::User,
+            breakdown: None,
+        };
+        assert_eq!(compute(&q, &events).steps[1].count, 1);
     }
 }

@@ -176,7 +176,7 @@ fn detail_keys(kind: Kind) -> &'static [&'static str] {
             "http.response.status_code",
             "http.status_code",
         ],
-        Kind::Replay => &["replay.sequence", "replay.events"],
+        Kind::Replay => &["replay.segment.sequence", "replay.segment.events"],
         Kind::Custom => &[],
     }
 }
@@ -213,7 +213,15 @@ pub fn item(e: &Event) -> TimelineItem {
 fn is_client_key(k: &str) -> bool {
     matches!(
         k,
-        SESSION_ID | PAGE_VIEW_ID | USER_ID | EVENT_NAME | URL_FULL | URL_PATH | URL_TEMPLATE
+        SESSION_ID
+            | PAGE_VIEW_ID
+            | USER_ID
+            | ANONYMOUS_ID
+            | "enduser.id"
+            | EVENT_NAME
+            | URL_FULL
+            | URL_PATH
+            | URL_TEMPLATE
     ) || k.starts_with("browser.")
         || k.starts_with("os.")
         || k.starts_with("device.")

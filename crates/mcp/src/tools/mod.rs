@@ -7,6 +7,7 @@ mod services;
 mod sql;
 mod traces;
 mod triage;
+mod web;
 
 use std::sync::Arc;
 
@@ -171,6 +172,51 @@ impl RedscopeMcp {
     #[tool(annotations(read_only_hint = true))]
     async fn triage(&self, Parameters(args): Parameters<TriageArgs>) -> Result<String, String> {
         answer(triage::triage(&self.ctx, args).await)
+    }
+
+    /// Lists real users' browser sessions (newest first): start, duration, page views, errors,
+    /// user, browser/OS/device, entry and exit page, bounce. Filter by user, has_errors or
+    /// service. Use it to find the sessions behind a user report or an error, then get_session.
+    #[tool(annotations(read_only_hint = true))]
+    async fn find_sessions(
+        &self,
+        Parameters(args): Parameters<FindSessionsArgs>,
+    ) -> Result<String, String> {
+        answer(web::find_sessions(&self.ctx, args).await)
+    }
+
+    /// One browser session as a timeline: page views with their Web Vitals and requests,
+    /// clicks, errors and custom events, and the trace ids of its requests (follow them into
+    /// the backend with get_trace). Use it to see what a user did and experienced.
+    #[tool(annotations(read_only_hint = true))]
+    async fn get_session(
+        &self,
+        Parameters(args): Parameters<GetSessionArgs>,
+    ) -> Result<String, String> {
+        answer(web::get_session(&self.ctx, args).await)
+    }
+
+    /// Browser errors grouped by fingerprint (type, normalised message, top in-app frames):
+    /// count, users and sessions affected, first/last seen, releases. With `fingerprint`: one
+    /// group's symbolicated stack and the breadcrumbs of its latest occurrence. Use it when
+    /// the web front end misbehaves or after a release.
+    #[tool(annotations(read_only_hint = true))]
+    async fn web_errors(
+        &self,
+        Parameters(args): Parameters<WebErrorsArgs>,
+    ) -> Result<String, String> {
+        answer(web::web_errors(&self.ctx, args).await)
+    }
+
+    /// Web Vitals (LCP, INP, CLS, FCP, TTFB) of real users as p75 with good /
+    /// needs-improvement / poor shares, grouped by route, release, device or browser. Use it
+    /// for "is the site slow, where, since which release, on which devices".
+    #[tool(annotations(read_only_hint = true))]
+    async fn web_vitals(
+        &self,
+        Parameters(args): Parameters<WebVitalsArgs>,
+    ) -> Result<String, String> {
+        answer(web::web_vitals(&self.ctx, args).await)
     }
 }
 

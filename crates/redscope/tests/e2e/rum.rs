@@ -279,15 +279,7 @@ async fn rum_browser_ingest_on_the_api_port() {
     assert_eq!(r.status(), StatusCode::OK);
 
     // The server kept serving and counted every refusal.
-    let status: Value = client
-        .get(server.api_url("/api/v1/status"))
-        .bearer_auth(&read)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status = status_with(&server, &read).await;
     let s = &status["status"];
     assert!(s["auth"]["forbidden"].as_u64().unwrap() >= 2, "{s}");
     assert!(s["auth"]["unauthenticated"].as_u64().unwrap() >= 2, "{s}");
@@ -303,6 +295,17 @@ async fn rum_browser_ingest_on_the_api_port() {
         rows[0],
         json!(["Chrome", "Windows", "desktop", "/orders/:id"])
     );
+}
+
+/// `/api/v1/status` with a read token.
+async fn status_with(server: &Server, read: &str) -> Value {
+    let r = reqwest::Client::new()
+        .get(server.api_url("/api/v1/status"))
+        .bearer_auth(read)
+        .send()
+        .await
+        .unwrap();
+    r.json().await.unwrap()
 }
 
 async fn sql(server: &Server, token: &str, query: &str) -> Vec<Value> {
@@ -644,7 +647,7 @@ async fn rum_web_api_answers_over_scripted_sessions() {
         event(
             at(41),
             "browser.replay_segment",
-            &[s("s1"), ("replay.sequence", json!(0))],
+            &[s("s1"), ("replay.segment.sequence", json!(0))],
         ),
     ];
     let s2 = vec![
@@ -834,8 +837,68 @@ async fn rum_web_api_answers_over_scripted_sessions() {
         .get_json(&format!("/api/v1/web/funnel?{steps}&by=user&window=30s"))
         .await;
     assert_eq!(counts(&short), [4, 2, 0], "{short}");
+    let spec = server.get_json("/api/v1/openapi.json").await;
+    for path in [
+        "/api/v1/web/sessions",
+        "/api/v1/web/sessions/{id}",
+        "/api/v1/web/sessions/{id}/replay",
+        "/api/v1/web/errors",
+        "/api/v1/web/errors/{fingerprint}",
+        "/api/v1/web/vitals",
+        "/api/v1/web/funnel",
+        "/api/v1/sourcemaps",
+    ] {
+        assert!(
+            spec["paths"][path].is_object(),
+            "{path} in the OpenAPI document"
+        );
+    }
     let bad = reqwest::get(server.api_url("/api/v1/web/funnel?steps=/"))
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+}
+
+/// The browser rate limits hold on the API port too: beyond the burst, 429 with
+/// `Retry-After`, readable by the page (CORS), counted.
+#[tokio::test]
+async fn rum_browser_rate_limits_apply_on_the_api_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let browser = create_token(dir.path(), "browser", &["--origin", SHOP]);
+    let read = create_token(dir.path(), "read", &[]);
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("REDSCOPE_BROWSER_LIMITS__ADDRESS_REQUESTS_PER_SEC", "1"),
+            ("REDSCOPE_BROWSER_LIMITS__ADDRESS_REQUESTS_BURST", "3"),
+        ],
+    );
+    let client = reqwest::Client::new();
+    let body = logs(
+        browser_resource("1.0.0", CHROME),
+        vec![page_view(now_ns(), "sess-r", "pv", "/", &[])],
+    );
+    let mut statuses = Vec::new();
+    let mut limited = None;
+    for _ in 0..6 {
+        let r = client
+            .post(server.api_url(&format!("/v1/logs?token={browser}")))
+            .header("origin", SHOP)
+            .header("content-type", "text/plain")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = Some(r);
+        }
+    }
+    assert_eq!(&statuses[..3], [200, 200, 200], "{statuses:?}");
+    assert!(statuses[3..].iter().all(|s| *s == 429), "{statuses:?}");
+    let limited = limited.unwrap();
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(limited.headers()["access-control-allow-origin"], SHOP);
+    let status = status_with(&server, &read).await;
+    assert_eq!(status["status"]["auth"]["rate_limited"]["address"], 3);
 }
