@@ -12,7 +12,8 @@ export interface PageView {
   id: string;
   /** Trace of this page view's document load and resource spans. */
   traceId: string;
-  url: string;
+  /** `location.href`, as it is: URLs are scrubbed when records are queued. */
+  href: string;
   path: string;
   /** Epoch ms. */
   start: number;
@@ -46,14 +47,20 @@ export function guard<A extends unknown[], R>(fn: (...args: A) => R): (...args: 
 const MAX_EARLY = 200;
 
 /**
+ * The attributes that hold URLs: scrubbed in one place, when a record is queued, so that no
+ * instrumentation can forget it (and none pays for it before the page's load).
+ */
+export const URL_ATTRIBUTES = ['url.full', 'browser.referrer', 'browser.click.href', 'code.file.path'];
+
+/**
  * Two phases keep the SDK off the page's critical path: from `init` to ready (the page's
  * `load`, or 5 s, or page hide) records are only kept, with their page attributes; at ready
  * storage is read (the first localStorage access can block the main thread for milliseconds),
  * the session decided, and the kept records stamped with it and queued.
  */
 export class Client {
-  readonly transport: Transport;
-  /** Set at ready. */
+  /** Set at ready, with the session. */
+  transport: Transport | null = null;
   sessions: Sessions | null = null;
   private storage: StorageLike | null = null;
   anonymousId = '';
@@ -73,18 +80,9 @@ export class Client {
 
   constructor(
     readonly cfg: Config,
-    sender: Sender,
+    private readonly sender: Sender,
     private readonly pickStorage: () => StorageLike | null,
   ) {
-    this.transport = new Transport({
-      endpoint: cfg.endpoint,
-      resource: () => browserResource(cfg),
-      sender,
-      maxQueue: cfg.maxQueue,
-      maxEventsPerMinute: cfg.maxEventsPerMinute,
-      flushIntervalMs: cfg.flushIntervalMs,
-      beforeFlush: () => this.reportDrops(),
-    });
     this.page = this.newPage();
   }
 
@@ -97,6 +95,15 @@ export class Client {
   makeReady(): void {
     if (this.sessions) return;
     const cfg = this.cfg;
+    this.transport = new Transport({
+      endpoint: cfg.endpoint,
+      resource: () => browserResource(cfg),
+      sender: this.sender,
+      maxQueue: cfg.maxQueue,
+      maxEventsPerMinute: cfg.maxEventsPerMinute,
+      flushIntervalMs: cfg.flushIntervalMs,
+      beforeFlush: () => this.reportDrops(),
+    });
     const storage = this.pickStorage();
     this.storage = storage;
     this.sessions = new Sessions({
@@ -133,7 +140,7 @@ export class Client {
    */
   get enabled(): boolean {
     if (!this.active) return false;
-    if (!this.sessions) return true;
+    if (!this.sessions || !this.transport) return true;
     return !this.transport.disabled && this.sessions.current().sampled;
   }
 
@@ -146,8 +153,7 @@ export class Client {
   }
 
   private newPage(): PageView {
-    const url = location.href;
-    return { id: id64(), traceId: id128(), url: this.scrub(url), path: location.pathname, start: nowMs() };
+    return { id: id64(), traceId: id128(), href: location.href, path: location.pathname, start: nowMs() };
   }
 
   /** Starts a new page view (SPA navigation); returns the previous one. */
@@ -162,7 +168,7 @@ export class Client {
   private pageAttrs(page: PageView): Attrs {
     const a: Attrs = { ...this.globals };
     a['page_view.id'] = page.id;
-    a['url.full'] = page.url;
+    a['url.full'] = page.href;
     a['url.path'] = page.path;
     return a;
   }
@@ -177,17 +183,27 @@ export class Client {
     return a;
   }
 
+  /** The session's attributes added, the URLs scrubbed. */
+  private stamp(attrs: Attrs, session: SessionState): Attrs {
+    const a = { ...this.sessionAttrs(session), ...attrs };
+    for (const key of URL_ATTRIBUTES) {
+      const v = a[key];
+      if (typeof v === 'string') a[key] = this.scrub(v);
+    }
+    return a;
+  }
+
   private queueLog(rec: LogRecord, exempt?: boolean): void {
     const session = this.sessions?.current();
-    if (!session || !session.sampled) return;
-    rec.attrs = { ...this.sessionAttrs(session), ...rec.attrs };
+    if (!session || !session.sampled || !this.transport) return;
+    rec.attrs = this.stamp(rec.attrs, session);
     this.transport.addLog(rec, exempt);
   }
 
   private queueSpan(s: SpanRecord): void {
     const session = this.sessions?.current();
-    if (!session || !session.sampled) return;
-    s.attrs = { ...this.sessionAttrs(session), ...s.attrs };
+    if (!session || !session.sampled || !this.transport) return;
+    s.attrs = this.stamp(s.attrs, session);
     this.transport.addSpan(s);
   }
 
@@ -243,32 +259,35 @@ export class Client {
   /** The page is being hidden (maybe for good): last values, then everything queued. */
   async hidden(): Promise<void> {
     this.makeReady();
+    const transport = this.transport;
+    if (!transport) return;
     const waits = this.hideListeners.map((l) => guard(l)());
-    const now = this.transport.flush(true);
+    const now = transport.flush(true);
     const later = waits.filter((w): w is Promise<void> => w instanceof Promise);
     if (later.length) {
       await Promise.all(later).catch(() => undefined);
-      await this.transport.flush(true);
+      await transport.flush(true);
     }
     await now;
   }
 
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
     this.makeReady();
-    return this.transport.flush(false);
+    await this.transport?.flush(false);
   }
 
   async shutdown(): Promise<void> {
     if (!this.active) return;
     await this.hidden();
     this.active = false;
-    this.transport.shutdown();
+    this.transport?.shutdown();
   }
 
   private reported = 0;
 
   /** Drops since the last report, as one `browser.sdk_dropped` record (not rate limited). */
   private reportDrops(): void {
+    if (!this.transport) return;
     const d = this.transport.dropCounts();
     const total = d.queue_full + d.rate_limited + d.send_failed + d.rejected + d.unauthorized;
     if (total <= this.reported || !this.active) return;

@@ -251,7 +251,7 @@ test('on-error replay: nothing sent until an error, then the last minute and wha
     return s.length && s;
   });
   assert.equal(segments[0].attrs['replay.segment.trigger'], 'error');
-  assert.equal(segments[0].attrs['replay.mode'], 'full');
+  assert.equal(segments[0].attrs['replay.mode'], 'error');
   assert.equal(segments[0].attrs['replay.segment.has_full_snapshot'], true);
   const events = JSON.parse(gunzipSync(Buffer.from(segments[0].body.stringValue, 'base64')).toString('utf8'));
   assert.equal(events[0].type, 4, 'starts with a Meta event');

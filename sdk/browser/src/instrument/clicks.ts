@@ -50,7 +50,7 @@ export function installClicks(client: Client): void {
       };
       const named = el.closest('[data-rs-name]');
       if (named) attrs['browser.click.name'] = named.getAttribute('data-rs-name') || undefined;
-      if (el instanceof HTMLAnchorElement && el.href) attrs['browser.click.href'] = client.scrub(el.href);
+      if (el instanceof HTMLAnchorElement && el.href) attrs['browser.click.href'] = el.href;
       client.event('browser.click', attrs, { body: String(attrs['browser.click.name'] || attrs['browser.click.target']) });
     }),
     { capture: true, passive: true },

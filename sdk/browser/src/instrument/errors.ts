@@ -72,7 +72,7 @@ export function installErrors(client: Client): (value: unknown, attrs?: Attrs, s
       // listener is for script errors, which are ErrorEvents.
       if (!(ev instanceof ErrorEvent)) return;
       const attrs: Attrs = {};
-      if (ev.filename) attrs['code.file.path'] = client.scrub(ev.filename);
+      if (ev.filename) attrs['code.file.path'] = ev.filename;
       if (ev.lineno) attrs['code.line.number'] = ev.lineno;
       if (ev.colno) attrs['code.column.number'] = ev.colno;
       report(ev.error ?? ev.message, attrs, 'onerror');

@@ -23,7 +23,7 @@ function begin(client: Client, method: string, rawUrl: string, api: string): Pen
   if (!url || isIgnored(url.href, client.cfg.endpoint, client.cfg.ignoreUrls)) return null;
   const attrs: Attrs = {
     'http.request.method': method.toUpperCase(),
-    'url.full': client.scrub(url.href),
+    'url.full': url.href,
     'server.address': url.hostname,
     'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
     'browser.request.api': api,

@@ -15,7 +15,7 @@ export function pageKey(href: string): string {
 export function installNavigation(client: Client): void {
   let key = pageKey(location.href);
   const first: Attrs = { 'browser.page_view.type': 'initial' };
-  if (document.referrer) first['browser.referrer'] = client.scrub(document.referrer);
+  if (document.referrer) first['browser.referrer'] = document.referrer;
   client.event('browser.page_view', first, { body: client.page.path });
 
   const changed = (type: string) => {

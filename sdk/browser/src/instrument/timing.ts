@@ -60,7 +60,7 @@ export function installTiming(client: Client): void {
         start: epochMs(e.startTime),
         end: epochMs(e.responseEnd || e.startTime + e.duration),
         attrs: {
-          'url.full': client.scrub(e.name),
+          'url.full': e.name,
           'server.address': host || undefined,
           'browser.resource.initiator_type': e.initiatorType,
           ...sizes(e),
@@ -79,7 +79,7 @@ export function installTiming(client: Client): void {
       const t = nav[m];
       if (t > 0) events.push({ name: m, time: epochMs(t) });
     }
-    const base: Attrs = { 'url.full': page.url, 'browser.navigation.type': nav.type, ...sizes(nav) };
+    const base: Attrs = { 'url.full': page.href, 'browser.navigation.type': nav.type, ...sizes(nav) };
     client.span(
       {
         traceId: page.traceId,
@@ -102,7 +102,7 @@ export function installTiming(client: Client): void {
         kind: SPAN_INTERNAL,
         start: epochMs(nav.fetchStart),
         end: epochMs(nav.responseEnd),
-        attrs: { 'url.full': page.url },
+        attrs: { 'url.full': page.href },
       },
       page,
     );

@@ -81,7 +81,7 @@ export function startRecorder(o: RecorderOptions): Recorder {
           encoding,
           body,
           trigger,
-          mode,
+          mode: o.mode,
         });
       } catch {
         /* dropped: the next full snapshot lets playback recover */

@@ -15,6 +15,7 @@ export interface Segment {
   encoding: 'gzip+base64' | 'json';
   body: string;
   trigger: 'interval' | 'size' | 'error' | 'hide';
+  /** How the recording started: from the session's start, or on-error. */
   mode: RecordingMode;
 }
 
