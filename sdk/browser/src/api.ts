@@ -59,11 +59,11 @@ function start(options: InitOptions): void {
   installXhr(c);
   if (cfg.captureClicks) installClicks(c);
   // At ready (after the page's load): the rest, once the session is known to be sampled.
-  c.readyListeners.push(() => {
-    installVitals(c);
-    installTiming(c);
-    installReplay(c);
-  });
+  c.readyListeners.push(
+    () => installVitals(c),
+    () => installTiming(c),
+    () => installReplay(c),
+  );
   const ready = guard(() => c.makeReady());
   if (document.readyState === 'complete') setTimeout(ready, 0);
   else addEventListener('load', () => setTimeout(ready, 0), { once: true });

@@ -91,8 +91,12 @@ export class Client {
     return this.sessions ? this.sessions.current() : null;
   }
 
-  /** Reads storage, decides the session and queues the records kept until now. */
-  makeReady(): void {
+  /**
+   * Reads storage, decides the session and queues the records kept until now. The ready
+   * listeners then run each in a task of its own (small tasks), or at once when `now` (page
+   * hide: there may be no later task).
+   */
+  makeReady(now = false): void {
     if (this.sessions) return;
     const cfg = this.cfg;
     this.transport = new Transport({
@@ -131,7 +135,10 @@ export class Client {
       if (e.log) this.queueLog(e.log, e.exempt);
       if (e.span) this.queueSpan(e.span);
     }
-    for (const l of this.readyListeners) guard(l)();
+    for (const l of this.readyListeners) {
+      if (now) guard(l)();
+      else setTimeout(guard(l), 0);
+    }
   }
 
   /**
@@ -258,7 +265,7 @@ export class Client {
 
   /** The page is being hidden (maybe for good): last values, then everything queued. */
   async hidden(): Promise<void> {
-    this.makeReady();
+    this.makeReady(true);
     const transport = this.transport;
     if (!transport) return;
     const waits = this.hideListeners.map((l) => guard(l)());
