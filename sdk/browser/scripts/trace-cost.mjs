@@ -24,7 +24,7 @@ const b = spawnSync(process.execPath, [join(here, 'scripts', 'build.mjs'), '--ou
 if (b.status !== 0) throw new Error(b.stderr);
 const LOADS = Number(process.env.LOADS || 8);
 const col = await collector();
-const shop = await site(sdkDir, (q) => (q.get('sdk') === '1' ? snippet({ endpoint: col.url, serviceName: 'trace', flushIntervalMs: 500 }) : ''), 100);
+const shop = await site(sdkDir, (q, sdkUrl) => (q.get('sdk') === '1' ? snippet({ endpoint: col.url, serviceName: 'trace', flushIntervalMs: 500 }, `${sdkUrl}/sdk/redscope.js`) : ''), 100);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],

@@ -1,5 +1,5 @@
 // The SDK in real Chromium (Debian's, driven by playwright-core) on a test site that loads it
-// with the script tag snippet: what a collector receives from a visit, that typed and shown
+// with the script tag snippet from an origin of its own (as from redscope): what a collector receives from a visit, that typed and shown
 // text never leave the page, that a dead collector does not hurt the page, the host page's
 // cost, and (when the binary is built) one visit stored by a real `redscope serve`.
 //
@@ -35,17 +35,20 @@ let shop;
 const closers = [];
 
 /** What the page with query `q` gets in its <head>: nothing (sdk=0) or the snippet. */
-function headFor(q) {
+function headFor(q, sdkUrl) {
   if (q.get('sdk') === '0') return '';
-  return snippet({
-    endpoint: q.get('endpoint') || col.url,
-    token: q.get('token') || 'test-token',
-    serviceName: 'test-site',
-    serviceVersion: '1.0.0',
-    environment: 'test',
-    flushIntervalMs: 500,
-    replay: { sampleRate: Number(q.get('replay') || 0), onErrorSampleRate: Number(q.get('onError') || 0) },
-  });
+  return snippet(
+    {
+      endpoint: q.get('endpoint') || col.url,
+      token: q.get('token') || 'test-token',
+      serviceName: 'test-site',
+      serviceVersion: '1.0.0',
+      environment: 'test',
+      flushIntervalMs: 500,
+      replay: { sampleRate: Number(q.get('replay') || 0), onErrorSampleRate: Number(q.get('onError') || 0) },
+    },
+    `${sdkUrl}/sdk/redscope.js`,
+  );
 }
 
 before(async () => {

@@ -1,8 +1,9 @@
 // The test site and a collector, each on its own loopback port (so the collector is another
 // origin, as redscope's OTLP port is for a real site).
 //
-//   site(sdkDir, { sdk, delayMs })  serves tests/site/, the built SDK under /sdk/, and
-//                                    /api/data (records the traceparent headers it gets)
+//   site(sdkDir, snippet, delayMs)  serves tests/site/ and /api/data (records the traceparent
+//                                    headers it gets); the built SDK under /sdk/ from an origin
+//                                    of its own, as redscope serves it (`sdkUrl`)
 //   collector()                      answers CORS and records what is POSTed to /v1/*
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -16,38 +17,55 @@ function listen(server) {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`)));
 }
 
+/** Answers after `delayMs` (as over a network) for static files, at once for the API. */
+function responder(req, res, delayMs) {
+  const url = new URL(req.url, 'http://x');
+  const send = (status, type, body, headers = {}) => {
+    const go = () => res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers }).end(body);
+    delayMs && /\.(css|js|mjs|svg)$/.test(url.pathname) ? setTimeout(go, delayMs) : go();
+  };
+  return { url, send };
+}
+
 /**
- * `snippet(query)` returns what replaces <!--SDK--> in index.html for a request's query
- * (the empty string: the page without the SDK).
+ * `snippet(query, sdkUrl)` returns what replaces <!--SDK--> in index.html for a request's
+ * query (the empty string: the page without the SDK).
  */
 export async function site(sdkDir, snippet, delayMs = 0) {
   const backend = [];
+  const sdkServer = createServer((req, res) => {
+    const { url, send } = responder(req, res, delayMs);
+    const file = normalize(url.pathname.replace(/^\/sdk\//, ''));
+    if (!url.pathname.startsWith('/sdk/') || file.includes('..')) return send(404, 'text/plain', 'not found');
+    try {
+      return send(200, TYPES[extname(file)] || 'application/octet-stream', readFileSync(join(sdkDir, file)), { 'access-control-allow-origin': '*' });
+    } catch {
+      return send(404, 'text/plain', 'not found');
+    }
+  });
+  const sdkUrl = await listen(sdkServer);
   const server = createServer((req, res) => {
-    const url = new URL(req.url, 'http://x');
-    const send = (status, type, body, headers = {}) => {
-      const go = () => res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store', ...headers }).end(body);
-      delayMs && /\.(css|js|mjs|svg)$/.test(url.pathname) ? setTimeout(go, delayMs) : go();
-    };
+    const { url, send } = responder(req, res, delayMs);
     if (url.pathname === '/api/data') {
       backend.push({ url: req.url, traceparent: req.headers.traceparent || null });
       return send(200, 'application/json', JSON.stringify({ items: 3 }));
     }
-    if (url.pathname.startsWith('/sdk/')) {
-      const file = normalize(url.pathname.slice(5));
-      if (file.includes('..')) return send(404, 'text/plain', 'no');
-      try {
-        return send(200, TYPES[extname(file)] || 'application/octet-stream', readFileSync(join(sdkDir, file)), { 'access-control-allow-origin': '*' });
-      } catch {
-        return send(404, 'text/plain', 'not found');
-      }
-    }
     const name = url.pathname === '/' || !extname(url.pathname) ? 'index.html' : url.pathname.slice(1);
     if (!/^[a-z]+\.(html|js|css|svg)$/.test(name)) return send(404, 'text/plain', 'not found');
     let body = readFileSync(join(here, name), 'utf8');
-    if (name === 'index.html') body = body.replace('<!--SDK-->', () => snippet(url.searchParams));
+    if (name === 'index.html') body = body.replace('<!--SDK-->', () => snippet(url.searchParams, sdkUrl));
     return send(200, TYPES[extname(name)], body);
   });
-  return { url: await listen(server), backend, close: () => server.close() };
+  const siteUrl = await listen(server);
+  return {
+    url: siteUrl,
+    sdkUrl,
+    backend,
+    close: () => {
+      server.close();
+      sdkServer.close();
+    },
+  };
 }
 
 /** Records OTLP/HTTP JSON posts; `status` is what it answers. */
