@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Leave-one-system-out evaluation of Log AI's tunable thresholds.
 
-Usage: crates/logai/loo.py [--bin PARSE_BINARY] [--jobs N] [--quick]
+Usage: crates/logai/loo.py [--bin PARSE_BINARY] [--jobs N] [--quick] [--more DIR:SYS,SYS,...]
+
+--more adds systems laid out as Loghub-2k is (DIR/S/S_2k.log and its _structured_corrected.csv),
+e.g. the six other systems of logpai/logparser's data/loghub_2k_corrected:
+--more /path/loghub_2k_corrected:HPC,Linux,Mac,OpenStack,Proxifier,Thunderbird
 
 Every system is parsed as `redscope logai parse` runs (raw lines on stdin, one resource) under
 each setting of a small grid of the thresholds the `parse` example reads from the environment
@@ -48,11 +52,13 @@ def build():
     return os.path.join(ROOT, "target", "release", "examples", "parse")
 
 
-def systems():
+def systems(more=()):
     """(name, kind, log, truth) for every system with the truth it is scored on."""
     found = []
-    for name in LOGHUB_SYSTEMS:
-        base = os.path.join(LOGHUB, name, f"{name}_2k.log")
+    for directory, name in [(LOGHUB, n) for n in LOGHUB_SYSTEMS] + list(more):
+        base = os.path.join(directory, name, f"{name}_2k.log")
+        if not os.path.isfile(base):
+            sys.exit(f"missing {base}")
         found.append((name, "templates", base, base + "_structured_corrected.csv"))
     for name in sorted(os.listdir(CORPUS)):
         log = os.path.join(CORPUS, name, f"{name}.log")
@@ -79,10 +85,10 @@ def run(binary, scorer, system, setting):
     return {"SEV": result["SEV"], "FPE": result["FPE"], "value": result["SEV"] - 10 * result["FPE"]}
 
 
-def evaluate(binary, grid, jobs):
+def evaluate(binary, grid, jobs, more=()):
     """{(system name, setting): score} over the grid; systems without truth are left out."""
     scorer = load_scorer()
-    cases = [(system, setting) for system in systems() for setting in grid]
+    cases = [(system, setting) for system in systems(more) for setting in grid]
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
         scores = list(pool.map(lambda case: run(binary, scorer, *case), cases))
     table, kinds = {}, {}
@@ -145,10 +151,15 @@ def main():
     ap.add_argument("--bin")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--quick", action="store_true", help="a 3x3 grid around the default")
+    ap.add_argument("--more", action="append", default=[], help="DIR:SYS,SYS (Loghub layout)")
     a = ap.parse_args()
+    more = []
+    for spec in a.more:
+        directory, _, names = spec.rpartition(":")
+        more += [(directory, n) for n in names.split(",") if n]
     binary = a.bin or build()
     grid = QUICK_GRID if a.quick else GRID
-    table, kinds = evaluate(binary, grid, a.jobs)
+    table, kinds = evaluate(binary, grid, a.jobs, more)
     picked = leave_one_out(table, kinds, grid)
     print(f"grid: similarity x word_variants, {len(grid)} settings; default {DEFAULT}")
     report(table, kinds, picked)

@@ -113,7 +113,11 @@ impl Masked {
             if self.absorb_unit(message, start, position) {
                 continue;
             }
-            if all_plain && !has_value_word(&message[start..position]) {
+            if all_plain
+                && !has_value_word(&message[start..position])
+                && !(marks & DOT != 0
+                    && is_host_name(message[start..position].trim_end_matches([',', '.'])))
+            {
                 // Only letters and `_.-',`: the token stays as written (what `push_token`
                 // makes of it too, without its checks), holds no value and is not soft.
                 let masked_start = self.text.len();
@@ -372,7 +376,8 @@ impl Masked {
         let plain = core
             .bytes()
             .all(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'.' | b'-' | b'\'' | b','))
-            && !has_value_word(core);
+            && !has_value_word(core)
+            && !(marks & DOT != 0 && is_host_name(core));
         if plain {
             // Words without digits or markers: nothing to mask (the common case, kept fast).
             // Such a token holds no digit, mask or `=`, so it is never soft.
@@ -1001,6 +1006,9 @@ fn marked_kind(core: &str, marks: u16) -> Option<ValueKind> {
     if digit && (dot || colon) && (is_ip_port(core) || is_host_port(core)) {
         return Some(ValueKind::Ip);
     }
+    if dot && is_host_name(core) {
+        return Some(ValueKind::Ip);
+    }
     if digit && dash && is_numbered_name(core) {
         return Some(ValueKind::Ip);
     }
@@ -1099,6 +1107,47 @@ fn is_ip_port(core: &str) -> bool {
 }
 
 /// `db-7.example.com:5432`, `msra-sa-41/10.1.2.3:8030`: a host name with a port or an address.
+/// `mtalk.google.com`, `proxy.cs.example.edu.hk`: a fully qualified host name, told by its
+/// last label (a generic top-level domain, or a two-letter country code after two labels or
+/// more that is no common file extension). Lower-case labels only, and not a reverse-DNS
+/// identifier (`com.example.job`), which names code rather than a host.
+fn is_host_name(core: &str) -> bool {
+    const GENERIC: &[&str] = &[
+        "com", "net", "org", "edu", "gov", "mil", "int", "io", "info", "biz", "dev", "app",
+        "cloud", "local", "internal", "lan", "arpa", "test", "example",
+    ];
+    const FILES: &[&str] = &[
+        "py", "sh", "rs", "go", "pl", "md", "so", "rb", "cc", "ts", "gz", "xz", "db", "js", "ps",
+        "ml", "hs", "cs", "fs", "vb", "el", "mk", "in", "am", "ac", "tf",
+    ];
+    let bytes = core.as_bytes();
+    if bytes.len() < 4 || bytes.len() > 253 || !bytes[0].is_ascii_alphanumeric() {
+        return false;
+    }
+    let mut labels = 0;
+    for label in core.split('.') {
+        let label_bytes = label.as_bytes();
+        if label_bytes.is_empty()
+            || label_bytes.len() > 63
+            || label_bytes[0] == b'-'
+            || !label_bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        {
+            return false;
+        }
+        labels += 1;
+    }
+    let (first, last) = match (core.split('.').next(), core.rsplit('.').next()) {
+        (Some(first), Some(last)) => (first, last),
+        _ => return false,
+    };
+    if labels < 2 || GENERIC.contains(&first) || !last.bytes().all(|b| b.is_ascii_lowercase()) {
+        return false;
+    }
+    GENERIC.contains(&last) || (last.len() == 2 && labels >= 3 && !FILES.contains(&last))
+}
+
 fn is_host_port(core: &str) -> bool {
     let (rest, port) = match core.rsplit_once(':') {
         Some((rest, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
@@ -1258,6 +1307,28 @@ mod tests {
             .map(|t| out.token_text(t))
             .collect::<Vec<_>>()
             .join(" ")
+    }
+
+    #[test]
+    fn host_names_are_values_code_names_are_not() {
+        assert_eq!(
+            masked("could not resolve proxy.cs.example.edu.hk, trying mtalk.google.com."),
+            "could not resolve <*>, trying <*>."
+        );
+        assert_eq!(
+            masked("flush_zone corpus.test (www.shop.internal): done"),
+            "flush_zone <*> (<*>): done"
+        );
+        // Reverse-DNS identifiers, modules, files and sentences stay words.
+        for kept in [
+            "job com.apple.cache.daily ran",
+            "loaded nova.compute.manager from os.path",
+            "see main.py and util.go or a.b.rs",
+            "Done. Next step.",
+            "class org.Example.Thing",
+        ] {
+            assert_eq!(masked(kept), kept);
+        }
     }
 
     #[test]
