@@ -133,8 +133,67 @@ impl Masked {
             self.push_token(message, start, position, keyish, marks);
         }
         self.fold_dates(message);
+        self.fold_name_lists(message);
         self.fold_runs();
         self.hash = self.tokens_hash();
+    }
+
+    /// Folds a list of three or more numbered names of one kind (`an14 an15 an16`, `node1
+    /// node2 node3`) into one value, as runs of masked values fold: lists of any length then
+    /// share a template.
+    fn fold_name_lists(&mut self, message: &str) {
+        if self.tokens.len() < 3 {
+            return;
+        }
+        let prefix_of = |token: &Token| -> Option<&str> {
+            let text = &message[token.original.0..token.original.1];
+            let letters = text.bytes().take_while(u8::is_ascii_alphabetic).count();
+            let digits = text.len() - letters;
+            (letters > 0 && digits > 0 && text.as_bytes()[letters..].iter().all(u8::is_ascii_digit))
+                .then(|| &text[..letters])
+        };
+        let mut index = 0;
+        while index + 2 < self.tokens.len() {
+            let Some(prefix) = prefix_of(&self.tokens[index]) else {
+                index += 1;
+                continue;
+            };
+            let mut last = index;
+            while last + 1 < self.tokens.len() && prefix_of(&self.tokens[last + 1]) == Some(prefix)
+            {
+                last += 1;
+            }
+            if last - index < 2 {
+                index = last + 1;
+                continue;
+            }
+            let (start, end) = (self.tokens[index].original.0, self.tokens[last].original.1);
+            let masked_start = self.text.len();
+            self.text.push_str("<*>");
+            self.tokens[index] = Token {
+                masked: (masked_start, self.text.len()),
+                original: (start, end),
+                soft: true,
+                keyish: false,
+            };
+            self.tokens.drain(index + 1..=last);
+            let at = self
+                .params
+                .iter()
+                .position(|p| p.start >= start)
+                .unwrap_or(self.params.len());
+            self.params.retain(|p| p.end <= start || p.start >= end);
+            let at = at.min(self.params.len());
+            self.params.insert(
+                at,
+                Param {
+                    start,
+                    end,
+                    kind: ValueKind::Word,
+                },
+            );
+            index += 1;
+        }
     }
 
     /// Folds a date written in words inside a message (`at Fri Jul  1 07:57:30 2005`,
@@ -1329,6 +1388,17 @@ mod tests {
         ] {
             assert_eq!(masked(kept), kept);
         }
+    }
+
+    #[test]
+    fn lists_of_numbered_names_fold() {
+        assert_eq!(
+            masked("failed to resolve data source name an14 an15 an16 an17 now"),
+            masked("failed to resolve data source name bn7 bn8 bn9 now")
+        );
+        // Two names are two values, and names of different kinds are not a list.
+        assert_eq!(masked("link node1 node2 up"), "link node1 node2 up");
+        assert_eq!(masked("eth0 lo1 wlan2 up"), "eth0 lo1 wlan2 up");
     }
 
     #[test]
