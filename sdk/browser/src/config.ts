@@ -120,12 +120,13 @@ export function resolveConfig(
   };
 }
 
-/** `name` in the folder of `url` (the SDK's own script), or '' when that is unknown. */
+/**
+ * `name` in the folder of `url` (the SDK's own script), or '' when that is unknown. With
+ * strings, not `new URL`: this runs in `init`, before the page's load, where the first URL
+ * object of a page costs a millisecond or more.
+ */
 export function siblingUrl(url: string, name: string): string {
-  if (!url) return '';
-  try {
-    return new URL(name, url).href;
-  } catch {
-    return '';
-  }
+  const path = url.replace(/[?#].*$/, '');
+  if (!/^https?:\/\/[^/]+\//.test(path)) return '';
+  return path.replace(/[^/]*$/, '') + name;
 }

@@ -50,3 +50,14 @@ describe('traceparent injection', () => {
     expect(isIgnored('https://shop.example.com/api', endpoint, ['/healthz', /ads\./])).toBe(false);
   });
 });
+
+describe('siblingUrl', () => {
+  it('finds the recorder beside the SDK script', async () => {
+    const { siblingUrl } = await import('../../src/config');
+    expect(siblingUrl('https://rs.example.com/sdk/redscope.js', 'replay.mjs')).toBe('https://rs.example.com/sdk/replay.mjs');
+    expect(siblingUrl('https://rs.example.com/sdk/redscope.mjs?v=2#x', 'replay.mjs')).toBe('https://rs.example.com/sdk/replay.mjs');
+    expect(siblingUrl('https://rs.example.com:8080/redscope.js', 'replay.mjs')).toBe('https://rs.example.com:8080/replay.mjs');
+    expect(siblingUrl('', 'replay.mjs')).toBe('');
+    expect(siblingUrl('blob:xyz', 'replay.mjs')).toBe('');
+  });
+});
