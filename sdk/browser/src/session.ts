@@ -33,8 +33,9 @@ export interface SessionOptions {
 
 export const SESSION_KEY = 'redscope.session';
 export const ANON_KEY = 'redscope.anon';
-/** Activity is written back at most this often (ms). */
+/** Activity is written back, and other tabs' changes read, at most this often (ms). */
 const WRITE_EVERY = 1000;
+const READ_EVERY = 1000;
 
 /** The first of localStorage, sessionStorage that works here, else none (memory only). */
 export function pickStorage(): StorageLike | null {
@@ -69,6 +70,7 @@ function parse(text: string | null): SessionState | null {
 export class Sessions {
   private state: SessionState | null = null;
   private written = 0;
+  private readAt = -Infinity;
   private readonly now: () => number;
   private readonly random: () => number;
   /** Called with the new session when one ends and another begins (not for the first one). */
@@ -101,7 +103,10 @@ export class Sessions {
     const t = this.now();
     const previous = this.state;
     let s = previous;
-    const stored = this.read();
+    // Records come in bursts (a page's resources): storage is looked at once a second.
+    const due = !s || t - this.readAt >= READ_EVERY || this.expired(s, t);
+    const stored = due ? this.read() : null;
+    if (due) this.readAt = t;
     if (stored) {
       if (!s) s = stored;
       else if (stored.id === s.id) {

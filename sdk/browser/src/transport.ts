@@ -47,12 +47,33 @@ const MAX_ATTEMPTS = 6;
 const MAX_QUEUE_BYTES = 8_000_000;
 const MAX_BACKOFF_MS = 60_000;
 
-/** The default sender: `fetch` (the page's own, taken before the SDK wraps it). */
+/** Bodies at least this long are gzipped, where the browser can (`CompressionStream`). */
+const GZIP_FROM = 2048;
+
+async function gzip(text: string): Promise<ArrayBuffer> {
+  const stream = new Blob([text]).stream().pipeThrough(new CompressionStream('gzip'));
+  return new Response(stream).arrayBuffer();
+}
+
+/**
+ * The default sender: `fetch` (the page's own, taken before the SDK wraps it). Bodies are
+ * gzipped, except on page hide: compressing is asynchronous, and a page going away may not
+ * give it the time.
+ */
 export function fetchSender(fetchFn: typeof fetch, token: string): Sender {
   return async (url, body, keepalive) => {
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (token) headers.Authorization = `Bearer ${token}`;
-    const r = await fetchFn(url, { method: 'POST', body, headers, keepalive, credentials: 'omit', mode: 'cors' });
+    let payload: BodyInit = body;
+    if (!keepalive && body.length >= GZIP_FROM && typeof CompressionStream !== 'undefined') {
+      try {
+        payload = await gzip(body);
+        headers['Content-Encoding'] = 'gzip';
+      } catch {
+        payload = body;
+      }
+    }
+    const r = await fetchFn(url, { method: 'POST', body: payload, headers, keepalive, credentials: 'omit', mode: 'cors' });
     const retry = Number(r.headers.get('retry-after'));
     return { status: r.status, retryAfter: retry > 0 ? retry : undefined };
   };

@@ -163,6 +163,7 @@ test('a visit: page views, vitals, the error with its stack, the fetch span join
     assert.equal(p.headers.authorization, 'Bearer test-token');
     assert.match(p.headers['content-type'], /^application\/json/);
   }
+  assert.ok(col.posts.some((p) => p.gzip), 'larger batches are gzipped');
 
   const views = r.events('browser.page_view');
   assert.deepEqual(views.map((v) => v.attrs['url.path']), ['/', '/checkout']);

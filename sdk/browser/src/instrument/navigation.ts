@@ -1,5 +1,6 @@
-// Page views: the initial one, and one per SPA navigation (history.pushState/replaceState,
-// popstate, and hash routes like `#/orders`), each with its own id.
+// Page views: the initial one, one per SPA navigation (history.pushState/replaceState,
+// popstate, and hash routes like `#/orders`) and one per restore from the back/forward cache,
+// each with its own id.
 
 import { type Client, guard } from '../client';
 import type { Attrs } from '../config';
@@ -41,4 +42,18 @@ export function installNavigation(client: Client): void {
   }
   addEventListener('popstate', guard(() => changed('pop')));
   addEventListener('hashchange', guard(() => changed('hash')));
+  // A page restored from the back/forward cache is a new page view of the same document.
+  addEventListener(
+    'pageshow',
+    guard((ev: PageTransitionEvent) => {
+      if (!ev.persisted) return;
+      key = pageKey(location.href);
+      const previous = client.navigate();
+      client.event(
+        'browser.page_view',
+        { 'browser.page_view.type': 'back_forward_cache', 'page_view.previous_id': previous.id },
+        { body: client.page.path },
+      );
+    }),
+  );
 }

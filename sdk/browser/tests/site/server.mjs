@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { dirname, extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.map': 'application/json' };
@@ -68,7 +69,7 @@ export async function site(sdkDir, snippet, delayMs = 0) {
   };
 }
 
-/** Records OTLP/HTTP JSON posts; `status` is what it answers. */
+/** Records OTLP/HTTP JSON posts (gunzipped; `gzip` tells which were); `status` is what it answers. */
 export async function collector() {
   const posts = [];
   const state = { status: 200 };
@@ -83,8 +84,9 @@ export async function collector() {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const body = Buffer.concat(chunks).toString('utf8');
-      posts.push({ path: req.url, headers: req.headers, body });
+      const raw = Buffer.concat(chunks);
+      const body = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+      posts.push({ path: req.url, headers: req.headers, body, gzip: req.headers['content-encoding'] === 'gzip' });
       res.writeHead(state.status, { ...cors, 'content-type': 'application/json' }).end('{}');
     });
   });

@@ -138,3 +138,21 @@ describe('sessions', () => {
     expect(storage.getItem(ANON_KEY)).toBe(a);
   });
 });
+
+describe('sessions and storage', () => {
+  it('reads storage at most once a second in a burst of records', () => {
+    const { sessions, storage, clock } = setup();
+    let reads = 0;
+    const get = storage.getItem.bind(storage);
+    storage.getItem = (k: string) => {
+      reads++;
+      return get(k);
+    };
+    sessions.current();
+    for (let i = 0; i < 100; i++) sessions.current();
+    expect(reads).toBe(1);
+    clock.t += 1000;
+    sessions.current();
+    expect(reads).toBe(2);
+  });
+});
