@@ -3,4 +3,5 @@ import { setScriptUrl } from './api';
 
 setScriptUrl(import.meta.url);
 
-export * from './api';
+export { defaultScrubUrl, flush, identify, init, reportError, sendEvent, setAttribute, shutdown } from './api';
+export type { Attr, Attrs, InitOptions, ReplayOptions, UrlMatcher } from './api';

@@ -34,21 +34,23 @@ let col;
 let shop;
 const closers = [];
 
-/** What the page with query `q` gets in its <head>: nothing (sdk=0) or the snippet. */
+/** What the page with query `q` gets in its <head>: nothing (sdk=0), the module (esm=1) or the snippet. */
 function headFor(q, sdkUrl) {
   if (q.get('sdk') === '0') return '';
-  return snippet(
-    {
-      endpoint: q.get('endpoint') || col.url,
-      token: q.get('token') || 'test-token',
-      serviceName: 'test-site',
-      serviceVersion: '1.0.0',
-      environment: 'test',
-      flushIntervalMs: 500,
-      replay: { sampleRate: Number(q.get('replay') || 0), onErrorSampleRate: Number(q.get('onError') || 0) },
-    },
-    `${sdkUrl}/sdk/redscope.js`,
-  );
+  const options = {
+    endpoint: q.get('endpoint') || col.url,
+    token: q.get('token') || 'test-token',
+    serviceName: 'test-site',
+    serviceVersion: '1.0.0',
+    environment: 'test',
+    flushIntervalMs: 500,
+    replay: { sampleRate: Number(q.get('replay') || 0), onErrorSampleRate: Number(q.get('onError') || 0) },
+  };
+  if (q.get('esm') === '1') {
+    const src = `${sdkUrl}/sdk/redscope.mjs`;
+    return `<script type="module">import * as redscope from ${JSON.stringify(src)}; redscope.init(${JSON.stringify(options)}); window.redscope = redscope;</script>`;
+  }
+  return snippet(options, `${sdkUrl}/sdk/redscope.js`);
 }
 
 before(async () => {
@@ -266,6 +268,21 @@ test('on-error replay: nothing sent until an error, then the last minute and wha
   await until('a segment after the error', () => received().events('browser.replay_segment').some((s) => s.attrs['replay.segment.trigger'] === 'hide'));
   const session = await page.evaluate(() => JSON.parse(localStorage.getItem('redscope.session')));
   assert.equal(session.replay, 'full', 'the rest of the session records in full');
+  await ctx.close();
+});
+
+test('the ES module build, imported from another origin, records and finds its recorder', async () => {
+  col.posts.length = 0;
+  const { ctx, page, errors } = await openPage('esm=1&replay=1');
+  await page.evaluate(() => window.shop.load());
+  await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/sdk/replay.mjs')));
+  await page.waitForTimeout(300);
+  await hide(page);
+  await until('a page view, the fetch span and a replay segment', () => {
+    const r = received();
+    return r.events('browser.page_view').length && r.events('browser.replay_segment').length && r.spans.some((s) => s.kind === 3);
+  });
+  assert.deepEqual(errors, []);
   await ctx.close();
 });
 
