@@ -28,6 +28,9 @@ pub struct WebFilter {
     pub event_names: Option<Vec<String>>,
     /// Leave out sessions of bots and test browsers.
     pub exclude_synthetic: bool,
+    /// Only these attributes are read (`None`: all): parsing the attributes of every event is
+    /// most of a question's time, and most questions need a few.
+    pub keys: Option<Vec<String>>,
 }
 
 /// Events and whether more matched than were read.
@@ -53,11 +56,82 @@ fn strings<'a>(
     column(batch, name, &DataType::Utf8)
 }
 
-fn parse_attrs(text: &str) -> Map<String, Value> {
+fn parse_attrs(text: &str, keys: Option<&[String]>) -> Map<String, Value> {
     if text.len() <= 2 {
         return Map::new();
     }
-    serde_json::from_str(text).unwrap_or_default()
+    let Some(keys) = keys else {
+        return serde_json::from_str(text).unwrap_or_default();
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::de::DeserializeSeed::deserialize(Picked(keys), &mut de).unwrap_or_default()
+}
+
+/// Deserializes the listed keys of a JSON object, skipping the other values unparsed.
+struct Picked<'k>(&'k [String]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Picked<'_> {
+    type Value = Map<String, Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Picked<'_> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object of attributes")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if self.0.iter().any(|k| *k == key) {
+                out.insert(key.into_owned(), map.next_value::<Value>()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The attributes the summaries of sessions, error groups and vitals read.
+pub fn summary_keys() -> Vec<String> {
+    use rum::attrs::*;
+    [
+        SESSION_ID,
+        PAGE_VIEW_ID,
+        "browser.page.instance_id",
+        USER_ID,
+        "enduser.id",
+        ANONYMOUS_ID,
+        EVENT_NAME,
+        URL_FULL,
+        URL_PATH,
+        URL_TEMPLATE,
+        "http.url",
+        BROWSER_NAME,
+        BROWSER_VERSION,
+        OS_NAME,
+        OS_VERSION,
+        DEVICE_TYPE,
+        SYNTHETIC,
+        VITAL_NAME,
+        VITAL_VALUE,
+        VITAL_RATING,
+        EXCEPTION_TYPE,
+        EXCEPTION_MESSAGE,
+        EXCEPTION_STACKTRACE,
+        SYMBOLICATED,
+        FINGERPRINT,
+        "event_type",
+    ]
+    .iter()
+    .map(|k| k.to_string())
+    .collect()
 }
 
 fn session_of(attrs: &Map<String, Value>) -> String {
@@ -102,8 +176,23 @@ impl QueryService {
         let mut conds = vec![
             format!("time_unix_nano >= {}", range.start_ns),
             format!("time_unix_nano < {}", range.end_ns),
-            "(event_name LIKE 'browser.%' OR attributes LIKE '%\"session.id\"%')".to_string(),
         ];
+        // Conjuncts are applied in turn: the event name (a dictionary column) narrows the rows
+        // before any attributes text is looked at. Browser events always have one (ingest
+        // copies `event.name` into it).
+        match &filter.event_names {
+            Some(names) => {
+                let list: Vec<String> = names.iter().map(|n| quote(n)).collect();
+                conds.push(format!("event_name IN ({})", list.join(", ")));
+            }
+            None => {
+                conds.push("event_name <> ''".to_string());
+                conds.push(
+                    "(event_name LIKE 'browser.%' OR attributes LIKE '%\"session.id\"%')"
+                        .to_string(),
+                );
+            }
+        }
         if let Some(s) = &filter.service {
             conds.push(format!("service_name = {}", quote(s)));
         }
@@ -111,12 +200,7 @@ impl QueryService {
             conds.push(format!("attributes LIKE {}", contains_pattern(id)));
         }
         if let Some(fp) = &filter.fingerprint {
-            conds.push(format!("event_name = '{}'", rum::attrs::EVENT_ERROR));
             conds.push(format!("attributes LIKE {}", contains_pattern(fp)));
-        }
-        if let Some(names) = &filter.event_names {
-            let list: Vec<String> = names.iter().map(|n| quote(n)).collect();
-            conds.push(format!("event_name IN ({})", list.join(", ")));
         }
         let sql = format!(
             "SELECT time_unix_nano, event_name, attributes, service_name, service_version, trace_id, span_id, \
@@ -152,7 +236,7 @@ impl QueryService {
                     out.truncated = true;
                     break;
                 }
-                let attributes = parse_attrs(attrs.value(row));
+                let attributes = parse_attrs(attrs.value(row), filter.keys.as_deref());
                 let mut name = names.value(row).to_string();
                 if name.is_empty() {
                     name = attributes
@@ -241,7 +325,7 @@ impl QueryService {
                     out.truncated = true;
                     break;
                 }
-                let attributes = parse_attrs(attrs.value(row));
+                let attributes = parse_attrs(attrs.value(row), filter.keys.as_deref());
                 let Some(name) = Event::span_name(names.value(row), kinds.value(row), &attributes)
                 else {
                     continue;
@@ -272,7 +356,9 @@ impl QueryService {
         range: TimeRange,
         q: &SessionSearch,
     ) -> Result<SessionsPage, QueryError> {
-        let got = self.web_events(range, &q.filter).await?;
+        let mut filter = q.filter.clone();
+        filter.keys = Some(summary_keys());
+        let got = self.web_events(range, &filter).await?;
         let mut sessions = rum::sessions::summaries(&got.events);
         sessions.retain(|s| {
             q.user
@@ -326,7 +412,7 @@ impl QueryService {
             let (bodies, attrs) = (strings(batch, "body")?, strings(batch, "attributes")?);
             let (bodies, attrs) = (bodies.as_string::<i32>(), attrs.as_string::<i32>());
             for row in 0..batch.num_rows() {
-                let attributes = parse_attrs(attrs.value(row));
+                let attributes = parse_attrs(attrs.value(row), None);
                 if session_of(&attributes) != session_id {
                     continue;
                 }
@@ -372,6 +458,7 @@ impl QueryService {
     ) -> Result<ErrorGroups, QueryError> {
         let mut filter = filter.clone();
         filter.event_names = Some(vec![rum::attrs::EVENT_ERROR.to_string()]);
+        filter.keys = Some(summary_keys());
         let got = self.web_events(range, &filter).await?;
         let mut groups = rum::errors::groups(&got.events);
         let total = groups.len();
@@ -391,6 +478,7 @@ impl QueryService {
     ) -> Result<rum::errors::ErrorDetail, QueryError> {
         let filter = WebFilter {
             fingerprint: Some(fingerprint.to_string()),
+            event_names: Some(vec![rum::attrs::EVENT_ERROR.to_string()]),
             ..WebFilter::default()
         };
         let errors = self.web_events(range, &filter).await?.events;
@@ -420,6 +508,7 @@ impl QueryService {
     ) -> Result<Vitals, QueryError> {
         let mut filter = filter.clone();
         filter.event_names = Some(vec![rum::attrs::EVENT_WEB_VITAL.to_string()]);
+        filter.keys = Some(summary_keys());
         let got = self.web_events(range, &filter).await?;
         Ok(Vitals {
             truncated: got.truncated,
@@ -434,7 +523,11 @@ impl QueryService {
         filter: &WebFilter,
         q: &rum::funnel::FunnelQuery,
     ) -> Result<Funnel, QueryError> {
-        let got = self.web_events(range, filter).await?;
+        let mut filter = filter.clone();
+        let mut keys = summary_keys();
+        keys.extend(q.breakdown.iter().cloned());
+        filter.keys = Some(keys);
+        let got = self.web_events(range, &filter).await?;
         Ok(Funnel {
             truncated: got.truncated,
             funnel: rum::funnel::compute(q, &got.events),

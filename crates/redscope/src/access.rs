@@ -78,7 +78,7 @@ fn header_str(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
 /// What a request on the API port needs; `None` for what is public (health, the login page).
 /// Anything that changes state needs admin, except the read-only SQL endpoint.
 pub fn need_for(method: &Method, path: &str) -> Option<Need> {
-    if path == "/healthz" || path == "/login" || path == "/logout" {
+    if path == "/healthz" || path == "/login" || path == "/logout" || is_public_sdk(method, path) {
         return None;
     }
     let reads = method == Method::GET || method == Method::HEAD || method == Method::OPTIONS;
@@ -217,11 +217,40 @@ fn otlp_status(status: StatusCode, code: i32, message: String, headers: &HeaderM
     response
 }
 
+/// The browser SDK's files (`/sdk/...`): public scripts any site loads, with or without
+/// tokens, from any origin (a module import is a cross-origin request).
+fn is_public_sdk(method: &Method, path: &str) -> bool {
+    (method == Method::GET || method == Method::HEAD) && path.starts_with("/sdk/")
+}
+
+/// Lets any page load the SDK's files: `Access-Control-Allow-Origin: *` (no credentials) and
+/// `Cross-Origin-Resource-Policy: cross-origin` on `/sdk/...`. Outermost on the API port, so
+/// that it sets the one value of the header.
+pub async fn public_sdk(request: Request, next: Next) -> Response {
+    let public = is_public_sdk(request.method(), request.uri().path());
+    let mut response = next.run(request).await;
+    if public {
+        let h = response.headers_mut();
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        h.insert(
+            header::HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("cross-origin"),
+        );
+    }
+    response
+}
+
 /// The API port (API, SQL, MCP, UI): the `Origin` check, then the scope the route needs. A
 /// page of the UI asked for without a token gets the login form instead.
 pub async fn api_gate(State(gate): State<Gate>, request: Request, next: Next) -> Response {
     let headers = request.headers();
     let origin = header_str(headers, header::ORIGIN);
+    if is_public_sdk(request.method(), request.uri().path()) {
+        return next.run(request).await;
+    }
     if !gate
         .origins
         .allows(origin, header_str(headers, header::HOST))
@@ -382,5 +411,7 @@ mod tests {
             })
         );
         assert_eq!(need_for(&get, "/api/v1/sourcemaps"), Some(Need::Read));
+        assert_eq!(need_for(&get, "/sdk/redscope.js"), None);
+        assert_eq!(need_for(&post, "/sdk/redscope.js"), Some(Need::Admin));
     }
 }

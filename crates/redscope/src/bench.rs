@@ -16,8 +16,9 @@ use rand::{Rng, SeedableRng};
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// What to measure: logs, spans, or trace-lookup.
-    #[arg(value_parser = ["logs", "spans", "trace-lookup"])]
+    /// What to measure: logs, spans, browser (OTLP/HTTP JSON browser events, as the browser
+    /// SDK sends them; point --otlp at the API port to measure that path), or trace-lookup.
+    #[arg(value_parser = ["logs", "spans", "browser", "trace-lookup"])]
     pub what: String,
     /// OTLP/HTTP base URL (logs, spans).
     #[arg(long, default_value = "http://127.0.0.1:4318")]
@@ -90,6 +91,20 @@ fn log_batch(rng: &mut SmallRng, n: usize, i: usize) -> Vec<u8> {
         }],
     }
     .encode_to_vec()
+}
+
+/// About `n` browser events of synthetic sessions as OTLP/HTTP JSON (the browser SDK's shape),
+/// with how many there are.
+fn browser_batch(n: usize, i: usize) -> (Vec<u8>, Vec<usize>, u64) {
+    let body = rum::synthetic::logs_request(n, i as u64 + 1, model::now_unix_nano());
+    let events: usize = body["resourceLogs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["scopeLogs"][0]["logRecords"].as_array())
+        .map(Vec::len)
+        .sum();
+    (body.to_string().into_bytes(), Vec::new(), events as u64)
 }
 
 fn span_batch(rng: &mut SmallRng, n: usize, i: usize) -> Vec<u8> {
@@ -182,19 +197,26 @@ fn with_fresh_trace_ids(body: &[u8], offsets: &[usize], seq: u64) -> Vec<u8> {
 
 async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
     let mut rng = SmallRng::seed_from_u64(7);
-    let bodies: Vec<(Vec<u8>, Vec<usize>)> = (0..64)
-        .map(|i| {
-            if what == "logs" {
-                log_batch(&mut rng, args.batch, i)
-            } else {
-                span_batch(&mut rng, args.batch, i)
+    let bodies: Vec<(Vec<u8>, Vec<usize>, u64)> = (0..64)
+        .map(|i| match what {
+            "browser" => browser_batch(args.batch, i),
+            "logs" => {
+                let b = log_batch(&mut rng, args.batch, i);
+                let offsets = trace_id_offsets(what, &b);
+                (b, offsets, args.batch as u64)
+            }
+            _ => {
+                let b = span_batch(&mut rng, args.batch, i);
+                let offsets = trace_id_offsets(what, &b);
+                (b, offsets, args.batch as u64)
             }
         })
-        .map(|b| {
-            let offsets = trace_id_offsets(what, &b);
-            (b, offsets)
-        })
         .collect();
+    let content_type = if what == "browser" {
+        "application/json"
+    } else {
+        "application/x-protobuf"
+    };
     let bodies = std::sync::Arc::new(bodies);
     // Sequence numbers differ between runs too, so repeated runs add new traces.
     let seq = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(
@@ -203,7 +225,7 @@ async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
     let url = format!(
         "{}/v1/{}",
         args.otlp.trim_end_matches('/'),
-        if what == "logs" { "logs" } else { "traces" }
+        if what == "spans" { "traces" } else { "logs" }
     );
     let client = crate::demo::with_env_token(reqwest::Client::builder())
         .pool_max_idle_per_host(args.concurrency)
@@ -218,25 +240,25 @@ async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
         let seq = std::sync::Arc::clone(&seq);
         tasks.push(tokio::spawn(async move {
             let mut ok = 0u64;
+            let mut records = 0u64;
             let mut refused = 0u64;
             let mut latencies = Vec::new();
             let mut i = worker;
             while Instant::now() < deadline {
                 let t = Instant::now();
+                let (body, offsets, events) = &bodies[i % bodies.len()];
+                let n = seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let r = client
                     .post(&url)
-                    .header("content-type", "application/x-protobuf")
-                    .body({
-                        let (body, offsets) = &bodies[i % bodies.len()];
-                        let n = seq.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        with_fresh_trace_ids(body, offsets, n)
-                    })
+                    .header("content-type", content_type)
+                    .body(with_fresh_trace_ids(body, offsets, n))
                     .send()
                     .await;
                 i += 1;
                 match r {
                     Ok(resp) if resp.status().is_success() => {
                         ok += 1;
+                        records += events;
                         latencies.push(t.elapsed());
                     }
                     Ok(resp) if resp.status().as_u16() == 429 => {
@@ -247,15 +269,17 @@ async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
                     Err(e) => anyhow::bail!("request failed: {e}"),
                 }
             }
-            Ok((ok, refused, latencies))
+            Ok((ok, records, refused, latencies))
         }));
     }
     let mut ok = 0;
+    let mut records = 0;
     let mut refused = 0;
     let mut latencies = Vec::new();
     for t in tasks {
-        let (o, r, l) = t.await??;
+        let (o, n, r, l) = t.await??;
         ok += o;
+        records += n;
         refused += r;
         latencies.extend(l);
     }
@@ -266,7 +290,6 @@ async fn ingest_load(args: &BenchArgs, what: &str) -> anyhow::Result<()> {
             .get(((latencies.len() as f64 - 1.0) * p) as usize)
             .map_or(0.0, |d| d.as_secs_f64() * 1e3)
     };
-    let records = ok * args.batch as u64;
     println!(
         "{what}: {records} records in {secs:.1}s = {:.0} records/s ({ok} requests of {}, {refused} refused with 429); request latency p50 {:.1} ms, p99 {:.1} ms",
         records as f64 / secs,

@@ -219,7 +219,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             gate.clone(),
             crate::access::api_gate,
         ))
-        .layer(crate::access::api_cors(&gate.origins));
+        .layer(crate::access::api_cors(&gate.origins))
+        .layer(axum::middleware::from_fn(crate::access::public_sdk));
     // Everything but the three OTLP paths goes to the API with its own gate and fallback.
     let api_app = ingest_on_api_port(http_app.clone(), tokio::runtime::Handle::current())
         .fallback_service(api_app);

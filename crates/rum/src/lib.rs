@@ -28,6 +28,7 @@ pub mod route;
 pub mod sessions;
 pub mod sourcemaps;
 pub mod stack;
+pub mod synthetic;
 pub mod useragent;
 pub mod vitals;
 

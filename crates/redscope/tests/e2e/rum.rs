@@ -902,3 +902,36 @@ async fn rum_browser_rate_limits_apply_on_the_api_port() {
     let status = status_with(&server, &read).await;
     assert_eq!(status["status"]["auth"]["rate_limited"]["address"], 3);
 }
+
+/// The SDK's files are public: any site loads them, with tokens on the server and from any
+/// origin (a module import is a cross-origin request); everything else still needs a token.
+#[tokio::test]
+async fn rum_sdk_files_are_public_from_any_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    create_token(dir.path(), "read", &[]);
+    let ui = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(ui.path().join("sdk")).unwrap();
+    std::fs::write(ui.path().join("index.html"), "<html>ui</html>").unwrap();
+    std::fs::write(ui.path().join("sdk/redscope.js"), "/* sdk */").unwrap();
+    let ui_dir = ui.path().to_string_lossy().to_string();
+    let server = Server::start(dir.path(), &[("REDSCOPE_SERVER__UI_DIR", &ui_dir)]);
+    let client = reqwest::Client::new();
+    let r = client
+        .get(server.api_url("/sdk/redscope.js"))
+        .header("origin", EVIL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["access-control-allow-origin"], "*");
+    assert_eq!(r.text().await.unwrap(), "/* sdk */");
+    let page = client.get(server.api_url("/")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::UNAUTHORIZED);
+    let api = client
+        .get(server.api_url("/api/v1/web/sessions"))
+        .header("origin", EVIL)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::FORBIDDEN);
+}
