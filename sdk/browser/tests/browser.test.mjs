@@ -44,7 +44,11 @@ function headFor(q, sdkUrl) {
     serviceVersion: '1.0.0',
     environment: 'test',
     flushIntervalMs: 500,
-    replay: { sampleRate: Number(q.get('replay') || 0), onErrorSampleRate: Number(q.get('onError') || 0) },
+    replay: {
+      sampleRate: Number(q.get('replay') || 0),
+      onErrorSampleRate: Number(q.get('onError') || 0),
+      unmaskSelectors: q.get('unmask') ? [q.get('unmask')] : [],
+    },
   };
   if (q.get('esm') === '1') {
     const src = `${sdkUrl}/sdk/redscope.mjs`;
@@ -131,7 +135,7 @@ async function openPage(query) {
 test('a visit: page views, vitals, the error with its stack, the fetch span joined to the backend, clicks', async () => {
   col.posts.length = 0;
   shop.backend.length = 0;
-  const { ctx, page, errors } = await openPage('replay=1');
+  const { ctx, page, errors } = await openPage('replay=1&unmask=.title');
   await page.waitForFunction(() => performance.getEntriesByType('resource').some((e) => e.name.endsWith('/sdk/replay.mjs')));
   await page.click('#name');
   await page.keyboard.type(TYPED);
@@ -235,6 +239,9 @@ test('typed and shown text never leave the page (replay on, everything masked)',
   const inputs = events.filter((e) => e.type === 3 && e.data.source === 5);
   assert.ok(inputs.length > 0, 'the typing was recorded');
   assert.ok(inputs.every((e) => /^\**$/.test(e.data.text)), 'as masked text');
+  // What is under replay.unmaskSelectors (here the shop's <h1 class="title">) is recorded as is.
+  const all = JSON.stringify(events);
+  assert.ok(all.includes('Test shop') && all.includes('Checkout'), 'the unmasked heading, before and after the navigation');
   for (const p of col.posts) {
     assert.ok(!p.body.includes(TYPED), `typed text in a body sent to ${p.path}`);
     assert.ok(!p.body.includes(SHOWN), `page text in a body sent to ${p.path}`);
