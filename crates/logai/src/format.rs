@@ -20,9 +20,13 @@ impl Signature {
     /// separator counted as one field: the name before the separator may hold blanks
     /// (`chrome.exe *64 - ...` and `chrome.exe - ...` have one header).
     pub fn of(header: &Header) -> Signature {
+        let fields = &header.fields;
         let mut packed = 0u64;
-        for (index, kind) in collapsed(&header.fields).take(16).enumerate() {
-            packed |= (kind_code(kind) as u64) << (index * 4);
+        let (mut index, mut code) = (0, 0);
+        while index < fields.len() && code < 16 {
+            packed |= (kind_code(fields[index].kind) as u64) << (code * 4);
+            index += run_length(fields, index);
+            code += 1;
         }
         Signature(packed)
     }
@@ -65,7 +69,11 @@ impl Signature {
 /// The fields a signature code at `index` stands for: one, or a run of words that a `-` or
 /// `|` separator follows.
 fn run_length(fields: &[crate::header::Field], index: usize) -> usize {
-    if fields[index].kind != FieldKind::Word {
+    if fields[index].kind != FieldKind::Word
+        || fields
+            .get(index + 1)
+            .is_none_or(|f| f.kind == FieldKind::Level)
+    {
         return 1;
     }
     let words = fields[index..]
@@ -76,16 +84,6 @@ fn run_length(fields: &[crate::header::Field], index: usize) -> usize {
         .get(index + words)
         .is_some_and(|f| matches!(f.kind, FieldKind::Dash | FieldKind::Pipe));
     if separated { words } else { 1 }
-}
-
-/// The kinds of a header's fields, a run of words before a separator as one.
-fn collapsed(fields: &[crate::header::Field]) -> impl Iterator<Item = FieldKind> + '_ {
-    let mut index = 0;
-    std::iter::from_fn(move || {
-        let field = fields.get(index)?;
-        index += run_length(fields, index);
-        Some(field.kind)
-    })
 }
 
 fn kind_code(kind: FieldKind) -> u8 {

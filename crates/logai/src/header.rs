@@ -384,14 +384,13 @@ pub fn scan_into(line: &str, header: &mut Header) {
                     .iter()
                     .filter(|f| f.kind == FieldKind::Word)
                     .count();
-                let named = {
+                let named = || {
                     let text = line[token.start..token.end].trim_end_matches(',');
                     timestamp::month_number(text).is_some() || timestamp::is_weekday(text)
                 };
                 let last = token.next >= bytes.len();
-                if (seen_level && words > 0)
-                    || (header.fields.is_empty() && words > 1 && named)
-                    || (words > 0 && last)
+                if words > 0
+                    && (seen_level || last || (words > 1 && header.fields.is_empty() && named()))
                 {
                     break;
                 }

@@ -146,6 +146,10 @@ impl Masked {
             return;
         }
         let prefix_of = |token: &Token| -> Option<&str> {
+            // A numbered name holds a digit, so its token is soft (most tokens are not).
+            if !token.soft {
+                return None;
+            }
             let text = &message[token.original.0..token.original.1];
             let letters = text.bytes().take_while(u8::is_ascii_alphabetic).count();
             let digits = text.len() - letters;
@@ -612,6 +616,10 @@ impl Masked {
 
 /// `07:57:30`, `7:57`, `07:57:30.123`: a clock time, by where its digits are.
 fn is_clock(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.len() < 4 || bytes.len() > 15 || !(bytes[1] == b':' || bytes[2] == b':') {
+        return false;
+    }
     let mut parts = text.split(':');
     let Some(hours) = parts.next() else {
         return false;
@@ -1183,28 +1191,42 @@ fn is_host_name(core: &str) -> bool {
     if bytes.len() < 4 || bytes.len() > 253 || !bytes[0].is_ascii_alphanumeric() {
         return false;
     }
-    let mut labels = 0;
-    for label in core.split('.') {
-        let label_bytes = label.as_bytes();
-        if label_bytes.is_empty()
-            || label_bytes.len() > 63
-            || label_bytes[0] == b'-'
-            || !label_bytes
-                .iter()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        {
-            return false;
-        }
-        labels += 1;
-    }
-    let (first, last) = match (core.split('.').next(), core.rsplit('.').next()) {
-        (Some(first), Some(last)) => (first, last),
-        _ => return false,
+    // The last label first: it rejects almost every other token at once.
+    let Some(last_dot) = bytes.iter().rposition(|b| *b == b'.') else {
+        return false;
     };
-    if labels < 2 || GENERIC.contains(&first) || !last.bytes().all(|b| b.is_ascii_lowercase()) {
+    let last = &core[last_dot + 1..];
+    let generic = GENERIC.contains(&last);
+    if !generic
+        && !(last.len() == 2
+            && last.bytes().all(|b| b.is_ascii_lowercase())
+            && !FILES.contains(&last))
+    {
         return false;
     }
-    GENERIC.contains(&last) || (last.len() == 2 && labels >= 3 && !FILES.contains(&last))
+    let mut labels = 1;
+    let mut label_len = 0;
+    let mut first_end = None;
+    for (index, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b'.' => {
+                if label_len == 0 || bytes[index - 1] == b'-' {
+                    return false;
+                }
+                first_end.get_or_insert(index);
+                labels += 1;
+                label_len = 0;
+            }
+            b'a'..=b'z' | b'0'..=b'9' => label_len += 1,
+            b'-' if label_len > 0 => label_len += 1,
+            _ => return false,
+        }
+        if label_len > 63 {
+            return false;
+        }
+    }
+    let first = &core[..first_end.unwrap_or(0)];
+    !GENERIC.contains(&first) && (generic || labels >= 3)
 }
 
 fn is_host_port(core: &str) -> bool {
