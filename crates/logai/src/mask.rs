@@ -1197,11 +1197,9 @@ fn is_host_name(core: &str) -> bool {
     };
     let last = &core[last_dot + 1..];
     let generic = GENERIC.contains(&last);
-    if !generic
-        && !(last.len() == 2
-            && last.bytes().all(|b| b.is_ascii_lowercase())
-            && !FILES.contains(&last))
-    {
+    let country =
+        last.len() == 2 && last.bytes().all(|b| b.is_ascii_lowercase()) && !FILES.contains(&last);
+    if !(generic || country) {
         return false;
     }
     let mut labels = 1;
