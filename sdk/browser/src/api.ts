@@ -50,7 +50,8 @@ function start(options: InitOptions): void {
     return;
   }
   const pageFetch = window.fetch.bind(window);
-  const c = new Client(cfg, fetchSender(pageFetch, cfg.token), pickStorage);
+  const beacon = typeof navigator.sendBeacon === 'function' ? navigator.sendBeacon.bind(navigator) : null;
+  const c = new Client(cfg, fetchSender(pageFetch, cfg.token, beacon), pickStorage);
   client = c;
   // Now: what must not be missed (errors, requests, navigations, clicks), all cheap.
   reportFn = installErrors(c);

@@ -55,13 +55,28 @@ async function gzip(text: string): Promise<ArrayBuffer> {
   return new Response(stream).arrayBuffer();
 }
 
+/** Sends a body that must outlive the page: `navigator.sendBeacon`'s shape. */
+export type Beacon = (url: string, data: Blob) => boolean;
+
+/** Whether this browser's fetch honours `keepalive` (Firefox before 133 does not). */
+export function fetchKeepsAlive(): boolean {
+  return typeof Request !== 'undefined' && 'keepalive' in Request.prototype;
+}
+
 /**
  * The default sender: `fetch` (the page's own, taken before the SDK wraps it). Bodies are
  * gzipped, except on page hide: compressing is asynchronous, and a page going away may not
- * give it the time.
+ * give it the time. On page hide in a browser whose fetch has no `keepalive`, `beacon`
+ * sends instead: as `text/plain` (a beacon cannot say `application/json` without a
+ * preflight) with the token as `?token=`, both of which redscope accepts from browser tokens.
  */
-export function fetchSender(fetchFn: typeof fetch, token: string): Sender {
+export function fetchSender(fetchFn: typeof fetch, token: string, beacon: Beacon | null = null, keepsAlive = fetchKeepsAlive()): Sender {
   return async (url, body, keepalive) => {
+    if (keepalive && !keepsAlive && beacon) {
+      const target = token ? `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}` : url;
+      // Queued by the browser, answer unknown: accepted counts as sent.
+      return { status: beacon(target, new Blob([body], { type: 'text/plain' })) ? 202 : 0 };
+    }
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
     if (token) headers.Authorization = `Bearer ${token}`;
     let payload: BodyInit = body;

@@ -54,7 +54,13 @@ function headFor(q, sdkUrl) {
     const src = `${sdkUrl}/sdk/redscope.mjs`;
     return `<script type="module">import * as redscope from ${JSON.stringify(src)}; redscope.init(${JSON.stringify(options)}); window.redscope = redscope;</script>`;
   }
-  return snippet(options, `${sdkUrl}/sdk/redscope.js`);
+  // A browser whose fetch has no keepalive (Firefox before 133): the SDK sends beacons on hide.
+  const noKeepalive =
+    q.get('nokeepalive') === '1'
+      ? '<script>delete Request.prototype.keepalive; const b = navigator.sendBeacon.bind(navigator); window.__beacons = 0; ' +
+        'navigator.sendBeacon = (...a) => (window.__beacons++, b(...a));</script>\n    '
+      : '';
+  return noKeepalive + snippet(options, `${sdkUrl}/sdk/redscope.js`);
 }
 
 before(async () => {
@@ -343,7 +349,7 @@ async function waitHealthy(url, server) {
   assert.fail('redscope did not answer /healthz');
 }
 
-test('end to end: a visit stored by redscope serve, found again by its session.id', { skip: !existsSync(BIN) && `no ${BIN} (cargo build -p redscope)` }, async () => {
+test('end to end: a visit stored by redscope serve (its last records by beacon), found again by its session.id', { skip: !existsSync(BIN) && `no ${BIN} (cargo build -p redscope)` }, async () => {
   const data = join(work, 'redscope');
   const token = (scope, ...extra) => {
     const r = spawnSync(BIN, ['token', 'create', '--scope', scope, '--data', data, ...extra], { encoding: 'utf8' });
@@ -364,12 +370,14 @@ test('end to end: a visit stored by redscope serve, found again by its session.i
   await waitHealthy(API, server);
 
   const endpoint = `http://127.0.0.1:${http}`;
-  const { ctx, page, errors } = await openPage(`endpoint=${encodeURIComponent(endpoint)}&token=${browserToken}`);
+  const { ctx, page, errors } = await openPage(`endpoint=${encodeURIComponent(endpoint)}&token=${browserToken}&nokeepalive=1`);
   shop.backend.length = 0;
   await page.evaluate(() => window.shop.load());
   await page.evaluate(() => window.shop.navigate('/checkout'));
   await page.evaluate(() => window.shop.fail());
   await page.waitForTimeout(200);
+  // Sent at page hide, by beacon (text/plain, the token as ?token=).
+  await page.evaluate(() => window.redscope.sendEvent('checkout.left', { step: 2 }));
   await hide(page);
   const session = await page.evaluate(() => JSON.parse(localStorage.getItem('redscope.session')).id);
   const get = async (path) => {
@@ -383,8 +391,9 @@ test('end to end: a visit stored by redscope serve, found again by its session.i
   await until('the visit in /api/v1/logs', async () => {
     records = (await get(`/api/v1/logs?${q}`)).records;
     const names = records.map((r) => r.event_name);
-    return names.filter((n) => n === 'browser.page_view').length === 2 && names.includes('browser.error');
+    return names.filter((n) => n === 'browser.page_view').length === 2 && names.includes('browser.error') && names.includes('checkout.left');
   });
+  assert.ok((await page.evaluate(() => window.__beacons)) > 0, 'beacons were sent');
   const error = records.find((r) => r.event_name === 'browser.error');
   assert.equal(error.attributes['exception.type'], 'TypeError');
   assert.match(error.attributes['exception.stacktrace'], /checkoutButtonHandler/);

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LogRecord } from '../../src/otlp';
 import { BoundedQueue, RateLimiter } from '../../src/queue';
-import { KEEPALIVE_BODY, type SendResult, Transport, byteLength } from '../../src/transport';
+import { KEEPALIVE_BODY, type SendResult, Transport, byteLength, fetchSender } from '../../src/transport';
 
 describe('BoundedQueue', () => {
   it('drops the oldest when full and counts what it dropped', () => {
@@ -193,5 +193,37 @@ describe('Transport', () => {
     expect(byteLength('é')).toBe(2);
     expect(byteLength('€')).toBe(3);
     expect(byteLength('😀')).toBe(4);
+  });
+});
+
+describe('fetchSender', () => {
+  const response = () => ({ status: 200, headers: { get: () => null } }) as unknown as Response;
+
+  it('posts JSON with the token in Authorization, gzipped when large and not at page hide', async () => {
+    const calls: RequestInit[] = [];
+    const fake = (async (_url: string, init: RequestInit) => {
+      calls.push(init);
+      return response();
+    }) as unknown as typeof fetch;
+    const send = fetchSender(fake, 'rs_browser_x', null, true);
+    await send('https://o.example/v1/logs', 'x'.repeat(5000), false);
+    await send('https://o.example/v1/logs', 'x'.repeat(5000), true);
+    await send('https://o.example/v1/logs', '{}', false);
+    const headers = calls.map((c) => c.headers as Record<string, string>);
+    expect(headers[0]).toMatchObject({ Authorization: 'Bearer rs_browser_x', 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' });
+    expect(calls[1].keepalive).toBe(true);
+    expect(headers[1]['Content-Encoding']).toBeUndefined();
+    expect(headers[2]['Content-Encoding']).toBeUndefined();
+    expect(calls.every((c) => c.credentials === 'omit')).toBe(true);
+  });
+
+  it('uses a beacon at page hide where fetch has no keepalive, with the token in the URL', async () => {
+    const beacons: { url: string; type: string }[] = [];
+    const fake = (async () => response()) as unknown as typeof fetch;
+    const send = fetchSender(fake, 'rs_browser_x', (url, data) => beacons.push({ url, type: data.type }) > 0, false);
+    expect(await send('https://o.example/v1/logs', '{}', true)).toEqual({ status: 202 });
+    expect(beacons).toEqual([{ url: 'https://o.example/v1/logs?token=rs_browser_x', type: 'text/plain' }]);
+    expect((await send('https://o.example/v1/logs', '{}', false)).status).toBe(200); // not at page hide: fetch
+    expect(beacons).toHaveLength(1);
   });
 });
