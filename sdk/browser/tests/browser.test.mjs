@@ -35,8 +35,9 @@ let shop;
 const closers = [];
 
 /** What the page with query `q` gets in its <head>: nothing (sdk=0), the module (esm=1) or the snippet. */
-function headFor(q, sdkUrl) {
+function headFor(q, siteSdkUrl) {
   if (q.get('sdk') === '0') return '';
+  const sdkUrl = q.get('sdk_from') || siteSdkUrl;
   const options = {
     endpoint: q.get('endpoint') || col.url,
     token: q.get('token') || 'test-token',
@@ -349,7 +350,7 @@ async function waitHealthy(url, server) {
   assert.fail('redscope did not answer /healthz');
 }
 
-test('end to end: a visit stored by redscope serve (its last records by beacon), found again by its session.id', { skip: !existsSync(BIN) && `no ${BIN} (cargo build -p redscope)` }, async () => {
+test('end to end: a visit to a site using redscope serve (SDK from /sdk/, records to /v1/* on the API port, the last by beacon), found again by its session.id', { skip: !existsSync(BIN) && `no ${BIN} (cargo build -p redscope)` }, async () => {
   const data = join(work, 'redscope');
   const token = (scope, ...extra) => {
     const r = spawnSync(BIN, ['token', 'create', '--scope', scope, '--data', data, ...extra], { encoding: 'utf8' });
@@ -361,16 +362,21 @@ test('end to end: a visit stored by redscope serve (its last records by beacon),
   const [api, http, grpc] = [await freePort(), await freePort(), await freePort()];
   const API = `http://127.0.0.1:${api}`;
   let log = '';
+  // redscope serves the SDK built for this test (`<ui_dir>/sdk`) at /sdk/ on its API port.
   const server = spawn(BIN, ['serve', '--data', data, '--api', `127.0.0.1:${api}`, '--otlp-http', `127.0.0.1:${http}`, '--otlp-grpc', `127.0.0.1:${grpc}`], {
-    env: { ...process.env, REDSCOPE_LOG: 'warn' },
+    env: { ...process.env, REDSCOPE_LOG: 'warn', REDSCOPE_SERVER__UI_DIR: work },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   server.stderr.on('data', (d) => (log += d));
   closers.push(() => server.kill('SIGKILL'));
   await waitHealthy(API, server);
 
-  const endpoint = `http://127.0.0.1:${http}`;
-  const { ctx, page, errors } = await openPage(`endpoint=${encodeURIComponent(endpoint)}&token=${browserToken}&nokeepalive=1`);
+  // One origin for the site's telemetry: the SDK from the API port's /sdk/, its records to the
+  // API port's /v1/* (the OTLP/HTTP port answers the same).
+  const site = `endpoint=${encodeURIComponent(API)}&sdk_from=${encodeURIComponent(API)}&token=${browserToken}`;
+  const { ctx, page, errors } = await openPage(`${site}&nokeepalive=1&replay=1`);
+  const recorder = `${API}/sdk/replay.mjs`;
+  await page.waitForFunction((url) => performance.getEntriesByType('resource').some((e) => e.name === url), recorder);
   shop.backend.length = 0;
   await page.evaluate(() => window.shop.load());
   await page.evaluate(() => window.shop.navigate('/checkout'));
@@ -391,7 +397,8 @@ test('end to end: a visit stored by redscope serve (its last records by beacon),
   await until('the visit in /api/v1/logs', async () => {
     records = (await get(`/api/v1/logs?${q}`)).records;
     const names = records.map((r) => r.event_name);
-    return names.filter((n) => n === 'browser.page_view').length === 2 && names.includes('browser.error') && names.includes('checkout.left');
+    const wanted = ['browser.error', 'checkout.left', 'browser.replay_segment'];
+    return names.filter((n) => n === 'browser.page_view').length === 2 && wanted.every((w) => names.includes(w));
   });
   assert.ok((await page.evaluate(() => window.__beacons)) > 0, 'beacons were sent');
   const error = records.find((r) => r.event_name === 'browser.error');
