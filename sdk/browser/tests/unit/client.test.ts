@@ -98,4 +98,17 @@ describe('Client', () => {
     expect(got.find((a) => a['event.name'] === 'known')?.['user.id']).toBe('u-42');
     expect(storage.getItem('redscope.user')).toBe('u-42');
   });
+
+  it('reports what it dropped, by reason, in a browser.sdk_dropped record', async () => {
+    const { client, logs } = setup({ maxEventsPerMinute: 3 });
+    client.makeReady();
+    for (let i = 0; i < 10; i++) client.event('burst', { i });
+    await client.flush();
+    const got = logs();
+    expect(got.filter((a) => a['event.name'] === 'burst')).toHaveLength(3);
+    const report = got.find((a) => a['event.name'] === 'browser.sdk_dropped');
+    expect(report).toMatchObject({ 'redscope.dropped.rate_limited': '7', 'redscope.dropped.queue_full': '0' });
+    await client.flush(); // nothing new dropped: no second report
+    expect(logs().filter((a) => a['event.name'] === 'browser.sdk_dropped')).toHaveLength(1);
+  });
 });
