@@ -10,6 +10,13 @@ import { ServicePage } from './pages/Service';
 import { ServicesPage } from './pages/Services';
 import { TracePage } from './pages/Trace';
 import { TracesPage } from './pages/Traces';
+import { WebErrorPage } from './pages/WebError';
+import { WebErrorsPage } from './pages/WebErrors';
+import { WebFunnelsPage } from './pages/WebFunnels';
+import { WebOverviewPage } from './pages/WebOverview';
+import { WebPagesPage } from './pages/WebPages';
+import { WebSessionPage } from './pages/WebSession';
+import { WebSessionsPage } from './pages/WebSessions';
 import { api, unusedPrefetches } from './lib/api';
 import { COLOR_SEED_RANGE, knownServices, routeSegments, SERVICES_KEY } from './lib/requests';
 import { href, navigate, useLocation } from './lib/router';
@@ -25,6 +32,24 @@ function NotFound() {
   );
 }
 
+/** The Web section: /web, /web/pages, /web/sessions[/:id], /web/errors[/:fingerprint], /web/funnels. */
+function WebRoute({ seg }: { seg: string[] }) {
+  switch (seg[1] ?? '') {
+    case '':
+      return <WebOverviewPage />;
+    case 'pages':
+      return <WebPagesPage />;
+    case 'sessions':
+      return seg[2] ? <WebSessionPage id={seg[2]} key={seg[2]} /> : <WebSessionsPage />;
+    case 'errors':
+      return seg[2] ? <WebErrorPage fingerprint={seg[2]} key={seg[2]} /> : <WebErrorsPage />;
+    case 'funnels':
+      return <WebFunnelsPage />;
+    default:
+      return <NotFound />;
+  }
+}
+
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to, true), [to]);
   return null;
@@ -34,8 +59,9 @@ function App() {
   const { path } = useLocation();
   const seg = routeSegments(path);
   useEffect(() => {
-    const names: Record<string, string> = { services: 'Services', service: 'Service', traces: 'Traces', trace: 'Trace', logs: 'Logs', map: 'Service map', metrics: 'Metrics' };
-    document.title = `${[seg[1], names[seg[0]]].filter(Boolean).join(' · ') || 'redscope'} — redscope`;
+    const names: Record<string, string> = { services: 'Services', service: 'Service', traces: 'Traces', trace: 'Trace', logs: 'Logs', map: 'Service map', metrics: 'Metrics', web: 'Web' };
+    const parts = seg[0] === 'web' ? [seg[2], seg[1], names.web] : [seg[1], names[seg[0]]];
+    document.title = `${parts.filter(Boolean).join(' · ') || 'redscope'} — redscope`;
   });
   switch (seg[0] ?? '') {
     case '':
@@ -54,6 +80,8 @@ function App() {
       return <MapPage />;
     case 'metrics':
       return <MetricsPage />;
+    case 'web':
+      return <WebRoute seg={seg} />;
     default:
       return <NotFound />;
   }

@@ -298,6 +298,8 @@ export function TracePage({ id }: { id: string }) {
   const services = [...new Set(tr.data.spans.map((s) => s.service_name))].sort();
   const errors = tr.data.spans.filter((s) => s.status_code === 'ERROR').length;
   const sel = selected ? tree.byId.get(selected)?.span : undefined;
+  // A trace that started in a browser: its browser spans carry the session they belong to.
+  const sessionId = tr.data.spans.map((s) => s.attributes?.['session.id']).find((v): v is string => typeof v === 'string' && v !== '');
   const toggle = (sid: string) => {
     const n = new Set(coll);
     if (n.has(sid)) n.delete(sid);
@@ -336,6 +338,11 @@ export function TracePage({ id }: { id: string }) {
         <span>
           <span class="muted">Started</span> <strong>{fmtDateTime(tree.start / 1e6)}</strong>
         </span>
+        {sessionId && (
+          <Link href={href(`/web/sessions/${encodeURIComponent(sessionId)}`)} data-testid="trace-session-link" title="This trace started in a browser">
+            Browser session {sessionId.length > 20 ? `${sessionId.slice(0, 16)}…` : sessionId}
+          </Link>
+        )}
         <div class="legend">
           {services.map((s) => (
             <span>
