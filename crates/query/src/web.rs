@@ -202,13 +202,19 @@ impl QueryService {
         if let Some(fp) = &filter.fingerprint {
             conds.push(format!("attributes LIKE {}", contains_pattern(fp)));
         }
+        if let Some(t) = self
+            .newest_boundary("logs", "time_unix_nano", &conds)
+            .await?
+        {
+            conds.push(format!("time_unix_nano > {t}"));
+            out.truncated = true;
+        }
         let sql = format!(
             "SELECT time_unix_nano, event_name, attributes, service_name, service_version, trace_id, span_id, \
              CASE WHEN event_name = '{}' THEN '' ELSE body END AS body \
-             FROM logs WHERE {} ORDER BY time_unix_nano DESC LIMIT {}",
+             FROM logs WHERE {}",
             rum::attrs::EVENT_REPLAY,
             conds.join(" AND "),
-            MAX_EVENTS + 1
         );
         for batch in &self.collect(&sql).await? {
             let times = column(batch, "time_unix_nano", &DataType::Int64)?;
@@ -282,11 +288,17 @@ impl QueryService {
         if let Some(id) = &filter.session_id {
             conds.push(format!("session_id = {}", quote(id)));
         }
+        if let Some(t) = self
+            .newest_boundary("spans", "start_time_unix_nano", &conds)
+            .await?
+        {
+            conds.push(format!("start_time_unix_nano > {t}"));
+            out.truncated = true;
+        }
         let sql = format!(
             "SELECT start_time_unix_nano, duration_ns, name, kind, attributes, service_name, service_version, trace_id, span_id, session_id \
-             FROM spans WHERE {} ORDER BY start_time_unix_nano DESC LIMIT {}",
+             FROM spans WHERE {}",
             conds.join(" AND "),
-            MAX_EVENTS + 1
         );
         for batch in &self.collect(&sql).await? {
             let times = column(batch, "start_time_unix_nano", &DataType::Int64)?;
@@ -348,6 +360,28 @@ impl QueryService {
             }
         }
         Ok(())
+    }
+
+    /// When more than [`MAX_EVENTS`] rows match, the time after which the newest of them lie:
+    /// found from the time column alone, so that the attributes of the others are never read.
+    async fn newest_boundary(
+        &self,
+        table: &str,
+        time_column: &str,
+        conds: &[String],
+    ) -> Result<Option<i64>, QueryError> {
+        let sql = format!(
+            "SELECT {time_column} AS t FROM {table} WHERE {} ORDER BY {time_column} DESC LIMIT 1 OFFSET {MAX_EVENTS}",
+            conds.join(" AND ")
+        );
+        for batch in &self.collect(&sql).await? {
+            let times = column(batch, "t", &DataType::Int64)?;
+            let times = times.as_primitive::<Int64Type>();
+            if batch.num_rows() > 0 {
+                return Ok(Some(times.value(0)));
+            }
+        }
+        Ok(None)
     }
 
     /// Sessions that started in `range`, newest first.
