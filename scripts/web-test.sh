@@ -52,5 +52,7 @@ if ! curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; then
   exit 1
 fi
 (cd web && REDSCOPE_URL="http://127.0.0.1:$PORT" npm run test:e2e)
+# The Web section (real user monitoring) over scripted browser sessions (it starts its own server).
+(cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:web)
 # Cross-origin pages against a server with tokens (it starts its own).
 (cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:security)

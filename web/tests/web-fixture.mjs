@@ -6,7 +6,7 @@
 // Also a seeder for development: `node tests/web-fixture.mjs http://127.0.0.1:28080` sends the
 // sessions to a running redscope (ten minutes ago).
 //
-// Four sessions of the shop `shop-web` (seconds after t0):
+// Four sessions of the shop `shop-web`, a minute apart (seconds after each one's start):
 //
 // | session | client | release | user | events |
 // | s1 | Chrome desktop | 1.0.0 | ada | / 0 (LCP 1200, CLS 0.05, FCP 900, TTFB 300), click 5, /products/12 10 (LCP 3000, INP 350), fetch 12 (trace T1), /cart 20, checkout.started 25, /checkout 30, ReferenceError 35, order.placed 40; replay segment from 0 |
@@ -112,7 +112,8 @@ export function sessionBodies(t0Ms) {
     ...extra,
   });
   // Per session: its client's attributes on every record, as the SDK sends them.
-  const session = (id, user, anon) => {
+  const session = (id, user, anon, startS) => {
+    const t = (s) => s + startS;
     let pv = '';
     let path = '/';
     const common = () => ({ 'session.id': id, 'page_view.id': pv, 'url.full': `${SHOP}${path}`, 'url.path': path, 'user.anonymous_id': anon, ...(user ? { 'user.id': user, 'enduser.id': user } : {}) });
@@ -120,21 +121,21 @@ export function sessionBodies(t0Ms) {
       view(s, p, type = 'initial') {
         pv = `${id}-pv${s}`;
         path = p;
-        return rec(s, 'browser.page_view', { ...common(), 'browser.page_view.type': type, 'page.title': `Shop ${p}` });
+        return rec(t(s), 'browser.page_view', { ...common(), 'browser.page_view.type': type, 'page.title': `Shop ${p}` });
       },
       vital(s, name, value, rating) {
-        return rec(s, 'browser.web_vital', { ...common(), 'browser.web_vital.name': name, 'browser.web_vital.value': value, 'browser.web_vital.rating': rating, 'browser.web_vital.id': `v5-${pv}-${name}` });
+        return rec(t(s), 'browser.web_vital', { ...common(), 'browser.web_vital.name': name, 'browser.web_vital.value': value, 'browser.web_vital.rating': rating, 'browser.web_vital.id': `v5-${pv}-${name}` });
       },
       click(s, target) {
-        return rec(s, 'browser.click', { ...common(), 'browser.click.target': target });
+        return rec(t(s), 'browser.click', { ...common(), 'browser.click.target': target });
       },
       event(s, name, attrs = {}) {
-        return rec(s, name, { ...common(), ...attrs });
+        return rec(t(s), name, { ...common(), ...attrs });
       },
       error(s, type, message, frames, traceId) {
         const stack = `${type}: ${message}\n${frames.map((f) => `    at ${f}`).join('\n')}`;
         const attrs = { ...common(), 'exception.type': type, 'exception.message': message, 'exception.stacktrace': stack, 'browser.error.source': 'onerror' };
-        return rec(s, 'browser.error', attrs, traceId ? { traceId, spanId: 'b7ad6b7169203332' } : {});
+        return rec(t(s), 'browser.error', attrs, traceId ? { traceId, spanId: 'b7ad6b7169203332' } : {});
       },
       replay(s, events) {
         const data = gzipSync(Buffer.from(JSON.stringify(events))).toString('base64');
@@ -150,7 +151,7 @@ export function sessionBodies(t0Ms) {
           'replay.segment.trigger': 'hide',
           'replay.mode': 'full',
         };
-        return rec(s, 'browser.replay_segment', attrs, { body: { stringValue: data } });
+        return rec(t(s), 'browser.replay_segment', attrs, { body: { stringValue: data } });
       },
       fetch(s, ms, traceId, spanId, url, status) {
         const attrs = { ...common(), 'http.request.method': 'GET', 'url.full': url, 'server.address': 'api.shop.example.com', 'http.response.status_code': status, 'browser.request.api': 'fetch' };
@@ -159,18 +160,19 @@ export function sessionBodies(t0Ms) {
           spanId,
           name: 'GET',
           kind: 3,
-          startTimeUnixNano: ns(s),
-          endTimeUnixNano: ns(s + ms / 1000),
+          startTimeUnixNano: ns(t(s)),
+          endTimeUnixNano: ns(t(s) + ms / 1000),
           attributes: kvs(attrs),
           status: status >= 400 ? { code: 2 } : {},
         };
       },
     };
   };
-  const s1 = session('s1', 'ada', 'anon-1');
-  const s2 = session('s2', null, 'anon-2');
-  const s3 = session('s3', 'bob', 'anon-3');
-  const s4 = session('s4', 'cy', 'anon-4');
+  // A minute apart: s1 is the oldest, s4 the newest.
+  const s1 = session('s1', 'ada', 'anon-1', 0);
+  const s2 = session('s2', null, 'anon-2', 60);
+  const s3 = session('s3', 'bob', 'anon-3', 120);
+  const s4 = session('s4', 'cy', 'anon-4', 180);
   const appFrames = (fn) => [`${fn} (${SHOP}/assets/app.4f2a.js:1:2045)`, `HTMLButtonElement.onclick (${SHOP}/assets/app.4f2a.js:1:880)`];
 
   // Records are made in order: each one belongs to the page view its session is on then.
@@ -208,7 +210,7 @@ export function sessionBodies(t0Ms) {
             scope: { name: 'shop-api' },
             spans: [
               { traceId: T1, spanId: 'd1d1d1d1d1d1d1d1', parentSpanId: 'b7ad6b7169203331', name: 'GET /products/:id', kind: 2, startTimeUnixNano: ns(12.01), endTimeUnixNano: ns(12.07), attributes: kvs({ 'http.route': '/products/:id', 'http.response.status_code': 200 }) },
-              { traceId: T2, spanId: 'd2d2d2d2d2d2d2d2', parentSpanId: 'c7ad6b7169203331', name: 'GET /cart/total', kind: 2, startTimeUnixNano: ns(21.01), endTimeUnixNano: ns(21.1), attributes: kvs({ 'http.route': '/cart/total', 'http.response.status_code': 500 }), status: { code: 2, message: 'pricing unavailable' } },
+              { traceId: T2, spanId: 'd2d2d2d2d2d2d2d2', parentSpanId: 'c7ad6b7169203331', name: 'GET /cart/total', kind: 2, startTimeUnixNano: ns(81.01), endTimeUnixNano: ns(81.1), attributes: kvs({ 'http.route': '/cart/total', 'http.response.status_code': 500 }), status: { code: 2, message: 'pricing unavailable' } },
             ],
           },
         ],

@@ -210,7 +210,7 @@ export function WebFunnelsPage() {
   if (!ready)
     body = (
       <div class="state" data-testid="funnel-hint">
-        Give two steps or more and press <strong>Show funnel</strong>, or{' '}
+        Give two steps or more and press “Show funnel”, or{' '}
         <Link href={webHref('/web/funnels', funnelParams(EXAMPLE))}>try home → cart → order.placed</Link>.
       </div>
     );
