@@ -2,7 +2,7 @@
 // linked to its backend trace), errors (linked to their group) and custom events.
 import { fmtDurationMs, stringifyValue } from '../lib/format';
 import { href } from '../lib/router';
-import type { TimelineItem } from '../lib/webapi';
+import { requestStatus, type TimelineItem } from '../lib/webapi';
 import { Link } from './Link';
 import { VitalValue } from './Vitals';
 
@@ -26,12 +26,6 @@ export function fmtOffset(ms: number): string {
   const m = Math.floor(a / 60);
   const s = a - m * 60;
   return `${neg ? '−' : '+'}${m}:${s < 10 ? '0' : ''}${s.toFixed(1)}`;
-}
-
-export function requestStatus(it: TimelineItem): number | null {
-  const s = it.details['http.response.status_code'] ?? it.details['http.status_code'];
-  const n = typeof s === 'number' ? s : Number(s);
-  return Number.isFinite(n) && n > 0 ? n : null;
 }
 
 function Describe({ it }: { it: TimelineItem }) {

@@ -1,6 +1,7 @@
 // Funnels in the UI: the definition kept in the page's URL (the same `steps`, `window`, `by`
 // and `breakdown` parameters /api/v1/web/funnel takes, so a shared link is the question), and
 // the answer shaped as bars and a breakdown table.
+import { parseDurationMs } from './time';
 import type { FunnelResult, StepCount } from './webapi';
 
 export interface StepDef {
@@ -60,6 +61,8 @@ export function funnelProblem(f: FunnelDef): string | null {
   if (steps.length < 2) return 'A funnel needs at least two steps.';
   if (steps.length > 20) return 'A funnel has at most 20 steps.';
   if (steps.some((s) => s.match.includes(','))) return 'Step names cannot contain commas.';
+  const w = parseDurationMs(f.window.trim());
+  if (!(w > 0)) return 'The conversion window is a duration such as 30m, 1h or 7d.';
   if (steps.some((s) => s.type === 'page' && !s.match.trim().startsWith('/'))) return 'Page steps are routes or paths starting with "/" (a trailing * matches any rest).';
   return null;
 }

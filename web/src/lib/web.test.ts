@@ -3,7 +3,7 @@ import { breakdownRows, funnelBars, funnelFromQuery, funnelParams, funnelProblem
 import { decodeReplay, orderSegments, replayOffset } from './replay';
 import { fmtVital, rate, shareSegments } from './vitals';
 import { filterChoices, overviewTotals, routeStats } from './webstats';
-import type { FunnelResult, ReplaySegment, SessionSummary, StepCount } from './webapi';
+import { failingTrace, type ErrorDetail, type FunnelResult, type ReplaySegment, type SessionSummary, type StepCount, type TimelineItem } from './webapi';
 
 describe('vitals', () => {
   it('rates by the Web Vitals thresholds, bounds included in the better rating', () => {
@@ -71,6 +71,7 @@ describe('funnels', () => {
     expect(funnelProblem(f)).toMatch(/two steps/);
     expect(funnelProblem({ ...f, steps: [{ type: 'page', match: 'cart' }, { type: 'event', match: 'a' }] })).toMatch(/starting with/);
     expect(funnelProblem({ ...f, steps: [{ type: 'page', match: '/' }, { type: 'event', match: 'a' }] })).toBeNull();
+    expect(funnelProblem({ ...f, window: 'soon', steps: [{ type: 'page', match: '/' }, { type: 'event', match: 'a' }] })).toMatch(/window/);
   });
 
   it('scales bars to the first step and shows the drop-off', () => {
@@ -180,5 +181,23 @@ describe('replay segments', () => {
     expect(replayOffset(r.events, 1500)).toBe(500);
     expect(replayOffset(r.events, 500)).toBe(0);
     expect(replayOffset(r.events, 9000)).toBe(1000);
+  });
+});
+
+describe('the failing request of an error', () => {
+  const item = (kind: TimelineItem['kind'], trace: string | undefined, status?: number): TimelineItem => ({
+    time_unix_nano: 0,
+    kind,
+    name: kind,
+    page_view_id: null,
+    trace_id: trace,
+    details: status ? { 'http.response.status_code': status } : {},
+  });
+  const detail = (traces: (string | null)[], breadcrumbs: TimelineItem[]) =>
+    ({ occurrences: traces.map((trace_id) => ({ trace_id })), breadcrumbs }) as unknown as ErrorDetail;
+  it('is the trace an occurrence carries, else the last failed request before it', () => {
+    expect(failingTrace(detail([null, 'b'], [item('request', 'x', 500)]))).toBe('b');
+    expect(failingTrace(detail([null], [item('request', 'x', 500), item('request', 'y', 200), item('error', undefined)]))).toBe('x');
+    expect(failingTrace(detail([null], [item('request', 'y', 200)]))).toBeNull();
   });
 });

@@ -170,6 +170,24 @@ export interface WebParams {
   service?: string;
 }
 
+/** A request's HTTP status, from either spelling of the attribute. */
+export function requestStatus(it: TimelineItem): number | null {
+  const s = it.details['http.response.status_code'] ?? it.details['http.status_code'];
+  const n = typeof s === 'number' ? s : Number(s);
+  return Number.isFinite(n) && n > 0 ? n : null;
+}
+
+/**
+ * The backend trace of the request an error followed: the latest occurrence that carries a
+ * trace, else the last failed request (status 400 or more) among the breadcrumbs.
+ */
+export function failingTrace(d: ErrorDetail): string | null {
+  const own = d.occurrences.find((o) => o.trace_id)?.trace_id;
+  if (own) return own;
+  const failed = [...d.breadcrumbs].reverse().find((b) => b.kind === 'request' && b.trace_id && (requestStatus(b) ?? 0) >= 400);
+  return failed?.trace_id ?? null;
+}
+
 const enc = encodeURIComponent;
 
 export const webApi = {

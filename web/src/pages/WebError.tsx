@@ -4,26 +4,15 @@
 import { Layout } from '../components/Layout';
 import { Link } from '../components/Link';
 import { ErrorBox, Loading } from '../components/states';
-import { requestStatus, Timeline } from '../components/Timeline';
+import { Timeline } from '../components/Timeline';
 import { WebTabs, webHref } from '../components/WebNav';
 import { ApiError } from '../lib/api';
 import { fmtCount } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { href, setParams, useLocation } from '../lib/router';
 import { fmtDateTime } from '../lib/time';
-import { webApi, type ErrorDetail } from '../lib/webapi';
+import { failingTrace, webApi } from '../lib/webapi';
 import { lookupParams } from '../lib/webstats';
-
-/**
- * The backend trace of the request that failed: the latest occurrence's own trace, else the
- * last failed request (status 400 or more) among its breadcrumbs.
- */
-export function failingTrace(d: ErrorDetail): string | null {
-  const own = d.occurrences.find((o) => o.trace_id)?.trace_id;
-  if (own) return own;
-  const failed = [...d.breadcrumbs].reverse().find((b) => b.kind === 'request' && b.trace_id && (requestStatus(b) ?? 0) >= 400);
-  return failed?.trace_id ?? null;
-}
 
 export function WebErrorPage({ fingerprint }: { fingerprint: string }) {
   const range = useRange();

@@ -151,7 +151,9 @@ function RouteList({ rows, testid }: { rows: { route: string; value: ComponentCh
               </Link>
             </td>
             <td class="num">{r.value}</td>
-            <td class="num muted">{fmtCount(r.views)} views</td>
+            <td class="num muted">
+              {fmtCount(r.views)} view{r.views === 1 ? '' : 's'}
+            </td>
           </tr>
         ))}
       </tbody>

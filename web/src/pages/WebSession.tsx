@@ -7,7 +7,7 @@ import { Layout } from '../components/Layout';
 import { Link } from '../components/Link';
 import { ReplayPlayer, type Seek } from '../components/ReplayPlayer';
 import { ErrorBox, Loading } from '../components/states';
-import { fmtOffset, requestStatus, Timeline } from '../components/Timeline';
+import { fmtOffset, Timeline } from '../components/Timeline';
 import { VitalValue } from '../components/Vitals';
 import { WebTabs, webHref } from '../components/WebNav';
 import { ApiError } from '../lib/api';
@@ -17,7 +17,7 @@ import { href } from '../lib/router';
 import { decodeReplay, replayOffset } from '../lib/replay';
 import { fmtDateTime } from '../lib/time';
 import { VITALS } from '../lib/vitals';
-import { webApi, type PageView, type SessionDetail, type TimelineItem } from '../lib/webapi';
+import { requestStatus, webApi, type PageView, type SessionDetail, type TimelineItem } from '../lib/webapi';
 import { lookupParams } from '../lib/webstats';
 
 function Summary({ d }: { d: SessionDetail }) {
