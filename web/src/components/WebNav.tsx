@@ -67,7 +67,7 @@ export function WebFilterBar({ children, note }: { children?: ComponentChildren;
   const range = useRange();
   const loc = useLocation();
   const f = webFilters(loc.query);
-  const choices = useApi((s) => api.sql(filterChoicesSql(range), s), [range.fromNs, range.toNs]);
+  const choices = useApi((s) => api.sql(filterChoicesSql(range), s), [range]);
   const c = choices.data ? filterChoices(choices.data) : { services: [], releases: [], devices: [] };
   return (
     <div class="filters web-filters" data-testid="web-filters">

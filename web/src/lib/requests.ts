@@ -5,6 +5,7 @@
 // in the document's <head>.
 import { bandSql, whereSql, type LogFilters } from './logsql';
 import { pickStepSeconds, type Range } from './time';
+import { webInitialRequests } from './webrequests';
 
 export type Params = Record<string, string | number | undefined | null | string[]>;
 
@@ -189,6 +190,8 @@ export function initialRequests(path: string, query: URLSearchParams, range: Ran
       return [{ path: '/service-map', params: t }];
     case 'metrics':
       return [{ path: '/metrics', params: t }];
+    case 'web':
+      return webInitialRequests(seg, query, range);
     default:
       return [];
   }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { breakdownRows, funnelBars, funnelFromQuery, funnelParams, funnelProblem, parseStep } from './funnel';
+import { initialRequests } from './requests';
+import { resolveRange } from './time';
 import { decodeReplay, orderSegments, replayOffset } from './replay';
 import { fmtVital, rate, shareSegments } from './vitals';
 import { filterChoices, overviewTotals, routeStats } from './webstats';
@@ -199,5 +201,30 @@ describe('the failing request of an error', () => {
     expect(failingTrace(detail([null, 'b'], [item('request', 'x', 500)]))).toBe('b');
     expect(failingTrace(detail([null], [item('request', 'x', 500), item('request', 'y', 200), item('error', undefined)]))).toBe('x');
     expect(failingTrace(detail([null], [item('request', 'y', 200)]))).toBeNull();
+  });
+});
+
+describe('boot requests of the Web pages', () => {
+  const range = resolveRange('now-1h', null, Date.UTC(2026, 0, 1, 12));
+  const paths = (path: string, search = '') => initialRequests(path, new URLSearchParams(search), range).map((r) => r.path);
+  it('the list pages ask for their data (the filters\' choices first)', () => {
+    expect(paths('/web')).toEqual(['/sql', '/web/sessions', '/web/vitals', '/web/vitals', '/sql', '/sql']);
+    expect(paths('/web/pages')).toEqual(['/sql', '/sql', '/web/vitals']);
+    expect(paths('/web/sessions')).toEqual(['/sql', '/web/sessions']);
+    expect(paths('/web/sessions', 'page=/cart')).toEqual(['/sql', '/web/sessions', '/sql']);
+    expect(paths('/web/errors')).toEqual(['/sql', '/web/errors']);
+    expect(paths('/web/funnels')).toEqual(['/sql']);
+    expect(paths('/web/funnels', 'steps=page:/,event:buy')).toEqual(['/sql', '/web/funnel']);
+  });
+  it('pages of one thing ask the last day, which the boot script does not know: none', () => {
+    expect(paths('/web/sessions/s1')).toEqual([]);
+    expect(paths('/web/errors/0123456789abcdef')).toEqual([]);
+    expect(paths('/web/nope')).toEqual([]);
+  });
+  it('release and device filters reach the SQL and the vitals grouping', () => {
+    const reqs = initialRequests('/web', new URLSearchParams('service=shop&release=1.1.0'), range);
+    expect(reqs[1].params).toMatchObject({ service: 'shop', limit: 1000 });
+    expect(reqs[2].params).toMatchObject({ group_by: 'release' });
+    expect(String((reqs[4].body as { query: string }).query)).toContain("service_version = '1.1.0'");
   });
 });

@@ -8,7 +8,7 @@ import { NoBrowserData, WebFilterBar, WebTabs, webHref } from '../components/Web
 import { fmtCount } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { navigate, useLocation } from '../lib/router';
-import { timeParams } from '../lib/requests';
+import { errorsRequests } from '../lib/webrequests';
 import { fmtAgo, fmtDateTime } from '../lib/time';
 import { webApi, type ErrorGroup } from '../lib/webapi';
 import { webFilters } from '../lib/webstats';
@@ -17,7 +17,7 @@ export function WebErrorsPage() {
   const range = useRange();
   const loc = useLocation();
   const f = webFilters(loc.query);
-  const errors = useApi((s) => webApi.errors({ ...timeParams(range), service: f.service, limit: 200 }, s), [range, f.service]);
+  const errors = useApi((s) => webApi.errors(errorsRequests(range, f).errors, s), [range, f.service]);
 
   let body;
   if (errors.error) body = <ErrorBox error={errors.error} what="errors" />;

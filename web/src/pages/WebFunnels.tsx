@@ -10,7 +10,7 @@ import { breakdownRows, funnelBars, funnelFromQuery, funnelParams, funnelProblem
 import { fmtCount, fmtPct } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { setParams, useLocation } from '../lib/router';
-import { timeParams } from '../lib/requests';
+import { funnelRequest } from '../lib/webrequests';
 import { webApi, type FunnelResult } from '../lib/webapi';
 import { webFilters } from '../lib/webstats';
 
@@ -200,12 +200,9 @@ export function WebFunnelsPage() {
   const filters = webFilters(loc.query);
   const def = funnelFromQuery(loc.query);
   const params = funnelParams(def);
-  const ready = !funnelProblem(def);
-  const result = useApi(
-    (s) => webApi.funnel({ ...timeParams(range), service: filters.service, steps: params.steps, window: def.window, by: def.by, breakdown: params.breakdown }, s),
-    [range, filters.service, params.steps, def.window, def.by, params.breakdown],
-    ready,
-  );
+  const request = funnelRequest(range, filters, loc.query);
+  const ready = request !== null;
+  const result = useApi((s) => webApi.funnel(request!, s), [range, filters.service, params.steps, def.window, def.by, params.breakdown], ready);
   let body;
   if (!ready)
     body = (

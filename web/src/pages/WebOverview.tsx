@@ -11,11 +11,10 @@ import { api } from '../lib/api';
 import { fmtCount, fmtPct } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { useLocation } from '../lib/router';
-import { pickStepSeconds } from '../lib/time';
 import { vitalOf } from '../lib/vitals';
 import { webApi } from '../lib/webapi';
-import { histogramSql, overviewTotals, pickGroup, routeStats, routeStatsSql, sessionMatches, SESSIONS_READ, vitalsQuery, webFilters } from '../lib/webstats';
-import { timeParams } from '../lib/requests';
+import { overviewRequests } from '../lib/webrequests';
+import { overviewTotals, pickGroup, routeStats, sessionMatches, webFilters } from '../lib/webstats';
 
 function Stat({ label, value, testid, title }: { label: string; value: string; testid: string; title?: string }) {
   return (
@@ -32,15 +31,13 @@ export function WebOverviewPage() {
   const range = useRange();
   const loc = useLocation();
   const f = webFilters(loc.query);
-  const t = timeParams(range);
-  const base = { ...t, service: f.service };
-  const vq = vitalsQuery(f);
-  const step = pickStepSeconds(range, 60);
-  const sessions = useApi((s) => webApi.sessions({ ...base, limit: SESSIONS_READ }, s), [range, f.service]);
-  const vitals = useApi((s) => webApi.vitals({ ...base, group_by: vq.groupBy }, s), [range, f.service, vq.groupBy]);
-  const byRoute = useApi((s) => webApi.vitals({ ...base, group_by: 'route' }, s), [range, f.service]);
-  const routes = useApi((s) => api.sql(routeStatsSql(range, f), s), [range, f.service, f.release, f.device]);
-  const hist = useApi((s) => api.sql(histogramSql(range, f, step), s), [range, f.service, f.release, f.device, step]);
+  const r = overviewRequests(range, f);
+  const step = r.step;
+  const sessions = useApi((s) => webApi.sessions(r.sessions, s), [range, f.service]);
+  const vitals = useApi((s) => webApi.vitals(r.vitals, s), [range, f.service, r.vitals.group_by]);
+  const byRoute = useApi((s) => webApi.vitals(r.byRoute, s), [range, f.service]);
+  const routes = useApi((s) => api.sql(r.routesSql, s), [r.routesSql]);
+  const hist = useApi((s) => api.sql(r.histogramSql, s), [r.histogramSql]);
 
   let body;
   if (sessions.error) body = <ErrorBox error={sessions.error} what="browser sessions" />;
@@ -51,7 +48,7 @@ export function WebOverviewPage() {
     const filtered = page.sessions.filter(sessionMatches(f));
     const tot = overviewTotals(filtered);
     const partial = page.total > page.sessions.length || page.truncated;
-    const group = pickGroup(vitals.data?.groups, vq.key);
+    const group = pickGroup(vitals.data?.groups, r.vitalsKey);
     const rs = routes.data ? routeStats(routes.data) : [];
     const lcpOf = (route: string) => vitalOf(byRoute.data?.groups.find((g) => g.key === route), 'LCP');
     const slowest = rs

@@ -10,10 +10,10 @@ import { api } from '../lib/api';
 import { fmtCount, fmtPct } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { setParams, useLocation } from '../lib/router';
-import { timeParams } from '../lib/requests';
 import { VITALS, vitalOf } from '../lib/vitals';
 import { webApi, type VitalStats } from '../lib/webapi';
-import { routeStats, routeStatsSql, webFilters, type RouteStats } from '../lib/webstats';
+import { pagesRequests } from '../lib/webrequests';
+import { routeStats, webFilters, type RouteStats } from '../lib/webstats';
 
 interface Row extends RouteStats {
   vitals: Record<string, VitalStats | undefined>;
@@ -24,8 +24,9 @@ export function WebPagesPage() {
   const loc = useLocation();
   const f = webFilters(loc.query);
   const selected = loc.query.get('route') ?? '';
-  const routes = useApi((s) => api.sql(routeStatsSql(range, f), s), [range, f.service, f.release, f.device]);
-  const vitals = useApi((s) => webApi.vitals({ ...timeParams(range), service: f.service, group_by: 'route' }, s), [range, f.service]);
+  const r = pagesRequests(range, f);
+  const routes = useApi((s) => api.sql(r.routesSql, s), [r.routesSql]);
+  const vitals = useApi((s) => webApi.vitals(r.vitals, s), [range, f.service]);
 
   let body;
   if (routes.error) body = <ErrorBox error={routes.error} what="pages" />;

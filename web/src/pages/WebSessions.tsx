@@ -10,10 +10,10 @@ import { api } from '../lib/api';
 import { fmtCount, fmtDurationMs } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { navigate, setParams, useLocation } from '../lib/router';
-import { timeParams } from '../lib/requests';
 import { fmtDateTime } from '../lib/time';
 import { webApi, type SessionSummary } from '../lib/webapi';
-import { sessionMatches, sessionsOnRouteSql, SESSIONS_READ, webFilters } from '../lib/webstats';
+import { sessionsRequests } from '../lib/webrequests';
+import { sessionMatches, webFilters } from '../lib/webstats';
 
 const client = (s: SessionSummary) => [s.browser && `${s.browser}${s.browser_version ? ` ${s.browser_version.split('.')[0]}` : ''}`, s.os, s.device].filter(Boolean).join(' · ');
 
@@ -21,15 +21,11 @@ export function WebSessionsPage() {
   const range = useRange();
   const loc = useLocation();
   const f = webFilters(loc.query);
-  const user = loc.query.get('user') ?? '';
-  const errorsOnly = loc.query.get('has_errors') === 'true';
-  const page = loc.query.get('page') ?? '';
+  const r = sessionsRequests(range, f, loc.query);
+  const { user, errorsOnly, page } = r;
   const [userText, setUserText] = useState(user);
-  const sessions = useApi(
-    (s) => webApi.sessions({ ...timeParams(range), service: f.service, user, has_errors: errorsOnly ? 'true' : '', limit: SESSIONS_READ }, s),
-    [range, f.service, user, errorsOnly],
-  );
-  const onPage = useApi((s) => api.sql(sessionsOnRouteSql(range, f, page), s), [range, f.service, f.release, f.device, page], !!page);
+  const sessions = useApi((s) => webApi.sessions(r.sessions, s), [range, f.service, user, errorsOnly]);
+  const onPage = useApi((s) => api.sql(r.onPageSql!, s), [r.onPageSql], !!r.onPageSql);
 
   let body;
   if (sessions.error) body = <ErrorBox error={sessions.error} what="sessions" />;
