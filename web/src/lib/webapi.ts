@@ -81,6 +81,8 @@ export interface ReplaySegment {
 export interface Replay {
   session_id: string;
   segments: ReplaySegment[];
+  /** Segments whose bodies are past the replay retention (servers that keep them apart). */
+  expired_segments?: number;
 }
 
 export interface ErrorGroup {

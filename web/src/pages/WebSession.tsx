@@ -98,7 +98,10 @@ function PageViews({ views, startNs }: { views: PageView[]; startNs: number }) {
 /** The replay and the timeline side by side; the timeline seeks the player. */
 function ReplayWithTimeline({ id, d }: { id: string; d: SessionDetail }) {
   const range = useRange();
-  const replay = useApi(async (s) => decodeReplay((await webApi.replay(id, lookupParams(range), s)).segments), [id]);
+  const replay = useApi(async (s) => {
+    const r = await webApi.replay(id, lookupParams(range), s);
+    return { ...(await decodeReplay(r.segments)), expired: r.expired_segments ?? 0 };
+  }, [id]);
   const [seek, setSeek] = useState<Seek | undefined>(undefined);
   const [at, setAt] = useState(0);
   const events = replay.data?.events ?? [];
@@ -125,6 +128,7 @@ function ReplayWithTimeline({ id, d }: { id: string; d: SessionDetail }) {
           {replay.data && (
             <span class="muted">
               {events.length} events{replay.data.failed ? `, ${replay.data.failed} segments unreadable` : ''}
+              {replay.data.expired ? `, ${replay.data.expired} segments past the replay retention` : ''}
             </span>
           )}
         </div>
@@ -151,7 +155,12 @@ export function WebSessionPage({ id }: { id: string }) {
   );
   let body;
   if (detail.error instanceof ApiError && detail.error.notFound && !detail.error.routeMissing)
-    body = <div class="state">No session {id} in the last day (or the selected range).</div>;
+    body = (
+      <div class="state" data-testid="session-not-found">
+        No browser events of session <code>{id}</code> in the last day (or the selected range). If a backend trace linked here, its
+        spans carry the session id but the site sends no browser telemetry: see <Link href={webHref('/web')}>Web</Link> for how to install the SDK.
+      </div>
+    );
   else if (detail.error) body = <ErrorBox error={detail.error} what="the session" />;
   else if (!detail.data) body = <Loading />;
   else {
