@@ -84,5 +84,6 @@ def test_rum_tools_answer_about_browser_sessions(server):
 
             vitals = text_of(await client.call_tool("web_vitals", {"group_by": "route"}))
             assert "/orders/:id" in vitals and "LCP" in vitals, vitals
+            assert f"http://127.0.0.1:{server.api}/web/pages?" in vitals, vitals
 
     asyncio.run(go())

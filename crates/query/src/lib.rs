@@ -19,6 +19,7 @@ mod completeness;
 mod instances;
 mod logs;
 mod metrics;
+mod points;
 mod red;
 mod rollup;
 mod service;
@@ -27,9 +28,11 @@ mod triage;
 mod types;
 mod udf;
 mod web;
+mod web_replay;
 
 pub use completeness::RollupFeed;
 pub use logs::{Pattern, PatternsResponse, Structure, record_id};
+pub use points::{LogMinute, MetricFamily, MetricResource, MetricStream, RedMinute};
 pub use red::{
     BlastRadius, EntryPoint, MapEdge, MapNode, RedPoint, RedResponse, RedSeries, RedTotal,
     ServiceMap, Watermark,
@@ -38,9 +41,9 @@ pub use service::{QueryLimits, QueryService, decode_cursor, encode_cursor};
 pub use triage::{TriageReport, Window as TriageWindow, default_baseline};
 pub use types::*;
 pub use web::{
-    ErrorGroups, Funnel, MAX_EVENTS, Replay, ReplaySegment, SessionSearch, SessionsPage, Vitals,
-    WebEvents, WebFilter,
+    ErrorGroups, Funnel, MAX_EVENTS, SessionSearch, SessionsPage, Vitals, WebEvents, WebFilter,
 };
+pub use web_replay::{Replay, ReplaySegment};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {

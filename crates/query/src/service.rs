@@ -46,6 +46,8 @@ pub struct QueryService {
     store: Arc<Store>,
     pub(crate) rollup_cache: crate::rollup::RollupCache,
     pub(crate) rollup_feed: Option<crate::completeness::RollupFeed>,
+    /// Where replay segment bodies are (see [`QueryService::with_replay`]).
+    pub(crate) replay: Option<Arc<rum::ReplayStore>>,
 }
 
 /// How far around a search window to look for the other spans of the traces found.
@@ -92,6 +94,7 @@ impl QueryService {
             store,
             rollup_cache: Default::default(),
             rollup_feed: None,
+            replay: None,
         })
     }
 

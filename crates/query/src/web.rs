@@ -41,7 +41,7 @@ pub struct WebEvents {
 }
 
 /// A `LIKE` pattern matching `text` anywhere.
-fn contains_pattern(text: &str) -> String {
+pub(crate) fn contains_pattern(text: &str) -> String {
     let escaped = text
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -49,14 +49,14 @@ fn contains_pattern(text: &str) -> String {
     quote(&format!("%{escaped}%"))
 }
 
-fn strings<'a>(
+pub(crate) fn strings<'a>(
     batch: &'a RecordBatch,
     name: &str,
 ) -> Result<std::borrow::Cow<'a, arrow::array::ArrayRef>, QueryError> {
     column(batch, name, &DataType::Utf8)
 }
 
-fn parse_attrs(text: &str, keys: Option<&[String]>) -> Map<String, Value> {
+pub(crate) fn parse_attrs(text: &str, keys: Option<&[String]>) -> Map<String, Value> {
     if text.len() <= 2 {
         return Map::new();
     }
@@ -134,7 +134,7 @@ pub fn summary_keys() -> Vec<String> {
     .collect()
 }
 
-fn session_of(attrs: &Map<String, Value>) -> String {
+pub(crate) fn session_of(attrs: &Map<String, Value>) -> String {
     attrs
         .get(rum::attrs::SESSION_ID)
         .and_then(Value::as_str)
@@ -425,64 +425,6 @@ impl QueryService {
             .ok_or_else(|| QueryError::NotFound(format!("session '{session_id}'")))
     }
 
-    /// The replay segments of a session, in order.
-    pub async fn web_replay(
-        &self,
-        range: TimeRange,
-        session_id: &str,
-    ) -> Result<Replay, QueryError> {
-        let sql = format!(
-            "SELECT time_unix_nano, body, attributes FROM logs WHERE time_unix_nano >= {} AND time_unix_nano < {} \
-             AND event_name = '{}' AND attributes LIKE {} ORDER BY time_unix_nano LIMIT 10000",
-            range.start_ns,
-            range.end_ns,
-            rum::attrs::EVENT_REPLAY,
-            contains_pattern(session_id)
-        );
-        let mut segments = Vec::new();
-        for batch in &self.collect(&sql).await? {
-            let times = column(batch, "time_unix_nano", &DataType::Int64)?;
-            let times = times.as_primitive::<Int64Type>();
-            let (bodies, attrs) = (strings(batch, "body")?, strings(batch, "attributes")?);
-            let (bodies, attrs) = (bodies.as_string::<i32>(), attrs.as_string::<i32>());
-            for row in 0..batch.num_rows() {
-                let attributes = parse_attrs(attrs.value(row), None);
-                if session_of(&attributes) != session_id {
-                    continue;
-                }
-                let text = |k: &str| {
-                    attributes
-                        .get(k)
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                };
-                segments.push(ReplaySegment {
-                    time_unix_nano: times.value(row),
-                    sequence: ["replay.segment.sequence", "replay.sequence"]
-                        .iter()
-                        .find_map(|k| attributes.get(*k).and_then(Value::as_i64)),
-                    recording_id: text("replay.recording.id"),
-                    has_full_snapshot: attributes
-                        .get("replay.segment.has_full_snapshot")
-                        .and_then(Value::as_bool),
-                    encoding: text("replay.segment.encoding")
-                        .unwrap_or_else(|| "gzip+base64".to_string()),
-                    data: bodies.value(row).to_string(),
-                });
-            }
-        }
-        if segments.is_empty() {
-            return Err(QueryError::NotFound(format!(
-                "replay of session '{session_id}'"
-            )));
-        }
-        segments.sort_by_key(|s| (s.sequence.unwrap_or(i64::MAX), s.time_unix_nano));
-        Ok(Replay {
-            session_id: session_id.to_string(),
-            segments,
-        })
-    }
-
     /// Error groups of `range`.
     pub async fn web_errors(
         &self,
@@ -606,21 +548,4 @@ pub struct Funnel {
     pub truncated: bool,
     #[serde(flatten)]
     pub funnel: rum::funnel::FunnelResult,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct ReplaySegment {
-    pub time_unix_nano: i64,
-    pub sequence: Option<i64>,
-    pub recording_id: Option<String>,
-    pub has_full_snapshot: Option<bool>,
-    /// How `data` holds the JSON array of rrweb events: `gzip+base64` (the default) or `json`.
-    pub encoding: String,
-    pub data: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Replay {
-    pub session_id: String,
-    pub segments: Vec<ReplaySegment>,
 }

@@ -92,6 +92,8 @@ pub struct StorageConfig {
     pub retention_spans_hours: u64,
     pub retention_logs_hours: u64,
     pub retention_metrics_hours: u64,
+    /// Session replay segments (`<data>/replay`), apart from the logs that point at them.
+    pub retention_replay_hours: u64,
     pub compaction_interval_secs: u64,
 }
 
@@ -180,6 +182,7 @@ impl Default for StorageConfig {
             retention_spans_hours: 7 * 24,
             retention_logs_hours: 7 * 24,
             retention_metrics_hours: 30 * 24,
+            retention_replay_hours: 3 * 24,
             compaction_interval_secs: 30,
         }
     }

@@ -114,7 +114,14 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     let processor: Arc<dyn ingest::LogProcessor> = logai.clone();
     let logai_status = Arc::clone(&logai);
     let sourcemaps = Arc::new(rum::SourceMaps::open(&config.data_dir));
-    let enricher = Arc::new(rum::Enricher::new(Some(Arc::clone(&sourcemaps))));
+    let replay = Arc::new(rum::ReplayStore::open(
+        &config.data_dir,
+        std::time::Duration::from_secs(config.storage.retention_replay_hours.saturating_mul(3600)),
+        config.storage.fsync,
+    ));
+    let enricher = Arc::new(
+        rum::Enricher::new(Some(Arc::clone(&sourcemaps))).with_replay(Arc::clone(&replay)),
+    );
     let pipeline =
         ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
             .with_pattern_counts()
@@ -122,7 +129,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             .with_rum(Arc::clone(&enricher));
     let query = Arc::new(
         query::QueryService::new(Arc::clone(&store), config.query_limits())?
-            .with_rollup_feed(rollup_feed(&rollups, &store)),
+            .with_rollup_feed(rollup_feed(&rollups, &store))
+            .with_replay(Arc::clone(&replay)),
     );
 
     // Read the last day of rollups (RED, edges, reach) once, so that the first question about
@@ -155,6 +163,20 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
             drainer.flush(&red_store, stopping).await;
             if stopping {
                 return Ok(());
+            }
+        }
+    }));
+
+    // Replay segments past their retention are dropped by the hour, checked every minute.
+    let mut replay_stop = shutdown_rx.clone();
+    let expiring = Arc::clone(&replay);
+    tasks.push(tokio::spawn(async move {
+        loop {
+            let r = Arc::clone(&expiring);
+            let _ = tokio::task::spawn_blocking(move || r.expire(model::now_unix_nano())).await;
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                _ = replay_stop.wait_for(|v| *v) => return Ok(()),
             }
         }
     }));
@@ -198,6 +220,9 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         });
         status["auth"] = status_auth.snapshot();
         status["rum"] = enricher.stats.snapshot();
+        if let Some(r) = enricher.replay() {
+            status["rum"]["replay"] = r.stats.snapshot();
+        }
         status["listeners"] = stats.snapshot();
         status
     });

@@ -10,6 +10,10 @@ pub const EVENT_ERROR: &str = "browser.error";
 pub const EVENT_CLICK: &str = "browser.click";
 pub const EVENT_IDENTIFY: &str = "browser.identify";
 pub const EVENT_REPLAY: &str = "browser.replay_segment";
+/// Where a replay segment's body went in the replay store (written at ingest).
+pub const REPLAY_BLOB: &str = "replay.blob";
+/// The size of that body.
+pub const REPLAY_BYTES: &str = "replay.blob.bytes";
 
 pub const SESSION_ID: &str = "session.id";
 pub const PAGE_VIEW_ID: &str = "page_view.id";

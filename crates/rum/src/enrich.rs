@@ -15,6 +15,7 @@ use model::{LogRow, SpanRow};
 use serde_json::{Map, Value};
 
 use crate::attrs::*;
+use crate::replay::ReplayStore;
 use crate::sourcemaps::SourceMaps;
 use crate::{fingerprint, route, stack, useragent, vitals};
 
@@ -96,6 +97,7 @@ impl Agents {
 #[derive(Debug, Default)]
 pub struct Enricher {
     sourcemaps: Option<Arc<SourceMaps>>,
+    replay: Option<Arc<ReplayStore>>,
     pub stats: EnrichStats,
 }
 
@@ -103,8 +105,19 @@ impl Enricher {
     pub fn new(sourcemaps: Option<Arc<SourceMaps>>) -> Enricher {
         Enricher {
             sourcemaps,
+            replay: None,
             stats: EnrichStats::default(),
         }
+    }
+
+    /// Moves replay segment bodies into `store` (the record keeps the key in `replay.blob`).
+    pub fn with_replay(mut self, store: Arc<ReplayStore>) -> Enricher {
+        self.replay = Some(store);
+        self
+    }
+
+    pub fn replay(&self) -> Option<&Arc<ReplayStore>> {
+        self.replay.as_ref()
     }
 
     pub fn sourcemaps(&self) -> Option<&Arc<SourceMaps>> {
@@ -156,7 +169,8 @@ impl Enricher {
         }
         self.stats.browser_logs.fetch_add(1, Ordering::Relaxed);
         if row.event_name == EVENT_REPLAY {
-            // Replay segments are blobs: nothing to derive, and not worth a re-encoding.
+            // Replay segments are blobs: nothing to derive; the body goes to the replay store.
+            self.store_replay(row, attrs);
             return true;
         }
         self.add_client(&mut attrs, facts, agents);
@@ -175,6 +189,31 @@ impl Enricher {
         }
         row.attributes = serde_json::to_string(&attrs).unwrap_or_else(|_| "{}".to_string());
         true
+    }
+
+    /// Writes a replay segment's body to the replay store and keeps its key in the record;
+    /// without a store, or when writing fails (counted), the body stays in the record.
+    fn store_replay(&self, row: &mut LogRow, mut attrs: Map<String, Value>) {
+        let Some(store) = &self.replay else {
+            return;
+        };
+        if row.body.is_empty() {
+            return;
+        }
+        let session = text(&attrs, SESSION_ID).unwrap_or("").to_string();
+        match store.put(model::now_unix_nano(), &session, row.body.as_bytes()) {
+            Ok(key) => {
+                attrs.insert(REPLAY_BLOB.to_string(), Value::String(key));
+                attrs.insert(REPLAY_BYTES.to_string(), Value::from(row.body.len() as u64));
+                row.body = String::new();
+                row.body_type = "empty".to_string();
+                row.attributes = serde_json::to_string(&attrs).unwrap_or_else(|_| "{}".to_string());
+            }
+            Err(e) => {
+                store.stats.store_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, "could not store a replay segment: kept in its record");
+            }
+        }
     }
 
     /// Browser spans (document load, fetch/XHR, user interaction) get the client's facts and

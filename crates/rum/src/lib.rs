@@ -7,6 +7,7 @@
 //!   → browser, OS, device class; bots flagged; URL → route; error fingerprint and
 //!   symbolicated stack) and stores it beside the record.
 //! - [`SourceMaps`]: the uploaded maps, by service, version and file.
+//! - [`ReplayStore`]: session replay segments as blobs with a retention of their own.
 //! - At query time, stored records become [`Event`]s, and [`sessions`], [`errors`],
 //!   [`vitals`] and [`funnel`] answer over them.
 //!
@@ -24,6 +25,7 @@ pub mod errors;
 pub mod event;
 pub mod fingerprint;
 pub mod funnel;
+pub mod replay;
 pub mod route;
 pub mod sessions;
 pub mod sourcemaps;
@@ -34,4 +36,5 @@ pub mod vitals;
 
 pub use enrich::{EnrichStats, Enricher};
 pub use event::{Event, Kind};
+pub use replay::ReplayStore;
 pub use sourcemaps::{SourceMapError, SourceMaps};

@@ -102,6 +102,34 @@ fn checked_path(file: &str) -> Result<PathBuf, SourceMapError> {
     Ok(path)
 }
 
+/// Writes `bytes` to `path` under `root` (a file beside it, then a rename: readers never see
+/// half a file), creating its directories and `root/FORMAT` with the directory's format.
+pub(crate) fn write_file(
+    (root, format): (&Path, &str),
+    path: &Path,
+    bytes: &[u8],
+    fsync: bool,
+) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let format_file = root.join("FORMAT");
+    if !format_file.exists() {
+        std::fs::write(&format_file, format)?;
+    }
+    let mut tmp = path.as_os_str().to_os_string();
+    tmp.push(".part");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        if fsync {
+            f.sync_all()?;
+        }
+    }
+    std::fs::rename(&tmp, path)
+}
+
 /// The files under `dir`, as relative paths with `/`, sorted.
 fn list_dir(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -156,20 +184,7 @@ impl SourceMaps {
             sourcemap::decode_slice(bytes).map_err(|e| SourceMapError::Invalid(e.to_string()))?;
         }
         let path = self.version_dir(service, version)?.join(relative);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let format = self.root.join("FORMAT");
-        if !format.exists() {
-            std::fs::write(&format, FORMAT)?;
-        }
-        let tmp = path.with_extension("upload");
-        {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &path)?;
+        write_file((&self.root, FORMAT), &path, bytes, true)?;
         // A new map, or the minified file of a cached one: uploads are rare, start afresh.
         if let Ok(mut cache) = self.cache.lock() {
             cache.clear();

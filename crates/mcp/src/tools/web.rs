@@ -86,6 +86,10 @@ pub async fn find_sessions(ctx: &Ctx, args: FindSessionsArgs) -> Result<String, 
     }
     doc.table(&table, 300);
     doc.line("one session's timeline: get_session session_id=<id>");
+    doc.line(format!(
+        "UI: {}",
+        ctx.link(&format!("/web/sessions?{}", window.ui_query()))
+    ));
     Ok(doc.finish())
 }
 
@@ -182,6 +186,11 @@ pub async fn get_session(ctx: &Ctx, args: GetSessionArgs) -> Result<String, Tool
     doc.line("## timeline");
     doc.table(&timeline, 300);
     doc.line("backend traces behind its requests: get_trace trace_id=<id>");
+    let link = form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>();
+    doc.line(format!(
+        "UI: {}",
+        ctx.link(&format!("/web/sessions/{link}"))
+    ));
     Ok(doc.finish())
 }
 
@@ -226,6 +235,7 @@ pub async fn web_errors(ctx: &Ctx, args: WebErrorsArgs) -> Result<String, ToolEr
         }
         doc.line("## breadcrumbs (what the session of the latest occurrence did before it)");
         doc.table(&crumbs, 200);
+        doc.line(format!("UI: {}", ctx.link(&format!("/web/errors/{fp}"))));
         return Ok(doc.finish());
     }
     let limit = params::limit(args.limit, 20, 200)?;
@@ -268,6 +278,10 @@ pub async fn web_errors(ctx: &Ctx, args: WebErrorsArgs) -> Result<String, ToolEr
     }
     doc.table(&table, 200);
     doc.line("one group with its stack and breadcrumbs: web_errors fingerprint=<fingerprint>");
+    doc.line(format!(
+        "UI: {}",
+        ctx.link(&format!("/web/errors?{}", window.ui_query()))
+    ));
     Ok(doc.finish())
 }
 
@@ -344,5 +358,9 @@ pub async fn web_vitals(ctx: &Ctx, args: WebVitalsArgs) -> Result<String, ToolEr
         }
     }
     doc.table(&table, 200);
+    doc.line(format!(
+        "UI: {}",
+        ctx.link(&format!("/web/pages?{}", window.ui_query()))
+    ));
     Ok(doc.finish())
 }

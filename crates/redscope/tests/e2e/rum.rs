@@ -439,6 +439,9 @@ async fn rum_opentelemetry_js_shapes_are_understood() {
 
 /// A map of `assets/app.min.js`: generated line 1, column 15 is `src/cart.ts` line 4,
 /// column 5 (VLQ `cAGI`: columns 14 and 4, line 3, zero-based).
+/// A replay segment's body: base64 of gzip of rrweb events (here just bytes of that shape).
+const REPLAY_BODY: &str = "H4sIAAAAAAAAA4uOBQApu0wNAgAAAA==";
+
 const MAP: &str =
     r#"{"version":3,"file":"app.min.js","sources":["src/cart.ts"],"names":[],"mappings":"cAGI"}"#;
 
@@ -644,11 +647,15 @@ async fn rum_web_api_answers_over_scripted_sessions() {
         ),
         page_view(at(30), "s1", "s1-4", "/checkout", &[ada()]),
         event(at(40), "order.placed", &[s("s1"), ada()]),
-        event(
-            at(41),
-            "browser.replay_segment",
-            &[s("s1"), ("replay.segment.sequence", json!(0))],
-        ),
+        {
+            let mut segment = event(
+                at(41),
+                "browser.replay_segment",
+                &[s("s1"), ("replay.segment.sequence", json!(0))],
+            );
+            segment["body"] = json!({"stringValue": REPLAY_BODY});
+            segment
+        },
     ];
     let s2 = vec![
         page_view(at(0), "s2", "s2-1", "/", &[]),
@@ -757,8 +764,20 @@ async fn rum_web_api_answers_over_scripted_sessions() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 
+    // The segment's body went to the replay store; the record keeps its key.
     let replay = server.get_json("/api/v1/web/sessions/s1/replay").await;
     assert_eq!(replay["segments"].as_array().unwrap().len(), 1);
+    assert_eq!(replay["segments"][0]["data"], REPLAY_BODY);
+    assert_eq!(replay["expired_segments"], 0);
+    let stored = server
+        .sql("SELECT body, attr(attributes, 'replay.blob.bytes') FROM logs WHERE event_name = 'browser.replay_segment'")
+        .await;
+    assert_eq!(
+        stored["rows"][0],
+        json!(["", REPLAY_BODY.len().to_string()])
+    );
+    let status = server.get_json("/api/v1/status").await;
+    assert_eq!(status["status"]["rum"]["replay"]["segments_stored"], 1);
 
     let errors = server.get_json("/api/v1/web/errors").await;
     assert_eq!(errors["total"], 1, "{errors}");

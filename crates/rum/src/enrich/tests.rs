@@ -213,3 +213,27 @@ fn stacks_are_symbolicated_with_uploaded_maps() {
     assert_eq!(a["exception.symbolicated"], true);
     assert_eq!(e.stats.stacks_symbolicated.load(Ordering::Relaxed), 1);
 }
+
+#[test]
+fn replay_bodies_go_to_the_replay_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(crate::ReplayStore::open(
+        dir.path(),
+        std::time::Duration::from_secs(3600),
+        false,
+    ));
+    let e = Enricher::default().with_replay(Arc::clone(&store));
+    let r = ours();
+    let mut rows = vec![log(
+        &r,
+        "browser.replay_segment",
+        json!({"session.id": "s9", "replay.segment.sequence": 0}),
+        "H4sIAAAA",
+    )];
+    e.enrich_logs(&mut rows);
+    let a = attrs(&rows[0]);
+    assert_eq!(rows[0].body, "");
+    assert_eq!(a["replay.blob.bytes"], 8);
+    let key = a["replay.blob"].as_str().unwrap();
+    assert_eq!(store.get(key).unwrap(), b"H4sIAAAA");
+}
