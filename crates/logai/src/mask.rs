@@ -138,6 +138,38 @@ impl Masked {
         self.hash = self.tokens_hash();
     }
 
+    /// Replaces tokens `first..=last` by one value token `<*>` followed by `suffix` (the last
+    /// token's punctuation), and the parameters inside `value` (original range) by one of
+    /// `kind`.
+    fn fold_into_value(
+        &mut self,
+        first: usize,
+        last: usize,
+        value: (usize, usize),
+        suffix: &str,
+        kind: ValueKind,
+    ) {
+        let (start, end) = value;
+        let masked_start = self.text.len();
+        self.text.push_str("<*>");
+        self.text.push_str(suffix);
+        self.tokens[first] = Token {
+            masked: (masked_start, self.text.len()),
+            original: (start, self.tokens[last].original.1),
+            soft: true,
+            keyish: false,
+        };
+        self.tokens.drain(first + 1..=last);
+        let at = self
+            .params
+            .iter()
+            .position(|p| p.start >= start)
+            .unwrap_or(self.params.len());
+        self.params.retain(|p| p.end <= start || p.start >= end);
+        let at = at.min(self.params.len());
+        self.params.insert(at, Param { start, end, kind });
+    }
+
     /// Folds a list of three or more numbered names of one kind (`an14 an15 an16`, `node1
     /// node2 node3`) into one value, as runs of masked values fold: lists of any length then
     /// share a template.
@@ -172,30 +204,7 @@ impl Masked {
                 continue;
             }
             let (start, end) = (self.tokens[index].original.0, self.tokens[last].original.1);
-            let masked_start = self.text.len();
-            self.text.push_str("<*>");
-            self.tokens[index] = Token {
-                masked: (masked_start, self.text.len()),
-                original: (start, end),
-                soft: true,
-                keyish: false,
-            };
-            self.tokens.drain(index + 1..=last);
-            let at = self
-                .params
-                .iter()
-                .position(|p| p.start >= start)
-                .unwrap_or(self.params.len());
-            self.params.retain(|p| p.end <= start || p.start >= end);
-            let at = at.min(self.params.len());
-            self.params.insert(
-                at,
-                Param {
-                    start,
-                    end,
-                    kind: ValueKind::Word,
-                },
-            );
+            self.fold_into_value(index, last, (start, end), "", ValueKind::Word);
             index += 1;
         }
     }
@@ -256,29 +265,12 @@ impl Masked {
             let end_text = original(&end_token);
             let core_end = end_text.trim_end_matches([',', '.', ';', ')', ']']).len();
             let end = end_token.original.0 + core_end;
-            let masked_start = self.text.len();
-            self.text.push_str("<*>");
-            self.text.push_str(&end_text[core_end..]);
-            self.tokens[first] = Token {
-                masked: (masked_start, self.text.len()),
-                original: (start, end_token.original.1),
-                soft: true,
-                keyish: false,
-            };
-            self.tokens.drain(first + 1..=last);
-            let at = self
-                .params
-                .iter()
-                .position(|p| p.start >= start)
-                .unwrap_or(self.params.len());
-            self.params.retain(|p| p.end <= start || p.start >= end);
-            self.params.insert(
-                at.min(self.params.len()),
-                Param {
-                    start,
-                    end,
-                    kind: ValueKind::Time,
-                },
+            self.fold_into_value(
+                first,
+                last,
+                (start, end),
+                &end_text[core_end..],
+                ValueKind::Time,
             );
             index = first + 1;
         }
