@@ -565,7 +565,8 @@ impl Masked {
                 continue;
             }
             let shape = shape_of(self.token_text(&self.tokens[index]));
-            if !foldable(shape) {
+            let bare = shape == "<*>";
+            if !bare && !foldable(shape) {
                 index += 1;
                 continue;
             }
@@ -575,7 +576,14 @@ impl Masked {
             {
                 last += 1;
             }
-            if last > index {
+            // Bare values fold only as a long list (`channels 1 2 3 ... 165`): a few in a row
+            // are columns of their own (`speeds ( 3552 3534 3375 )`).
+            let long_enough = if bare {
+                last - index + 1 >= BARE_LIST
+            } else {
+                last > index
+            };
+            if long_enough {
                 let first = self.tokens[index];
                 let end_token = self.tokens[last];
                 // The folded token keeps the last token's trailing punctuation.
@@ -649,6 +657,9 @@ fn is_zone_word(text: &str) -> bool {
         None => false,
     }
 }
+
+/// Bare values in a row that make a list, folded into one.
+const BARE_LIST: usize = 8;
 
 /// Longer messages are masked without the memo: they repeat less often, and the memo's
 /// memory stays bounded by `slots * MEMO_MAX_BYTES` of text.
@@ -1400,6 +1411,18 @@ mod tests {
         ] {
             assert_eq!(masked(kept), kept);
         }
+    }
+
+    #[test]
+    fn long_lists_of_bare_values_fold_short_runs_stay_columns() {
+        assert_eq!(
+            masked("Supported channels 1 2 3 4 5 6 7 8 9 10 11 36 40"),
+            masked("Supported channels 1 2 3 4 5 6 7 8 9 10 11 12 13 36 40 44 48 149 153")
+        );
+        assert_eq!(
+            masked("Fan speeds ( 3552 3534 3375 3515 3479 )"),
+            "Fan speeds ( <*> <*> <*> <*> <*> )"
+        );
     }
 
     #[test]
