@@ -165,6 +165,16 @@ mod tests {
         assert_eq!(normalize_message(""), "");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn masking_never_panics_and_is_stable(m in "\\PC{0,200}", f in "\\PC{0,40}") {
+            let once = normalize_message(&m);
+            proptest::prop_assert_eq!(normalize_message(&once), once.clone());
+            let _ = stable_file(&f);
+            let _ = origin_of(&m);
+        }
+    }
+
     #[test]
     fn build_hashes_leave_file_names() {
         assert_eq!(stable_file("app.3f9a1c2b.js"), "app.js");

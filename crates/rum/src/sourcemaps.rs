@@ -364,6 +364,24 @@ pub(crate) mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn any_name_stays_inside_the_directory(service in "\\PC{0,12}", version in "[./a-z0-9]{0,8}", file in "[./a-z0-9\\\\]{0,16}") {
+            let dir = tempfile::tempdir().unwrap();
+            let root = dir.path().join("data");
+            let maps = SourceMaps::open(&root);
+            let name = format!("{file}.js");
+            if maps.put(&service, &version, &name, b"x").is_ok() {
+                let listed = maps.list(&service, &version).unwrap();
+                proptest::prop_assert_eq!(listed.len(), 1);
+            }
+            // Nothing was written beside the data directory.
+            let outside: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+            proptest::prop_assert!(outside.iter().all(|n| n == "data"), "{:?}", outside);
+        }
+    }
+
     #[test]
     fn bad_names_and_bad_maps_are_refused() {
         let dir = tempfile::tempdir().unwrap();

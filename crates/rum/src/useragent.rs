@@ -366,6 +366,14 @@ mod tests {
         assert_eq!(lighthouse.synthetic, Some(Synthetic::Test));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_user_agent_parses_without_a_panic(ua in "\\PC{0,300}") {
+            let p = parse(&ua);
+            proptest::prop_assert!(p.synthetic.is_some() || ua.contains("Mozilla/"));
+        }
+    }
+
     #[test]
     fn garbage_is_unknown_not_a_panic() {
         for ua in [
