@@ -571,12 +571,20 @@ fn states_stay_apart_where_names_merge() {
         }
     }
     let out = templates(&lines);
-    let last: std::collections::BTreeSet<&str> =
-        out[out.len() - 8..].iter().map(|(_, t)| t.as_str()).collect();
-    assert!(last.contains("session opened for user <*> by uid=<*>"), "{last:?}");
+    let last: std::collections::BTreeSet<&str> = out[out.len() - 8..]
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect();
+    assert!(
+        last.contains("session opened for user <*> by uid=<*>"),
+        "{last:?}"
+    );
     for state in states {
         let template = format!("[instance: <*>] VM {state} (Lifecycle Event)");
-        assert!(last.contains(template.as_str()), "{template} not in {last:?}");
+        assert!(
+            last.contains(template.as_str()),
+            "{template} not in {last:?}"
+        );
     }
 }
 
