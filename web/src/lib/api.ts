@@ -264,8 +264,6 @@ export interface RedResult {
   step_ns: number;
   series: { service: string; operation: string; points: RedPoint[] }[];
   totals: RedTotal[];
-  /** Set by the UI when the server has no /red route and the numbers were computed with SQL. */
-  fallback?: boolean;
 }
 
 export interface MapNode {
@@ -292,7 +290,6 @@ export interface MapEdge {
 export interface ServiceMap {
   nodes: MapNode[];
   edges: MapEdge[];
-  fallback?: boolean;
 }
 
 export interface BlastRadius {
@@ -337,6 +334,22 @@ export interface LogStructure {
   original_attributes: Record<string, unknown>;
 }
 
+/** Records per step and severity band (`FATAL` … `TRACE`, `UNSET`), non-empty buckets only. */
+export interface LogHistogram {
+  step_ns: number;
+  total: number;
+  buckets: { t: number; severity: string; count: number }[];
+}
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+/** Each facet counts under every filter but its own. */
+export interface LogFacets {
+  services: FacetValue[];
+  severities: FacetValue[];
+}
+
 export interface TimeParams {
   from: string;
   to: string;
@@ -353,6 +366,8 @@ export const api = {
   red: (p: Params, s?: AbortSignal) => get<RedResult>('/red', p, s),
   serviceMap: (t: TimeParams, s?: AbortSignal) => get<ServiceMap>('/service-map', { ...t }, s),
   blastRadius: (p: Params, s?: AbortSignal) => get<BlastRadius>('/blast-radius', p, s),
+  logHistogram: (p: Params, s?: AbortSignal) => get<LogHistogram>('/logs/histogram', p, s),
+  logFacets: (p: Params, s?: AbortSignal) => get<LogFacets>('/logs/facets', p, s),
   logPatterns: (p: Params, s?: AbortSignal) => get<{ patterns: LogPattern[]; step_ns?: number }>('/logs/patterns', p, s),
   logStructure: (id: string, s?: AbortSignal) => get<LogStructure>(`/logs/${encodeURIComponent(id)}/structure`, {}, s),
 };

@@ -11,11 +11,21 @@ describe('boot requests', () => {
     expect(paths('/service/frontend')).toEqual(['/red', '/red', '/service-map', '/traces', '/blast-radius', '/logs/patterns', '/logs']);
     expect(paths('/traces')).toEqual(['/services', '/traces']);
     expect(paths('/traces', 'service=cart')).toEqual(['/services', '/red', '/traces']);
-    expect(paths('/logs')).toEqual(['/sql', '/sql', '/sql', '/logs']);
+    expect(paths('/logs')).toEqual(['/logs/histogram', '/logs/facets', '/logs']);
     expect(paths('/logs', 'tab=patterns')).toEqual(['/logs/patterns']);
     expect(paths('/map')).toEqual(['/service-map']);
     expect(paths('/metrics')).toEqual(['/metrics']);
     expect(paths('/trace/abc%2F1')).toEqual(['/traces/abc%2F1']);
+  });
+
+  test('the Logs page sends its filters to every view, never SQL', () => {
+    const reqs = initialRequests('/logs', new URLSearchParams('service=cart&q=timeout&severity=error&template_id=t1'), range);
+    for (const r of reqs) {
+      expect(r.body).toBeUndefined();
+      expect(r.params).toMatchObject({ service: 'cart', q: 'timeout', severity_min: 'ERROR', template_id: 't1' });
+    }
+    const [patterns] = initialRequests('/logs', new URLSearchParams('tab=patterns&service=cart&q=timeout&severity=warn'), range);
+    expect(patterns.params).toMatchObject({ service: 'cart', q: 'timeout', severity_min: 'WARN' });
   });
 
   test('no requests where a page has none to make', () => {

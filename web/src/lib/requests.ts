@@ -3,7 +3,7 @@
 // requests while the app is still loading; the app then takes those answers instead of asking
 // again (see `takePrefetched` in api.ts). Nothing here may touch the DOM: the boot script runs
 // in the document's <head>.
-import { bandSql, whereSql, type LogFilters } from './logsql';
+import type { LogFilters } from './severity';
 import { pickStepSeconds, type Range } from './time';
 import { webInitialRequests } from './webrequests';
 
@@ -47,8 +47,6 @@ export const redParams = (range: Range, stepS: number, service?: string, operati
   to: range.toNs,
   step: `${stepS}s`,
 });
-
-export const sqlBody = (query: string) => ({ query });
 
 // ---- service colours ----
 
@@ -123,25 +121,20 @@ export function logFilters(query: URLSearchParams): LogFilters {
 
 export const logsTab = (query: URLSearchParams) => (query.get('tab') === 'patterns' ? 'patterns' : 'records');
 
-export function logsHistogram(range: Range, f: LogFilters) {
-  const step = pickStepSeconds(range, 60);
-  const stepNs = BigInt(step) * 1000000000n;
-  return { step, sql: `select (time_unix_nano / ${stepNs}) * ${stepNs} as t, ${bandSql} as band, count(*) as n from logs where ${whereSql(range, f)} group by 1, 2 order by 1` };
-}
-export const logsServiceFacetSql = (range: Range, f: LogFilters) =>
-  `select service_name as k, count(*) as n from logs where ${whereSql(range, f, 'service')} group by 1 order by 2 desc limit 50`;
-export const logsSeverityFacetSql = (range: Range, f: LogFilters) =>
-  `select ${bandSql} as k, count(*) as n from logs where ${whereSql(range, f, 'severity')} group by 1`;
-export const logsParams = (range: Range, f: LogFilters): Params => ({
+/** The Logs page's filters as the API's parameters: the same for the records, the histogram,
+ * the facets and the patterns, so that they all count the same records. */
+export const logFilterParams = (range: Range, f: LogFilters): Params => ({
   ...timeParams(range),
   service: f.service,
   q: f.q,
   severity_min: f.severity,
   trace_id: f.trace_id,
   template_id: f.template_id,
-  limit: LOGS_PAGE,
 });
-export const patternParams = (range: Range, f: LogFilters): Params => ({ ...timeParams(range), service: f.service });
+export const logsHistogramParams = (range: Range, f: LogFilters): Params => ({ ...logFilterParams(range, f), step: `${pickStepSeconds(range, 60)}s` });
+export const logsFacetParams = logFilterParams;
+export const logsParams = (range: Range, f: LogFilters): Params => ({ ...logFilterParams(range, f), limit: LOGS_PAGE });
+export const patternParams = logFilterParams;
 
 /**
  * The requests the page at `path` + `query` makes in its first render, for the boot script.
@@ -180,9 +173,8 @@ export function initialRequests(path: string, query: URLSearchParams, range: Ran
       const f = logFilters(query);
       if (logsTab(query) === 'patterns') return [{ path: '/logs/patterns', params: patternParams(range, f) }];
       return [
-        { path: '/sql', body: sqlBody(logsHistogram(range, f).sql) },
-        { path: '/sql', body: sqlBody(logsServiceFacetSql(range, f)) },
-        { path: '/sql', body: sqlBody(logsSeverityFacetSql(range, f)) },
+        { path: '/logs/histogram', params: logsHistogramParams(range, f) },
+        { path: '/logs/facets', params: logsFacetParams(range, f) },
         { path: '/logs', params: logsParams(range, f) },
       ];
     }

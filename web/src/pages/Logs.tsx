@@ -3,39 +3,36 @@ import { Chart, ChartPlaceholder, Sparkline } from '../components/Chart';
 import { Layout } from '../components/Layout';
 import { LogList, Template } from '../components/LogList';
 import { ErrorBox, ErrorOrMissing, Loading, NoTelemetry } from '../components/states';
-import { api, type LogRecord, type SqlResult } from '../lib/api';
+import { api, type LogHistogram, type LogRecord } from '../lib/api';
 import { fmtCount } from '../lib/format';
-import { useApi, usePaging, useRange } from '../lib/hooks';
+import { type ApiState, useApi, usePaging, useRange } from '../lib/hooks';
 import { setParams, useLocation } from '../lib/router';
 import { buckets } from '../lib/series';
-import { BANDS, type LogFilters as Filters } from '../lib/logsql';
-import { logFilters, logsHistogram, logsParams, logsServiceFacetSql, logsSeverityFacetSql, logsTab, patternParams } from '../lib/requests';
+import { BANDS, type LogFilters as Filters } from '../lib/severity';
+import { logFilters, logsFacetParams, logsHistogramParams, logsParams, logsTab, patternParams } from '../lib/requests';
 import { fmtAgo, type Range } from '../lib/time';
 import { serviceColor } from '../lib/waterfall';
-
-function rowsOf(r: SqlResult) {
-  return r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]])));
-}
 
 const HIST_TITLE = 'Log volume by severity';
 const HIST_HEIGHT = 150;
 
-function Histogram({ range, f }: { range: Range; f: Filters }) {
-  const { step, sql } = logsHistogram(range, f);
-  const res = useApi((s) => api.sql(sql, s), [range, f.service, f.q, f.severity, f.trace_id, f.template_id]);
+const filterDeps = (range: Range, f: Filters) => [range, f.service, f.q, f.severity, f.trace_id, f.template_id];
+
+function Histogram({ range, res }: { range: Range; res: ApiState<LogHistogram> }) {
   // Computed once per answer: the same arrays on other re-renders (typing in the search box)
   // spare the chart a redraw.
   const chart = useMemo(() => {
     if (!res.data) return null;
-    const xs = buckets(range.fromMs, range.toMs, step * 1e9);
-    const rows = rowsOf(res.data);
+    const step = res.data.step_ns / 1e9;
+    const xs = buckets(range.fromMs, range.toMs, res.data.step_ns);
+    const rows = res.data.buckets;
     // Stack bottom-up from the most severe, so errors sit on the baseline where they are seen.
-    const present = BANDS.filter((b) => rows.some((r) => r.band === b.name));
+    const present = BANDS.filter((b) => rows.some((r) => r.severity === b.name));
     const raw = present.map(() => xs.map(() => 0));
     for (const r of rows) {
-      const i = Math.round((Number(r.t) / 1e9 - xs[0]) / step);
-      const k = present.findIndex((b) => b.name === r.band);
-      if (i >= 0 && i < xs.length && k >= 0) raw[k][i] += Number(r.n);
+      const i = Math.round((r.t / 1e9 - xs[0]) / step);
+      const k = present.findIndex((b) => b.name === r.severity);
+      if (i >= 0 && i < xs.length && k >= 0) raw[k][i] += r.count;
     }
     const cum = raw.map((_, k) => xs.map((_, i) => raw.slice(0, k + 1).reduce((a, s) => a + s[i], 0)));
     const order = present.map((_, k) => k).reverse(); // tallest first, so smaller stacks draw on top
@@ -68,43 +65,41 @@ function Histogram({ range, f }: { range: Range; f: Filters }) {
 }
 
 function Facets({ range, f }: { range: Range; f: Filters }) {
-  const deps = [range, f.service, f.q, f.severity, f.trace_id, f.template_id];
-  const svc = useApi((s) => api.sql(logsServiceFacetSql(range, f), s), deps);
-  const sev = useApi((s) => api.sql(logsSeverityFacetSql(range, f), s), deps);
+  const res = useApi((s) => api.logFacets(logsFacetParams(range, f), s), filterDeps(range, f));
   return (
     <div class="card" data-testid="facets">
       <h3>Service</h3>
       <div class="facet">
-        {svc.error ? (
-          <ErrorBox error={svc.error} />
-        ) : !svc.data ? (
+        {res.error ? (
+          <ErrorBox error={res.error} />
+        ) : !res.data ? (
           <Loading />
         ) : (
-          rowsOf(svc.data).map((r) => (
+          res.data.services.map((r) => (
             <button
-              class={`facet-item ${f.service === r.k ? 'on' : ''}`}
-              onClick={() => setParams({ service: f.service === r.k ? null : String(r.k) })}
+              class={`facet-item ${f.service === r.value ? 'on' : ''}`}
+              onClick={() => setParams({ service: f.service === r.value ? null : r.value })}
               data-testid="facet-service"
-              data-value={String(r.k)}
+              data-value={r.value}
             >
               <span class="row gap">
-                <span class="dot" style={{ background: serviceColor(String(r.k)) }} />
-                {String(r.k)}
+                <span class="dot" style={{ background: serviceColor(r.value) }} />
+                {r.value}
               </span>
-              <span class="n">{fmtCount(Number(r.n))}</span>
+              <span class="n">{fmtCount(r.count)}</span>
             </button>
           ))
         )}
       </div>
       <h3>Severity (at least)</h3>
       <div class="facet">
-        {sev.error ? (
-          <ErrorBox error={sev.error} />
-        ) : !sev.data ? (
+        {res.error ? (
+          <ErrorBox error={res.error} />
+        ) : !res.data ? (
           <Loading />
         ) : (
-          BANDS.filter((b) => rowsOf(sev.data!).some((r) => r.k === b.name)).map((b) => {
-            const n = Number(rowsOf(sev.data!).find((r) => r.k === b.name)?.n ?? 0);
+          BANDS.filter((b) => res.data!.severities.some((r) => r.value === b.name)).map((b) => {
+            const n = res.data!.severities.find((r) => r.value === b.name)?.count ?? 0;
             const canFilter = b.min > 0;
             return (
               <button
@@ -129,9 +124,23 @@ function Facets({ range, f }: { range: Range; f: Filters }) {
   );
 }
 
-function Records({ range, f }: { range: Range; f: Filters }) {
+/** The records tab: the histogram's total is the number of records shown in the header. */
+function RecordsTab({ range, f }: { range: Range; f: Filters }) {
+  const hist = useApi((s) => api.logHistogram(logsHistogramParams(range, f), s), filterDeps(range, f));
+  return (
+    <>
+      <Histogram range={range} res={hist} />
+      <div class="logs-layout">
+        <Facets range={range} f={f} />
+        <Records range={range} f={f} total={hist.data?.total} />
+      </div>
+    </>
+  );
+}
+
+function Records({ range, f, total }: { range: Range; f: Filters; total: number | undefined }) {
   const params = logsParams(range, f);
-  const res = useApi((s) => api.logs(params, s), [range, f.service, f.q, f.severity, f.trace_id, f.template_id]);
+  const res = useApi((s) => api.logs(params, s), filterDeps(range, f));
   // "Load more" pages, reset whenever the first page changes.
   const [paging, setPaging] = usePaging<LogRecord>(res.data, res.data?.next_cursor);
   const { more, cursor, error: err } = paging;
@@ -152,8 +161,17 @@ function Records({ range, f }: { range: Range; f: Filters }) {
     <div class="card flush">
       <div class="card-head" style={{ padding: '10px 12px 6px' }}>
         <strong data-testid="log-count">
-          {all.length}
-          {cursor ? '+' : ''} records
+          {total !== undefined && total >= all.length ? (
+            <>
+              {cursor ? `${all.length} of ` : ''}
+              {total.toLocaleString('en-US')} records
+            </>
+          ) : (
+            <>
+              {all.length}
+              {cursor ? '+' : ''} records
+            </>
+          )}
         </strong>
         <span class="muted" style={{ fontSize: '12px' }}>newest first · click a record for its raw line and learned structure</span>
       </div>
@@ -203,7 +221,7 @@ function sevColor(n: number | undefined): string {
 }
 
 function Patterns({ range, f }: { range: Range; f: Filters }) {
-  const res = useApi((s) => api.logPatterns(patternParams(range, f), s), [range, f.service]);
+  const res = useApi((s) => api.logPatterns(patternParams(range, f), s), filterDeps(range, f));
   if (res.error) return <ErrorOrMissing error={res.error} feature="Log patterns" route="/api/v1/logs/patterns" />;
   if (!res.data) return <Loading />;
   const step = res.data.step_ns;
@@ -309,13 +327,7 @@ export function LogsPage() {
         </button>
       </div>
       {tab === 'records' ? (
-        <>
-          <Histogram range={range} f={f} />
-          <div class="logs-layout">
-            <Facets range={range} f={f} />
-            <Records range={range} f={f} />
-          </div>
-        </>
+        <RecordsTab range={range} f={f} />
       ) : (
         <Patterns range={range} f={f} />
       )}

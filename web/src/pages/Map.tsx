@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'preact/hooks';
 import { Layout } from '../components/Layout';
-import { ErrorBox, FallbackNote, Loading, NoTelemetry } from '../components/states';
-import type { MapNode, ServiceMap } from '../lib/api';
-import { fetchServiceMap } from '../lib/derived';
+import { ErrorBox, Loading, NoTelemetry } from '../components/states';
+import { api, type MapNode, type ServiceMap } from '../lib/api';
+import { timeParams } from '../lib/requests';
 import { fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
 import { layeredLayout } from '../lib/graphlayout';
 import { useApi, useRange } from '../lib/hooks';
@@ -145,7 +145,7 @@ function MapSvg({ map }: { map: ServiceMap }) {
 
 export function MapPage() {
   const range = useRange();
-  const res = useApi((s) => fetchServiceMap(range, s), [range]);
+  const res = useApi((s) => api.serviceMap(timeParams(range), s), [range]);
   return (
     <Layout title="Service map">
       {res.error ? (
@@ -156,7 +156,6 @@ export function MapPage() {
         <NoTelemetry what="service calls" />
       ) : (
         <>
-          {res.data.fallback && <FallbackNote what="The map is" />}
           <div class="map-legend">
             <span>
               <i style={{ background: 'rgba(46,157,91,.25)', border: '1.5px solid var(--green)' }} />

@@ -3,16 +3,15 @@ import { Layout } from '../components/Layout';
 import { Link } from '../components/Link';
 import { LogList, Template } from '../components/LogList';
 import { RedCharts, RedChartsPlaceholder } from '../components/RedCharts';
-import { Empty, ErrorBox, ErrorOrMissing, FallbackNote, Loading } from '../components/states';
+import { Empty, ErrorBox, ErrorOrMissing, Loading } from '../components/states';
 import { SortableTable, type Column } from '../components/Table';
 import { TraceList } from '../components/TraceList';
 import { api, type RedPoint, type RedTotal } from '../lib/api';
-import { fetchRed, fetchServiceMap } from '../lib/derived';
 import { fmtCount, fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
 import { alignCounts, buckets } from '../lib/series';
-import { servicePage } from '../lib/requests';
+import { redParams, servicePage, timeParams } from '../lib/requests';
 import { serviceColor } from '../lib/waterfall';
 
 function Stat({ label, value, cls }: { label: string; value: string; cls?: string }) {
@@ -34,9 +33,9 @@ interface OpRow {
 export function ServicePage({ name }: { name: string }) {
   const range = useRange();
   const { step, errTraces: errParams, blast: blastParams, patterns: patternParams, logs: logParams } = servicePage(name, range);
-  const all = useApi((s) => fetchRed(range, step, undefined, s), [range, step]);
-  const ops = useApi((s) => fetchRed(range, step, name, s), [range, step, name]);
-  const map = useApi((s) => fetchServiceMap(range, s), [range]);
+  const all = useApi((s) => api.red(redParams(range, step), s), [range, step]);
+  const ops = useApi((s) => api.red(redParams(range, step, name), s), [range, step, name]);
+  const map = useApi((s) => api.serviceMap(timeParams(range), s), [range]);
   const errTraces = useApi((s) => api.traces(errParams, s), [range, name]);
   const blast = useApi((s) => api.blastRadius(blastParams, s), [range, name]);
   const patterns = useApi((s) => api.logPatterns(patternParams, s), [range, name]);
@@ -92,7 +91,6 @@ export function ServicePage({ name }: { name: string }) {
       }
     >
       {all.error && <ErrorBox error={all.error} what="RED metrics" />}
-      {all.data?.fallback && <FallbackNote what="RED metrics are" />}
       <div class="stats">
         <Stat label="Requests" value={fmtRate(total?.rate_per_s)} />
         <Stat label="Total requests" value={fmtCount(total?.requests ?? 0)} />

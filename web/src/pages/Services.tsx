@@ -1,15 +1,14 @@
 import { Sparkline } from '../components/Chart';
 import { Layout } from '../components/Layout';
 import { Link } from '../components/Link';
-import { ErrorBox, FallbackNote, Loading, NoTelemetry } from '../components/states';
+import { ErrorBox, Loading, NoTelemetry } from '../components/states';
 import { SortableTable, type Column } from '../components/Table';
 import { api, type RedPoint, type RedTotal } from '../lib/api';
-import { fetchRed } from '../lib/derived';
 import { fmtCount, fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
 import { alignCounts, buckets } from '../lib/series';
-import { servicesStep, timeParams } from '../lib/requests';
+import { redParams, servicesStep, timeParams } from '../lib/requests';
 import { fmtAgo } from '../lib/time';
 import { serviceColor } from '../lib/waterfall';
 
@@ -26,7 +25,7 @@ export function ServicesPage() {
   const range = useRange();
   const step = servicesStep(range);
   const svcs = useApi((s) => api.services(timeParams(range), s), [range]);
-  const red = useApi((s) => fetchRed(range, step, undefined, s), [range, step]);
+  const red = useApi((s) => api.red(redParams(range, step), s), [range, step]);
 
   let body;
   if (svcs.error) body = <ErrorBox error={svcs.error} what="services" />;
@@ -81,7 +80,6 @@ export function ServicesPage() {
     body = (
       <>
         {red.error && <ErrorBox error={red.error} what="RED metrics" />}
-        {red.data?.fallback && <FallbackNote what="Rates, errors and latencies are" />}
         <div class="card flush">
           <SortableTable
             rows={rows}

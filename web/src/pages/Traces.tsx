@@ -4,11 +4,10 @@ import { Layout } from '../components/Layout';
 import { ErrorBox, Loading, NoTelemetry } from '../components/states';
 import { TraceList } from '../components/TraceList';
 import { api, type TraceSummary } from '../lib/api';
-import { fetchRed } from '../lib/derived';
 import { fmtDurationMs } from '../lib/format';
 import { useApi, usePaging, useRange } from '../lib/hooks';
 import { href, navigate, setParams, useLocation } from '../lib/router';
-import { timeParams, tracesPage } from '../lib/requests';
+import { redParams, timeParams, tracesPage } from '../lib/requests';
 
 const SHOW = 50; // list rows revealed at a time
 
@@ -48,7 +47,7 @@ export function TracesPage() {
   const attrKey = attrs.join('&');
 
   const services = useApi((s) => api.services(timeParams(range), s), [range]);
-  const ops = useApi((s) => fetchRed(range, opsStep, service, s), [range, service], !!service);
+  const ops = useApi((s) => api.red(redParams(range, opsStep, service), s), [range, service], !!service);
   const res = useApi((s) => api.traces(params, s), [range, service, operation, status, minD, maxD, attrKey, sort]);
 
   // "Load more" pages, reset whenever the first page changes.

@@ -8,6 +8,7 @@ mod bad_input;
 mod common;
 mod crash;
 mod edges;
+mod log_views;
 mod logai_ingest;
 mod otlp_json;
 mod red;
