@@ -1,7 +1,8 @@
 //! The HTTP JSON API under `/api/v1`: a thin adapter over [`query::QueryService`], documented
 //! by the OpenAPI file it serves at `/api/v1/openapi.json`.
 //!
-//! - [`router`]: the axum routes.
+//! - [`router`]: the axum routes, with the Prometheus HTTP API under `/prometheus/api/v1`
+//!   (over [`promql::Engine`]).
 //! - [`ApiError`]: the one mapping from errors to HTTP statuses and the error body
 //!   `{"error": {"code", "message"}}`.
 //!
@@ -15,6 +16,7 @@
 mod error;
 mod handlers;
 mod params;
+mod prometheus;
 mod web;
 
 use std::sync::Arc;
@@ -34,19 +36,32 @@ pub struct ApiState {
     pub status: Option<StatusFn>,
     /// Where uploaded source maps are kept (`/api/v1/sourcemaps`).
     pub sourcemaps: Option<Arc<rum::SourceMaps>>,
+    /// PromQL for the Prometheus API under `/prometheus/api/v1`.
+    pub promql: Arc<promql::Engine>,
 }
 
 impl ApiState {
     pub fn new(query: Arc<query::QueryService>) -> Self {
+        let promql = Arc::new(promql::Engine::new(
+            Arc::clone(&query),
+            promql::EngineOptions::default(),
+        ));
         ApiState {
             query,
             status: None,
             sourcemaps: None,
+            promql,
         }
     }
 
     pub fn with_status(mut self, status: StatusFn) -> Self {
         self.status = Some(status);
+        self
+    }
+
+    /// PromQL evaluated with these options (lookback, range windows, limits).
+    pub fn with_promql(mut self, options: promql::EngineOptions) -> Self {
+        self.promql = Arc::new(promql::Engine::new(Arc::clone(&self.query), options));
         self
     }
 
@@ -97,5 +112,6 @@ pub fn router(state: ApiState) -> Router {
             ),
         )
         .route("/api/{*rest}", axum::routing::any(handlers::not_found))
+        .merge(prometheus::routes())
         .with_state(state)
 }

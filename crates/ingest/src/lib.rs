@@ -6,6 +6,7 @@
 //!   log processing hooks, counters. Shared by both protocols.
 //! - [`otlp_http::router`]: `/v1/traces`, `/v1/logs`, `/v1/metrics` on an axum router.
 //! - [`otlp_grpc::services`]: the three OTLP collector services for a tonic server.
+//! - [`prom_remote_write::router`]: Prometheus remote write into the same pipeline.
 //! - [`Sink`]: what the pipeline writes to (the storage engine implements it).
 //!
 //! ```no_run
@@ -23,6 +24,7 @@ pub mod logai_processor;
 pub mod otlp_grpc;
 pub mod otlp_http;
 pub mod pipeline;
+pub mod prom_remote_write;
 mod status;
 
 pub use bounds::RecordLimits;

@@ -19,6 +19,7 @@ mod completeness;
 mod instances;
 mod logs;
 mod metrics;
+mod points;
 mod red;
 mod rollup;
 mod service;
@@ -31,6 +32,7 @@ mod web_replay;
 
 pub use completeness::RollupFeed;
 pub use logs::{Pattern, PatternsResponse, Structure, record_id};
+pub use points::{LogMinute, MetricFamily, MetricResource, MetricStream, RedMinute};
 pub use red::{
     BlastRadius, EntryPoint, MapEdge, MapNode, RedPoint, RedResponse, RedSeries, RedTotal,
     ServiceMap, Watermark,

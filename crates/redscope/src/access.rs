@@ -85,7 +85,14 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
     let admin_area = ["/api/v1/tokens", "/api/v1/rules", "/api/v1/retention"]
         .iter()
         .any(|p| path == *p || path.starts_with(&format!("{p}/")));
-    let read_only_post = method == Method::POST && path == "/api/v1/sql";
+    let read_only_post =
+        method == Method::POST && (path == "/api/v1/sql" || is_prometheus_read(path));
+    // Prometheus remote write sends samples with an ingest token.
+    if path == ingest::prom_remote_write::PATH {
+        return Some(Need::Ingest {
+            browser_allowed: false,
+        });
+    }
     // A build pipeline uploads source maps with the token it sends telemetry with.
     if method == Method::POST && path == "/api/v1/sourcemaps" {
         return Some(Need::Ingest {
@@ -96,10 +103,17 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
     if admin_area || (path.starts_with("/api/") && !reads && !read_only_post) {
         return Some(Need::Admin);
     }
-    if mcp || path.starts_with("/api/") || reads {
+    if mcp || path.starts_with("/api/") || reads || read_only_post {
         return Some(Need::Read);
     }
     Some(Need::Admin)
+}
+
+/// The Prometheus API's queries, which clients may POST as forms.
+fn is_prometheus_read(path: &str) -> bool {
+    ["query", "query_range", "series", "labels"]
+        .iter()
+        .any(|p| path.strip_prefix("/prometheus/api/v1/") == Some(p))
 }
 
 /// The query parameter a browser token may be passed in, for `navigator.sendBeacon`, which
@@ -411,6 +425,25 @@ mod tests {
             })
         );
         assert_eq!(need_for(&get, "/api/v1/sourcemaps"), Some(Need::Read));
+        assert_eq!(need_for(&get, "/prometheus/api/v1/query"), Some(Need::Read));
+        assert_eq!(
+            need_for(&post, "/prometheus/api/v1/query_range"),
+            Some(Need::Read)
+        );
+        assert_eq!(
+            need_for(&post, "/prometheus/api/v1/labels"),
+            Some(Need::Read)
+        );
+        assert_eq!(
+            need_for(&post, "/prometheus/api/v1/write"),
+            Some(Need::Ingest {
+                browser_allowed: false
+            })
+        );
+        assert_eq!(
+            need_for(&post, "/prometheus/api/v1/admin/x"),
+            Some(Need::Admin)
+        );
         assert_eq!(need_for(&get, "/sdk/redscope.js"), None);
         assert_eq!(need_for(&post, "/sdk/redscope.js"), Some(Need::Admin));
     }

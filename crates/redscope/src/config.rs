@@ -15,6 +15,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub storage: StorageConfig,
     pub query: QueryConfig,
+    pub promql: PromqlConfig,
     pub browser_limits: BrowserLimitsConfig,
 }
 
@@ -105,6 +106,29 @@ pub struct QueryConfig {
     pub memory_mb: usize,
 }
 
+/// PromQL evaluation (the Prometheus API under `/prometheus`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PromqlConfig {
+    /// How far back an instant selector looks for a sample.
+    pub lookback_delta_secs: u64,
+    /// The step of a subquery that names none.
+    pub default_subquery_step_secs: u64,
+    /// Range windows include their start, as Prometheus 2 did (Prometheus 3 excludes it).
+    pub prometheus2_windows: bool,
+}
+
+impl Default for PromqlConfig {
+    fn default() -> Self {
+        let d = promql::EngineOptions::default();
+        PromqlConfig {
+            lookback_delta_secs: (d.lookback_ms / 1000) as u64,
+            default_subquery_step_secs: (d.default_subquery_step_ms / 1000) as u64,
+            prometheus2_windows: !d.left_open_windows,
+        }
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -113,6 +137,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             storage: StorageConfig::default(),
             query: QueryConfig::default(),
+            promql: PromqlConfig::default(),
             browser_limits: BrowserLimitsConfig::default(),
         }
     }
@@ -355,6 +380,17 @@ impl Config {
                 past(model::Signal::Metrics),
             ],
             max_future: std::time::Duration::from_secs(self.limits.max_time_future_secs),
+        }
+    }
+
+    pub fn promql_options(&self) -> promql::EngineOptions {
+        let secs = |s: u64| i64::try_from(s.max(1).saturating_mul(1000)).unwrap_or(i64::MAX);
+        promql::EngineOptions {
+            lookback_ms: secs(self.promql.lookback_delta_secs),
+            default_subquery_step_ms: secs(self.promql.default_subquery_step_secs),
+            left_open_windows: !self.promql.prometheus2_windows,
+            timeout: std::time::Duration::from_secs(self.query.timeout_secs.max(1)),
+            ..promql::EngineOptions::default()
         }
     }
 

@@ -228,7 +228,8 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     });
     let api_state = api::ApiState::new(Arc::clone(&query))
         .with_status(status)
-        .with_sourcemaps(sourcemaps);
+        .with_sourcemaps(sourcemaps)
+        .with_promql(config.promql_options());
     let api_router = api::router(api_state);
     // MCP for agents, answering through the same routes in-process.
     let mcp_service = mcp::http_service(
@@ -238,6 +239,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
     );
     let api_app = api_router
         .merge(crate::access::routes(gate.clone()))
+        .merge(ingest::prom_remote_write::router(pipeline.clone()))
         .nest_service("/mcp", mcp_service)
         .merge(crate::ui::router(&config.server.ui_dir))
         .layer(axum::middleware::from_fn_with_state(
