@@ -17,6 +17,12 @@ fn is_comparison(op: TokenId) -> bool {
     matches!(op, T_EQLC | T_NEQ | T_GTR | T_LSS | T_GTE | T_LTE)
 }
 
+/// Whether the result of `op` keeps the metric name: comparisons that filter, and `atan2`
+/// (as Prometheus has it).
+fn keeps_name(op: TokenId, return_bool: bool) -> bool {
+    (is_comparison(op) && !return_bool) || op == T_ATAN2
+}
+
 /// `l op r`: for comparisons, whether it holds (as 1 or 0).
 fn apply(op: TokenId, l: f64, r: f64) -> f64 {
     let truth = |b: bool| if b { 1.0 } else { 0.0 };
@@ -101,10 +107,10 @@ fn vector_scalar(
         if values.iter().all(Option::is_none) {
             continue;
         }
-        let labels = if !comparison || return_bool {
-            series.labels.without_name()
-        } else {
+        let labels = if keeps_name(op, return_bool) {
             series.labels
+        } else {
+            series.labels.without_name()
         };
         out.push(StepSeries { labels, values });
     }
@@ -192,10 +198,10 @@ fn result_labels(
     b: &BinaryExpr,
     return_bool: bool,
 ) -> Labels {
-    let mut labels = if !is_comparison(op) || return_bool {
-        many.without_name()
-    } else {
+    let mut labels = if keeps_name(op, return_bool) {
         many.clone()
+    } else {
+        many.without_name()
     };
     let card = b
         .modifier

@@ -30,6 +30,9 @@ use opentelemetry_proto::tonic::trace::v1::{
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 
+mod browser;
+pub mod storefront;
+
 /// A fault the workload can inject, each with one true cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
@@ -358,6 +361,22 @@ pub struct Shop {
     sessions: Vec<Session>,
     /// The session and user of the current journey.
     visitor: (String, Option<String>),
+    /// The browser's fetch span the journey's entry span continues (its `traceparent`).
+    remote_parent: Option<Vec<u8>>,
+    /// The entry span of the current journey, once made.
+    entry: Option<Entry>,
+    /// Browser page views of the synthetic sessions, sent as the SDK would.
+    visits: rum::synthetic::Visits,
+}
+
+/// The entry span of a journey: what the browser's request saw.
+#[derive(Debug, Clone)]
+struct Entry {
+    method: String,
+    path: String,
+    start: u64,
+    dur: u64,
+    status: i64,
 }
 
 const BOUNDS_MS: [f64; 10] = [
@@ -381,6 +400,9 @@ impl Shop {
             active: Vec::new(),
             sessions: Vec::with_capacity(OPEN_SESSIONS),
             visitor: (String::new(), None),
+            remote_parent: None,
+            entry: None,
+            visits: rum::synthetic::Visits::default(),
         }
     }
 
@@ -515,6 +537,7 @@ impl Shop {
         status: i64,
     ) -> Vec<u8> {
         let err = (status >= 500).then(|| format!("HTTP {status}"));
+        let entry = caller.is_none();
         let parent = match caller {
             Some((from, parent)) => {
                 let client = self.span(SpanArgs {
@@ -535,9 +558,8 @@ impl Shop {
                 });
                 Some(client)
             }
-            None => None,
+            None => self.remote_parent.clone(),
         };
-        let entry = parent.is_none();
         let mut attrs = vec![
             kv("http.request.method", method),
             kv("http.route", route),
@@ -549,8 +571,17 @@ impl Shop {
         if let Some(user) = &self.visitor.1 {
             attrs.push(kv("enduser.id", user.as_str()));
         }
-        if entry {
+        if entry && !self.visitor.0.is_empty() {
             attrs.push(kv("session.id", self.visitor.0.as_str()));
+        }
+        if entry {
+            self.entry = Some(Entry {
+                method: method.to_string(),
+                path: path.to_string(),
+                start: start + 200_000,
+                dur,
+                status,
+            });
         }
         let span = self.span(SpanArgs {
             service,
@@ -681,6 +712,11 @@ impl Shop {
 
     fn browse(&mut self, now: u64) {
         let by_id = !self.rng.random_bool(0.6);
+        self.browse_products(now, by_id);
+    }
+
+    /// The product list, or one product's page.
+    fn browse_products(&mut self, now: u64, by_id: bool) {
         // The fault: the lookup by id lost its index and scans the table.
         let scan = by_id && self.on(Fault::SlowQuery);
         let slow = scan || self.rng.random_bool(0.03);
@@ -1114,11 +1150,15 @@ impl Shop {
         self.orders += 1;
     }
 
-    /// One trace of a randomly chosen user journey ending at `now`.
+    /// One trace of a randomly chosen user journey ending at `now`, started by a fetch of the
+    /// visitor's browser (whose page view, vitals and request span go with it).
     pub fn journey(&mut self, now: u64) {
         self.trace_id = self.id(16);
         self.active = self.schedule.active(now);
         self.next_visitor();
+        let fetch = self.id(8);
+        self.remote_parent = Some(fetch.clone());
+        self.entry = None;
         let r: f64 = self.rng.random();
         if r < 0.55 {
             self.browse(now);
@@ -1127,6 +1167,22 @@ impl Shop {
         } else {
             self.checkout(now);
         }
+        self.remote_parent = None;
+        self.browser_page_view(&fetch);
+    }
+
+    /// The backend's requests (protobuf) and the browsers' (OTLP JSON logs and traces).
+    fn take_all(
+        &mut self,
+    ) -> (
+        ExportTraceServiceRequest,
+        ExportLogsServiceRequest,
+        serde_json::Value,
+        serde_json::Value,
+    ) {
+        let (traces, logs) = self.take_requests();
+        let (browser_logs, browser_traces) = self.visits.take();
+        (traces, logs, browser_logs, browser_traces)
     }
 
     fn take_requests(&mut self) -> (ExportTraceServiceRequest, ExportLogsServiceRequest) {
@@ -1339,10 +1395,20 @@ fn klog_time(ns: u64) -> String {
 
 /// Sends one request; retries while the server asks to back off. False when it gave up.
 async fn post(client: &reqwest::Client, url: String, body: Vec<u8>, retries: u32) -> bool {
+    post_as(client, url, body, "application/x-protobuf", retries).await
+}
+
+async fn post_as(
+    client: &reqwest::Client,
+    url: String,
+    body: Vec<u8>,
+    content_type: &'static str,
+    retries: u32,
+) -> bool {
     for attempt in 0..=retries {
         let result = client
             .post(&url)
-            .header("content-type", "application/x-protobuf")
+            .header("content-type", content_type)
             .body(body.clone())
             .send()
             .await;
@@ -1368,7 +1434,7 @@ async fn post(client: &reqwest::Client, url: String, body: Vec<u8>, retries: u32
 
 async fn send(client: &reqwest::Client, target: &str, shop: &mut Shop, retries: u32) {
     use prost::Message;
-    let (traces, logs) = shop.take_requests();
+    let (traces, logs, browser_logs, browser_traces) = shop.take_all();
     post(
         client,
         format!("{target}/v1/traces"),
@@ -1383,6 +1449,12 @@ async fn send(client: &reqwest::Client, target: &str, shop: &mut Shop, retries: 
         retries,
     )
     .await;
+    // The browsers' side, in the browser SDK's OTLP JSON.
+    let json = "application/json";
+    let logs = browser_logs.to_string().into_bytes();
+    post_as(client, format!("{target}/v1/logs"), logs, json, retries).await;
+    let spans = browser_traces.to_string().into_bytes();
+    post_as(client, format!("{target}/v1/traces"), spans, json, retries).await;
 }
 
 async fn send_metrics(client: &reqwest::Client, target: &str, shop: &mut Shop, now: u64) {
@@ -1528,11 +1600,17 @@ mod tests {
         let mut session_of: HashMap<&str, &str> = HashMap::new();
         let mut users_of: HashMap<&str, HashSet<&str>> = HashMap::new();
         let mut user_of_session: HashMap<&str, Option<&str>> = HashMap::new();
+        // Entry spans continue the browser's fetch span, which the backend's batch lacks.
+        let span_ids: HashSet<&str> = spans.iter().map(|s| s.span_id.as_str()).collect();
         for s in &spans {
             if let Some(u) = s.enduser_id.as_deref() {
                 users_of.entry(&s.trace_id).or_default().insert(u);
             }
-            if !s.parent_span_id.is_empty() {
+            assert!(
+                !s.parent_span_id.is_empty(),
+                "every trace starts in a browser"
+            );
+            if span_ids.contains(s.parent_span_id.as_str()) {
                 assert_eq!(s.session_id, None, "only entry spans carry the session");
                 continue;
             }

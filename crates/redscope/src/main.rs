@@ -183,16 +183,19 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Demo { serve, workload } => {
             let config = serve.config()?;
-            let running = server::start(&config).await?;
             let target = demo::target_url(config.server.otlp_http);
+            let token = demo::storefront::browser_token(&config)?;
+            let shop = demo::storefront::router(&workload, target.clone(), token);
+            let running = server::start_with(&config, Some(shop)).await?;
             let ui = config.server.api;
+            let host = if ui.ip().is_unspecified() {
+                "localhost".to_string()
+            } else {
+                ui.ip().to_string()
+            };
             tracing::info!(
-                "demo workload started: open http://{}:{}/",
-                if ui.ip().is_unspecified() {
-                    "localhost".to_string()
-                } else {
-                    ui.ip().to_string()
-                },
+                "demo workload started: open http://{host}:{}/ (the shop's storefront: http://{host}:{}/shop/)",
+                ui.port(),
                 ui.port()
             );
             let warm = std::sync::Arc::clone(&running.query);

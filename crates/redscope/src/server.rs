@@ -90,6 +90,12 @@ fn access_gate(config: &Config) -> anyhow::Result<crate::access::Gate> {
 }
 
 pub async fn start(config: &Config) -> anyhow::Result<Running> {
+    start_with(config, None).await
+}
+
+/// [`start`], with `public` routes on the API port outside its gate (the demo's storefront,
+/// which visitors open without a token).
+pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow::Result<Running> {
     let gate = access_gate(config)?;
     let rollups = Arc::new(Rollups::new(&config.data_dir)?);
     let store = Arc::new(
@@ -250,6 +256,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Running> {
         .layer(axum::middleware::from_fn(crate::access::public_sdk));
     // Everything but the three OTLP paths goes to the API with its own gate and fallback.
     let api_app = ingest_on_api_port(http_app.clone(), tokio::runtime::Handle::current())
+        .merge(public.unwrap_or_default())
         .fallback_service(api_app);
     tasks.push(listeners.serve_otlp_http(http_app, shutdown_rx.clone()));
     tasks.push(listeners.serve_otlp_grpc(&pipeline, &gate, shutdown_rx.clone()));

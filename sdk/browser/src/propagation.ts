@@ -44,9 +44,13 @@ export function shouldPropagate(url: string, pageUrl: string, rules: readonly Ur
   return false;
 }
 
-/** Whether `url` is the SDK's own endpoint or matches `ignoreUrls` (substring or RegExp). */
+/**
+ * Whether `url` is one of the SDK's own sends (`<endpoint>/v1/...`) or matches `ignoreUrls`
+ * (substring or RegExp). Only the OTLP paths: a page on redscope's own origin (the demo's
+ * storefront) has its other requests traced.
+ */
 export function isIgnored(url: string, endpoint: string, ignore: readonly UrlMatcher[]): boolean {
-  if (endpoint && url.startsWith(endpoint)) return true;
+  if (endpoint && url.startsWith(`${endpoint}/v1/`)) return true;
   for (const rule of ignore) {
     if (typeof rule === 'string') {
       if (rule && url.includes(rule)) return true;

@@ -49,6 +49,12 @@ describe('traceparent injection', () => {
     expect(isIgnored('https://ads.example.net/x', endpoint, [/ads\./])).toBe(true);
     expect(isIgnored('https://shop.example.com/api', endpoint, ['/healthz', /ads\./])).toBe(false);
   });
+
+  it('traces the other requests of a page on the endpoint\'s own origin', () => {
+    const endpoint = 'http://localhost:8080';
+    expect(isIgnored('http://localhost:8080/v1/traces?token=x', endpoint, [])).toBe(true);
+    expect(isIgnored('http://localhost:8080/shop/api/checkout', endpoint, [])).toBe(false);
+  });
 });
 
 describe('siblingUrl', () => {
