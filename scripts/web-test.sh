@@ -56,3 +56,6 @@ fi
 (cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:web)
 # Cross-origin pages against a server with tokens (it starts its own).
 (cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:security)
+# The demo's storefront clicked through to checkout, found as a session with its backend trace
+# (it starts its own demo).
+(cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:shop)

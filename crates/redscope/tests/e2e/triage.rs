@@ -102,9 +102,10 @@ fn assert_first(report: &serde_json::Value, cause: &str, evidence_kind: &str) {
         !top["example_trace_ids"].as_array().unwrap().is_empty(),
         "no example traces"
     );
+    // The demo's traces start in the visitors' browsers (the frontend continues their fetch).
     let entries = top["affected_entry_points"].as_array().unwrap();
     assert!(
-        entries.iter().any(|e| e["service"] == "frontend"),
+        entries.iter().any(|e| e["service"] == "shop-web"),
         "entry points: {entries:?}"
     );
     let path = top["path"].as_array().unwrap();
