@@ -2,7 +2,7 @@ import { useMemo } from 'preact/hooks';
 import type { RedPoint } from '../lib/api';
 import { fmtCount, fmtDurationMs } from '../lib/format';
 import { setParams } from '../lib/router';
-import { alignCounts, alignRed, buckets } from '../lib/series';
+import { alignRed, buckets, redCountBars } from '../lib/series';
 import type { Range } from '../lib/time';
 import { Chart, ChartPlaceholder } from './Chart';
 
@@ -27,7 +27,7 @@ export function RedCharts({ points, stepNs, range, color }: { points: RedPoint[]
   const [counts, latency] = useMemo(() => {
     const xs = buckets(range.fromMs, range.toMs, stepNs);
     return [
-      [xs, alignCounts(points, xs, stepNs, (p) => p.requests - p.errors), alignCounts(points, xs, stepNs, (p) => p.errors)],
+      redCountBars(points, xs, stepNs),
       [xs, alignRed(points, xs, stepNs, (p) => p.p50_ms), alignRed(points, xs, stepNs, (p) => p.p90_ms), alignRed(points, xs, stepNs, (p) => p.p99_ms)],
     ];
   }, [points, stepNs, range.fromMs, range.toMs]);
@@ -40,7 +40,7 @@ export function RedCharts({ points, stepNs, range, color }: { points: RedPoint[]
           title={TITLES[0]}
           data={counts}
           series={[
-            { label: 'ok', color, bars: true },
+            { label: 'requests', color, bars: true },
             { label: 'errors', color: '#e5484d', bars: true },
           ]}
           fmt={(v) => fmtCount(v)}

@@ -26,3 +26,13 @@ export function alignRed(points: RedPoint[], xs: number[], stepNs: number, pick:
 export function alignCounts(points: RedPoint[], xs: number[], stepNs: number, pick: (p: RedPoint) => number): number[] {
   return alignRed(points, xs, stepNs, pick).map((v) => v ?? 0);
 }
+
+/**
+ * The requests/errors bar chart's data: `[xs, requests, errors]`. Each bar is drawn from the
+ * baseline and the errors over the requests, so the bars stack: errors at the bottom, the rest
+ * of the requests above them, and the top is the traffic (drawing the successes and the errors
+ * side by side from the baseline made an incident look like a drop in traffic).
+ */
+export function redCountBars(points: RedPoint[], xs: number[], stepNs: number): [number[], number[], number[]] {
+  return [xs, alignCounts(points, xs, stepNs, (p) => p.requests), alignCounts(points, xs, stepNs, (p) => p.errors)];
+}
