@@ -752,6 +752,50 @@ describe('redscope web UI', () => {
     await page.context().close();
   });
 
+  // Issue 20, item 6: what a first look found.
+  test('the patterns tab counts only the records the severity and text filters keep', async () => {
+    const page = await newPage();
+    const answer = apiJson(page, '/logs/patterns');
+    await page.goto(`${UI}/logs?from=now-1h&tab=patterns&severity=WARN&q=e`);
+    const { patterns } = await answer;
+    await settled(page);
+    const req = callsTo(page, '/logs/patterns').at(-1);
+    assert.equal(req.searchParams.get('severity_min'), 'WARN', `the patterns request carries the severity: ${req}`);
+    assert.equal(req.searchParams.get('q'), 'e', `the patterns request carries the text: ${req}`);
+    assert.ok(patterns.every((p) => p.max_severity_number >= 13), `only WARN and above: ${JSON.stringify(patterns.map((p) => [p.template, p.max_severity_number]))}`);
+    noProblems(page);
+    await page.context().close();
+  });
+
+  test('the records header shows the total the server counted, not "100+"', async () => {
+    const page = await newPage();
+    const hist = apiJson(page, '/logs/histogram');
+    await page.goto(`${UI}/logs?from=now-1h`);
+    await page.waitForSelector('[data-testid=log-row]');
+    await page.waitForFunction(() => / of /.test(document.querySelector('[data-testid=log-count]')?.textContent ?? ''), null, { timeout: 20000 }).catch(() => {});
+    const text = (await page.textContent('[data-testid=log-count]')).trim();
+    assert.match(text, /^100 of [\d,]+ records$/, 'a page of the real total');
+    const { total } = await hist;
+    assert.ok(total > 100, `the demo logged more than a page in an hour: ${total}`);
+    assert.equal(text, `100 of ${total.toLocaleString('en-US')} records`);
+    noProblems(page);
+    await page.context().close();
+  });
+
+  test("redscope's own rollup metrics (redscope.*) are not listed among the user's metrics", async () => {
+    const page = await newPage();
+    const list = apiJson(page, '/metrics');
+    await page.goto(`${UI}/metrics?from=now-1h`);
+    await page.waitForSelector('[data-testid=metric-select] option', { state: 'attached' });
+    await settled(page);
+    const { metrics } = await list;
+    assert.ok(metrics.some((m) => m.name === 'http.server.request.duration'), 'the demo sends metrics');
+    const options = await page.$$eval('[data-testid=metric-select] option', (o) => o.map((x) => x.value));
+    assert.deepEqual(options.filter((n) => /^redscope\./i.test(n)), [], `listed: ${options.join(', ')}`);
+    noProblems(page);
+    await page.context().close();
+  });
+
   test('the service map shows edges, marks uninstrumented nodes and opens services', async () => {
     const page = await newPage();
     const answer = apiJson(page, '/service-map');

@@ -346,14 +346,15 @@ impl QueryService {
         Ok(records)
     }
 
+    /// The user's metrics of the range: redscope's own rollups (RED, edges, reach, log
+    /// patterns, drain markers: names under `redscope.`, which ingest refuses from clients) are
+    /// left out.
     pub async fn list_metrics(&self, range: TimeRange) -> Result<MetricsList, QueryError> {
         let sql = format!(
             "SELECT metric_name, metric_type, unit, description, count(*) AS points, array_agg(DISTINCT service_name) AS services \
-             FROM metric_points WHERE time_unix_nano >= {} AND time_unix_nano < {} AND metric_name <> '{}' \
+             FROM metric_points WHERE time_unix_nano >= {} AND time_unix_nano < {} AND metric_name NOT LIKE 'redscope.%' \
              GROUP BY metric_name, metric_type, unit, description ORDER BY metric_name",
-            range.start_ns,
-            range.end_ns,
-            analysis::DRAIN_METRIC
+            range.start_ns, range.end_ns,
         );
         let mut metrics = Vec::new();
         for r in to_json_rows(&self.collect(&sql).await?)? {
