@@ -154,9 +154,13 @@ impl Source {
             }
             let series = match &family.origin {
                 Origin::Stored(f) => {
+                    let columns = query::PointColumns {
+                        buckets: parts.contains(&Part::Bucket),
+                        quantiles: family.kind == Kind::Summary && parts.contains(&Part::Value),
+                    };
                     let rows = self
                         .query
-                        .metric_points(&f.name, range, self.max_points)
+                        .metric_points(&f.name, range, self.max_points, columns)
                         .await?;
                     let rows: Vec<model::MetricPointRow> = rows
                         .into_iter()

@@ -32,7 +32,7 @@ mod web_replay;
 
 pub use completeness::RollupFeed;
 pub use logs::{Pattern, PatternsResponse, Structure, record_id};
-pub use points::{LogMinute, MetricFamily, MetricResource, MetricStream, RedMinute};
+pub use points::{LogMinute, MetricFamily, MetricResource, MetricStream, PointColumns, RedMinute};
 pub use red::{
     BlastRadius, EntryPoint, MapEdge, MapNode, RedPoint, RedResponse, RedSeries, RedTotal,
     ServiceMap, Watermark,

@@ -2,9 +2,16 @@
 //! series model (the `promql` crate): which metrics a window holds, the points of one metric,
 //! the resources that sent metrics, and the RED and log-pattern rollups per minute.
 
-use model::{MetricPointRow, Signal, TimeRange};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use arrow::datatypes::{
+    DataType, Field, Float64Type, Int32Type, Int64Type, UInt32Type, UInt64Type,
+};
+use model::{MetricPointRow, TimeRange};
 use serde_json::{Map, Value};
 
+use crate::rollup::column;
 use crate::service::to_json_rows;
 use crate::sql::quote;
 use crate::{QueryError, QueryService};
@@ -72,6 +79,142 @@ pub struct LogMinute {
     pub max_severity: i32,
 }
 
+/// Which of the heavier columns a point read needs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PointColumns {
+    /// Histogram buckets (explicit and exponential).
+    pub buckets: bool,
+    /// Summary quantiles.
+    pub quantiles: bool,
+}
+
+const BASIC_COLUMNS: [&str; 12] = [
+    "time_unix_nano",
+    "metric_type",
+    "unit",
+    "service_name",
+    "service_namespace",
+    "service_instance_id",
+    "attributes",
+    "aggregation_temporality",
+    "flags",
+    "value",
+    "count",
+    "sum",
+];
+
+const BUCKET_COLUMNS: [&str; 8] = [
+    "bucket_counts",
+    "explicit_bounds",
+    "exp_scale",
+    "exp_zero_count",
+    "exp_zero_threshold",
+    "exp_positive_offset",
+    "exp_positive_bucket_counts",
+    "exp_negative_bucket_counts",
+];
+
+/// Typed access to the columns of one batch (a missing column reads as empty).
+struct Columns<'a>(&'a RecordBatch);
+
+impl Columns<'_> {
+    fn get(&self, name: &str, want: &DataType) -> Result<Option<ArrayRef>, QueryError> {
+        if self.0.column_by_name(name).is_none() {
+            return Ok(None);
+        }
+        Ok(Some(column(self.0, name, want)?.into_owned()))
+    }
+}
+
+fn list_type(item: DataType) -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(item, true)))
+}
+
+fn strings(a: &Option<ArrayRef>, i: usize) -> Option<String> {
+    let a = a.as_ref()?.as_string::<i32>();
+    (!a.is_null(i)).then(|| a.value(i).to_string())
+}
+
+fn prim<T: arrow::datatypes::ArrowPrimitiveType>(
+    a: &Option<ArrayRef>,
+    i: usize,
+) -> Option<T::Native> {
+    let a = a.as_ref()?.as_primitive::<T>();
+    (!a.is_null(i)).then(|| a.value(i))
+}
+
+fn list<T: arrow::datatypes::ArrowPrimitiveType>(a: &Option<ArrayRef>, i: usize) -> Vec<T::Native> {
+    let Some(a) = a.as_ref() else {
+        return Vec::new();
+    };
+    let l = a.as_list::<i32>();
+    if l.is_null(i) {
+        return Vec::new();
+    }
+    l.value(i).as_primitive::<T>().values().to_vec()
+}
+
+/// The rows of a batch of the point read's columns.
+fn point_rows(b: &RecordBatch, name: &str) -> Result<Vec<MetricPointRow>, QueryError> {
+    let c = Columns(b);
+    let utf8 = DataType::Utf8;
+    let time = c.get("time_unix_nano", &DataType::Int64)?;
+    let metric_type = c.get("metric_type", &utf8)?;
+    let unit = c.get("unit", &utf8)?;
+    let service = c.get("service_name", &utf8)?;
+    let namespace = c.get("service_namespace", &utf8)?;
+    let instance = c.get("service_instance_id", &utf8)?;
+    let attributes = c.get("attributes", &utf8)?;
+    let temporality = c.get("aggregation_temporality", &DataType::Int32)?;
+    let flags = c.get("flags", &DataType::UInt32)?;
+    let value = c.get("value", &DataType::Float64)?;
+    let count = c.get("count", &DataType::UInt64)?;
+    let sum = c.get("sum", &DataType::Float64)?;
+    let buckets = c.get("bucket_counts", &list_type(DataType::UInt64))?;
+    let bounds = c.get("explicit_bounds", &list_type(DataType::Float64))?;
+    let scale = c.get("exp_scale", &DataType::Int32)?;
+    let zero_count = c.get("exp_zero_count", &DataType::UInt64)?;
+    let zero_threshold = c.get("exp_zero_threshold", &DataType::Float64)?;
+    let positive_offset = c.get("exp_positive_offset", &DataType::Int32)?;
+    let positive = c.get("exp_positive_bucket_counts", &list_type(DataType::UInt64))?;
+    let negative = c.get("exp_negative_bucket_counts", &list_type(DataType::UInt64))?;
+    let quantiles = c.get("quantiles", &list_type(DataType::Float64))?;
+    let quantile_values = c.get("quantile_values", &list_type(DataType::Float64))?;
+    let mut rows = Vec::with_capacity(b.num_rows());
+    for i in 0..b.num_rows() {
+        rows.push(MetricPointRow {
+            time_unix_nano: prim::<Int64Type>(&time, i).unwrap_or(0),
+            metric_name: name.to_string(),
+            metric_type: strings(&metric_type, i).unwrap_or_default(),
+            unit: strings(&unit, i).unwrap_or_default(),
+            resource: model::Resource {
+                service_name: strings(&service, i).unwrap_or_default(),
+                service_namespace: strings(&namespace, i),
+                service_instance_id: strings(&instance, i),
+                ..model::Resource::default()
+            },
+            attributes: strings(&attributes, i).unwrap_or_default(),
+            aggregation_temporality: prim::<Int32Type>(&temporality, i).unwrap_or(0),
+            flags: prim::<UInt32Type>(&flags, i).unwrap_or(0),
+            value: prim::<Float64Type>(&value, i),
+            count: prim::<UInt64Type>(&count, i),
+            sum: prim::<Float64Type>(&sum, i),
+            bucket_counts: list::<UInt64Type>(&buckets, i),
+            explicit_bounds: list::<Float64Type>(&bounds, i),
+            exp_scale: prim::<Int32Type>(&scale, i),
+            exp_zero_count: prim::<UInt64Type>(&zero_count, i),
+            exp_zero_threshold: prim::<Float64Type>(&zero_threshold, i),
+            exp_positive_offset: prim::<Int32Type>(&positive_offset, i),
+            exp_positive_bucket_counts: list::<UInt64Type>(&positive, i),
+            exp_negative_bucket_counts: list::<UInt64Type>(&negative, i),
+            quantiles: list::<Float64Type>(&quantiles, i),
+            quantile_values: list::<Float64Type>(&quantile_values, i),
+            ..MetricPointRow::default()
+        });
+    }
+    Ok(rows)
+}
+
 fn internal_name_filter() -> &'static str {
     "metric_name NOT LIKE 'redscope.%'"
 }
@@ -117,30 +260,43 @@ impl QueryService {
         Ok(out)
     }
 
-    /// The points of metric `name` in `range`, oldest first, at most `max_points` of them.
+    /// The points of metric `name` in `range`, oldest first, at most `max_points` of them,
+    /// with only the columns `columns` asks for besides the basics (time, type, unit, service,
+    /// instance, attributes, temporality, flags, value, count, sum); the others are empty.
     pub async fn metric_points(
         &self,
         name: &str,
         range: TimeRange,
         max_points: usize,
+        columns: PointColumns,
     ) -> Result<Vec<MetricPointRow>, QueryError> {
+        let mut select: Vec<&str> = BASIC_COLUMNS.to_vec();
+        if columns.buckets {
+            select.extend(BUCKET_COLUMNS);
+        }
+        if columns.quantiles {
+            select.extend(["quantiles", "quantile_values"]);
+        }
         let sql = format!(
-            "SELECT * FROM metric_points WHERE metric_name = {} AND time_unix_nano >= {} \
+            "SELECT {} FROM metric_points WHERE metric_name = {} AND time_unix_nano >= {} \
              AND time_unix_nano < {} ORDER BY time_unix_nano LIMIT {}",
+            select.join(", "),
             quote(name),
             range.start_ns,
             range.end_ns,
             max_points
         );
-        let mut rows = Vec::new();
-        for b in &self.collect(&sql).await? {
-            if let model::Batch::Metrics(r) =
-                storage::schema::from_record_batch(Signal::Metrics, b)?
-            {
-                rows.extend(r);
+        let batches = self.collect(&sql).await?;
+        let name = name.to_string();
+        tokio::task::spawn_blocking(move || {
+            let mut rows = Vec::new();
+            for b in &batches {
+                rows.extend(point_rows(b, &name)?);
             }
-        }
-        Ok(rows)
+            Ok(rows)
+        })
+        .await
+        .map_err(|e| QueryError::Internal(format!("reading points failed: {e}")))?
     }
 
     /// The resources that sent the user's metrics in `range`, with their first and last point.
