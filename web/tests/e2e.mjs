@@ -796,6 +796,23 @@ describe('redscope web UI', () => {
     await page.context().close();
   });
 
+  test('an unknown service is "not found" (the API answers 404), not a page of zeros', async () => {
+    const name = 'no-such-service-anywhere';
+    const r = await fetch(`${API}/api/v1/red?from=now-15m&service=${name}`);
+    assert.equal(r.status, 404, 'the API says the service is unknown');
+    assert.equal((await r.json()).error.code, 'not_found');
+    const page = await newPage();
+    page.allow = [/404.*\/api\/v1\/red\?/, /Failed to load resource.*404/];
+    await page.goto(`${UI}/service/${name}?from=now-15m`);
+    await page.waitForSelector('[data-testid=service-not-found]', { timeout: 20000 });
+    assert.match(await page.textContent('[data-testid=service-not-found]'), new RegExp(`No service named ${name}`));
+    assert.equal(await page.locator('.stats').count(), 0, 'no stats of zeros');
+    await page.click('[data-testid=service-not-found] a');
+    await page.waitForURL(/\/services/);
+    noProblems(page);
+    await page.context().close();
+  });
+
   test('the service map shows edges, marks uninstrumented nodes and opens services', async () => {
     const page = await newPage();
     const answer = apiJson(page, '/service-map');

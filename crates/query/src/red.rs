@@ -179,6 +179,14 @@ impl QueryService {
             .iter_mut()
             .map(|((s, o), (_, total))| ((s.to_string(), o.to_string()), std::mem::take(total)))
             .collect();
+        // A service with no requests in the range is told apart from one never seen at all: a
+        // page of zeros for a mistyped name would read as a service that went quiet.
+        if let Some(name) = service
+            && series.is_empty()
+            && !self.service_exists(name).await?
+        {
+            return Err(QueryError::NotFound(format!("service {name}")));
+        }
         let secs = complete_len_secs(range, complete_to);
         Ok(RedResponse {
             watermark,

@@ -157,6 +157,22 @@ impl QueryService {
         })
     }
 
+    /// Whether any span, log record or metric point of the store names `service` (at any time
+    /// the store still holds). Each table stops at its first match.
+    pub async fn service_exists(&self, service: &str) -> Result<bool, QueryError> {
+        for signal in Signal::ALL {
+            let sql = format!(
+                "SELECT 1 AS found FROM {} WHERE service_name = {} LIMIT 1",
+                signal.table_name(),
+                quote(service)
+            );
+            if self.collect(&sql).await?.iter().any(|b| b.num_rows() > 0) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     pub async fn search_traces(&self, q: &TraceSearch) -> Result<TracesPage, QueryError> {
         // Traces are listed newest first (by their latest matching span). The first page is
         // looked for in the most recent part of the range first: when that part alone holds more

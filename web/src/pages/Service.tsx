@@ -6,7 +6,7 @@ import { RedCharts, RedChartsPlaceholder } from '../components/RedCharts';
 import { Empty, ErrorBox, ErrorOrMissing, Loading } from '../components/states';
 import { SortableTable, type Column } from '../components/Table';
 import { TraceList } from '../components/TraceList';
-import { api, type RedPoint, type RedTotal } from '../lib/api';
+import { api, ApiError, type RedPoint, type RedTotal } from '../lib/api';
 import { fmtCount, fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
@@ -40,6 +40,19 @@ export function ServicePage({ name }: { name: string }) {
   const blast = useApi((s) => api.blastRadius(blastParams, s), [range, name]);
   const patterns = useApi((s) => api.logPatterns(patternParams, s), [range, name]);
   const logs = useApi((s) => api.logs(logParams, s), [range, name]);
+
+  // The API answers 404 for a service it has never seen (not for one quiet in this range).
+  if (ops.error instanceof ApiError && ops.error.notFound && !ops.error.routeMissing)
+    return (
+      <Layout title={name} crumbs={<Link href={href('/services')}>Services</Link>}>
+        <div class="state empty" data-testid="service-not-found">
+          <strong>No service named {name}</strong>
+          <div class="muted">
+            No span, log record or metric this server holds names it. <Link href={href('/services')}>See all services</Link>
+          </div>
+        </div>
+      </Layout>
+    );
 
   const total = all.data?.totals.find((x) => x.service === name);
   const series = all.data?.series.find((x) => x.service === name);
