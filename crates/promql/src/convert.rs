@@ -31,27 +31,46 @@ pub struct Series {
     pub samples: Vec<(i64, f64)>,
 }
 
-/// Samples collected per label set.
+/// Samples collected per label set; a series is found by its labels once, then by its id.
 #[derive(Default)]
 pub(crate) struct SeriesSet {
-    map: HashMap<Labels, Vec<(i64, f64)>>,
+    index: HashMap<Labels, usize>,
+    series: Vec<(Labels, Vec<(i64, f64)>)>,
 }
 
 impl SeriesSet {
-    pub(crate) fn push(&mut self, labels: &Labels, t: i64, v: f64) {
-        match self.map.get_mut(labels) {
-            Some(s) => s.push((t, v)),
-            None => {
-                self.map.insert(labels.clone(), vec![(t, v)]);
-            }
+    /// The id of the series with `labels`, created when new.
+    pub(crate) fn id(&mut self, labels: &Labels) -> usize {
+        if let Some(&id) = self.index.get(labels) {
+            return id;
         }
+        let id = self.series.len();
+        self.index.insert(labels.clone(), id);
+        self.series.push((labels.clone(), Vec::new()));
+        id
+    }
+
+    pub(crate) fn push_id(&mut self, id: usize, t: i64, v: f64) {
+        if let Some(s) = self.series.get_mut(id) {
+            s.1.push((t, v));
+        }
+    }
+
+    pub(crate) fn push(&mut self, labels: &Labels, t: i64, v: f64) {
+        let id = self.id(labels);
+        self.push_id(id, t, v);
     }
 
     /// The series, samples sorted, one per timestamp (the last written wins).
     pub(crate) fn finish(self) -> Vec<Series> {
-        let mut out = Vec::with_capacity(self.map.len());
-        for (labels, mut samples) in self.map {
-            samples.sort_by_key(|s| s.0);
+        let mut out = Vec::with_capacity(self.series.len());
+        for (labels, mut samples) in self.series {
+            if samples.is_empty() {
+                continue;
+            }
+            if !samples.is_sorted_by_key(|s| s.0) {
+                samples.sort_by_key(|s| s.0);
+            }
             let mut deduped: Vec<(i64, f64)> = Vec::with_capacity(samples.len());
             for s in samples {
                 match deduped.last_mut() {
@@ -151,6 +170,60 @@ struct HistState {
     sum: f64,
 }
 
+/// The series ids of one stream (resource and attributes), and its running state for delta
+/// temporality.
+#[derive(Default)]
+struct Stream {
+    labels: Labels,
+    value: Option<usize>,
+    sum: Option<usize>,
+    count: Option<usize>,
+    /// Upper bounds (or quantiles) and the id of their series, for the last layout seen.
+    buckets: Vec<(f64, usize)>,
+    running_value: f64,
+    running: HistState,
+}
+
+impl Stream {
+    fn id(slot: &mut Option<usize>, set: &mut SeriesSet, labels: &Labels, name: &str) -> usize {
+        match *slot {
+            Some(id) => id,
+            None => {
+                let id = set.id(&with(labels, name, None));
+                *slot = Some(id);
+                id
+            }
+        }
+    }
+
+    /// The ids of the series of `bounds` (`le` or `quantile` values), kept while the layout
+    /// stays the same.
+    fn bucket_ids(
+        &mut self,
+        set: &mut SeriesSet,
+        name: &str,
+        label: &str,
+        bounds: &[f64],
+    ) -> &[(f64, usize)] {
+        let same = self.buckets.len() == bounds.len()
+            && self
+                .buckets
+                .iter()
+                .zip(bounds)
+                .all(|(a, b)| a.0.to_bits() == b.to_bits());
+        if !same {
+            self.buckets = bounds
+                .iter()
+                .map(|b| {
+                    let text = names::format_float(*b);
+                    (*b, set.id(&with(&self.labels, name, Some((label, &text)))))
+                })
+                .collect();
+        }
+        &self.buckets
+    }
+}
+
 /// The series of the `parts` wanted of one family (`base`, `kind`) from its stored rows.
 pub(crate) fn rows_to_series(
     rows: &[MetricPointRow],
@@ -160,8 +233,8 @@ pub(crate) fn rows_to_series(
 ) -> Vec<Series> {
     let mut set = SeriesSet::default();
     let mut attr_cache = HashMap::new();
-    let mut running: HashMap<Labels, f64> = HashMap::new();
-    let mut hist_running: HashMap<Labels, HistState> = HashMap::new();
+    type StreamKey<'r> = (&'r str, &'r str, Option<&'r str>, Option<&'r str>);
+    let mut streams: HashMap<StreamKey<'_>, Stream> = HashMap::new();
     let names = names::series_names(base, kind);
     let name_of = |part: Part| {
         names
@@ -171,29 +244,33 @@ pub(crate) fn rows_to_series(
     };
     let wants = |part: Part| parts.contains(&part);
     for row in rows {
-        let labels = base_labels(row, &mut attr_cache);
+        let r = &row.resource;
+        let key = (
+            row.attributes.as_str(),
+            r.service_name.as_str(),
+            r.service_namespace.as_deref(),
+            r.service_instance_id.as_deref(),
+        );
+        let stream = streams.entry(key).or_insert_with(|| Stream {
+            labels: base_labels(row, &mut attr_cache),
+            ..Stream::default()
+        });
         let t = row.time_unix_nano.div_euclid(1_000_000);
         let stale = row.flags & FLAG_NO_RECORDED_VALUE != 0;
         let delta = row.aggregation_temporality == 1;
+        let value = |v: f64| if stale { stale_nan() } else { v };
         match kind {
             Kind::Gauge | Kind::Counter | Kind::UpDownSum => {
                 if !wants(Part::Value) {
                     continue;
                 }
-                let l = with(&labels, base, None);
-                let value = if stale {
-                    stale_nan()
-                } else {
-                    let v = row.value.unwrap_or(f64::NAN);
-                    if delta && kind != Kind::Gauge {
-                        let total = running.entry(l.clone()).or_insert(0.0);
-                        *total += v;
-                        *total
-                    } else {
-                        v
-                    }
-                };
-                set.push(&l, t, value);
+                let id = Stream::id(&mut stream.value, &mut set, &stream.labels, base);
+                let mut v = row.value.unwrap_or(f64::NAN);
+                if delta && kind != Kind::Gauge && !stale {
+                    stream.running_value += v;
+                    v = stream.running_value;
+                }
+                set.push_id(id, t, value(v));
             }
             Kind::Histogram => {
                 let mut state = HistState {
@@ -202,7 +279,7 @@ pub(crate) fn rows_to_series(
                     sum: row.sum.unwrap_or(f64::NAN),
                 };
                 if delta && !stale {
-                    let acc = hist_running.entry(labels.clone()).or_default();
+                    let acc = &mut stream.running;
                     let same_layout = acc.buckets.len() == state.buckets.len()
                         && acc
                             .buckets
@@ -220,47 +297,58 @@ pub(crate) fn rows_to_series(
                     acc.sum += state.sum;
                     state = acc.clone();
                 }
-                let value = |v: f64| if stale { stale_nan() } else { v };
                 if wants(Part::Bucket) {
+                    let bounds: Vec<f64> = state.buckets.iter().map(|b| b.0).collect();
+                    let ids = stream.bucket_ids(&mut set, name_of(Part::Bucket), "le", &bounds);
                     let mut cumulative = 0.0;
-                    for (upper, c) in &state.buckets {
+                    for ((_, c), (_, id)) in state.buckets.iter().zip(ids) {
                         cumulative += c;
-                        let le = names::format_float(*upper);
-                        let l = with(&labels, name_of(Part::Bucket), Some(("le", &le)));
-                        set.push(&l, t, value(cumulative));
+                        set.push_id(*id, t, value(cumulative));
                     }
                 }
                 if wants(Part::Sum) {
-                    set.push(
-                        &with(&labels, name_of(Part::Sum), None),
-                        t,
-                        value(state.sum),
+                    let id = Stream::id(
+                        &mut stream.sum,
+                        &mut set,
+                        &stream.labels,
+                        name_of(Part::Sum),
                     );
+                    set.push_id(id, t, value(state.sum));
                 }
                 if wants(Part::Count) {
-                    set.push(
-                        &with(&labels, name_of(Part::Count), None),
-                        t,
-                        value(state.count),
+                    let id = Stream::id(
+                        &mut stream.count,
+                        &mut set,
+                        &stream.labels,
+                        name_of(Part::Count),
                     );
+                    set.push_id(id, t, value(state.count));
                 }
             }
             Kind::Summary => {
-                let value = |v: f64| if stale { stale_nan() } else { v };
                 if wants(Part::Value) {
-                    for (q, v) in row.quantiles.iter().zip(&row.quantile_values) {
-                        let quantile = names::format_float(*q);
-                        let l = with(&labels, base, Some(("quantile", &quantile)));
-                        set.push(&l, t, value(*v));
+                    let ids = stream.bucket_ids(&mut set, base, "quantile", &row.quantiles);
+                    for (v, (_, id)) in row.quantile_values.iter().zip(ids) {
+                        set.push_id(*id, t, value(*v));
                     }
                 }
                 if wants(Part::Sum) {
-                    let sum = row.sum.unwrap_or(f64::NAN);
-                    set.push(&with(&labels, name_of(Part::Sum), None), t, value(sum));
+                    let id = Stream::id(
+                        &mut stream.sum,
+                        &mut set,
+                        &stream.labels,
+                        name_of(Part::Sum),
+                    );
+                    set.push_id(id, t, value(row.sum.unwrap_or(f64::NAN)));
                 }
                 if wants(Part::Count) {
-                    let count = row.count.unwrap_or(0) as f64;
-                    set.push(&with(&labels, name_of(Part::Count), None), t, value(count));
+                    let id = Stream::id(
+                        &mut stream.count,
+                        &mut set,
+                        &stream.labels,
+                        name_of(Part::Count),
+                    );
+                    set.push_id(id, t, value(row.count.unwrap_or(0) as f64));
                 }
             }
         }

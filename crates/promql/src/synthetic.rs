@@ -69,35 +69,49 @@ pub const FAMILIES: [Family; 4] = [
     },
 ];
 
-/// Per-minute deltas of counters keyed by label set, summed up into counter series.
+/// Every how many of the sketch's bounds (15% apart) one becomes an `le` bucket: every 5th,
+/// so that bounds double (0.1 ms, 0.2 ms, 0.4 ms, ... 105 s), as coarse as usual Prometheus
+/// buckets and a fifth of the series.
+const BUCKET_STRIDE: usize = 5;
+
+/// Per-minute deltas of counters, by series id, summed up into counter series.
 #[derive(Default)]
 struct Deltas {
-    by_key: HashMap<Labels, BTreeMap<i64, f64>>,
+    index: HashMap<Labels, usize>,
+    series: Vec<(Labels, BTreeMap<i64, f64>)>,
     last_minute: i64,
 }
 
 impl Deltas {
-    fn add(&mut self, labels: &Labels, minute_ms: i64, v: f64) {
+    fn id(&mut self, labels: Labels) -> usize {
+        if let Some(&id) = self.index.get(&labels) {
+            return id;
+        }
+        let id = self.series.len();
+        self.index.insert(labels.clone(), id);
+        self.series.push((labels, BTreeMap::new()));
+        id
+    }
+
+    fn add(&mut self, id: usize, minute_ms: i64, v: f64) {
         self.last_minute = self.last_minute.max(minute_ms);
-        *self
-            .by_key
-            .entry(labels.clone())
-            .or_default()
-            .entry(minute_ms)
-            .or_default() += v;
+        if let Some(s) = self.series.get_mut(id) {
+            *s.1.entry(minute_ms).or_default() += v;
+        }
     }
 
     fn into_series(self, out: &mut SeriesSet) {
-        for (labels, minutes) in self.by_key {
+        for (labels, minutes) in self.series {
             let Some((&first, _)) = minutes.first_key_value() else {
                 continue;
             };
-            out.push(&labels, first, 0.0);
+            let id = out.id(&labels);
+            out.push_id(id, first, 0.0);
             let mut total = 0.0;
             let mut m = first;
             while m <= self.last_minute {
                 total += minutes.get(&m).copied().unwrap_or(0.0);
-                out.push(&labels, m + MINUTE_MS, total);
+                out.push_id(id, m + MINUTE_MS, total);
                 m += MINUTE_MS;
             }
         }
@@ -111,6 +125,17 @@ fn labels(pairs: &[(&str, &str)]) -> Labels {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
     )
+}
+
+/// The series ids of one RED key (service, operation, span kind).
+struct RedIds {
+    requests: usize,
+    errors: usize,
+    sum: usize,
+    count: usize,
+    /// (sketch bucket index, id) of each `le` bucket, then +Inf.
+    buckets: Vec<(usize, usize)>,
+    inf: usize,
 }
 
 /// The wanted series (by name) of the span RED families.
@@ -132,54 +157,71 @@ pub(crate) fn red_series(minutes: &[RedMinute], wanted: &dyn Fn(&str) -> bool) -
         *e = (*e).max(used);
     }
     let mut deltas = Deltas::default();
+    let mut ids: HashMap<(&str, &str, &str), RedIds> = HashMap::new();
     for m in minutes {
+        let key = (
+            m.service.as_str(),
+            m.operation.as_str(),
+            m.span_kind.as_str(),
+        );
+        let ids = ids.entry(key).or_insert_with(|| {
+            let base = labels(&[("job", key.0), ("operation", key.1), ("span_kind", key.2)]);
+            let mut named = |name: &str, le: Option<&str>| {
+                let mut l = base.clone();
+                l.set(NAME, name);
+                if let Some(le) = le {
+                    l.set("le", le);
+                }
+                deltas.id(l)
+            };
+            // Buckets up to the first kept bound at or above the highest one used.
+            let highest = top.get(&key).copied().unwrap_or(0).min(bounds.len() - 1);
+            let mut buckets = Vec::new();
+            let mut i = 0;
+            while i < bounds.len() {
+                // Bounds in seconds, rounded to the nanosecond so that labels read well.
+                let le = format_float((bounds[i] * 1e6).round() / 1e9);
+                buckets.push((i, named(&bucket_name, Some(&le))));
+                if i >= highest {
+                    break;
+                }
+                i += BUCKET_STRIDE;
+            }
+            RedIds {
+                requests: named(SPAN_REQUESTS, None),
+                errors: named(SPAN_ERRORS, None),
+                sum: named(&sum_name, None),
+                count: named(&count_name, None),
+                buckets,
+                inf: named(&bucket_name, Some("+Inf")),
+            }
+        });
         let minute = m.t.div_euclid(1_000_000);
-        let base = [
-            ("job", m.service.as_str()),
-            ("operation", m.operation.as_str()),
-            ("span_kind", m.span_kind.as_str()),
-        ];
-        let with_name = |name: &str| {
-            let mut l = labels(&base);
-            l.set(NAME, name);
-            l
-        };
         let requests = m.requests as f64;
         if want_requests {
-            deltas.add(&with_name(SPAN_REQUESTS), minute, requests);
+            deltas.add(ids.requests, minute, requests);
         }
         if want_errors {
-            let errors = if m.error { requests } else { 0.0 };
-            deltas.add(&with_name(SPAN_ERRORS), minute, errors);
+            deltas.add(ids.errors, minute, if m.error { requests } else { 0.0 });
         }
         if want_sum {
-            deltas.add(&with_name(&sum_name), minute, m.sum_ms / 1000.0);
+            deltas.add(ids.sum, minute, m.sum_ms / 1000.0);
         }
         if want_count {
-            deltas.add(&with_name(&count_name), minute, requests);
+            deltas.add(ids.count, minute, requests);
         }
         if want_buckets {
-            let highest = top
-                .get(&(
-                    m.service.as_str(),
-                    m.operation.as_str(),
-                    m.span_kind.as_str(),
-                ))
-                .copied()
-                .unwrap_or(0)
-                .min(bounds.len().saturating_sub(1));
             let mut cumulative = 0.0;
-            for (i, bound) in bounds.iter().enumerate().take(highest + 1) {
-                cumulative += m.counts.get(i).copied().unwrap_or(0) as f64;
-                // Bounds in seconds, rounded to the nanosecond so that labels read well.
-                let le = format_float((bound * 1e6).round() / 1e9);
-                let mut l = with_name(&bucket_name);
-                l.set("le", &le);
-                deltas.add(&l, minute, cumulative);
+            let mut from = 0;
+            for (upto, id) in &ids.buckets {
+                let end = (*upto + 1).min(m.counts.len());
+                if from < end {
+                    cumulative += m.counts[from..end].iter().sum::<u64>() as f64;
+                }
+                from = from.max(end);
+                deltas.add(*id, minute, cumulative);
             }
-            let mut l = with_name(&bucket_name);
-            l.set("le", "+Inf");
-            deltas.add(&l, minute, requests);
+            deltas.add(ids.inf, minute, requests);
         }
     }
     let mut set = SeriesSet::default();
@@ -211,7 +253,8 @@ pub(crate) fn log_series(minutes: &[LogMinute]) -> Vec<Series> {
             ("severity", severity_text(m.max_severity)),
             ("template_id", m.template_id.as_str()),
         ]);
-        deltas.add(&l, m.t.div_euclid(1_000_000), m.records as f64);
+        let id = deltas.id(l);
+        deltas.add(id, m.t.div_euclid(1_000_000), m.records as f64);
     }
     let mut set = SeriesSet::default();
     deltas.into_series(&mut set);
@@ -265,25 +308,17 @@ mod tests {
             get("redscope_span_duration_seconds_bucket", "+Inf").len(),
             4
         );
-        // Buckets up to the highest one used (0.152 ms), then +Inf.
+        // The used bucket (0.152 ms) lies between the kept bounds 0.1 ms and 0.2 ms: buckets
+        // 0.1 ms (empty), 0.2 ms (all), then +Inf.
         let buckets: Vec<&str> = series
             .iter()
             .filter(|s| s.labels.name() == "redscope_span_duration_seconds_bucket")
             .map(|s| s.labels.get("le"))
             .collect();
-        assert_eq!(buckets.len(), 5, "{buckets:?}");
-        let highest = series
-            .iter()
-            .filter(|s| s.labels.name() == "redscope_span_duration_seconds_bucket")
-            .find(|s| {
-                s.labels
-                    .get("le")
-                    .parse::<f64>()
-                    .is_ok_and(|le| (le - 0.000152).abs() < 1e-6)
-            })
-            .map(|s| s.samples.clone())
-            .unwrap_or_default();
-        assert_eq!(highest.last(), Some(&(m(13), 8.0)));
+        assert_eq!(buckets, vec!["+Inf", "0.0001", "0.000201136"]);
+        let bucket = |le: &str| get("redscope_span_duration_seconds_bucket", le);
+        assert_eq!(bucket("0.0001").last(), Some(&(m(13), 0.0)));
+        assert_eq!(bucket("0.000201136").last(), Some(&(m(13), 8.0)));
         assert_eq!(series[0].labels.get("job"), "cart");
     }
 }
