@@ -511,7 +511,8 @@ describe('redscope web UI', () => {
       page.$$eval('[data-testid=trace-list] tbody tr', (trs) => trs.map((tr) => ({ id: tr.dataset.traceId, root: tr.dataset.root, ms: Number(tr.dataset.durationNs) / 1e6 })));
     const roots = new Set((await rows()).map((r) => r.root));
     assert.ok(roots.size > 1, `several kinds of frontend traces before filtering: ${[...roots]}`);
-    // Operation: only traces through frontend's POST /checkout (the root of those traces).
+    // Operation: only traces through frontend's POST /checkout, started by the browser's
+    // request of that route (the demo's traces begin in its visitors' browsers).
     const op = 'POST /checkout';
     await page.fill('[data-testid=filter-operation]', op);
     await page.press('[data-testid=filter-operation]', 'Tab');
@@ -519,10 +520,10 @@ describe('redscope web UI', () => {
     await page.waitForFunction((want) => {
       const trs = [...document.querySelectorAll('[data-testid=trace-list] tbody tr')];
       return trs.length > 0 && trs.every((tr) => tr.dataset.root === want);
-    }, `frontend ${op}`, { timeout: 20000 });
+    }, `shop-web ${op}`, { timeout: 20000 });
     await settled(page);
     const opRows = await rows();
-    assert.ok(opRows.every((r) => r.root === `frontend ${op}`), 'every trace is a frontend POST /checkout');
+    assert.ok(opRows.every((r) => r.root === `shop-web ${op}`), 'every trace is a browser POST /checkout into the frontend');
     // Min duration: the median of what is listed, so that some traces go.
     const durs = opRows.map((r) => r.ms).sort((a, b) => a - b);
     const min = Math.ceil(durs[Math.floor(durs.length / 2)]);
@@ -536,7 +537,7 @@ describe('redscope web UI', () => {
     }, min, { timeout: 20000 });
     await settled(page);
     const minRows = await rows();
-    assert.ok(minRows.every((r) => r.ms >= min && r.root === `frontend ${op}`), `every trace takes at least ${min} ms`);
+    assert.ok(minRows.every((r) => r.ms >= min && r.root === `shop-web ${op}`), `every trace takes at least ${min} ms`);
     const req = callsTo(page, '/traces').at(-1);
     assert.equal(req.searchParams.get('min_duration_ms'), String(min));
     assert.equal(req.searchParams.get('operation'), op);
@@ -547,7 +548,7 @@ describe('redscope web UI', () => {
     assert.equal(await page.inputValue('[data-testid=filter-operation]'), op);
     assert.equal(await page.inputValue('[data-testid=filter-min_duration_ms]'), String(min));
     assert.equal(await page.inputValue('[data-testid=filter-service]'), 'frontend');
-    assert.ok((await rows()).every((r) => r.ms >= min && r.root === `frontend ${op}`), 'still filtered after a reload');
+    assert.ok((await rows()).every((r) => r.ms >= min && r.root === `shop-web ${op}`), 'still filtered after a reload');
     // Attribute: the user of the first listed trace that has one (a quarter of the demo's
     // visitors are anonymous).
     let user;
@@ -906,14 +907,19 @@ describe('redscope web UI', () => {
 
   test('empty ranges and API errors are shown, not swallowed', async () => {
     const page = await newPage();
-    // Nothing was received in 2001: the services page says where to point an SDK.
+    // Nothing was received in 2001, but the demo sends data now: the page says the range is
+    // empty and links to a range with data, not how to set up an SDK (issue 20, item 6).
     await page.goto(`${UI}/services?from=2001-01-01T00:00:00Z&to=2001-01-01T01:00:00Z`);
     await page.waitForSelector('[data-testid=empty-state]');
+    await page.waitForSelector('[data-testid=widen-range]', { timeout: 20000 });
     const empty = await page.textContent('[data-testid=empty-state]');
     assert.match(empty, /No services in this time range/);
-    assert.match(empty, /OTEL_EXPORTER_OTLP_ENDPOINT=http:\/\/[^:]+:4318/);
-    assert.match(empty, /4317/);
+    assert.match(empty, /There is data in the last 7 days/);
+    assert.doesNotMatch(empty, /OTEL_EXPORTER_OTLP_ENDPOINT/, 'no onboarding text while data exists');
     assert.equal(await page.locator('[data-testid=services-table]').count(), 0);
+    await page.click('[data-testid=widen-range]');
+    await page.waitForSelector('[data-testid=services-table]');
+    assert.equal(new URL(page.url()).searchParams.get('from'), 'now-7d');
     // A query the server rejects (400): its message and the parameter are shown.
     page.allow = [/400.*\/api\/v1\/traces\?/];
     await page.goto(`${UI}/traces?from=now-15m&min_duration_ms=-5`);

@@ -1,5 +1,9 @@
 import type { ComponentChildren } from 'preact';
-import { ApiError } from '../lib/api';
+import { api, ApiError } from '../lib/api';
+import { useApi } from '../lib/hooks';
+import { href } from '../lib/router';
+import { fmtDateTime } from '../lib/time';
+import { Link } from './Link';
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
@@ -52,10 +56,31 @@ export function Empty({ title, children }: { title: string; children?: Component
   );
 }
 
-/** What to do when nothing has been received yet. */
+/** Where data is looked for when a page's range is empty. */
+const WIDE_RANGE = { from: 'now-7d', to: 'now' };
+
+/**
+ * An empty range: "no data in this range" with a link to the last 7 days when the server has
+ * data there, what to do to send some only when it has none.
+ */
 export function NoTelemetry({ what = 'data' }: { what?: string }) {
+  const wide = useApi((s) => api.services(WIDE_RANGE, s), []);
+  const title = `No ${what} in this time range`;
+  if (!wide.data && !wide.error) return <Empty title={title} />;
+  const latest = Math.max(0, ...(wide.data?.services ?? []).map((x) => x.last_seen_unix_nano));
+  if (latest > 0)
+    return (
+      <Empty title={title}>
+        <p>
+          There is data in the last 7 days (the newest from {fmtDateTime(latest / 1e6)}).{' '}
+          <Link href={href(window.location.pathname, { ...currentParams(), ...WIDE_RANGE })} data-testid="widen-range">
+            Show the last 7 days
+          </Link>
+        </p>
+      </Empty>
+    );
   return (
-    <Empty title={`No ${what} in this time range`}>
+    <Empty title={title}>
       <p>
         Point an OpenTelemetry SDK or Collector at this server: OTLP/gRPC on port <code>4317</code> or OTLP/HTTP on port{' '}
         <code>4318</code>, e.g.
@@ -68,3 +93,7 @@ export function NoTelemetry({ what = 'data' }: { what?: string }) {
   );
 }
 
+/** The page's own query parameters (filters, tab), to keep when only the range changes. */
+function currentParams(): Record<string, string> {
+  return Object.fromEntries(new URLSearchParams(window.location.search));
+}
