@@ -373,6 +373,7 @@ pub struct Shop {
 #[derive(Debug, Clone)]
 struct Entry {
     method: String,
+    route: String,
     path: String,
     start: u64,
     dur: u64,
@@ -577,6 +578,7 @@ impl Shop {
         if entry {
             self.entry = Some(Entry {
                 method: method.to_string(),
+                route: route.to_string(),
                 path: path.to_string(),
                 start: start + 200_000,
                 dur,

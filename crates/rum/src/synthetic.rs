@@ -156,6 +156,9 @@ pub struct PageView {
 /// A fetch of the page: a CLIENT span whose ids the backend's entry span continues.
 #[derive(Debug, Clone, Default)]
 pub struct Request {
+    /// The span's name: the SDK's is the method, the semantic conventions also allow
+    /// `{method} {url.template}`.
+    pub name: String,
     /// 32 hex digits.
     pub trace_id: String,
     /// 16 hex digits.
@@ -254,7 +257,7 @@ impl Visits {
             // The request's URL, not the page's, is what the span is about.
             attributes.retain(|a| a["key"] != "url.path");
             let mut span = json!({
-                "traceId": r.trace_id, "spanId": r.span_id, "name": r.method, "kind": 3,
+                "traceId": r.trace_id, "spanId": r.span_id, "name": r.name, "kind": 3,
                 "startTimeUnixNano": r.start_ns.to_string(), "endTimeUnixNano": r.end_ns.to_string(),
                 "attributes": attributes,
             });
@@ -311,6 +314,7 @@ mod tests {
             time_ns: 1_000,
             vitals: vec![("LCP", 5200.0)],
             request: Some(Request {
+                name: "POST /api/checkout".into(),
                 trace_id: "ab".repeat(16),
                 span_id: "cd".repeat(8),
                 method: "POST".into(),

@@ -47,11 +47,14 @@ impl Shop {
         let release = self.web_release();
         let start = i64::try_from(entry.start).unwrap_or(0);
         let end = i64::try_from(entry.start + entry.dur).unwrap_or(0);
+        // Named after the route, as the semantic conventions allow, so that a trace list shows
+        // which request of the page started the trace.
         let request = rum::synthetic::Request {
+            name: format!("{} {}", entry.method, entry.route),
             trace_id: hex(&self.trace_id),
             span_id: hex(fetch),
             method: entry.method.clone(),
-            path: format!("/api{path}"),
+            path: path.clone(),
             start_ns: start - 1_500_000,
             end_ns: end + 1_500_000,
             status: entry.status,

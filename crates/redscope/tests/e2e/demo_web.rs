@@ -9,8 +9,9 @@ use crate::common::{Server, now_ns};
 
 const MINUTE: u64 = 60_000_000_000;
 
-/// The demo with 12 minutes of history, both browser-visible faults on for the last five.
-async fn demo_with_browser_faults() -> (tempfile::TempDir, Server) {
+/// The demo with 12 minutes of history, both browser-visible faults on for the last five; with
+/// when it started (the faults began five minutes before, however long the history took).
+async fn demo_with_browser_faults() -> (tempfile::TempDir, Server, u64) {
     let dir = tempfile::tempdir().unwrap();
     let started = now_ns();
     let args = [
@@ -42,7 +43,7 @@ async fn demo_with_browser_faults() -> (tempfile::TempDir, Server) {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    (dir, server)
+    (dir, server, started)
 }
 
 fn lcp_poor(vitals: &serde_json::Value, route: &str) -> f64 {
@@ -63,8 +64,8 @@ fn lcp_poor(vitals: &serde_json::Value, route: &str) -> f64 {
 
 #[tokio::test]
 async fn demo_sessions_show_the_release_error_and_the_slow_checkout_page() {
-    let (_dir, server) = demo_with_browser_faults().await;
-    let now = now_ns();
+    let (_dir, server, started) = demo_with_browser_faults().await;
+    let fault_began = started - 5 * MINUTE;
 
     let sessions = server.get_json("/api/v1/web/sessions?from=now-15m").await;
     assert!(
@@ -83,7 +84,7 @@ async fn demo_sessions_show_the_release_error_and_the_slow_checkout_page() {
     assert_eq!(release_error["releases"], serde_json::json!(["2.4.0"]));
     let first_seen = release_error["first_seen_unix_nano"].as_u64().unwrap();
     assert!(
-        first_seen >= now - 5 * MINUTE - MINUTE / 2,
+        first_seen >= fault_began - MINUTE / 2,
         "seen before the deploy"
     );
     assert!(groups.iter().any(|g| {
@@ -96,12 +97,19 @@ async fn demo_sessions_show_the_release_error_and_the_slow_checkout_page() {
 
     // The checkout page's LCP: poor during the fault, not before it.
     let during = server
-        .get_json("/api/v1/web/vitals?from=now-4m&group_by=route")
+        .get_json(&format!(
+            "/api/v1/web/vitals?from={}&group_by=route",
+            fault_began + MINUTE
+        ))
         .await;
     assert!(lcp_poor(&during, "/checkout") > 0.8, "{during}");
     assert!(lcp_poor(&during, "/products") < 0.1, "{during}");
     let before = server
-        .get_json("/api/v1/web/vitals?from=now-11m&to=now-6m&group_by=route")
+        .get_json(&format!(
+            "/api/v1/web/vitals?from={}&to={}&group_by=route",
+            fault_began - 6 * MINUTE,
+            fault_began - MINUTE
+        ))
         .await;
     assert!(lcp_poor(&before, "/checkout") < 0.1, "{before}");
 
@@ -129,7 +137,7 @@ async fn demo_sessions_show_the_release_error_and_the_slow_checkout_page() {
 
 #[tokio::test]
 async fn a_storefront_request_continues_the_pages_trace_into_the_backend() {
-    let (_dir, server) = demo_with_browser_faults().await;
+    let (_dir, server, _) = demo_with_browser_faults().await;
     let page = reqwest::get(server.api_url("/shop/checkout"))
         .await
         .unwrap();
