@@ -814,6 +814,22 @@ describe('redscope web UI', () => {
     await page.context().close();
   });
 
+  test('"newest first" lists traces in the order of their Started column', async () => {
+    const page = await newPage();
+    const answer = apiJson(page, '/traces');
+    await page.goto(`${UI}/traces?from=now-15m`);
+    await page.waitForSelector('[data-testid=trace-list] tbody tr');
+    await settled(page);
+    const { traces } = await answer;
+    assert.ok(traces.length > 50, `enough traces to tell: ${traces.length}`);
+    const late = traces.findIndex((t, i) => i > 0 && t.start_time_unix_nano > traces[i - 1].start_time_unix_nano);
+    assert.equal(late, -1, `trace ${late} started after the one listed above it`);
+    const ids = await page.$$eval('[data-testid=trace-list] tbody tr', (trs) => trs.map((tr) => tr.dataset.traceId));
+    assert.deepEqual(ids, traces.slice(0, ids.length).map((t) => t.trace_id), 'the rows are in that order');
+    noProblems(page);
+    await page.context().close();
+  });
+
   test('the service map shows edges, marks uninstrumented nodes and opens services', async () => {
     const page = await newPage();
     const answer = apiJson(page, '/service-map');

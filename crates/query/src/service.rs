@@ -174,7 +174,8 @@ impl QueryService {
     }
 
     pub async fn search_traces(&self, q: &TraceSearch) -> Result<TracesPage, QueryError> {
-        // Traces are listed newest first (by their latest matching span). The first page is
+        // Traces are listed newest first (chosen by their latest matching span, each page in the
+        // order of the traces' starts, see `summarise_traces`). The first page is
         // looked for in the most recent part of the range first: when that part alone holds more
         // than a page of traces, those are the range's newest too (a trace with a matching span
         // in it has its latest one there, every other trace is older), and the rest of the range
@@ -292,7 +293,15 @@ impl QueryService {
                 },
             );
         }
-        let traces = ids.iter().filter_map(|id| summaries.remove(id)).collect();
+        let mut traces: Vec<TraceSummary> =
+            ids.iter().filter_map(|id| summaries.remove(id)).collect();
+        // Newest first means by the start the list shows: the page holds the traces with the
+        // latest matching spans (what lets the recent part of the range answer alone), and a
+        // long trace's latest span comes after later-started short ones, so the page is put in
+        // the order of the traces' starts (ties keep the listed order).
+        if q.order == TraceOrder::Newest {
+            traces.sort_by_key(|t| std::cmp::Reverse(t.start_time_unix_nano));
+        }
         let next_cursor = more.then(|| encode_cursor(q.range, q.offset + q.limit));
         Ok(TracesPage {
             traces,
