@@ -431,8 +431,9 @@ def servers():
     rbin = os.environ.get("REDSCOPE_BIN", os.path.join(ROOT, "target", "debug", "redscope"))
     grpc, http, api = free_port(), free_port(), free_port()
     env = dict(os.environ, REDSCOPE_LOG="warn")
-    if major < 3:
+    if major < 3 and not os.environ.get("PROMQL_COMPARE_LEFT_OPEN"):
         # Prometheus 2 includes the start of range windows and of the lookback.
+        # (PROMQL_COMPARE_LEFT_OPEN=1 keeps redscope's Prometheus 3 windows, to see the cost.)
         env["REDSCOPE_PROMQL__PROMETHEUS2_WINDOWS"] = "true"
     red = subprocess.Popen(
         [rbin, "serve", "--data", os.path.join(tmp, "redscope"),

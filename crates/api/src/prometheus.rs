@@ -33,6 +33,10 @@ pub(crate) fn routes() -> Router<ApiState> {
         .route("/prometheus/api/v1/label/{name}/values", get(label_values))
         .route("/prometheus/api/v1/metadata", get(metadata))
         .route("/prometheus/api/v1/status/buildinfo", get(buildinfo))
+        .route(
+            "/prometheus/api/v1/query_exemplars",
+            get(no_exemplars).post(no_exemplars),
+        )
         .route("/prometheus/api/v1/{*rest}", axum::routing::any(unknown))
 }
 
@@ -367,6 +371,11 @@ async fn buildinfo() -> Response {
         "buildDate": "",
         "goVersion": "",
     }))
+}
+
+/// Exemplars are not served yet: an empty answer, which Grafana shows as none.
+async fn no_exemplars() -> Response {
+    success(json!([]))
 }
 
 async fn unknown() -> Response {

@@ -295,8 +295,32 @@ impl Engine {
             return self.series(selectors, start_ms, end_ms).await;
         }
         let mut sets = self.source.stream_labels(start_ms, end_ms).await?;
-        let derived = format!("{{__name__=~\"redscope_.*|{}\"}}", source::TARGET_INFO);
-        sets.extend(self.series(&[derived], start_ms, end_ms).await?);
+        // The synthetic families' labels, from their cheapest series (the duration histogram
+        // has the same labels plus `le`).
+        let derived = format!(
+            "{{__name__=~\"{}|{}|{}\"}}",
+            synthetic::SPAN_REQUESTS,
+            synthetic::LOG_RECORDS,
+            source::TARGET_INFO
+        );
+        for found in self.series(&[derived], start_ms, end_ms).await? {
+            if found.name() == synthetic::SPAN_REQUESTS {
+                let histogram =
+                    names::series_names(synthetic::SPAN_DURATION, names::Kind::Histogram);
+                for (name, part) in histogram {
+                    let mut l = found.clone();
+                    l.set(labels::NAME, &name);
+                    if part == names::Part::Bucket {
+                        l.set("le", "+Inf");
+                    }
+                    sets.push(l);
+                }
+                let mut errors = found.clone();
+                errors.set(labels::NAME, synthetic::SPAN_ERRORS);
+                sets.push(errors);
+            }
+            sets.push(found);
+        }
         Ok(sets)
     }
 
@@ -324,6 +348,17 @@ impl Engine {
         start_ms: i64,
         end_ms: i64,
     ) -> Result<Vec<String>, PromError> {
+        if selectors.is_empty() && name == labels::NAME {
+            // Metric names come from the catalog alone.
+            let catalog = self.source.catalog(start_ms, end_ms).await?;
+            let mut out = BTreeSet::new();
+            for f in &catalog.families {
+                for (n, _) in names::series_names(&f.name, f.kind) {
+                    out.insert(n);
+                }
+            }
+            return Ok(out.into_iter().collect());
+        }
         let sets = if selectors.is_empty() && (name == "le" || name == "quantile") {
             // Bucket bounds and quantiles are only known from the points.
             self.series(&["{__name__=~\".+\"}".to_string()], start_ms, end_ms)

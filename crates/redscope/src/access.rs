@@ -111,7 +111,7 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
 
 /// The Prometheus API's queries, which clients may POST as forms.
 fn is_prometheus_read(path: &str) -> bool {
-    ["query", "query_range", "series", "labels"]
+    ["query", "query_range", "series", "labels", "query_exemplars"]
         .iter()
         .any(|p| path.strip_prefix("/prometheus/api/v1/") == Some(p))
 }
