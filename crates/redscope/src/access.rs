@@ -111,9 +111,15 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
 
 /// The Prometheus API's queries, which clients may POST as forms.
 fn is_prometheus_read(path: &str) -> bool {
-    ["query", "query_range", "series", "labels", "query_exemplars"]
-        .iter()
-        .any(|p| path.strip_prefix("/prometheus/api/v1/") == Some(p))
+    [
+        "query",
+        "query_range",
+        "series",
+        "labels",
+        "query_exemplars",
+    ]
+    .iter()
+    .any(|p| path.strip_prefix("/prometheus/api/v1/") == Some(p))
 }
 
 /// The query parameter a browser token may be passed in, for `navigator.sendBeacon`, which
