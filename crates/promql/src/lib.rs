@@ -190,6 +190,7 @@ impl Engine {
             source: source::Source {
                 query,
                 max_points: options.max_points,
+                families: Default::default(),
             },
             options,
         }
@@ -215,7 +216,9 @@ impl Engine {
         }
         let from = needs.iter().map(|n| n.lo).min().unwrap_or(lo);
         let to = needs.iter().map(|n| n.hi).max().unwrap_or(hi);
+        let started = Instant::now();
         let catalog = self.source.catalog(from, to).await?;
+        let catalog_ms = started.elapsed().as_millis();
         for need in needs {
             let sets = source::matcher_sets(need.selector.name.as_deref(), &need.selector.matchers);
             let series = self
@@ -224,6 +227,13 @@ impl Engine {
                 .await?;
             data.insert(eval::selector_key(need.selector), series);
         }
+        let samples: usize = data.values().flatten().map(|s| s.samples.len()).sum();
+        tracing::debug!(
+            catalog_ms,
+            read_ms = started.elapsed().as_millis(),
+            samples,
+            "promql data read"
+        );
         Ok(data)
     }
 

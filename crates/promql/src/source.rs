@@ -2,8 +2,9 @@
 //! synthetic span and log metrics. A selector's name matchers pick the families to read; its
 //! other matchers filter the series built from them.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use model::TimeRange;
 use promql_parser::label::{MatchOp, Matcher, Matchers};
@@ -111,6 +112,42 @@ pub fn matcher_sets(name: Option<&str>, matchers: &Matchers) -> Vec<Vec<Matcher>
 pub struct Source {
     pub query: Arc<QueryService>,
     pub max_points: usize,
+    /// The metric families of closed hours, by hour start (unix ms), with when they were read.
+    pub families: Arc<Mutex<FamilyCache>>,
+}
+
+/// Families per closed hour (start, unix ms): when they were read, and what.
+pub type FamilyCache = HashMap<i64, (Instant, Arc<Vec<MetricFamily>>)>;
+
+const HOUR_MS: i64 = 3_600_000;
+/// An hour is closed (its families cached) a minute after it ends ...
+const CLOSED_AFTER_MS: i64 = 60_000;
+/// ... and its families are read again after this long, for late points.
+const CLOSED_TTL: Duration = Duration::from_secs(600);
+/// Most hours kept (a month).
+const MAX_CACHED_HOURS: usize = 24 * 31;
+
+/// Families of several reads as one list: one entry per name, type and unit.
+fn merge_families(parts: &[Arc<Vec<MetricFamily>>]) -> Vec<MetricFamily> {
+    let mut by_key: BTreeMap<(String, String, String), MetricFamily> = BTreeMap::new();
+    for part in parts {
+        for f in part.iter() {
+            let key = (f.name.clone(), f.metric_type.clone(), f.unit.clone());
+            match by_key.get_mut(&key) {
+                Some(e) => {
+                    e.is_monotonic |= f.is_monotonic;
+                    e.temporality = e.temporality.max(f.temporality);
+                    if e.description.is_empty() {
+                        e.description = f.description.clone();
+                    }
+                }
+                None => {
+                    by_key.insert(key, f.clone());
+                }
+            }
+        }
+    }
+    by_key.into_values().collect()
 }
 
 fn range_of(lo_ms: i64, hi_ms: i64) -> Result<TimeRange, PromError> {
@@ -120,9 +157,46 @@ fn range_of(lo_ms: i64, hi_ms: i64) -> Result<TimeRange, PromError> {
 }
 
 impl Source {
+    /// The families with points in `[lo_ms, hi_ms]`: closed hours from the cache (read once
+    /// per hour), the rest in one read.
     pub async fn catalog(&self, lo_ms: i64, hi_ms: i64) -> Result<Catalog, PromError> {
-        let stored = self.query.metric_families(range_of(lo_ms, hi_ms)?).await?;
-        Ok(Catalog::new(stored))
+        let now_ms = model::now_unix_nano() / 1_000_000;
+        let first_hour = lo_ms.div_euclid(HOUR_MS);
+        let last_hour = hi_ms.div_euclid(HOUR_MS);
+        let mut parts = Vec::new();
+        let mut open_from = None;
+        for hour in first_hour..=last_hour {
+            let start = hour * HOUR_MS;
+            if start + HOUR_MS + CLOSED_AFTER_MS > now_ms {
+                open_from = Some(start.max(lo_ms));
+                break;
+            }
+            let cached = self.families.lock().ok().and_then(|c| {
+                c.get(&start)
+                    .filter(|(at, _)| at.elapsed() < CLOSED_TTL)
+                    .map(|(_, f)| Arc::clone(f))
+            });
+            let families = match cached {
+                Some(f) => f,
+                None => {
+                    let range = range_of(start, start + HOUR_MS - 1)?;
+                    let f = Arc::new(self.query.metric_families(range).await?);
+                    if let Ok(mut c) = self.families.lock() {
+                        if c.len() >= MAX_CACHED_HOURS {
+                            c.clear();
+                        }
+                        c.insert(start, (Instant::now(), Arc::clone(&f)));
+                    }
+                    f
+                }
+            };
+            parts.push(families);
+        }
+        if let Some(from) = open_from {
+            let range = range_of(from, hi_ms)?;
+            parts.push(Arc::new(self.query.metric_families(range).await?));
+        }
+        Ok(Catalog::new(merge_families(&parts)))
     }
 
     /// The series of `[lo_ms, hi_ms]` that one of the matcher sets selects.

@@ -260,7 +260,7 @@ impl QueryService {
         Ok(out)
     }
 
-    /// The points of metric `name` in `range`, oldest first, at most `max_points` of them,
+    /// The points of metric `name` in `range` (in no particular order), at most `max_points`,
     /// with only the columns `columns` asks for besides the basics (time, type, unit, service,
     /// instance, attributes, temporality, flags, value, count, sum); the others are empty.
     pub async fn metric_points(
@@ -279,7 +279,7 @@ impl QueryService {
         }
         let sql = format!(
             "SELECT {} FROM metric_points WHERE metric_name = {} AND time_unix_nano >= {} \
-             AND time_unix_nano < {} ORDER BY time_unix_nano LIMIT {}",
+             AND time_unix_nano < {} LIMIT {}",
             select.join(", "),
             quote(name),
             range.start_ns,
