@@ -45,29 +45,47 @@ pub async fn services(State(state): State<ApiState>, Query(p): Query<Params>) ->
 
 pub async fn traces(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
     let (range, offset) = params::window(&p)?;
-    let errors_only = match opt(&p, "status") {
+    let search = trace_search(&p, range, params::limit(&p, 20, 1000)?, offset)?;
+    json(&state.query.search_traces(&search).await?)
+}
+
+/// Counts of all matching traces per step and a sample of them spread over the range.
+pub async fn trace_scatter(State(state): State<ApiState>, Query(p): Query<Params>) -> ApiResult {
+    let range = params::time_range(&p)?;
+    let step = params::step(&p, range)?;
+    let search = trace_search(&p, range, 0, 0)?;
+    let points = params::limit(&p, 1000, 5000)?;
+    json(&state.query.trace_scatter(&search, step, points).await?)
+}
+
+fn trace_search(
+    p: &Params,
+    range: TimeRange,
+    limit: usize,
+    offset: usize,
+) -> Result<TraceSearch, ApiError> {
+    let errors_only = match opt(p, "status") {
         None | Some("any") | Some("all") => false,
         Some("error") | Some("ERROR") => true,
         Some(_) => return Err(ApiError::bad("status", "use 'error' or leave it out")),
     };
-    let order = match opt(&p, "sort") {
+    let order = match opt(p, "sort") {
         None | Some("newest") => TraceOrder::Newest,
         Some("longest") => TraceOrder::Longest,
         Some(_) => return Err(ApiError::bad("sort", "use 'newest' or 'longest'")),
     };
-    let search = TraceSearch {
+    Ok(TraceSearch {
         range,
-        service: opt(&p, "service").map(str::to_string),
-        operation: opt(&p, "operation").map(str::to_string),
+        service: opt(p, "service").map(str::to_string),
+        operation: opt(p, "operation").map(str::to_string),
         errors_only,
-        min_duration_ns: params::duration_ms(&p, "min_duration_ms")?,
-        max_duration_ns: params::duration_ms(&p, "max_duration_ms")?,
-        attributes: params::attributes(&p),
+        min_duration_ns: params::duration_ms(p, "min_duration_ms")?,
+        max_duration_ns: params::duration_ms(p, "max_duration_ms")?,
+        attributes: params::attributes(p),
         order,
-        limit: params::limit(&p, 20, 1000)?,
+        limit,
         offset,
-    };
-    json(&state.query.search_traces(&search).await?)
+    })
 }
 
 pub async fn trace(State(state): State<ApiState>, Path(trace_id): Path<String>) -> ApiResult {

@@ -82,6 +82,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/status", get(handlers::status))
         .route("/api/v1/services", get(handlers::services))
         .route("/api/v1/traces", get(handlers::traces))
+        .route("/api/v1/traces/scatter", get(handlers::trace_scatter))
         .route("/api/v1/traces/{trace_id}", get(handlers::trace))
         .route("/api/v1/logs", get(handlers::logs))
         .route("/api/v1/logs/patterns", get(handlers::log_patterns))

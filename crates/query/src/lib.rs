@@ -24,6 +24,7 @@ mod red;
 mod rollup;
 mod service;
 mod sql;
+mod traces;
 mod triage;
 mod types;
 mod udf;

@@ -51,7 +51,7 @@ pub struct QueryService {
 }
 
 /// How far around a search window to look for the other spans of the traces found.
-const TRACE_SLACK_NS: i64 = 3_600_000_000_000;
+pub(crate) const TRACE_SLACK_NS: i64 = 3_600_000_000_000;
 
 /// Searches read the newest twelfth of their range first ...
 const RECENT_FRACTION: i64 = 12;
@@ -171,142 +171,6 @@ impl QueryService {
             }
         }
         Ok(false)
-    }
-
-    pub async fn search_traces(&self, q: &TraceSearch) -> Result<TracesPage, QueryError> {
-        // Traces are listed newest first (chosen by their latest matching span, each page in the
-        // order of the traces' starts, see `summarise_traces`). The first page is
-        // looked for in the most recent part of the range first: when that part alone holds more
-        // than a page of traces, those are the range's newest too (a trace with a matching span
-        // in it has its latest one there, every other trace is older), and the rest of the range
-        // is never read. Otherwise the whole range is searched.
-        // Longest first has no such shortcut: the whole range is searched.
-        let mut ids = Vec::new();
-        if q.order == TraceOrder::Newest
-            && let Some(recent) = recent_start(q.range).filter(|_| q.offset == 0)
-        {
-            ids = self.trace_ids(q, recent).await?;
-        }
-        if ids.len() <= q.limit {
-            ids = self.trace_ids(q, q.range.start_ns).await?;
-        }
-        self.summarise_traces(q, ids).await
-    }
-
-    /// Up to `limit + 1` ids of the traces with spans matching `q` from `from_ns` to the end of
-    /// its range, in `q.order`, skipping `offset`.
-    async fn trace_ids(&self, q: &TraceSearch, from_ns: i64) -> Result<Vec<String>, QueryError> {
-        let mut conds = vec![
-            format!("start_time_unix_nano >= {from_ns}"),
-            format!("start_time_unix_nano < {}", q.range.end_ns),
-        ];
-        if let Some(s) = &q.service {
-            conds.push(format!("service_name = {}", quote(s)));
-        }
-        if let Some(op) = &q.operation {
-            conds.push(format!(
-                "(name = {0} OR http_route = {0} OR rpc_method = {0})",
-                quote(op)
-            ));
-        }
-        if q.errors_only {
-            conds.push("status_code = 'ERROR'".to_string());
-        }
-        if let Some(d) = q.min_duration_ns {
-            conds.push(format!("duration_ns >= {d}"));
-        }
-        if let Some(d) = q.max_duration_ns {
-            conds.push(format!("duration_ns <= {d}"));
-        }
-        for (k, v) in &q.attributes {
-            conds.push(attribute_filter("spans", k, v));
-        }
-        let sql = match q.order {
-            TraceOrder::Newest => format!(
-                "SELECT trace_id, max(start_time_unix_nano) AS k FROM spans WHERE {} GROUP BY trace_id ORDER BY k DESC, trace_id LIMIT {} OFFSET {}",
-                conds.join(" AND "),
-                q.limit + 1,
-                q.offset
-            ),
-            // The traces' durations as their summaries measure them (first start to last end,
-            // over all their spans), so the listed durations fall.
-            TraceOrder::Longest => format!(
-                "SELECT trace_id, max(end_time_unix_nano) - min(start_time_unix_nano) AS k FROM spans \
-                 WHERE start_time_unix_nano >= {} AND start_time_unix_nano < {} \
-                 AND trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE {}) \
-                 GROUP BY trace_id ORDER BY k DESC, trace_id LIMIT {} OFFSET {}",
-                q.range.start_ns.saturating_sub(TRACE_SLACK_NS),
-                q.range.end_ns.saturating_add(TRACE_SLACK_NS),
-                conds.join(" AND "),
-                q.limit + 1,
-                q.offset
-            ),
-        };
-        Ok(to_json_rows(&self.collect(&sql).await?)?
-            .iter()
-            .map(|r| str_of(r, "trace_id"))
-            .collect())
-    }
-
-    /// The summaries of `ids` (as listed by [`Self::trace_ids`]), in that order.
-    async fn summarise_traces(
-        &self,
-        q: &TraceSearch,
-        mut ids: Vec<String>,
-    ) -> Result<TracesPage, QueryError> {
-        let more = ids.len() > q.limit;
-        ids.truncate(q.limit);
-        if ids.is_empty() {
-            return Ok(TracesPage {
-                traces: Vec::new(),
-                next_cursor: None,
-            });
-        }
-        let list: Vec<String> = ids.iter().map(|i| quote(i)).collect();
-        let sql = format!(
-            "SELECT trace_id, min(start_time_unix_nano) AS start, max(end_time_unix_nano) AS finish, count(*) AS spans, \
-             sum(CASE WHEN status_code = 'ERROR' THEN 1 ELSE 0 END) AS errors, \
-             COALESCE(max(CASE WHEN parent_span_id = '' THEN service_name END), first_value(service_name ORDER BY start_time_unix_nano)) AS root_service, \
-             COALESCE(max(CASE WHEN parent_span_id = '' THEN name END), first_value(name ORDER BY start_time_unix_nano)) AS root_name, \
-             array_agg(DISTINCT service_name) AS services \
-             FROM spans WHERE trace_id IN ({}) AND start_time_unix_nano >= {} AND start_time_unix_nano < {} GROUP BY trace_id",
-            list.join(","),
-            q.range.start_ns.saturating_sub(TRACE_SLACK_NS),
-            q.range.end_ns.saturating_add(TRACE_SLACK_NS)
-        );
-        let mut summaries: std::collections::HashMap<String, TraceSummary> = Default::default();
-        for r in to_json_rows(&self.collect(&sql).await?)? {
-            let start = i64_of(&r, "start");
-            let services = sorted_strings(&r, "services");
-            let id = str_of(&r, "trace_id");
-            summaries.insert(
-                id.clone(),
-                TraceSummary {
-                    trace_id: id,
-                    root_service: str_of(&r, "root_service"),
-                    root_name: str_of(&r, "root_name"),
-                    start_time_unix_nano: start,
-                    duration_ns: i64_of(&r, "finish") - start,
-                    span_count: u64_of(&r, "spans"),
-                    error_count: u64_of(&r, "errors"),
-                    services,
-                },
-            );
-        }
-        let mut traces: Vec<TraceSummary> =
-            ids.iter().filter_map(|id| summaries.remove(id)).collect();
-        // Newest first means by the start the list shows: the page holds the traces with the
-        // latest matching spans (what lets the recent part of the range answer alone), and a
-        // long trace's latest span comes after later-started short ones, so the page is put in
-        // the order of the traces' starts (ties keep the listed order).
-        if q.order == TraceOrder::Newest {
-            traces.sort_by_key(|t| std::cmp::Reverse(t.start_time_unix_nano));
-        }
-        let next_cursor = more.then(|| encode_cursor(q.range, q.offset + q.limit));
-        Ok(TracesPage {
-            traces,
-            next_cursor,
-        })
     }
 
     pub async fn get_trace(&self, trace_id: &str) -> Result<TraceDetail, QueryError> {
@@ -580,7 +444,7 @@ pub(crate) fn to_json_rows(batches: &[RecordBatch]) -> Result<Vec<Map<String, Va
 }
 
 /// A JSON array of strings in a result row, sorted.
-fn sorted_strings(row: &Map<String, Value>, key: &str) -> Vec<String> {
+pub(crate) fn sorted_strings(row: &Map<String, Value>, key: &str) -> Vec<String> {
     let mut out: Vec<String> = row
         .get(key)
         .and_then(Value::as_array)
@@ -594,18 +458,18 @@ fn sorted_strings(row: &Map<String, Value>, key: &str) -> Vec<String> {
     out
 }
 
-fn str_of(row: &Map<String, Value>, key: &str) -> String {
+pub(crate) fn str_of(row: &Map<String, Value>, key: &str) -> String {
     row.get(key)
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
 }
 
-fn i64_of(row: &Map<String, Value>, key: &str) -> i64 {
+pub(crate) fn i64_of(row: &Map<String, Value>, key: &str) -> i64 {
     row.get(key).and_then(Value::as_i64).unwrap_or_default()
 }
 
-fn u64_of(row: &Map<String, Value>, key: &str) -> u64 {
+pub(crate) fn u64_of(row: &Map<String, Value>, key: &str) -> u64 {
     row.get(key).and_then(Value::as_u64).unwrap_or_default()
 }
 

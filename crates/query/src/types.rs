@@ -61,6 +61,39 @@ pub struct TracesPage {
     pub next_cursor: Option<String>,
 }
 
+/// All traces matching a search over its range (`/api/v1/traces/scatter`): counts per step and
+/// a sample of points spread over every step.
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceScatter {
+    pub step_ns: i64,
+    /// Traces matching the search whose first span starts in the range.
+    pub total: u64,
+    /// Of those, the traces with an error span.
+    pub errors: u64,
+    /// Whether `points` holds fewer traces than `total`.
+    pub sampled: bool,
+    /// Non-empty steps in time order.
+    pub buckets: Vec<TraceBucket>,
+    /// In order of start.
+    pub points: Vec<TracePoint>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceBucket {
+    /// Start of the step, unix ns.
+    pub t: i64,
+    pub count: u64,
+    pub errors: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TracePoint {
+    pub trace_id: String,
+    pub start_time_unix_nano: i64,
+    pub duration_ns: i64,
+    pub error: bool,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SpanDetail {
     pub trace_id: String,

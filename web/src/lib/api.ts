@@ -165,6 +165,16 @@ export interface TraceSummary {
   services: string[];
 }
 
+/** Every trace matching a search counted per step, and a sample spread over the range. */
+export interface TraceScatter {
+  step_ns: number;
+  total: number;
+  errors: number;
+  sampled: boolean;
+  buckets: { t: number; count: number; errors: number }[];
+  points: { trace_id: string; start_time_unix_nano: number; duration_ns: number; error: boolean }[];
+}
+
 export interface SpanEvent {
   name: string;
   time_unix_nano: number;
@@ -358,6 +368,7 @@ export interface TimeParams {
 export const api = {
   services: (t: TimeParams, s?: AbortSignal) => get<{ services: ServiceInfo[] }>('/services', { ...t }, s),
   traces: (p: Params, s?: AbortSignal) => get<{ traces: TraceSummary[]; next_cursor: string | null }>('/traces', p, s),
+  traceScatter: (p: Params, s?: AbortSignal) => get<TraceScatter>('/traces/scatter', p, s),
   trace: (id: string, s?: AbortSignal) => get<{ trace_id: string; spans: Span[] }>(`/traces/${encodeURIComponent(id)}`, {}, s),
   logs: (p: Params, s?: AbortSignal) => get<{ records: LogRecord[]; next_cursor: string | null }>('/logs', p, s),
   metrics: (t: TimeParams, s?: AbortSignal) => get<{ metrics: MetricInfo[] }>('/metrics', { ...t }, s),

@@ -94,3 +94,90 @@ export function layeredLayout(g: LayoutInput, opts = { colW: 290, rowH: 92, padX
   });
   return { pos, width: opts.padX * 2 + (nLayers - 1) * opts.colW, height: opts.padY * 2 + (maxRows - 1) * opts.rowH };
 }
+
+// Edge geometry and label placement. Edges forward in the layering are cubic curves from the
+// caller's right side to the callee's left side; the others loop under the nodes. A label goes
+// where its box meets no node and no label placed before it: candidates along the curve, near
+// its middle first, then nudged up and down.
+
+export interface Point {
+  x: number;
+  y: number;
+}
+export interface Box {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+/** A cubic Bézier curve: start, two control points, end. */
+export type Curve = [Point, Point, Point, Point];
+
+export function edgeCurve(a: { x: number; y: number; layer: number }, b: { x: number; y: number; layer: number }, nodeW: number, nodeH: number): Curve {
+  if (b.layer > a.layer) {
+    const x1 = a.x + nodeW / 2;
+    const x2 = b.x - nodeW / 2 - 2;
+    const mx = (x1 + x2) / 2;
+    return [
+      { x: x1, y: a.y },
+      { x: mx, y: a.y },
+      { x: mx, y: b.y },
+      { x: x2, y: b.y },
+    ];
+  }
+  const yb = Math.max(a.y, b.y) + nodeH / 2 + 40;
+  return [
+    { x: a.x, y: a.y + nodeH / 2 },
+    { x: a.x, y: yb },
+    { x: b.x, y: yb },
+    { x: b.x, y: b.y + nodeH / 2 + 2 },
+  ];
+}
+
+export function curvePath(c: Curve): string {
+  return `M${c[0].x},${c[0].y} C${c[1].x},${c[1].y} ${c[2].x},${c[2].y} ${c[3].x},${c[3].y}`;
+}
+
+export function pointAt(c: Curve, t: number): Point {
+  const u = 1 - t;
+  const w = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
+  return { x: w.reduce((s, k, i) => s + k * c[i].x, 0), y: w.reduce((s, k, i) => s + k * c[i].y, 0) };
+}
+
+export function overlaps(p: Box, q: Box, margin = 0): boolean {
+  return p.x < q.x + q.w + margin && q.x < p.x + p.w + margin && p.y < q.y + q.h + margin && q.y < p.y + p.h + margin;
+}
+
+/** Curve positions tried for a label, best first: the middle of the curve, then outwards. */
+const LABEL_TS = [0.5, 0.6, 0.4, 0.7, 0.3, 0.75, 0.25, 0.8, 0.2, 0.85, 0.15];
+/** Vertical nudges tried at each position, in label heights. */
+const LABEL_NUDGES = [0, -1, 1, -2, 2, -3, 3];
+
+/**
+ * Centre points for edge labels of sizes `sizes[i]` on curves `curves[i]`, placed in order (put
+ * the most important edges first): each takes the first candidate whose box is clear of every
+ * node box and every label already placed, or the candidate overlapping least.
+ */
+export function placeLabels(curves: Curve[], sizes: { w: number; h: number }[], nodes: Box[]): Point[] {
+  const placed: Box[] = [];
+  const out: Point[] = [];
+  curves.forEach((c, i) => {
+    const { w, h } = sizes[i];
+    let best: { p: Point; box: Box; cost: number } | null = null;
+    for (const t of LABEL_TS) {
+      const m = pointAt(c, t);
+      for (const k of LABEL_NUDGES) {
+        const p = { x: m.x, y: m.y + k * (h + 2) };
+        const box = { x: p.x - w / 2, y: p.y - h / 2, w, h };
+        const cost = nodes.filter((n) => overlaps(box, n, 3)).length * 10 + placed.filter((q) => overlaps(box, q, 1)).length;
+        if (!best || cost < best.cost) best = { p, box, cost };
+        if (cost === 0) break;
+      }
+      if (best && best.cost === 0) break;
+    }
+    // LABEL_TS and LABEL_NUDGES are not empty, so `best` is set.
+    placed.push(best!.box);
+    out.push(best!.p);
+  });
+  return out;
+}

@@ -9,8 +9,8 @@ describe('boot requests', () => {
   test('each page asks for its data', () => {
     expect(paths('/services')).toEqual(['/services', '/red']);
     expect(paths('/service/frontend')).toEqual(['/red', '/red', '/service-map', '/traces', '/blast-radius', '/logs/patterns', '/logs']);
-    expect(paths('/traces')).toEqual(['/services', '/traces']);
-    expect(paths('/traces', 'service=cart')).toEqual(['/services', '/red', '/traces']);
+    expect(paths('/traces')).toEqual(['/services', '/traces/scatter', '/traces']);
+    expect(paths('/traces', 'service=cart')).toEqual(['/services', '/red', '/traces/scatter', '/traces']);
     expect(paths('/logs')).toEqual(['/logs/histogram', '/logs/facets', '/logs']);
     expect(paths('/logs', 'tab=patterns')).toEqual(['/logs/patterns']);
     expect(paths('/map')).toEqual(['/service-map']);

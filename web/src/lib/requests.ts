@@ -82,7 +82,7 @@ export function servicePage(name: string, range: Range) {
   };
 }
 
-export const TRACES_PAGE = 500; // traces fetched per request (the scatter shows them all)
+export const TRACES_PAGE = 500; // traces of the list fetched per request
 
 /** `attr=key=value` pairs from the URL → `attr.key=value` API params. */
 function attrParams(attrs: string[]): Record<string, string> {
@@ -94,6 +94,9 @@ function attrParams(attrs: string[]): Record<string, string> {
   return out;
 }
 
+/** Most points the trace scatter asks for. */
+export const SCATTER_POINTS = 1000;
+
 export function tracesPage(range: Range, query: URLSearchParams) {
   const service = query.get('service') ?? '';
   const operation = query.get('operation') ?? '';
@@ -103,8 +106,11 @@ export function tracesPage(range: Range, query: URLSearchParams) {
   const attrs = query.getAll('attr');
   // Newest first unless the URL asks for the longest (the API's default needs no parameter).
   const sort = query.get('sort') === 'longest' ? 'longest' : '';
-  const params: Params = { ...timeParams(range), service, operation, status, min_duration_ms: minD, max_duration_ms: maxD, ...attrParams(attrs), sort, limit: TRACES_PAGE };
-  return { service, operation, status, minD, maxD, attrs, sort, params, opsStep: pickStepSeconds(range) };
+  const filters: Params = { ...timeParams(range), service, operation, status, min_duration_ms: minD, max_duration_ms: maxD, ...attrParams(attrs) };
+  const params: Params = { ...filters, sort, limit: TRACES_PAGE };
+  // The scatter counts every matching trace and samples all of the range, whatever the order.
+  const scatterParams: Params = { ...filters, limit: SCATTER_POINTS };
+  return { service, operation, status, minD, maxD, attrs, sort, params, scatterParams, opsStep: pickStepSeconds(range) };
 }
 
 export const LOGS_PAGE = 100;
@@ -164,6 +170,7 @@ export function initialRequests(path: string, query: URLSearchParams, range: Ran
       const p = tracesPage(range, query);
       const out: Req[] = [{ path: '/services', params: t }];
       if (p.service) out.push({ path: '/red', params: redParams(range, p.opsStep, p.service) });
+      out.push({ path: '/traces/scatter', params: p.scatterParams });
       out.push({ path: '/traces', params: p.params });
       return out;
     }

@@ -4,12 +4,19 @@ import { ErrorBox, Loading, NoTelemetry } from '../components/states';
 import { api, type MapNode, type ServiceMap } from '../lib/api';
 import { timeParams } from '../lib/requests';
 import { fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
-import { layeredLayout } from '../lib/graphlayout';
+import { curvePath, edgeCurve, layeredLayout, placeLabels } from '../lib/graphlayout';
 import { useApi, useRange } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
 
 const W = 184;
 const H = 54;
+/** Edge label text metrics (10.5px, see .map-edge text): average glyph width and line height. */
+const LABEL_CHAR_W = 6.1;
+const LABEL_H = 13;
+
+function edgeLabel(e: ServiceMap['edges'][number]): string {
+  return `${fmtRate(e.rate_per_s)} · ${fmtDurationMs(e.p50_ms)}${e.errors ? ` · ${fmtPct(e.error_rate)} err` : ''}`;
+}
 
 function health(n: { error_rate: number; requests: number }): { stroke: string; fill: string; label: string } {
   if (!n.requests) return { stroke: 'var(--muted)', fill: 'var(--panel)', label: 'no traffic' };
@@ -83,6 +90,23 @@ function MapSvg({ map }: { map: ServiceMap }) {
   for (const e of map.edges)
     for (const name of [e.from, e.to])
       if (!nodes.has(name)) nodes.set(name, { name, kind: 'service', instrumented: true, requests: 0, errors: 0, error_rate: 0, rate_per_s: 0, p50_ms: null, p99_ms: null });
+  // Curves and label positions: busiest edges place their labels first, clear of every node.
+  const drawn = useMemo(() => {
+    const edges = map.edges.flatMap((e) => {
+      const a = layout.pos.get(e.from);
+      const b = layout.pos.get(e.to);
+      return a && b ? [{ e, curve: edgeCurve(a, b, W, H), text: edgeLabel(e) }] : [];
+    });
+    const order = [...edges.keys()].sort((i, j) => edges[j].e.rate_per_s - edges[i].e.rate_per_s);
+    const boxes = [...layout.pos.values()].map((p) => ({ x: p.x - W / 2, y: p.y - H / 2, w: W, h: H }));
+    const at = placeLabels(
+      order.map((i) => edges[i].curve),
+      order.map((i) => ({ w: edges[i].text.length * LABEL_CHAR_W, h: LABEL_H })),
+      boxes,
+    );
+    order.forEach((i, k) => Object.assign(edges[i], { label: at[k] }));
+    return edges as ((typeof edges)[number] & { label: { x: number; y: number } })[];
+  }, [map, layout]);
   const near = (e: { from: string; to: string }) => !hover || e.from === hover || e.to === hover;
   return (
     <svg width={Math.max(layout.width, 400)} height={Math.max(layout.height, 200)} role="img" aria-label="Service map" data-testid="service-map">
@@ -94,42 +118,13 @@ function MapSvg({ map }: { map: ServiceMap }) {
           <path d="M0,0 L10,5 L0,10 z" fill="var(--red)" />
         </marker>
       </defs>
-      {map.edges.map((e) => {
-        const a = layout.pos.get(e.from);
-        const b = layout.pos.get(e.to);
-        if (!a || !b) return null;
+      {drawn.map(({ e, curve }) => {
         const err = e.error_rate >= 0.01;
-        let d: string;
-        let lx: number;
-        let ly: number;
-        if (b.layer > a.layer) {
-          const x1 = a.x + W / 2;
-          const x2 = b.x - W / 2 - 2;
-          const mx = (x1 + x2) / 2;
-          d = `M${x1},${a.y} C${mx},${a.y} ${mx},${b.y} ${x2},${b.y}`;
-          // label on the curve at t = 0.6 (past the fan-out at the caller)
-          const t = 0.6;
-          const u = 1 - t;
-          lx = u * u * u * x1 + 3 * u * u * t * mx + 3 * u * t * t * mx + t * t * t * x2;
-          ly = u * u * u * a.y + 3 * u * u * t * a.y + 3 * u * t * t * b.y + t * t * t * b.y - 5;
-        } else {
-          // same layer or backwards: loop under the nodes
-          const x1 = a.x;
-          const x2 = b.x;
-          const yb = Math.max(a.y, b.y) + H / 2 + 40;
-          d = `M${x1},${a.y + H / 2} C${x1},${yb} ${x2},${yb} ${x2},${b.y + H / 2 + 2}`;
-          lx = (x1 + x2) / 2;
-          ly = yb - 8;
-        }
         const width = 1.2 + Math.min(4, Math.log10(1 + e.rate_per_s) * 2);
         return (
           <g class={`map-edge ${err ? 'err' : ''} ${hover && near(e) ? 'hl' : ''}`} opacity={near(e) ? 1 : 0.15} data-testid="map-edge">
             <title>{`${e.from} → ${e.to}\n${fmtRate(e.rate_per_s)} · errors ${fmtPct(e.error_rate)} · p50 ${fmtDurationMs(e.p50_ms)} · p99 ${fmtDurationMs(e.p99_ms)}`}</title>
-            <path d={d} stroke-width={width} marker-end={err ? 'url(#arrow-err)' : 'url(#arrow)'} />
-            <text x={lx} y={ly} text-anchor="middle">
-              {fmtRate(e.rate_per_s)} · {fmtDurationMs(e.p50_ms)}
-              {e.errors ? ` · ${fmtPct(e.error_rate)} err` : ''}
-            </text>
+            <path d={curvePath(curve)} stroke-width={width} marker-end={err ? 'url(#arrow-err)' : 'url(#arrow)'} />
           </g>
         );
       })}
@@ -139,6 +134,14 @@ function MapSvg({ map }: { map: ServiceMap }) {
         const dim = !!hover && hover !== n.name && !map.edges.some((e) => (e.from === hover && e.to === n.name) || (e.to === hover && e.from === n.name));
         return <NodeShape n={n} x={p.x} y={p.y} dim={dim} onHover={setHover} />;
       })}
+      {/* Labels last, so that no node or edge is drawn over them. */}
+      {drawn.map(({ e, text, label }) => (
+        <g class={`map-edge-label ${hover && near(e) ? 'hl' : ''}`} opacity={near(e) ? 1 : 0.15} data-testid="map-edge-label">
+          <text x={label.x} y={label.y + LABEL_H / 2 - 3} text-anchor="middle">
+            {text}
+          </text>
+        </g>
+      ))}
     </svg>
   );
 }

@@ -3,7 +3,7 @@ import { Chart } from '../components/Chart';
 import { Layout } from '../components/Layout';
 import { ErrorBox, Loading, NoTelemetry } from '../components/states';
 import { TraceList } from '../components/TraceList';
-import { api, type TraceSummary } from '../lib/api';
+import { api, type TraceScatter, type TraceSummary } from '../lib/api';
 import { fmtDurationMs } from '../lib/format';
 import { useApi, usePaging, useRange } from '../lib/hooks';
 import { href, navigate, setParams, useLocation } from '../lib/router';
@@ -11,19 +11,20 @@ import { redParams, timeParams, tracesPage } from '../lib/requests';
 
 const SHOW = 50; // list rows revealed at a time
 
-function Scatter({ traces, fromMs, toMs, truncated, longest }: { traces: TraceSummary[]; fromMs: number; toMs: number; truncated: boolean; longest: boolean }) {
-  // Same arrays for the same traces: a chart redraw only for new data.
-  const { sorted, data } = useMemo(() => {
-    const sorted = [...traces].sort((a, b) => a.start_time_unix_nano - b.start_time_unix_nano);
-    const xs = sorted.map((t) => t.start_time_unix_nano / 1e9);
-    const ok = sorted.map((t) => (t.error_count ? null : t.duration_ns / 1e6));
-    const err = sorted.map((t) => (t.error_count ? t.duration_ns / 1e6 : null));
-    return { sorted, data: [xs, ok, err] };
-  }, [traces]);
+function Scatter({ scatter, fromMs, toMs }: { scatter: TraceScatter; fromMs: number; toMs: number }) {
+  // Same arrays for the same answer: a chart redraw only for new data.
+  const { points, data } = useMemo(() => {
+    const points = scatter.points;
+    const xs = points.map((t) => t.start_time_unix_nano / 1e9);
+    const ok = points.map((t) => (t.error ? null : t.duration_ns / 1e6));
+    const err = points.map((t) => (t.error ? t.duration_ns / 1e6 : null));
+    return { points, data: [xs, ok, err] };
+  }, [scatter]);
+  const sample = scatter.sampled ? ` (a sample of ${points.length.toLocaleString('en-US')} of ${scatter.total.toLocaleString('en-US')}, with every step, the errors and the slowest)` : '';
   return (
-    <div class="card" data-testid="trace-scatter">
+    <div class="card" data-testid="trace-scatter" data-points={points.length} data-total={scatter.total}>
       <Chart
-        title={`Trace duration over time${truncated ? ` (${longest ? 'longest' : 'newest'} ${traces.length} traces)` : ''} · click a dot to open a trace, drag to zoom`}
+        title={`Trace duration over time${sample} · click a dot to open a trace, drag to zoom`}
         data={data}
         series={[
           { label: 'ok', color: '#2f6fed' },
@@ -34,7 +35,7 @@ function Scatter({ traces, fromMs, toMs, truncated, longest }: { traces: TraceSu
         fmt={fmtDurationMs}
         xRange={[fromMs / 1000, toMs / 1000]}
         onSelectRange={(a, b) => setParams({ from: new Date(a).toISOString(), to: new Date(b).toISOString() })}
-        onPointClick={(_s, i) => navigate(href(`/trace/${sorted[i].trace_id}`))}
+        onPointClick={(_s, i) => navigate(href(`/trace/${points[i].trace_id}`))}
       />
     </div>
   );
@@ -43,12 +44,14 @@ function Scatter({ traces, fromMs, toMs, truncated, longest }: { traces: TraceSu
 export function TracesPage() {
   const range = useRange();
   const { query } = useLocation();
-  const { service, operation, status, minD, maxD, attrs, sort, params, opsStep } = tracesPage(range, query);
+  const { service, operation, status, minD, maxD, attrs, sort, params, scatterParams, opsStep } = tracesPage(range, query);
   const attrKey = attrs.join('&');
 
   const services = useApi((s) => api.services(timeParams(range), s), [range]);
   const ops = useApi((s) => api.red(redParams(range, opsStep, service), s), [range, service], !!service);
   const res = useApi((s) => api.traces(params, s), [range, service, operation, status, minD, maxD, attrKey, sort]);
+  const scatter = useApi((s) => api.traceScatter(scatterParams, s), [range, service, operation, status, minD, maxD, attrKey]);
+  const total = scatter.data?.total;
 
   // "Load more" pages, reset whenever the first page changes.
   const [paging, setPaging] = usePaging<TraceSummary>(res.data, res.data?.next_cursor);
@@ -181,12 +184,18 @@ export function TracesPage() {
         )
       ) : (
         <>
-          <Scatter traces={all} fromMs={range.fromMs} toMs={range.toMs} truncated={!!cursor} longest={sort === 'longest'} />
+          {scatter.error ? <ErrorBox error={scatter.error} what="the trace scatter" /> : scatter.data ? <Scatter scatter={scatter.data} fromMs={range.fromMs} toMs={range.toMs} /> : <Loading />}
           <div class="card flush">
             <div class="card-head" style={{ padding: '12px 16px 0' }}>
               <h2 data-testid="trace-count">
-                {all.length}
-                {cursor ? '+' : ''} traces
+                {total !== undefined && total >= all.length ? (
+                  <>{total.toLocaleString('en-US')} traces</>
+                ) : (
+                  <>
+                    {all.length}
+                    {cursor ? '+' : ''} traces
+                  </>
+                )}
               </h2>
               {shown < all.length && <span class="muted">showing {shown}</span>}
               <select

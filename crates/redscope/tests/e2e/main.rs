@@ -16,4 +16,5 @@ mod red;
 mod rollups;
 mod roundtrip;
 mod rum;
+mod traces;
 mod triage;

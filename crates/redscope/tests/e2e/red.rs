@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use crate::common::{Server, now_ns};
 
 #[allow(clippy::too_many_arguments)]
-fn span(
+pub(crate) fn span(
     trace: usize,
     id: &str,
     parent: &str,
@@ -23,12 +23,12 @@ fn span(
     })
 }
 
-fn resource_spans(service: &str, spans: Vec<serde_json::Value>) -> serde_json::Value {
+pub(crate) fn resource_spans(service: &str, spans: Vec<serde_json::Value>) -> serde_json::Value {
     serde_json::json!({"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]}, "scopeSpans": [{"spans": spans}]})
 }
 
 /// Sends OTLP/JSON spans and expects them accepted.
-async fn post_spans(server: &Server, body: serde_json::Value) {
+pub(crate) async fn post_spans(server: &Server, body: serde_json::Value) {
     let r = reqwest::Client::new()
         .post(server.otlp_url("/v1/traces"))
         .json(&body)
@@ -461,7 +461,7 @@ fn attrs(pairs: &[(&str, serde_json::Value)]) -> serde_json::Value {
 }
 
 /// A span id from a number.
-fn sid(n: usize) -> String {
+pub(crate) fn sid(n: usize) -> String {
     format!("{n:016x}")
 }
 
