@@ -13,6 +13,7 @@
 //! # }
 //! ```
 
+mod dashboards;
 mod error;
 mod handlers;
 mod params;
@@ -38,6 +39,8 @@ pub struct ApiState {
     pub sourcemaps: Option<Arc<rum::SourceMaps>>,
     /// PromQL for the Prometheus API under `/prometheus/api/v1`.
     pub promql: Arc<promql::Engine>,
+    /// The dashboards directory (`/api/v1/dashboards`); without one, only the built-ins.
+    pub dashboards: Arc<::dashboards::Library>,
 }
 
 impl ApiState {
@@ -51,6 +54,7 @@ impl ApiState {
             status: None,
             sourcemaps: None,
             promql,
+            dashboards: Arc::new(::dashboards::Library::new(None)),
         }
     }
 
@@ -62,6 +66,11 @@ impl ApiState {
     /// PromQL evaluated with these options (lookback, range windows, limits).
     pub fn with_promql(mut self, options: promql::EngineOptions) -> Self {
         self.promql = Arc::new(promql::Engine::new(Arc::clone(&self.query), options));
+        self
+    }
+
+    pub fn with_dashboards(mut self, dashboards: Arc<::dashboards::Library>) -> Self {
+        self.dashboards = dashboards;
         self
     }
 
@@ -114,5 +123,6 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/{*rest}", axum::routing::any(handlers::not_found))
         .merge(prometheus::routes())
+        .merge(dashboards::routes())
         .with_state(state)
 }

@@ -85,8 +85,10 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
     let admin_area = ["/api/v1/tokens", "/api/v1/rules", "/api/v1/retention"]
         .iter()
         .any(|p| path == *p || path.starts_with(&format!("{p}/")));
-    let read_only_post =
-        method == Method::POST && (path == "/api/v1/sql" || is_prometheus_read(path));
+    let read_only_post = method == Method::POST
+        && (path == "/api/v1/sql"
+            || path == "/api/v1/dashboards/validate"
+            || is_prometheus_read(path));
     // Prometheus remote write sends samples with an ingest token.
     if path == ingest::prom_remote_write::PATH {
         return Some(Need::Ingest {

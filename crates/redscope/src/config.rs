@@ -17,6 +17,26 @@ pub struct Config {
     pub query: QueryConfig,
     pub promql: PromqlConfig,
     pub browser_limits: BrowserLimitsConfig,
+    pub dashboards: DashboardsConfig,
+}
+
+/// Dashboards as code: Perses dashboard files (JSON or YAML) in a directory.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DashboardsConfig {
+    /// The directory of dashboard files (searched 4 levels deep); empty for none.
+    pub dir: PathBuf,
+    /// How often the directory is checked for changed files.
+    pub reload_interval_secs: u64,
+}
+
+impl Default for DashboardsConfig {
+    fn default() -> Self {
+        DashboardsConfig {
+            dir: PathBuf::new(),
+            reload_interval_secs: 2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -139,6 +159,7 @@ impl Default for Config {
             query: QueryConfig::default(),
             promql: PromqlConfig::default(),
             browser_limits: BrowserLimitsConfig::default(),
+            dashboards: DashboardsConfig::default(),
         }
     }
 }

@@ -232,7 +232,19 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
         status["listeners"] = stats.snapshot();
         status
     });
+    let dashboards = Arc::new(dashboards::Library::new(
+        Some(config.dashboards.dir.clone()).filter(|d| !d.as_os_str().is_empty()),
+    ));
+    let first_read = Arc::clone(&dashboards);
+    tokio::task::spawn_blocking(move || first_read.refresh()).await?;
+    let reload = std::time::Duration::from_secs(config.dashboards.reload_interval_secs.max(1));
+    let watching = Arc::clone(&dashboards).watch(reload, shutdown_rx.clone());
+    tasks.push(tokio::spawn(async move {
+        watching.await;
+        Ok(())
+    }));
     let api_state = api::ApiState::new(Arc::clone(&query))
+        .with_dashboards(dashboards)
         .with_status(status)
         .with_sourcemaps(sourcemaps)
         .with_promql(config.promql_options());

@@ -7,6 +7,7 @@ mod auth;
 mod bad_input;
 mod common;
 mod crash;
+mod dashboards;
 mod demo_web;
 mod edges;
 mod log_views;
