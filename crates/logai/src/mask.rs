@@ -9,6 +9,8 @@
 
 use crate::header::word_at;
 
+mod quantity;
+
 /// One masked token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
@@ -133,6 +135,7 @@ impl Masked {
             self.push_token(message, start, position, keyish, marks);
         }
         self.fold_dates(message);
+        self.fold_quantities(message);
         self.fold_name_lists(message);
         self.fold_runs();
         self.hash = self.tokens_hash();
@@ -1072,6 +1075,10 @@ fn marked_kind(core: &str, marks: u16) -> Option<ValueKind> {
     }
     if bytes[0] == b'/' && bytes.len() > 1 && bytes[1] != b'/' {
         return Some(ValueKind::Path);
+    }
+    if digit && colon && is_clock(core) {
+        // A clock is one value however many fields it has (`00:02`, `01:02:03`).
+        return Some(ValueKind::Time);
     }
     if digit && (dot || colon) && (is_ip_port(core) || is_host_port(core)) {
         return Some(ValueKind::Ip);

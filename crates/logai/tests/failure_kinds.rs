@@ -617,3 +617,43 @@ fn a_first_word_that_varies_becomes_a_variable() {
     assert_eq!(out[10].1, "onStepChanged <*>");
     assert_eq!(out[14].1, "onAltitudeChanged <*>");
 }
+
+/// A size written twice (`1190 bytes (1.16 KB)`, the second a conversion for people) is one
+/// value, so it shares the template of a size written once (`0 bytes`); a bound below a unit
+/// (`<1 sec`) is one value where a clock (`00:02`) stands on other lines.
+#[test]
+fn sizes_with_a_conversion_and_bounded_durations_are_one_value() {
+    let sizes = [
+        "0 bytes",
+        "1190 bytes (1.16 KB)",
+        "403 bytes",
+        "10547 bytes (10.2 KB)",
+    ];
+    let lifetimes = ["00:01", "<1 sec", "00:17", "01:02:03"];
+    let mut lines = Vec::new();
+    for i in 0..24 {
+        lines.push(format!(
+            "[10.30 16:49:{i:02}] client.bin - host{}.example.org:443 close, {} sent, {} received, lifetime {}",
+            i % 7,
+            sizes[i % 4],
+            sizes[(i / 4) % 4],
+            lifetimes[(i / 2) % 4]
+        ));
+    }
+    let out = templates(&lines);
+    let distinct: std::collections::BTreeSet<&str> =
+        out[8..].iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(
+        distinct.into_iter().collect::<Vec<_>>(),
+        vec!["<*> close, <*> bytes sent, <*> bytes received, lifetime <*>"]
+    );
+    // The conversion is part of the message, and the value parameter is the first number.
+    let mut logai = LogAi::new(Config::default());
+    let out = logai.process(
+        "service.name=probe",
+        &LogInput::text("copied 1190 bytes (1.16 KB) in 3 files"),
+    );
+    assert_eq!(out.template, "copied <*> bytes in <*> files");
+    assert_eq!(out.message, "copied 1190 bytes (1.16 KB) in 3 files");
+    assert_eq!(out.params, ["1190", "3"]);
+}
