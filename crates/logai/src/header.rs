@@ -442,8 +442,15 @@ pub fn scan_into(line: &str, header: &mut Header) {
                     break;
                 }
                 commit(header, &mut tentative, field);
+                if line[token.start..token.end].ends_with(']')
+                    && let Some(next) = context_after_tag(line, token.next, &mut header.probe)
+                    && let Some(logger) = header.fields.last_mut()
+                {
+                    logger.next = next;
+                }
+                let after_logger = header.fields.last().map_or(token.next, |f| f.next);
                 if !seen_level
-                    && let Some(level) = level_after_logger(line, token.next, &mut header.probe)
+                    && let Some(level) = level_after_logger(line, after_logger, &mut header.probe)
                 {
                     header.probe.read_end = header.probe.read_end.max(level.next);
                     header.fields.push(level);
@@ -527,6 +534,28 @@ fn level_after_logger(line: &str, at: usize, probe: &mut Probe) -> Option<Field>
         next: token.next,
         level: token.level,
     })
+}
+
+/// Where the message starts after a context in parentheses between a syslog tag and its colon
+/// (`agentd[129] ([4711]): ...`, `initd[1] (job.backup.4711): ...`): a process or job the tag
+/// reports for, one token without blanks. `None` when the token at `at` is no such context.
+fn context_after_tag(line: &str, at: usize, probe: &mut Probe) -> Option<usize> {
+    const MAX_CONTEXT: usize = 160;
+    let bytes = line.as_bytes();
+    if bytes.get(at) != Some(&b'(') {
+        probe.read_end = probe.read_end.max(at);
+        return None;
+    }
+    let end = (at..bytes.len().min(at + MAX_CONTEXT))
+        .find(|&i| bytes[i] == b' ' || bytes[i] == b'\t')
+        .unwrap_or(bytes.len().min(at + MAX_CONTEXT));
+    // The scan's answer depends on every byte up to the blank (or the cap) it stopped at.
+    probe.read_end = probe.read_end.max(end);
+    if end == bytes.len().min(at + MAX_CONTEXT) && end < bytes.len() {
+        probe.bounded = false;
+    }
+    let token = &line[at..end];
+    (token.len() > 3 && token.ends_with("):")).then(|| after(bytes, end).0)
 }
 
 fn commit(header: &mut Header, tentative: &mut Tentative, field: Field) {

@@ -657,3 +657,34 @@ fn sizes_with_a_conversion_and_bounded_durations_are_one_value() {
     assert_eq!(out.message, "copied 1190 bytes (1.16 KB) in 3 files");
     assert_eq!(out.params, ["1190", "3"]);
 }
+
+/// A context in parentheses between a syslog tag and its colon (`agentd[129] ([4711]):`,
+/// `initd[1] (job.backup.4711):`) is the header's: the message starts after it, so one event
+/// reported for many processes is one template.
+#[test]
+fn a_context_between_the_tag_and_its_colon_is_header() {
+    let mut lines = Vec::new();
+    for i in 0..12 {
+        lines.push(format!(
+            "Dec  1 10:00:{i:02} web-3 agentd[129] ([47{i:02}]): worker{i}(47{i:02}) deny file-read /etc/x{i}"
+        ));
+        lines.push(format!(
+            "Dec  1 10:00:{i:02} web-3 initd[1] (job.backup.47{i:02}): Service exited with code {i}"
+        ));
+        lines.push(format!(
+            "Dec  1 10:00:{i:02} web-3 kernel[0]: worker{i}(47{i:02}) deny(1) file-read /etc/x{i}"
+        ));
+    }
+    let out = templates(&lines);
+    for (line, (message, _)) in lines.iter().zip(&out) {
+        if line.contains("agentd") {
+            assert!(message.starts_with("worker"), "{line}: {message:?}");
+        } else if line.contains("initd") {
+            assert!(message.starts_with("Service exited"), "{line}: {message:?}");
+        }
+    }
+    assert_eq!(out[34].1, "Service exited with code <*>");
+    // A parenthesis with blanks inside is the message's own.
+    let own = templates(&["Dec  1 10:00:01 web-3 agentd[129] (retrying later): ok".to_string()]);
+    assert_eq!(own[0].0, "(retrying later): ok");
+}
