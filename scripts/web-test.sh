@@ -59,3 +59,5 @@ fi
 # The demo's storefront clicked through to checkout, found as a session with its backend trace
 # (it starts its own demo).
 (cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:shop)
+# Dashboards as code: a Perses file and the built-in RED dashboards over a demo of its own.
+(cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" node --test tests/dashboards.mjs)

@@ -3,6 +3,8 @@ import { useEffect } from 'preact/hooks';
 import './styles.css';
 import { Layout } from './components/Layout';
 import { Link } from './components/Link';
+import { DashboardPage } from './pages/Dashboard';
+import { DashboardsPage } from './pages/Dashboards';
 import { LogsPage } from './pages/Logs';
 import { MapPage } from './pages/Map';
 import { MetricsPage } from './pages/Metrics';
@@ -80,6 +82,8 @@ function App() {
       return <MapPage />;
     case 'metrics':
       return <MetricsPage />;
+    case 'dashboards':
+      return seg[1] && seg[2] ? <DashboardPage project={seg[1]} name={seg[2]} key={`${seg[1]}/${seg[2]}`} /> : <DashboardsPage />;
     case 'web':
       return <WebRoute seg={seg} />;
     default:
