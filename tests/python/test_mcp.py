@@ -21,7 +21,7 @@ ERAS = ["legacy", "2026-07-28"]
 TOOLS = {
     "list_services", "service_overview", "find_traces", "get_trace", "search_logs",
     "log_patterns", "get_dependencies", "list_metrics", "query_metric", "run_sql", "triage",
-    "find_sessions", "get_session", "web_errors", "web_vitals",
+    "find_sessions", "get_session", "web_errors", "web_vitals", "usage",
 }
 # ≈4 characters per token: default answers stay near 2,000 tokens, a trace digest a few thousand.
 DEFAULT_TOKENS = 2_300
@@ -162,6 +162,13 @@ def test_every_tool_answers_from_demo_data(demo, transport, mode):
             text = await call(client, "query_metric", {"name": metric, "group_by": ["service.name"]})
             assert_windowed(text)
             assert f"metric {metric}" in text and "| series | points | min | avg | max | last | trend |" in text
+
+            text = await call(client, "usage", {"limit": 10})
+            assert_windowed(text)
+            assert "| signal | service | records | bytes |" in text and "| spans | checkout |" in text
+            assert "a month at this rate" in text
+            text = await call(client, "usage", {"group_by": "attribute_key", "signal": "spans"})
+            assert "| signal | attribute_key |" in text
 
             text = await call(client, "run_sql", {
                 "query": "SELECT service_name, count(*) AS n FROM spans GROUP BY service_name ORDER BY n DESC"})

@@ -11,6 +11,7 @@ import { MetricsPage } from './pages/Metrics';
 import { ServicePage } from './pages/Service';
 import { ServicesPage } from './pages/Services';
 import { TracePage } from './pages/Trace';
+import { UsagePage } from './pages/Usage';
 import { TracesPage } from './pages/Traces';
 import { WebErrorPage } from './pages/WebError';
 import { WebErrorsPage } from './pages/WebErrors';
@@ -61,7 +62,7 @@ function App() {
   const { path } = useLocation();
   const seg = routeSegments(path);
   useEffect(() => {
-    const names: Record<string, string> = { services: 'Services', service: 'Service', traces: 'Traces', trace: 'Trace', logs: 'Logs', map: 'Service map', metrics: 'Metrics', web: 'Web' };
+    const names: Record<string, string> = { services: 'Services', service: 'Service', traces: 'Traces', trace: 'Trace', logs: 'Logs', map: 'Service map', metrics: 'Metrics', usage: 'Usage', web: 'Web' };
     const parts = seg[0] === 'web' ? [seg[2], seg[1], names.web] : [seg[1], names[seg[0]]];
     document.title = `${parts.filter(Boolean).join(' · ') || 'redscope'} — redscope`;
   });
@@ -84,6 +85,8 @@ function App() {
       return <MetricsPage />;
     case 'dashboards':
       return seg[1] && seg[2] ? <DashboardPage project={seg[1]} name={seg[2]} key={`${seg[1]}/${seg[2]}`} /> : <DashboardsPage />;
+    case 'usage':
+      return <UsagePage />;
     case 'web':
       return <WebRoute seg={seg} />;
     default:

@@ -854,6 +854,38 @@ describe('redscope web UI', () => {
     await page.context().close();
   });
 
+  test('usage shows what each signal and service sends and costs, by any grouping, and what nobody read', async () => {
+    const page = await newPage();
+    const first = apiJson(page, '/usage');
+    await page.goto(`${UI}/usage?from=now-15m`);
+    const report = await first;
+    await page.waitForSelector('[data-testid=usage-table] tbody tr');
+    await settled(page);
+    await noFallback(page);
+    const cards = await page.$$eval('[data-testid=usage-signal]', (cs) => cs.map((c) => c.dataset.signal));
+    assert.deepEqual(cards.sort(), ['logs', 'metrics', 'spans'], 'a card per signal');
+    const spans = report.signals.find((s) => s.signal === 'spans');
+    assert.ok(spans.records > 100 && spans.bytes > spans.records * 64, `demo spans counted: ${JSON.stringify(spans)}`);
+    assert.ok(spans.projected_monthly_cost > spans.cost, 'a month costs more than a quarter of an hour');
+    const rows = await page.$$eval('[data-testid=usage-table] tbody tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent.trim())));
+    assert.equal(rows.length, report.rows.length, 'a row per group');
+    for (const svc of DEMO_SERVICES) assert.ok(rows.some((r) => r[0] === 'spans' && r[1] === svc), `a spans row for ${svc}`);
+    // Reading a service's traces by name marks it read.
+    await fetch(`${API}/api/v1/traces?service=checkout&from=now-15m`);
+    const byName = apiJson(page, '/usage', { group_by: 'span_name' });
+    await page.selectOption('[data-testid=usage-group]', 'span_name');
+    await page.waitForURL((u) => u.searchParams.get('group_by') === 'span_name');
+    const names = await byName;
+    assert.ok(names.rows.every((r) => r.signal === 'spans' && r.service), 'span names are of spans, with their service');
+    await page.waitForSelector('[data-testid=usage-table] th[data-col=service]');
+    const again = await (await fetch(`${API}/api/v1/usage?from=now-15m&signal=spans`)).json();
+    const checkout = again.rows.find((r) => r.name === 'checkout');
+    assert.equal(checkout.unread, false, 'checkout was just read');
+    assert.ok(again.rows.some((r) => r.unread), 'some service nobody asked for by name is unread');
+    noProblems(page);
+    await page.context().close();
+  });
+
   test('the service map shows edges, marks uninstrumented nodes and opens services', async () => {
     const page = await newPage();
     const answer = apiJson(page, '/service-map');

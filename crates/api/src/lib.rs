@@ -18,6 +18,7 @@ mod error;
 mod handlers;
 mod params;
 mod prometheus;
+mod usage;
 mod web;
 
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub struct ApiState {
     pub sourcemaps: Option<Arc<rum::SourceMaps>>,
     /// PromQL for the Prometheus API under `/prometheus/api/v1`.
     pub promql: Arc<promql::Engine>,
+    /// Prices of the usage report (`/api/v1/usage`).
+    pub usage_prices: Arc<query::UsagePrices>,
     /// The dashboards directory (`/api/v1/dashboards`); without one, only the built-ins.
     pub dashboards: Arc<::dashboards::Library>,
 }
@@ -54,6 +57,7 @@ impl ApiState {
             status: None,
             sourcemaps: None,
             promql,
+            usage_prices: Default::default(),
             dashboards: Arc::new(::dashboards::Library::new(None)),
         }
     }
@@ -71,6 +75,11 @@ impl ApiState {
 
     pub fn with_dashboards(mut self, dashboards: Arc<::dashboards::Library>) -> Self {
         self.dashboards = dashboards;
+        self
+    }
+
+    pub fn with_usage_prices(mut self, prices: query::UsagePrices) -> Self {
+        self.usage_prices = Arc::new(prices);
         self
     }
 
@@ -108,6 +117,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/service-map", get(handlers::service_map))
         .route("/api/v1/blast-radius", get(handlers::blast_radius))
         .route("/api/v1/triage", get(handlers::triage))
+        .route("/api/v1/usage", get(usage::usage))
         .route("/api/v1/web/sessions", get(web::sessions))
         .route("/api/v1/web/sessions/{id}", get(web::session))
         .route("/api/v1/web/sessions/{id}/replay", get(web::replay))

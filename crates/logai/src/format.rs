@@ -238,6 +238,11 @@ impl FormatLearner {
             }
         }
         let Some((signature, _)) = best else { return };
+        if self.learned.is_some_and(|previous| previous != signature) {
+            // What the boundary counted was read behind another header: the words it saw
+            // after the header are other words now, so it counts afresh.
+            self.boundary = Boundary::default();
+        }
         if let Some(previous) = self.learned
             && previous != signature
             && !previous.is_prefix_of(signature)

@@ -222,3 +222,18 @@ pub struct WebVitalsArgs {
     /// `none` (default), `route`, `release`, `device` or `browser`.
     pub group_by: Option<String>,
 }
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct UsageArgs {
+    #[serde(flatten)]
+    pub window: WindowArgs,
+    /// What to count by: `service` (default), `scope`, `span_name`, `log_template`,
+    /// `metric_name` or `attribute_key`.
+    pub group_by: Option<String>,
+    /// Only `spans`, `logs` or `metrics`.
+    pub signal: Option<String>,
+    /// Only this service.
+    pub service: Option<String>,
+    /// Rows to show (default 20, max 200).
+    pub limit: Option<u32>,
+}

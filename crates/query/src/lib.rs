@@ -20,6 +20,7 @@ mod instances;
 mod logs;
 mod metrics;
 mod points;
+mod reads;
 mod red;
 mod rollup;
 mod service;
@@ -28,6 +29,7 @@ mod traces;
 mod triage;
 mod types;
 mod udf;
+mod usage;
 mod web;
 mod web_replay;
 
@@ -38,9 +40,13 @@ pub use red::{
     BlastRadius, EntryPoint, MapEdge, MapNode, RedPoint, RedResponse, RedSeries, RedTotal,
     ServiceMap, Watermark,
 };
+pub use reads::{ReadKind, ReadLog};
 pub use service::{QueryLimits, QueryService, decode_cursor, encode_cursor};
 pub use triage::{TriageReport, Window as TriageWindow, default_baseline};
 pub use types::*;
+pub use usage::{
+    SignalUsage, UsageGroup, UsagePoint, UsagePrices, UsageQuery, UsageReport, UsageRow,
+};
 pub use web::{
     ErrorGroups, Funnel, MAX_EVENTS, SessionSearch, SessionsPage, Vitals, WebEvents, WebFilter,
 };

@@ -437,6 +437,7 @@ impl QueryService {
         q: &LogSearch,
         step_ns: i64,
     ) -> Result<LogHistogram, QueryError> {
+        self.note_log_read(q);
         debug_assert!(step_ns > 0);
         let sql = format!(
             "SELECT (time_unix_nano / {step_ns}) * {step_ns} AS t, {band} AS band, count(*) AS n \

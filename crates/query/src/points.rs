@@ -270,6 +270,8 @@ impl QueryService {
         max_points: usize,
         columns: PointColumns,
     ) -> Result<Vec<MetricPointRow>, QueryError> {
+        self.reads
+            .record(model::Signal::Metrics, crate::ReadKind::MetricName, name);
         let mut select: Vec<&str> = BASIC_COLUMNS.to_vec();
         if columns.buckets {
             select.extend(BUCKET_COLUMNS);

@@ -157,6 +157,10 @@ impl QueryService {
         operation: Option<&str>,
         step_ns: i64,
     ) -> Result<RedResponse, QueryError> {
+        if let Some(s) = service {
+            self.reads
+                .record(model::Signal::Spans, crate::ReadKind::Service, s);
+        }
         let step = step_ns.max(60_000_000_000);
         let watermark = self.watermark().await;
         let complete_to = watermark.complete_to_unix_nano.unwrap_or(i64::MAX);

@@ -45,9 +45,12 @@ pub struct QueryService {
     limits: QueryLimits,
     store: Arc<Store>,
     pub(crate) rollup_cache: crate::rollup::RollupCache,
+    pub(crate) web_rollup_cache: crate::web_rollup::WebRollupCache,
     pub(crate) rollup_feed: Option<crate::completeness::RollupFeed>,
     /// Where replay segment bodies are (see [`QueryService::with_replay`]).
     pub(crate) replay: Option<Arc<rum::ReplayStore>>,
+    /// When each service, span name, template and metric was last read by name.
+    pub(crate) reads: Arc<crate::ReadLog>,
 }
 
 /// How far around a search window to look for the other spans of the traces found.
@@ -91,11 +94,29 @@ impl QueryService {
         Ok(QueryService {
             ctx,
             limits,
-            store,
             rollup_cache: Default::default(),
+            web_rollup_cache: Default::default(),
             rollup_feed: None,
             replay: None,
+            reads: Arc::new(crate::ReadLog::open(&store.config().data_dir)),
+            store,
         })
+    }
+
+    /// Notes the service and template a log question names as read.
+    pub(crate) fn note_log_read(&self, q: &LogSearch) {
+        if let Some(s) = &q.service {
+            self.reads.record(Signal::Logs, crate::ReadKind::Service, s);
+        }
+        if let Some(t) = &q.template_id {
+            self.reads
+                .record(Signal::Logs, crate::ReadKind::LogTemplate, t);
+        }
+    }
+
+    /// When telemetry was last read by name (the usage report's "unread").
+    pub fn reads(&self) -> &crate::ReadLog {
+        &self.reads
     }
 
     pub fn store(&self) -> &Arc<Store> {
@@ -203,6 +224,7 @@ impl QueryService {
     }
 
     pub async fn search_logs(&self, q: &LogSearch) -> Result<LogsPage, QueryError> {
+        self.note_log_read(q);
         // Like traces, the first page is looked for in the most recent part of the range first:
         // when it holds more than a page of records, those are the newest of the whole range
         // (every record outside it is older), and the rest is never read.
@@ -261,6 +283,8 @@ impl QueryService {
     }
 
     pub async fn query_metric(&self, q: &MetricQuery) -> Result<MetricSeries, QueryError> {
+        self.reads
+            .record(Signal::Metrics, crate::ReadKind::MetricName, &q.name);
         let mut conds = vec![
             format!("metric_name = {}", quote(&q.name)),
             format!("time_unix_nano >= {}", q.range.start_ns),

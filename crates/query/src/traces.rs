@@ -9,13 +9,15 @@ use crate::service::{
 };
 use crate::sql::{attribute_filter, quote};
 use crate::types::*;
-use crate::{QueryError, QueryService, encode_cursor};
+use crate::{QueryError, QueryService, ReadKind, encode_cursor};
+use model::Signal;
 
 /// The share of a scatter's points given to the range's slowest traces, whatever the sample.
 const SLOWEST_SHARE: usize = 10;
 
 impl QueryService {
     pub async fn search_traces(&self, q: &TraceSearch) -> Result<TracesPage, QueryError> {
+        self.note_trace_read(q);
         // Traces are listed newest first (chosen by their latest matching span, each page in the
         // order of the traces' starts, see `summarise_traces`). The first page is
         // looked for in the most recent part of the range first: when that part alone holds more
@@ -125,6 +127,16 @@ impl QueryService {
             traces,
             next_cursor,
         })
+    }
+
+    /// Notes the service and span name a trace question names as read.
+    fn note_trace_read(&self, q: &TraceSearch) {
+        if let Some(s) = &q.service {
+            self.reads.record(Signal::Spans, ReadKind::Service, s);
+        }
+        if let Some(op) = &q.operation {
+            self.reads.record(Signal::Spans, ReadKind::SpanName, op);
+        }
     }
 
     /// Counts per `step_ns` of the traces matching `q` (by their first span's start), and a

@@ -18,6 +18,15 @@ pub struct Config {
     pub promql: PromqlConfig,
     pub browser_limits: BrowserLimitsConfig,
     pub dashboards: DashboardsConfig,
+    pub usage: UsageConfig,
+}
+
+/// The usage report (`/api/v1/usage`): prices per GB of records sent, per signal
+/// (`[usage.prices]`: `currency`, `spans_per_gb`, `logs_per_gb`, `metrics_per_gb`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UsageConfig {
+    pub prices: query::UsagePrices,
 }
 
 /// Dashboards as code: Perses dashboard files (JSON or YAML) in a directory.
@@ -160,6 +169,7 @@ impl Default for Config {
             promql: PromqlConfig::default(),
             browser_limits: BrowserLimitsConfig::default(),
             dashboards: DashboardsConfig::default(),
+            usage: UsageConfig::default(),
         }
     }
 }

@@ -247,7 +247,8 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
         .with_dashboards(dashboards)
         .with_status(status)
         .with_sourcemaps(sourcemaps)
-        .with_promql(config.promql_options());
+        .with_promql(config.promql_options())
+        .with_usage_prices(config.usage.prices.clone());
     let api_router = api::router(api_state);
     // MCP for agents, answering through the same routes in-process.
     let mcp_service = mcp::http_service(

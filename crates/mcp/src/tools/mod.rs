@@ -7,6 +7,7 @@ mod services;
 mod sql;
 mod traces;
 mod triage;
+mod usage;
 mod web;
 
 use std::sync::Arc;
@@ -217,6 +218,15 @@ impl RedscopeMcp {
         Parameters(args): Parameters<WebVitalsArgs>,
     ) -> Result<String, String> {
         answer(web::web_vitals(&self.ctx, args).await)
+    }
+
+    /// What each service sends (records, bytes, share, change against the previous period) and
+    /// what it costs and will cost in a month, by service, scope, span name, log template,
+    /// metric or attribute key (with cardinality), and what nobody read in 30 days. Use it for
+    /// "why is our bill up", "who sends the most", "what can we drop".
+    #[tool(annotations(read_only_hint = true))]
+    async fn usage(&self, Parameters(args): Parameters<UsageArgs>) -> Result<String, String> {
+        answer(usage::usage(&self.ctx, args).await)
     }
 }
 

@@ -19,3 +19,4 @@ mod roundtrip;
 mod rum;
 mod traces;
 mod triage;
+mod usage;
