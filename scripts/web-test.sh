@@ -61,3 +61,6 @@ fi
 (cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:shop)
 # Dashboards as code: a Perses file and the built-in RED dashboards over a demo of its own.
 (cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" node --test tests/dashboards.mjs)
+# A live incident (a bad deploy of shipping, in a demo of its own): the home page's marks, the
+# Service page's deploy marker and previous period, the Triage and Alerts pages.
+(cd web && REDSCOPE_BIN="$ROOT/target/debug/redscope" npm run test:incident)

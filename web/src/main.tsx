@@ -13,6 +13,8 @@ import { ServicesPage } from './pages/Services';
 import { TracePage } from './pages/Trace';
 import { UsagePage } from './pages/Usage';
 import { TracesPage } from './pages/Traces';
+import { TriagePage } from './pages/Triage';
+import { AlertsPage } from './pages/Alerts';
 import { WebErrorPage } from './pages/WebError';
 import { WebErrorsPage } from './pages/WebErrors';
 import { WebFunnelsPage } from './pages/WebFunnels';
@@ -62,7 +64,7 @@ function App() {
   const { path } = useLocation();
   const seg = routeSegments(path);
   useEffect(() => {
-    const names: Record<string, string> = { services: 'Services', service: 'Service', traces: 'Traces', trace: 'Trace', logs: 'Logs', map: 'Service map', metrics: 'Metrics', usage: 'Usage', web: 'Web' };
+    const names: Record<string, string> = { services: 'Services', service: 'Service', traces: 'Traces', trace: 'Trace', logs: 'Logs', map: 'Service map', metrics: 'Metrics', usage: 'Usage', triage: 'Triage', alerts: 'Alerts', web: 'Web' };
     const parts = seg[0] === 'web' ? [seg[2], seg[1], names.web] : [seg[1], names[seg[0]]];
     document.title = `${parts.filter(Boolean).join(' · ') || 'redscope'} — redscope`;
   });
@@ -83,6 +85,10 @@ function App() {
       return <MapPage />;
     case 'metrics':
       return <MetricsPage />;
+    case 'triage':
+      return <TriagePage />;
+    case 'alerts':
+      return <AlertsPage />;
     case 'dashboards':
       return seg[1] && seg[2] ? <DashboardPage project={seg[1]} name={seg[2]} key={`${seg[1]}/${seg[2]}`} /> : <DashboardsPage />;
     case 'usage':

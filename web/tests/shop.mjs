@@ -8,35 +8,17 @@
 //
 // Needs the SDK built into web/dist/sdk (`npm run build` in sdk/browser). Run:
 // `npm run test:shop`.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchBrowser, sleep, startDemo } from './demo.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const bin = process.env.REDSCOPE_BIN || join(root, 'target', 'debug', 'redscope');
-let server;
-let data;
+let demo;
 let browser;
 let API;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function getJson(path) {
   const r = await fetch(`${API}${path}`);
@@ -45,39 +27,16 @@ async function getJson(path) {
 }
 
 before(async () => {
-  data = mkdtempSync(join(tmpdir(), 'redscope-shop-'));
-  const [api, http] = [await freePort(), await freePort()];
-  API = `http://127.0.0.1:${api}`;
-  server = spawn(bin, ['demo', '--data', data, '--api', `127.0.0.1:${api}`, '--otlp-http', `127.0.0.1:${http}`,
-    '--otlp-grpc', '127.0.0.1:0', '--rate', '2', '--backfill', '2m'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  server.stderr.on('data', (d) => (log += d));
-  for (let i = 0; ; i++) {
-    if (server.exitCode !== null) throw new Error(`redscope demo exited: ${log}`);
-    try {
-      if ((await fetch(`${API}/shop/`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 300) throw new Error(`redscope demo did not start: ${log}`);
-    await sleep(200);
-  }
+  demo = await startDemo({ bin, cwd: root, prefix: 'redscope-shop-', ready: '/shop/', args: ['--rate', '2', '--backfill', '2m'] });
+  API = demo.url;
   const sdk = await fetch(`${API}/sdk/redscope.js`);
   assert.equal(sdk.status, 200, 'the SDK is built into web/dist/sdk');
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  if (data) rmSync(data, { recursive: true, force: true });
+  await demo?.stop();
 });
 
 test('a visitor clicks to checkout and the session shows with its backend trace', { timeout: 120_000 }, async () => {

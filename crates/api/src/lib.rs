@@ -14,6 +14,7 @@
 //! ```
 
 mod dashboards;
+mod deploys;
 mod error;
 mod handlers;
 mod params;
@@ -117,6 +118,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/service-map", get(handlers::service_map))
         .route("/api/v1/blast-radius", get(handlers::blast_radius))
         .route("/api/v1/triage", get(handlers::triage))
+        .route("/api/v1/deploys", get(deploys::deploys))
         .route("/api/v1/usage", get(usage::usage))
         .route("/api/v1/web/sessions", get(web::sessions))
         .route("/api/v1/web/sessions/{id}", get(web::session))

@@ -16,6 +16,7 @@
 //! ```
 
 mod completeness;
+mod deploys;
 mod instances;
 mod logs;
 mod metrics;
@@ -34,6 +35,7 @@ mod web;
 mod web_replay;
 
 pub use completeness::RollupFeed;
+pub use deploys::{Deploy, DeploysResponse};
 pub use logs::{Pattern, PatternsResponse, Structure, record_id};
 pub use points::{LogMinute, MetricFamily, MetricResource, MetricStream, PointColumns, RedMinute};
 pub use red::{

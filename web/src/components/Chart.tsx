@@ -28,6 +28,32 @@ export interface ChartProps {
   title?: string;
   /** draw only dots (scatter). */
   scatter?: boolean;
+  /** Vertical markers (e.g. deploys): x in unix seconds, a short label. */
+  markers?: ChartMarker[];
+}
+
+export interface ChartMarker {
+  x: number;
+  label: string;
+  title?: string;
+}
+
+/** Draws `markers` as dashed vertical lines with labels over the plot (DOM, so they can be read). */
+function placeMarkers(u: uPlot, markers: ChartMarker[] | undefined) {
+  for (const el of [...u.over.querySelectorAll('.deploy-marker')]) el.remove();
+  const [min, max] = [u.scales.x.min ?? -Infinity, u.scales.x.max ?? Infinity];
+  for (const m of markers ?? []) {
+    if (m.x < min || m.x > max) continue;
+    const line = document.createElement('div');
+    line.className = 'deploy-marker';
+    line.dataset.testid = 'deploy-marker';
+    line.style.left = `${u.valToPos(m.x, 'x')}px`;
+    line.title = m.title ?? m.label;
+    const label = document.createElement('span');
+    label.textContent = m.label;
+    line.appendChild(label);
+    u.over.appendChild(line);
+  }
 }
 
 function cssVar(name: string) {
@@ -89,6 +115,7 @@ export function Chart(props: ChartProps) {
         })),
       ],
       hooks: {
+        draw: [(u) => placeMarkers(u, propsRef.current.markers)],
         setSelect: [
           (u) => {
             const cb = propsRef.current.onSelectRange;
@@ -143,6 +170,12 @@ export function Chart(props: ChartProps) {
     drawn.current = props.data;
     plot.current.setData(props.data as uPlot.AlignedData);
   }, [props.data]);
+
+  const markerKey = (props.markers ?? []).map((m) => `${m.x}:${m.label}`).join('|');
+  useLayoutEffect(() => {
+    if (plot.current) placeMarkers(plot.current, props.markers);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [markerKey]);
 
   return (
     <div class="chart">

@@ -7,6 +7,8 @@ import { Link } from './Link';
 
 const NAV = [
   { path: '/services', label: 'Services', icon: 'M3 4h14v3H3zM3 9h14v3H3zM3 14h14v3H3z' },
+  { path: '/triage', label: 'Triage', icon: 'M10 3l8 14H2zM10 8v4M10 14.5h.01' },
+  { path: '/alerts', label: 'Alerts', icon: 'M10 3a5 5 0 0 1 5 5v3l2 3H3l2-3V8a5 5 0 0 1 5-5zM8 17a2 2 0 0 0 4 0' },
   { path: '/map', label: 'Service map', icon: 'M5 4a2 2 0 1 1 0 4 2 2 0 0 1 0-4zM15 3a2 2 0 1 1 0 4 2 2 0 0 1 0-4zM15 13a2 2 0 1 1 0 4 2 2 0 0 1 0-4zM6.8 6.6l6.4-1.4M6.5 7.5l7 6.5' },
   { path: '/traces', label: 'Traces', icon: 'M3 4h8v2H3zM6 8h9v2H6zM9 12h5v2H9zM7 16h10v2H7z' },
   { path: '/logs', label: 'Logs', icon: 'M4 3h12v14H4zM7 7h6M7 10h6M7 13h4' },

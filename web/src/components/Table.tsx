@@ -19,6 +19,7 @@ export function SortableTable<T>({
   sortParam = 'sort',
   onRowClick,
   rowKey,
+  rowClass,
   testid,
 }: {
   rows: T[];
@@ -27,6 +28,8 @@ export function SortableTable<T>({
   sortParam?: string;
   onRowClick?: (row: T) => void;
   rowKey: (row: T) => string;
+  /** Extra classes of a row (e.g. to flag it). */
+  rowClass?: (row: T) => string;
   testid?: string;
 }) {
   const loc = useLocation();
@@ -65,7 +68,7 @@ export function SortableTable<T>({
         </thead>
         <tbody>
           {sorted.map((r) => (
-            <tr key={rowKey(r)} class={onRowClick ? 'clickable' : ''} onClick={onRowClick ? () => onRowClick(r) : undefined}>
+            <tr key={rowKey(r)} class={`${onRowClick ? 'clickable' : ''} ${rowClass?.(r) ?? ''}`} onClick={onRowClick ? () => onRowClick(r) : undefined}>
               {columns.map((c) => (
                 <td class={c.align === 'right' ? 'num' : ''}>{c.render(r)}</td>
               ))}

@@ -143,6 +143,7 @@ async function doRequest<T>(path: string, init?: RequestInit, signal?: AbortSign
 export const get = <T>(path: string, params: Params = {}, signal?: AbortSignal) => request<T>(path + qs(params), undefined, signal);
 export const post = <T>(path: string, body: unknown, signal?: AbortSignal) =>
   request<T>(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, signal);
+export const del = <T>(path: string, signal?: AbortSignal) => request<T>(path, { method: 'DELETE' }, signal);
 
 // ---- shapes ----
 

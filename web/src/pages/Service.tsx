@@ -1,3 +1,4 @@
+import { useMemo } from 'preact/hooks';
 import { Sparkline } from '../components/Chart';
 import { Layout } from '../components/Layout';
 import { Link } from '../components/Link';
@@ -13,17 +14,33 @@ import { href, navigate } from '../lib/router';
 import { alignCounts, buckets } from '../lib/series';
 import { redParams, servicePage, timeParams } from '../lib/requests';
 import { serviceColor } from '../lib/waterfall';
+import { alignPrevious, fmtPoints, fmtRatio, incidentApi, previousRange, redChange, type Deploy } from '../lib/incident';
+import { fmtTime } from '../lib/time';
+import type { ChartMarker } from '../components/Chart';
+import '../incident.css';
 
-function Stat({ label, value, cls }: { label: string; value: string; cls?: string }) {
+function Stat({ label, value, cls, delta, worse }: { label: string; value: string; cls?: string; delta?: string; worse?: boolean }) {
   return (
     <div class="stat">
       <div class="label">{label}</div>
       <div class={`value ${cls ?? ''}`}>{value}</div>
+      {delta && (
+        <div class={`delta ${worse ? 'worse' : ''}`} title="against the previous period of the same length" data-testid="stat-delta">
+          {delta} <span class="muted">vs previous</span>
+        </div>
+      )}
     </div>
   );
 }
 
 const NO_POINTS: RedPoint[] = [];
+
+/** Deploy markers: each version change of the service, labelled with the new version. */
+function deployMarkers(deploys: Deploy[] | undefined): ChartMarker[] | undefined {
+  return deploys
+    ?.filter((d) => d.previous_version !== null)
+    .map((d) => ({ x: d.at_ms / 1000, label: d.version, title: `${d.previous_version} → ${d.version} at ${fmtTime(d.at_ms)}` }));
+}
 
 interface OpRow {
   total: RedTotal;
@@ -35,11 +52,20 @@ export function ServicePage({ name }: { name: string }) {
   const { step, errTraces: errParams, blast: blastParams, patterns: patternParams, logs: logParams } = servicePage(name, range);
   const all = useApi((s) => api.red(redParams(range, step), s), [range, step]);
   const ops = useApi((s) => api.red(redParams(range, step, name), s), [range, step, name]);
+  // The same-length period before, for the dashed overlay, and the deploys in the range.
+  const prev = useApi((s) => api.red(redParams(previousRange(range), step), s), [range, step]);
+  const deploys = useApi((s) => incidentApi.deploys({ ...timeParams(range), service: name }, s), [range, name]);
   const map = useApi((s) => api.serviceMap(timeParams(range), s), [range]);
   const errTraces = useApi((s) => api.traces(errParams, s), [range, name]);
   const blast = useApi((s) => api.blastRadius(blastParams, s), [range, name]);
   const patterns = useApi((s) => api.logPatterns(patternParams, s), [range, name]);
   const logs = useApi((s) => api.logs(logParams, s), [range, name]);
+  const prevPoints = prev.data?.series.find((x) => x.service === name)?.points;
+  const previousPoints = useMemo(
+    () => (prev.data ? alignPrevious(prevPoints ?? NO_POINTS, range.toMs - range.fromMs) : undefined),
+    [prev.data, prevPoints, range.fromMs, range.toMs],
+  );
+  const markers = useMemo(() => deployMarkers(deploys.data?.deploys), [deploys.data]);
 
   // The API answers 404 for a service it has never seen (not for one quiet in this range).
   if (ops.error instanceof ApiError && ops.error.notFound && !ops.error.routeMissing)
@@ -55,6 +81,7 @@ export function ServicePage({ name }: { name: string }) {
     );
 
   const total = all.data?.totals.find((x) => x.service === name);
+  const change = redChange(total, prev.data?.totals.find((x) => x.service === name));
   const series = all.data?.series.find((x) => x.service === name);
   const color = serviceColor(name);
   const xs = ops.data ? buckets(range.fromMs, range.toMs, ops.data.step_ns) : [];
@@ -105,14 +132,18 @@ export function ServicePage({ name }: { name: string }) {
     >
       {all.error && <ErrorBox error={all.error} what="RED metrics" />}
       <div class="stats">
-        <Stat label="Requests" value={fmtRate(total?.rate_per_s)} />
+        <Stat label="Requests" value={fmtRate(total?.rate_per_s)} delta={fmtRatio(change.requests)} worse={(change.requests ?? 1) < 0.5} />
         <Stat label="Total requests" value={fmtCount(total?.requests ?? 0)} />
-        <Stat label="Error rate" value={fmtPct(total?.error_rate)} cls={total && total.error_rate >= 0.05 ? 'bad' : ''} />
+        <Stat label="Error rate" value={fmtPct(total?.error_rate)} cls={total && total.error_rate >= 0.05 ? 'bad' : ''} delta={fmtPoints(change.errorDelta)} worse={(change.errorDelta ?? 0) >= 0.02} />
         <Stat label="p50" value={fmtDurationMs(total?.p50_ms)} />
         <Stat label="p90" value={fmtDurationMs(total?.p90_ms)} />
-        <Stat label="p99" value={fmtDurationMs(total?.p99_ms)} />
+        <Stat label="p99" value={fmtDurationMs(total?.p99_ms)} delta={fmtRatio(change.p99)} worse={(change.p99 ?? 1) >= 1.5} />
       </div>
-      {all.data ? <RedCharts points={series?.points ?? NO_POINTS} stepNs={all.data.step_ns} range={range} color={color} /> : !all.error && <RedChartsPlaceholder />}
+      {all.data ? (
+        <RedCharts points={series?.points ?? NO_POINTS} stepNs={all.data.step_ns} range={range} color={color} previous={previousPoints} markers={markers} />
+      ) : (
+        !all.error && <RedChartsPlaceholder />
+      )}
 
       <div class="card flush">
         <div class="card-head" style={{ padding: '12px 16px 0' }}>
