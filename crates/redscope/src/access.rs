@@ -412,6 +412,11 @@ mod tests {
         assert_eq!(need_for(&post, "/login"), None);
         assert_eq!(need_for(&get, "/api/v1/services"), Some(Need::Read));
         assert_eq!(need_for(&post, "/api/v1/sql"), Some(Need::Read));
+        assert_eq!(
+            need_for(&post, "/api/v1/dashboards/validate"),
+            Some(Need::Read)
+        );
+        assert_eq!(need_for(&post, "/api/v1/dashboards/x"), Some(Need::Admin));
         assert_eq!(need_for(&post, "/mcp"), Some(Need::Read));
         assert_eq!(need_for(&get, "/"), Some(Need::Read));
         assert_eq!(need_for(&get, "/service/checkout"), Some(Need::Read));
