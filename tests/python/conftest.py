@@ -19,11 +19,11 @@ def free_port():
 
 
 class Server:
-    def __init__(self, binary, data=None):
+    def __init__(self, binary, data=None, env=None):
         self.binary = binary
         self.data = data or tempfile.mkdtemp(prefix="redscope-py-")
         self.grpc, self.http, self.api = free_port(), free_port(), free_port()
-        env = dict(os.environ, REDSCOPE_LOG="warn")
+        env = dict(os.environ, REDSCOPE_LOG="warn", **(env or {}))
         self.proc = subprocess.Popen(
             [binary, "serve", "--data", self.data,
              "--otlp-grpc", f"127.0.0.1:{self.grpc}",

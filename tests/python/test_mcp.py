@@ -21,7 +21,7 @@ ERAS = ["legacy", "2026-07-28"]
 TOOLS = {
     "list_services", "service_overview", "find_traces", "get_trace", "search_logs",
     "log_patterns", "get_dependencies", "list_metrics", "query_metric", "run_sql", "triage",
-    "find_sessions", "get_session", "web_errors", "web_vitals", "usage",
+    "find_sessions", "get_session", "web_errors", "web_vitals", "alerts", "usage",
 }
 # ≈4 characters per token: default answers stay near 2,000 tokens, a trace digest a few thousand.
 DEFAULT_TOKENS = 2_300

@@ -243,20 +243,22 @@ pub fn red_errors_expr(c: &RedRule) -> Result<String, String> {
     Ok(with_min_rate(expr, by, &w, c.min_rate))
 }
 
-/// The latency quantile of server and consumer spans in seconds, per service (and operation).
+/// The latency quantile of server and consumer spans in seconds, per service (and operation):
+/// the quantile of each operation, then the worst of a service's operations (each operation
+/// has its own buckets, so the quantile is taken where they are all alike).
 pub fn red_latency_expr(c: &RedRule) -> Result<String, String> {
     let w = window_of("red_latency.window", &c.window)?;
     if !(c.quantile > 0.0 && c.quantile < 1.0) {
         return Err("alerts.builtin.red_latency.quantile: must be between 0 and 1".to_string());
     }
     let by = if c.by_operation {
-        "job, operation, le"
+        "job, operation"
     } else {
-        "job, le"
+        "job"
     };
     let q = |offset: &str| {
         format!(
-            "histogram_quantile({}, sum by ({by}) (rate(redscope_span_duration_seconds_bucket{{{SERVER_KINDS}}}[{w}]{offset})))",
+            "max by ({by}) (histogram_quantile({}, sum by (job, operation, span_kind, le) (rate(redscope_span_duration_seconds_bucket{{{SERVER_KINDS}}}[{w}]{offset}))))",
             c.quantile
         )
     };
@@ -265,12 +267,7 @@ pub fn red_latency_expr(c: &RedRule) -> Result<String, String> {
         let b = window_of("red_latency.baseline", b)?;
         expr = format!("{expr} / clamp_min({}, 0.001)", q(&format!(" offset {b}")));
     }
-    let by_series = if c.by_operation {
-        "job, operation"
-    } else {
-        "job"
-    };
-    Ok(with_min_rate(expr, by_series, &w, c.min_rate))
+    Ok(with_min_rate(expr, by, &w, c.min_rate))
 }
 
 fn with_min_rate(expr: String, by: &str, w: &str, min_rate: f64) -> String {

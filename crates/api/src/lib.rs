@@ -13,6 +13,7 @@
 //! # }
 //! ```
 
+mod alerts;
 mod dashboards;
 mod deploys;
 mod error;
@@ -45,6 +46,8 @@ pub struct ApiState {
     pub usage_prices: Arc<query::UsagePrices>,
     /// The dashboards directory (`/api/v1/dashboards`); without one, only the built-ins.
     pub dashboards: Arc<::dashboards::Library>,
+    /// Rules, alerts and silences (`/api/v1/rules`, `/alerts`, `/silences`).
+    pub alerts: Option<Arc<::alerts::Alerts>>,
 }
 
 impl ApiState {
@@ -60,6 +63,7 @@ impl ApiState {
             promql,
             usage_prices: Default::default(),
             dashboards: Arc::new(::dashboards::Library::new(None)),
+            alerts: None,
         }
     }
 
@@ -81,6 +85,11 @@ impl ApiState {
 
     pub fn with_usage_prices(mut self, prices: query::UsagePrices) -> Self {
         self.usage_prices = Arc::new(prices);
+        self
+    }
+
+    pub fn with_alerts(mut self, alerts: Arc<::alerts::Alerts>) -> Self {
+        self.alerts = Some(alerts);
         self
     }
 
@@ -134,6 +143,7 @@ pub fn router(state: ApiState) -> Router {
             ),
         )
         .route("/api/{*rest}", axum::routing::any(handlers::not_found))
+        .merge(alerts::routes())
         .merge(prometheus::routes())
         .merge(dashboards::routes())
         .with_state(state)

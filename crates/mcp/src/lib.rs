@@ -43,7 +43,7 @@ pub use tools::RedscopeMcp;
 
 /// What the server tells agents once, at the start of a session (or in `server/discover`).
 pub const INSTRUCTIONS: &str = "redscope holds OpenTelemetry traces, logs and metrics. \
-Start with triage when something is wrong and the cause is unknown, or with list_services to \
+Start with alerts to see what is firing and since when, with triage when something is wrong and the cause is unknown, or with list_services to \
 see what exists; then service_overview, find_traces → get_trace, search_logs / log_patterns, \
 get_dependencies, query_metric, and run_sql when nothing else answers. For the web front end \
 (real users' browsers): find_sessions → get_session, web_errors, web_vitals. Every tool takes \

@@ -177,6 +177,19 @@ pub struct TriageArgs {
 }
 
 #[derive(Debug, Default, Deserialize, JsonSchema)]
+pub struct AlertsArgs {
+    /// The time range of `show: history`.
+    #[serde(flatten)]
+    pub window: WindowArgs,
+    /// `firing` (default), `pending`, `active` (both), `rules` or `history`.
+    pub show: Option<String>,
+    /// Only alerts (or history) of this service.
+    pub service: Option<String>,
+    /// Rows to show (default 20, max 200).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 pub struct FindSessionsArgs {
     #[serde(flatten)]
     pub window: WindowArgs,

@@ -82,7 +82,8 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
         return None;
     }
     let reads = method == Method::GET || method == Method::HEAD || method == Method::OPTIONS;
-    let admin_area = ["/api/v1/tokens", "/api/v1/rules", "/api/v1/retention"]
+    // Rules and silences are read with `read` and changed with `admin`, as below.
+    let admin_area = ["/api/v1/tokens", "/api/v1/retention"]
         .iter()
         .any(|p| path == *p || path.starts_with(&format!("{p}/")));
     let read_only_post = method == Method::POST
@@ -426,6 +427,14 @@ mod tests {
             Some(Need::Admin)
         );
         assert_eq!(need_for(&post, "/api/v1/rules"), Some(Need::Admin));
+        assert_eq!(need_for(&get, "/api/v1/rules"), Some(Need::Read));
+        assert_eq!(need_for(&get, "/api/v1/alerts/history"), Some(Need::Read));
+        assert_eq!(need_for(&post, "/api/v1/silences"), Some(Need::Admin));
+        assert_eq!(
+            need_for(&Method::DELETE, "/api/v1/rules/shop"),
+            Some(Need::Admin)
+        );
+        assert_eq!(need_for(&get, "/prometheus/api/v1/rules"), Some(Need::Read));
         assert_eq!(
             need_for(&Method::PUT, "/api/v1/anything"),
             Some(Need::Admin)

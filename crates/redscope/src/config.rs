@@ -16,6 +16,7 @@ pub struct Config {
     pub storage: StorageConfig,
     pub query: QueryConfig,
     pub promql: PromqlConfig,
+    pub alerts: crate::alerting::AlertsConfig,
     pub browser_limits: BrowserLimitsConfig,
     pub dashboards: DashboardsConfig,
     pub usage: UsageConfig,
@@ -167,6 +168,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             query: QueryConfig::default(),
             promql: PromqlConfig::default(),
+            alerts: crate::alerting::AlertsConfig::default(),
             browser_limits: BrowserLimitsConfig::default(),
             dashboards: DashboardsConfig::default(),
             usage: UsageConfig::default(),
@@ -312,6 +314,7 @@ impl Config {
         if self.storage.flush_rows == 0 || self.storage.max_memtable_mb == 0 {
             bail!("storage: flush_rows and max_memtable_mb must be above 0");
         }
+        self.alerts.validate()?;
         auth::OriginPolicy::new(&self.server.cors_origins).context("server.cors_origins")?;
         auth::TrustedProxies::new(&self.server.trusted_proxies)
             .context("server.trusted_proxies")?;

@@ -88,9 +88,19 @@ pub struct FaultSpec {
     pub fault: Fault,
     /// How long before the workload starts the fault began (0: from the start).
     pub ago_ns: i64,
+    /// How long it lasts from when it began (`None`: until the demo stops).
+    pub for_ns: Option<i64>,
 }
 
+/// `NAME`, `NAME@AGO`, `NAME+FOR` or `NAME@AGO+FOR` (a fault that ends FOR after it began).
 fn parse_fault(text: &str) -> Result<FaultSpec, String> {
+    let (text, for_ns) = match text.split_once('+') {
+        Some((rest, length)) => (
+            rest,
+            Some(model::parse_duration_ns(length.trim()).map_err(|e| e.to_string())?),
+        ),
+        None => (text, None),
+    };
     let (name, ago) = match text.split_once('@') {
         Some((n, a)) => (n, Some(a)),
         None => (text, None),
@@ -105,7 +115,11 @@ fn parse_fault(text: &str) -> Result<FaultSpec, String> {
         }
         None => 0,
     };
-    Ok(FaultSpec { fault, ago_ns })
+    Ok(FaultSpec {
+        fault,
+        ago_ns,
+        for_ns,
+    })
 }
 
 fn parse_duration(text: &str) -> Result<i64, String> {
@@ -122,7 +136,7 @@ pub struct DemoArgs {
     #[arg(long, value_parser = parse_duration, default_value = "0s")]
     pub backfill: i64,
     /// Inject a fault: NAME, or NAME@AGO for one that began AGO before now (inside the
-    /// backfill). Repeatable. Names: dependency_down, slow_query, bad_deploy,
+    /// backfill); +FOR ends it FOR after it began (`payment_down@2m+5m`). Repeatable. Names: dependency_down, slow_query, bad_deploy,
     /// resource_exhaustion, timeout_cascade.
     #[arg(long = "fault", value_parser = parse_fault)]
     pub faults: Vec<FaultSpec>,
@@ -145,8 +159,8 @@ impl Default for DemoArgs {
 /// When which fault is on.
 #[derive(Debug, Clone, Default)]
 pub struct Schedule {
-    /// (fault, from unix ns)
-    pub fixed: Vec<(Fault, u64)>,
+    /// (fault, from unix ns, until unix ns)
+    pub fixed: Vec<(Fault, u64, u64)>,
     /// (spell length, anchor): healthy, fault 1, healthy, fault 2, ...
     pub cycle: Option<(u64, u64)>,
 }
@@ -158,10 +172,11 @@ impl Schedule {
                 .faults
                 .iter()
                 .map(|f| {
-                    (
-                        f.fault,
-                        start_ns.saturating_sub(u64::try_from(f.ago_ns).unwrap_or(0)),
-                    )
+                    let from = start_ns.saturating_sub(u64::try_from(f.ago_ns).unwrap_or(0));
+                    let until = f.for_ns.map_or(u64::MAX, |len| {
+                        from.saturating_add(u64::try_from(len).unwrap_or(0))
+                    });
+                    (f.fault, from, until)
                 })
                 .collect(),
             cycle: args.fault_cycle.and_then(|len| {
@@ -176,8 +191,8 @@ impl Schedule {
         let mut on: Vec<Fault> = self
             .fixed
             .iter()
-            .filter(|(_, from)| t >= *from)
-            .map(|(f, _)| *f)
+            .filter(|(_, from, until)| t >= *from && t < *until)
+            .map(|(f, _, _)| *f)
             .collect();
         if let Some((len, anchor)) = self.cycle
             && t >= anchor
@@ -193,6 +208,27 @@ impl Schedule {
         }
         on
     }
+}
+
+/// The demo's alerting: without built-in rules configured, the RED rules are on, with
+/// thresholds its healthy shop stays under (payment declines ~6% of cards) and its faults
+/// cross.
+pub fn alert_defaults(config: &mut crate::config::Config) {
+    let builtin = &mut config.alerts.builtin;
+    if !builtin.is_empty() {
+        return;
+    }
+    builtin.red_errors = Some(alerts::builtin::RedRule {
+        degraded: Some(0.15),
+        critical: Some(0.3),
+        ..alerts::builtin::RedRule::default()
+    });
+    // The worst operation's p95 of a service; the checkout takes up to 2 s when healthy.
+    builtin.red_latency = Some(alerts::builtin::RedRule {
+        degraded: Some(3.0),
+        critical: Some(6.0),
+        ..alerts::builtin::RedRule::default()
+    });
 }
 
 pub fn target_url(otlp_http: SocketAddr) -> String {

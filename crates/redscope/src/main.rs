@@ -6,6 +6,7 @@
 //! running server with load; `redscope mcp` serves AI agents over stdio from a running server.
 
 mod access;
+mod alerting;
 mod bench;
 mod config;
 mod demo;
@@ -182,7 +183,8 @@ async fn run(command: Command) -> anyhow::Result<()> {
             server::run_until_signal(running).await
         }
         Command::Demo { serve, workload } => {
-            let config = serve.config()?;
+            let mut config = serve.config()?;
+            demo::alert_defaults(&mut config);
             let target = demo::target_url(config.server.otlp_http);
             let token = demo::storefront::browser_token(&config)?;
             let shop = demo::storefront::router(&workload, target.clone(), token);

@@ -155,6 +155,18 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
 
     let (shutdown, shutdown_rx) = watch::channel(false);
     let mut tasks = Vec::new();
+    // Rules read PromQL through the engine the Prometheus API answers from (one cache).
+    let promql_engine = Arc::new(promql::Engine::new(
+        Arc::clone(&query),
+        config.promql_options(),
+    ));
+    let alerting = crate::alerting::start(
+        config,
+        &query,
+        &promql_engine,
+        shutdown_rx.clone(),
+        &mut tasks,
+    )?;
 
     // RED and log pattern rollups are written every few seconds and at shutdown.
     let mut red_stop = shutdown_rx.clone();
@@ -218,6 +230,7 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
     let status_auth = Arc::clone(&gate.authorizer);
     let status_rollups = Arc::clone(&rollups);
     let status_logai = Arc::clone(&logai_status);
+    let status_alerts = alerting.clone();
     let status: api::StatusFn = Arc::new(move || {
         let mut status = status_json(&status_store, &status_pipeline);
         status["rollups"] = status_rollups.stats.snapshot();
@@ -230,6 +243,9 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
             status["rum"]["replay"] = r.stats.snapshot();
         }
         status["listeners"] = stats.snapshot();
+        if let Some(a) = &status_alerts {
+            status["alerts"] = a.stats_json();
+        }
         status
     });
     let dashboards = Arc::new(dashboards::Library::new(
@@ -249,6 +265,11 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
         .with_sourcemaps(sourcemaps)
         .with_promql(config.promql_options())
         .with_usage_prices(config.usage.prices.clone());
+    let mut api_state = api_state;
+    api_state.promql = promql_engine;
+    if let Some(a) = alerting {
+        api_state = api_state.with_alerts(a);
+    }
     let api_router = api::router(api_state);
     // MCP for agents, answering through the same routes in-process.
     let mcp_service = mcp::http_service(

@@ -1,6 +1,7 @@
 //! The MCP tools: thin adapters from tool arguments to API calls and compact markdown.
 //! Each description says when to use the tool, so an agent can pick without trying them all.
 
+mod alerts;
 mod logs;
 mod metrics;
 mod services;
@@ -173,6 +174,15 @@ impl RedscopeMcp {
     #[tool(annotations(read_only_hint = true))]
     async fn triage(&self, Parameters(args): Parameters<TriageArgs>) -> Result<String, String> {
         answer(triage::triage(&self.ctx, args).await)
+    }
+
+    /// What is alerting now: firing (default) or pending alerts with severity, service, value,
+    /// since when and whether silenced; `show: rules` lists the alerting rules with their
+    /// health and expression, `show: history` the state changes in the window. Use it FIRST
+    /// to learn what is wrong and since when, then triage or service_overview on the service.
+    #[tool(annotations(read_only_hint = true))]
+    async fn alerts(&self, Parameters(args): Parameters<AlertsArgs>) -> Result<String, String> {
+        answer(alerts::alerts(&self.ctx, args).await)
     }
 
     /// Lists real users' browser sessions (newest first): start, duration, page views, errors,

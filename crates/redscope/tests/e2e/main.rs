@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod admission;
+mod alerts;
 mod auth;
 mod bad_input;
 mod common;
