@@ -33,16 +33,17 @@ mod udf;
 mod usage;
 mod web;
 mod web_replay;
+mod web_rollup;
 
 pub use completeness::RollupFeed;
 pub use deploys::{Deploy, DeploysResponse};
 pub use logs::{Pattern, PatternsResponse, Structure, record_id};
 pub use points::{LogMinute, MetricFamily, MetricResource, MetricStream, PointColumns, RedMinute};
+pub use reads::{ReadKind, ReadLog};
 pub use red::{
     BlastRadius, EntryPoint, MapEdge, MapNode, RedPoint, RedResponse, RedSeries, RedTotal,
     ServiceMap, Watermark,
 };
-pub use reads::{ReadKind, ReadLog};
 pub use service::{QueryLimits, QueryService, decode_cursor, encode_cursor};
 pub use triage::{TriageReport, Window as TriageWindow, default_baseline};
 pub use types::*;

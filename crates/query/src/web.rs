@@ -1,6 +1,8 @@
 //! Real user monitoring views (`/api/v1/web/...`): browser events read from the stored logs
-//! and spans as [`rum::Event`]s, then sessions, error groups, vitals and funnels computed by
-//! the `rum` crate over them.
+//! and spans as [`rum::Event`]s, then a session's timeline, an error group's occurrences and
+//! funnels computed by the `rum` crate over them. The lists and aggregates (sessions, error
+//! groups, vitals) are answered from rollups (`web_rollup`); their computation from the events
+//! stays here for comparison.
 
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{DataType, Int64Type};
@@ -57,81 +59,15 @@ pub(crate) fn strings<'a>(
 }
 
 pub(crate) fn parse_attrs(text: &str, keys: Option<&[String]>) -> Map<String, Value> {
-    if text.len() <= 2 {
-        return Map::new();
-    }
-    let Some(keys) = keys else {
-        return serde_json::from_str(text).unwrap_or_default();
-    };
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde::de::DeserializeSeed::deserialize(Picked(keys), &mut de).unwrap_or_default()
-}
-
-/// Deserializes the listed keys of a JSON object, skipping the other values unparsed.
-struct Picked<'k>(&'k [String]);
-
-impl<'de> serde::de::DeserializeSeed<'de> for Picked<'_> {
-    type Value = Map<String, Value>;
-
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Picked<'_> {
-    type Value = Map<String, Value>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object of attributes")
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Map::new();
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            if self.0.iter().any(|k| *k == key) {
-                out.insert(key.into_owned(), map.next_value::<Value>()?);
-            } else {
-                map.next_value::<serde::de::IgnoredAny>()?;
-            }
-        }
-        Ok(out)
-    }
+    rum::event::parse_attrs(text, keys)
 }
 
 /// The attributes the summaries of sessions, error groups and vitals read.
 pub fn summary_keys() -> Vec<String> {
-    use rum::attrs::*;
-    [
-        SESSION_ID,
-        PAGE_VIEW_ID,
-        "browser.page.instance_id",
-        USER_ID,
-        "enduser.id",
-        ANONYMOUS_ID,
-        EVENT_NAME,
-        URL_FULL,
-        URL_PATH,
-        URL_TEMPLATE,
-        "http.url",
-        BROWSER_NAME,
-        BROWSER_VERSION,
-        OS_NAME,
-        OS_VERSION,
-        DEVICE_TYPE,
-        SYNTHETIC,
-        VITAL_NAME,
-        VITAL_VALUE,
-        VITAL_RATING,
-        EXCEPTION_TYPE,
-        EXCEPTION_MESSAGE,
-        EXCEPTION_STACKTRACE,
-        SYMBOLICATED,
-        FINGERPRINT,
-        "event_type",
-    ]
-    .iter()
-    .map(|k| k.to_string())
-    .collect()
+    rum::event::SUMMARY_KEYS
+        .iter()
+        .map(|k| k.to_string())
+        .collect()
 }
 
 pub(crate) fn session_of(attrs: &Map<String, Value>) -> String {
@@ -384,8 +320,9 @@ impl QueryService {
         Ok(None)
     }
 
-    /// Sessions that started in `range`, newest first.
-    pub async fn web_sessions(
+    /// Sessions that had events in `range`, newest first, computed from the events (what
+    /// [`QueryService::web_sessions`] answers from the rollups; for comparison).
+    pub async fn web_sessions_from_events(
         &self,
         range: TimeRange,
         q: &SessionSearch,
@@ -425,8 +362,8 @@ impl QueryService {
             .ok_or_else(|| QueryError::NotFound(format!("session '{session_id}'")))
     }
 
-    /// Error groups of `range`.
-    pub async fn web_errors(
+    /// Error groups of `range` computed from the events (for comparison with the rollups).
+    pub async fn web_errors_from_events(
         &self,
         range: TimeRange,
         filter: &WebFilter,
@@ -475,8 +412,9 @@ impl QueryService {
         rum::errors::detail(fingerprint, &errors, &session_events, 30).ok_or_else(not_found)
     }
 
-    /// Web Vitals p75 and rating shares per group.
-    pub async fn web_vitals(
+    /// Web Vitals per group computed from the events (exact p75; for comparison with the
+    /// rollups).
+    pub async fn web_vitals_from_events(
         &self,
         range: TimeRange,
         filter: &WebFilter,

@@ -1,5 +1,5 @@
-//! RED, service-map and log-pattern rollups, derived from what the store made durable and as
-//! durable as the rows they come from.
+//! RED, service-map, log-pattern and browser (`rollups::rum`) rollups, derived from what the
+//! store made durable and as durable as the rows they come from.
 //!
 //! The store tells the rollups every durable write in WAL order ([`storage::Tap`]); one thread
 //! aggregates them. Every few seconds a *drain* turns the aggregate into metric rows, which
@@ -16,6 +16,8 @@
 //! edges, reach and patterns after a SIGKILL equal what an uninterrupted run gives, and a write
 //! the store refused is never counted.
 
+mod rum;
+
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
@@ -25,7 +27,7 @@ use analysis::DRAIN_METRIC;
 use anyhow::Context;
 use arrow::array::{Array, AsArray, RecordBatch};
 use arrow::datatypes::{Int32Type, Int64Type};
-use model::{Batch, MetricPointRow, Signal, SpanRow};
+use model::{Batch, LogRow, MetricPointRow, Signal, SpanRow};
 use storage::{Durable, Position, Store};
 use tokio::sync::oneshot;
 
@@ -48,7 +50,8 @@ struct Mark {
 /// A durable write as the aggregator needs it.
 enum Item {
     Spans(Vec<SpanRow>),
-    Patterns(analysis::PatternCounts),
+    /// Log writes: their template counts and their browser records.
+    Logs(Option<analysis::PatternCounts>, Vec<LogRow>),
 }
 
 enum Msg {
@@ -115,6 +118,9 @@ pub struct RollupTap {
     /// Writes after the checkpoint, and the marks of drains after it, read while opening.
     replayed: Mutex<Replayed>,
     stats: Arc<RollupStats>,
+    /// Browser events were stored since the last drain: the web questions read the browser
+    /// rollups only, so a reader drains them at once rather than within a second.
+    browser_pending: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -128,16 +134,28 @@ struct Replayed {
 
 impl storage::Tap for RollupTap {
     fn wants_rows(&self, signal: Signal) -> bool {
-        signal == Signal::Spans
+        // Logs for the browser rollups (moved here, not copied).
+        matches!(signal, Signal::Spans | Signal::Logs)
     }
 
     fn stored(&self, write: Durable) {
         let item = match (write.signal, write.rows, write.note) {
-            (Signal::Spans, Some(Batch::Spans(rows)), _) => Item::Spans(rows),
-            (Signal::Logs, _, Some(note)) => match note.downcast::<analysis::PatternCounts>() {
-                Ok(counts) => Item::Patterns(*counts),
-                Err(_) => return,
-            },
+            (Signal::Spans, Some(Batch::Spans(rows)), _) => {
+                if rows.iter().any(|r| r.session_id.is_some()) {
+                    self.browser_pending.store(true, Ordering::Relaxed);
+                }
+                Item::Spans(rows)
+            }
+            (Signal::Logs, rows, note) => {
+                let counts = note.and_then(|n| n.downcast::<analysis::PatternCounts>().ok());
+                let browser = rum::browser_logs(rows);
+                if !browser.is_empty() {
+                    self.browser_pending.store(true, Ordering::Relaxed);
+                } else if counts.is_none() {
+                    return;
+                }
+                Item::Logs(counts.map(|c| *c), browser)
+            }
             _ => return,
         };
         let msg = Msg::Stored {
@@ -173,7 +191,10 @@ impl storage::Tap for RollupTap {
                     }
                 }
             }
-            Signal::Logs => Item::Patterns(patterns_in(&frame.batch)),
+            Signal::Logs => Item::Logs(
+                Some(patterns_in(&frame.batch)),
+                rum::browser_logs_in(&frame.batch),
+            ),
             Signal::Metrics => return,
         };
         replayed.items.push((frame.position, frame.arrived, item));
@@ -261,6 +282,7 @@ impl Rollups {
             tx: tx.clone(),
             replayed: Mutex::new(replayed),
             stats: Arc::clone(&stats),
+            browser_pending: Default::default(),
         });
         Ok(Rollups {
             tx,
@@ -321,6 +343,7 @@ impl Rollups {
         let mut aggregate = Aggregate {
             red,
             patterns: analysis::PatternCounts::default(),
+            rum: rum::RumRollup::default(),
             drain: checkpoint.mark.drain,
             last: checkpoint.mark.position,
         };
@@ -376,12 +399,14 @@ impl Rollups {
     }
 
     /// [`Rollups::flush`] for a reader that needs the rollups up to date: at most once a
-    /// second (readers poll; a second's spans are in the next answer).
+    /// second (readers poll; a second's spans are in the next answer), or at once when
+    /// browser events wait (the web questions have no other source).
     pub async fn flush_for_reader(&self, store: &Arc<Store>) {
         let due = match self.last_drain.lock() {
             Ok(last) => last.elapsed() >= std::time::Duration::from_secs(1),
             Err(_) => true,
         };
+        let due = due || self.tap.browser_pending.load(Ordering::Relaxed);
         if due {
             self.flush(store, false).await;
         }
@@ -394,6 +419,9 @@ impl Rollups {
         if let Ok(mut last) = self.last_drain.lock() {
             *last = std::time::Instant::now();
         }
+        // Cleared before the drain is asked for: a write stored after this is either in the
+        // drain or sets it again.
+        self.tap.browser_pending.store(false, Ordering::Relaxed);
         loop {
             let retry = unstored.is_some();
             if !retry {
@@ -470,6 +498,7 @@ fn poisoned<T>(_: T) -> anyhow::Error {
 struct Aggregate {
     red: analysis::RedAggregator,
     patterns: analysis::PatternCounts,
+    rum: rum::RumRollup,
     /// The last drain's number.
     drain: u64,
     /// The newest write aggregated.
@@ -481,6 +510,7 @@ impl Aggregate {
         Aggregate {
             red: analysis::RedAggregator::default(),
             patterns: analysis::PatternCounts::default(),
+            rum: rum::RumRollup::default(),
             drain: mark.drain,
             last: mark.position,
         }
@@ -506,8 +536,16 @@ impl Aggregate {
 
     fn take(&mut self, position: Position, arrived: i64, item: Item) {
         match item {
-            Item::Spans(rows) => self.red.observe_at(&rows, arrived),
-            Item::Patterns(counts) => self.patterns.merge(counts),
+            Item::Spans(rows) => {
+                self.rum.observe_spans(&rows);
+                self.red.observe_at(&rows, arrived);
+            }
+            Item::Logs(counts, browser) => {
+                if let Some(counts) = counts {
+                    self.patterns.merge(counts);
+                }
+                self.rum.observe_logs(&browser);
+            }
         }
         self.last = self.last.max(position);
     }
@@ -522,6 +560,7 @@ impl Aggregate {
         };
         let mut rows = self.red.drain_at(all, at);
         rows.extend(self.patterns.drain());
+        rows.extend(self.rum.drain());
         rows.push(mark_row(&mark));
         let state = (all || mark.drain.is_multiple_of(CHECKPOINT_EVERY)).then(|| self.red.save());
         Drained { mark, rows, state }
@@ -531,6 +570,7 @@ impl Aggregate {
     fn redo(&mut self, mark: &Mark) {
         let _ = self.red.drain_at(mark.all, mark.at);
         let _ = self.patterns.drain();
+        let _ = self.rum.drain();
         self.drain = self.drain.max(mark.drain);
         self.last = self.last.max(mark.position);
     }

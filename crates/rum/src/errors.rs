@@ -93,12 +93,17 @@ pub fn groups(events: &[Event]) -> Vec<ErrorGroup> {
         .into_iter()
         .filter_map(|(fp, acc)| group_of(fp, acc))
         .collect();
-    out.sort_by(|a, b| {
+    most_frequent_first(&mut out);
+    out
+}
+
+/// The order groups are listed in: the most frequent first, then the latest seen.
+pub(crate) fn most_frequent_first(groups: &mut [ErrorGroup]) {
+    groups.sort_by(|a, b| {
         b.count
             .cmp(&a.count)
             .then_with(|| b.last_seen_unix_nano.cmp(&a.last_seen_unix_nano))
     });
-    out
 }
 
 fn group_of(fp: &str, acc: Acc<'_>) -> Option<ErrorGroup> {

@@ -139,3 +139,78 @@ impl Event {
         self.time_ns / 1_000_000
     }
 }
+
+/// The attributes the summaries of sessions, error groups and vitals read: parsing the
+/// attributes of every event is most of the cost of reading events, and these are a few.
+pub const SUMMARY_KEYS: &[&str] = &[
+    SESSION_ID,
+    PAGE_VIEW_ID,
+    "browser.page.instance_id",
+    USER_ID,
+    "enduser.id",
+    ANONYMOUS_ID,
+    EVENT_NAME,
+    URL_FULL,
+    URL_PATH,
+    URL_TEMPLATE,
+    "http.url",
+    BROWSER_NAME,
+    BROWSER_VERSION,
+    OS_NAME,
+    OS_VERSION,
+    DEVICE_TYPE,
+    SYNTHETIC,
+    VITAL_NAME,
+    VITAL_VALUE,
+    VITAL_RATING,
+    EXCEPTION_TYPE,
+    EXCEPTION_MESSAGE,
+    EXCEPTION_STACKTRACE,
+    SYMBOLICATED,
+    FINGERPRINT,
+    "event_type",
+];
+
+/// A JSON object of attributes, only `keys` of it when given (the other values are skipped
+/// unparsed); an empty map when it is not an object.
+pub fn parse_attrs<K: AsRef<str>>(text: &str, keys: Option<&[K]>) -> Map<String, Value> {
+    if text.len() <= 2 {
+        return Map::new();
+    }
+    let Some(keys) = keys else {
+        return serde_json::from_str(text).unwrap_or_default();
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde::de::DeserializeSeed::deserialize(Picked(keys), &mut de).unwrap_or_default()
+}
+
+/// Deserializes the listed keys of a JSON object, skipping the other values unparsed.
+struct Picked<'k, K>(&'k [K]);
+
+impl<'de, K: AsRef<str>> serde::de::DeserializeSeed<'de> for Picked<'_, K> {
+    type Value = Map<String, Value>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, K: AsRef<str>> serde::de::Visitor<'de> for Picked<'_, K> {
+    type Value = Map<String, Value>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object of attributes")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if self.0.iter().any(|k| k.as_ref() == key) {
+                out.insert(key.into_owned(), map.next_value::<Value>()?);
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -26,6 +26,7 @@ pub mod event;
 pub mod fingerprint;
 pub mod funnel;
 pub mod replay;
+pub mod rollup;
 pub mod route;
 pub mod sessions;
 pub mod sourcemaps;

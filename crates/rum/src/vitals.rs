@@ -228,7 +228,7 @@ fn stats(name: String, ms: &[Measurement]) -> VitalStats {
     }
 }
 
-fn round4(x: f64) -> f64 {
+pub(crate) fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
