@@ -50,6 +50,7 @@ before(async () => {
   }
   assert.equal(top?.service, CAUSE, `triage ranks ${CAUSE} first: ${JSON.stringify(top)}`);
   alertsApi = (await fetch(`${API}/api/v1/rules`)).status !== 404;
+  if (alertsApi) await addFiringRule();
   browser = await launchBrowser();
 });
 
@@ -57,6 +58,36 @@ after(async () => {
   await browser?.close();
   await demo?.stop();
 });
+
+const GROUP = 'incident-test';
+const RULE = 'ShippingErrors';
+
+/** A rule on shipping's error ratio, evaluated every 5 s, added through the API; waits until it fires. */
+async function addFiringRule() {
+  const rules = {
+    groups: [
+      {
+        name: GROUP,
+        interval: '5s',
+        rules: [
+          {
+            alert: RULE,
+            expr: `sum by (job) (rate(redscope_span_errors_total{job="${CAUSE}"}[5m])) / sum by (job) (rate(redscope_span_requests_total{job="${CAUSE}"}[5m])) > 0.05`,
+            labels: { severity: 'critical', service: CAUSE },
+            annotations: { summary: `${CAUSE} fails {{ $value | humanizePercentage }} of its requests` },
+          },
+        ],
+      },
+    ],
+  };
+  const r = await fetch(`${API}/api/v1/rules`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rules) });
+  assert.equal(r.status, 200, `POST /api/v1/rules: ${await r.text()}`);
+  for (const until = Date.now() + 60_000; Date.now() < until; await sleep(1000)) {
+    const { alerts } = await getJson('/api/v1/alerts?state=firing');
+    if (alerts.some((a) => a.rule === RULE)) return;
+  }
+  assert.fail(`${RULE} did not fire within a minute`);
+}
 
 async function getJson(path) {
   const r = await fetch(`${API}${path}`);
@@ -70,7 +101,8 @@ async function newPage(allow = []) {
   const page = await ctx.newPage();
   page.setDefaultTimeout(60000);
   page.problems = [];
-  const problem = (p) => allow.some((r) => r.test(p)) || page.problems.push(p);
+  page.allow = allow;
+  const problem = (p) => page.allow.some((r) => r.test(p)) || page.problems.push(p);
   page.on('pageerror', (e) => problem(`pageerror: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && problem(`console: ${m.text()}`));
   page.on('response', (r) => r.status() >= 400 && new URL(r.url()).pathname.startsWith('/api/') && problem(`HTTP ${r.status()} ${r.url()}`));
@@ -104,6 +136,7 @@ describe('a live incident (bad deploy of shipping)', () => {
         errDelta: tr.querySelector('[data-testid=error-delta]')?.textContent ?? '',
         deploy: tr.querySelector('[data-testid=svc-deploy]')?.textContent ?? '',
         triage: tr.querySelector('[data-testid=svc-triage]')?.textContent ?? '',
+        alerts: tr.querySelector('[data-testid=svc-alerts]')?.textContent ?? '',
       })),
     );
     const first = rows[0];
@@ -111,6 +144,7 @@ describe('a live incident (bad deploy of shipping)', () => {
     assert.equal(first.level, 'critical');
     assert.match(first.cls, /health-critical/, 'its row is flagged');
     assert.match(first.triage, /likely cause/);
+    if (alertsApi) assert.match(first.alerts, /^1 critical$/, `its firing alert: ${first.alerts}`);
     assert.match(first.deploy, new RegExp(`deployed ${NEW_VERSION.replace(/\./g, '\\.')}`), 'the deploy is marked');
     assert.match(first.errDelta, /↑ \+\d+(\.\d)? pts/, `the error ratio rose against the previous period: ${first.errDelta}`);
     // It comes first although another service shows a higher error rate over the hour (checkout
@@ -208,7 +242,48 @@ describe('a live incident (bad deploy of shipping)', () => {
       return;
     }
     assert.equal(await page.locator('[data-testid=alerts-missing]').count(), 0);
-    assert.ok((await page.locator('[data-testid=rule-row]').count()) > 0, 'rules are listed');
+    // The rule added for this test, in its group, with its expression and state.
+    const rule = page.locator(`[data-testid=rule-group][data-group=${GROUP}] [data-testid=rule-row][data-rule=${RULE}]`);
+    await rule.waitFor();
+    assert.match(await rule.textContent(), /redscope_span_errors_total/);
+    assert.equal(await rule.getAttribute('data-state'), 'firing');
+    // The firing alert, with its severity and annotation.
+    const alert = page.locator(`[data-testid=alert-row][data-rule=${RULE}]`);
+    assert.equal(await alert.getAttribute('data-state'), 'firing');
+    const text = await alert.textContent();
+    assert.match(text, /critical/);
+    assert.match(text, new RegExp(`${CAUSE} fails`));
+    await page.screenshot({ path: join(artifacts, 'incident-alerts.png'), fullPage: true });
+    // A silence from the alert: its labels filled in; it shows as active, then expires.
+    await alert.locator('[data-testid=silence-alert]').click();
+    const matchers = await page.inputValue('[data-testid=silence-matchers]');
+    assert.match(matchers, new RegExp(`^alertname=${RULE}$`, 'm'));
+    assert.match(matchers, new RegExp(`^service=${CAUSE}$`, 'm'));
+    await page.fill('[data-testid=silence-comment]', 'rolling back shipping');
+    await page.click('[data-testid=silence-submit]');
+    const row = page.locator('[data-testid=silence-row]', { hasText: 'rolling back shipping' });
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-state'), 'active');
+    assert.match(await row.textContent(), new RegExp(`alertname=${RULE}`));
+    const { silences } = await getJson('/api/v1/silences');
+    const made = silences.find((x) => x.comment === 'rolling back shipping');
+    assert.ok(made && made.matchers.some((m) => m.name === 'service' && m.value === CAUSE && m.is_equal && !m.is_regex), JSON.stringify(made));
+    await row.locator('[data-testid=expire-silence]').click();
+    await page.waitForFunction((id) => document.querySelector(`[data-testid=silence-row][data-id="${id}"]`)?.dataset.state === 'expired', made.id);
+    assert.deepEqual(page.problems, []);
+    // Without the admin scope the server refuses (403); the form says what the server said.
+    const refusal = 'the token lacks the admin scope';
+    page.allow = [/HTTP 403 .*\/api\/v1\/silences/, /console: Failed to load resource: .* 403/];
+    await page.route('**/api/v1/silences', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({ status: 403, contentType: 'application/json', body: JSON.stringify({ error: { code: 'forbidden', message: refusal } }) })
+        : route.continue(),
+    );
+    await page.click('[data-testid=new-silence]');
+    await page.fill('[data-testid=silence-matchers]', `service=${CAUSE}`);
+    await page.click('[data-testid=silence-submit]');
+    assert.equal((await page.locator('[data-testid=silence-error]').textContent()).trim(), refusal);
+    assert.deepEqual(page.problems, []);
     await page.context().close();
   });
 });

@@ -25,6 +25,8 @@ export interface Rule {
 export interface RuleGroup {
   name: string;
   file: string | null;
+  /** Where the group comes from (`builtin`, `file`, `api`), when the server says. */
+  origin?: string;
   interval_seconds: number;
   rules: Rule[];
 }

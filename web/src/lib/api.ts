@@ -136,6 +136,8 @@ async function doRequest<T>(path: string, init?: RequestInit, signal?: AbortSign
       path,
     );
   }
+  // 204 No Content: done, nothing to say (DELETE).
+  if (body === undefined && res.status === 204) return undefined as T;
   if (body === undefined) throw new ApiError(res.status, 'bad_response', 'the server answered with no JSON', undefined, path);
   return body as T;
 }

@@ -187,7 +187,7 @@ function Rules({ groups }: { groups: RuleGroup[] }) {
               <strong>{g.name}</strong>{' '}
               <span class="muted small">
                 every {fmtSeconds(g.interval_seconds)}
-                {g.file ? ` · ${g.file}` : ' · added through the API'}
+                {g.file ? ` · ${g.file}` : g.origin === 'builtin' ? ' · built in' : ' · added through the API'}
               </span>
             </td>
           </tr>

@@ -91,9 +91,13 @@ function IncidentBanner({ report, rows, deploys }: { report: TriageReport; rows:
     <div class="incident-banner" role="alert" data-testid="incident-banner" data-service={top.service}>
       <span class="health-dot critical" />
       <span>
-        <Link href={href(`/service/${encodeURIComponent(top.service)}`)} class="strong">
-          {top.service}
-        </Link>
+        {top.instrumented ? (
+          <Link href={href(`/service/${encodeURIComponent(top.service)}`)} class="strong">
+            {top.service}
+          </Link>
+        ) : (
+          <span class="strong">{top.service}</span>
+        )}
         : {top.summary.replace(new RegExp(`^${top.service.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\s*`), '')}
         {since ? ` since ${fmtTime(since)}` : ''}
       </span>
