@@ -161,9 +161,14 @@ pub struct PatternEvidence {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct EntryPointRef {
+    /// The first server (or consumer) span of the traces: where the system was entered.
     pub service: String,
     pub operation: String,
     pub traces: u64,
+    /// The service of the traces' root span when it is another one (a browser, a client
+    /// program): where the requests started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub started_in: Option<String>,
 }
 
 /// A ranked root-cause candidate.

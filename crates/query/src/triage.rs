@@ -386,17 +386,32 @@ impl QueryService {
             });
         }
         c.example_trace_ids = ids;
+        // The entry point of a trace is its first server (or consumer) span, where requests
+        // entered the system; a trace that started in a browser or a client program has that
+        // as its root, named apart. A trace without a server span is entered at its root.
+        let entry_first =
+            "CASE WHEN kind IN ('SERVER', 'CONSUMER') THEN 0 ELSE 1 END, start_time_unix_nano";
         let sql = format!(
-            "SELECT service_name, name, count(DISTINCT trace_id) AS n FROM spans WHERE parent_span_id = '' AND {range} \
+            "WITH e AS (SELECT trace_id, \
+               first_value(service_name ORDER BY {entry_first}) AS service, \
+               first_value(name ORDER BY {entry_first}) AS op, \
+               max(CASE WHEN parent_span_id = '' THEN service_name END) AS root \
+             FROM spans WHERE {range} AND (kind IN ('SERVER', 'CONSUMER') OR parent_span_id = '') \
              AND trace_id IN (SELECT DISTINCT trace_id FROM spans WHERE {spans_of} AND {range}) \
-             GROUP BY 1, 2 ORDER BY n DESC LIMIT 5"
+             GROUP BY trace_id) \
+             SELECT service, op, root, count(*) AS n FROM e GROUP BY 1, 2, 3 ORDER BY n DESC, 1, 2 LIMIT 5"
         );
         c.affected_entry_points = crate::service::to_json_rows(&self.collect(&sql).await?)?
             .iter()
-            .map(|r| EntryPointRef {
-                service: text(r, "service_name"),
-                operation: text(r, "name"),
-                traces: int(r, "n") as u64,
+            .map(|r| {
+                let service = text(r, "service");
+                let root = text(r, "root");
+                EntryPointRef {
+                    started_in: (!root.is_empty() && root != service).then_some(root),
+                    service,
+                    operation: text(r, "op"),
+                    traces: int(r, "n") as u64,
+                }
             })
             .collect();
         Ok(())

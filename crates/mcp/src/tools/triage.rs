@@ -184,8 +184,12 @@ fn evidence_block(ctx: &Ctx, c: &Value) -> String {
         .flatten()
         .take(5)
         .map(|e| {
+            let origin = match str_of(e, "started_in") {
+                "" => String::new(),
+                s => format!(", started in {}", cell(s, 30)),
+            };
             format!(
-                "{} · {} ({} traces)",
+                "{} · {} ({} traces{origin})",
                 cell(str_of(e, "service"), 30),
                 cell(str_of(e, "operation"), 60),
                 u64_of(e, "traces")

@@ -102,11 +102,18 @@ fn assert_first(report: &serde_json::Value, cause: &str, evidence_kind: &str) {
         !top["example_trace_ids"].as_array().unwrap().is_empty(),
         "no example traces"
     );
-    // The demo's traces start in the visitors' browsers (the frontend continues their fetch).
+    // The demo's traces start in the visitors' browsers; the system is entered at the
+    // frontend, which continues their fetch.
     let entries = top["affected_entry_points"].as_array().unwrap();
     assert!(
-        entries.iter().any(|e| e["service"] == "shop-web"),
+        entries
+            .iter()
+            .any(|e| e["service"] == "frontend" && e["started_in"] == "shop-web"),
         "entry points: {entries:?}"
+    );
+    assert!(
+        entries.iter().all(|e| e["service"] != "shop-web"),
+        "a browser is where requests start, not where the system is entered: {entries:?}"
     );
     let path = top["path"].as_array().unwrap();
     assert_eq!(path.last().unwrap(), cause);
