@@ -167,3 +167,51 @@ pub fn start(
     }));
     Ok(Some(engine))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use crate::config::Config;
+
+    #[test]
+    fn alerts_come_from_the_file_and_the_environment_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("redscope.toml");
+        std::fs::write(
+            &file,
+            "[alerts]\ninterval_secs = 5\n[alerts.builtin.red_errors]\ndegraded = 0.05\ncritical = 0.2\nbaseline = \"1d\"\n",
+        )
+        .unwrap();
+        let env = vec![(
+            "REDSCOPE_ALERTS__ALERTMANAGER_URLS".to_string(),
+            "http://127.0.0.1:9093, http://am2:9093".to_string(),
+        )];
+        let c = Config::load(Some(&file), env.into_iter()).unwrap();
+        assert_eq!(c.alerts.interval_secs, 5);
+        assert_eq!(c.alerts.alertmanager_urls.len(), 2);
+        let red = c.alerts.builtin.red_errors.as_ref().unwrap();
+        assert_eq!(
+            (red.degraded, red.baseline.as_deref()),
+            (Some(0.05), Some("1d"))
+        );
+        assert!(c.alerts.builtin.red_latency.is_none());
+        let o = c.alerts.options(&c);
+        assert_eq!(o.interval_ms, 5_000);
+        assert!(o.state_path.unwrap().ends_with("alerts/state.json"));
+        assert_eq!(o.external_url, "http://127.0.0.1:8080");
+
+        let bad = vec![(
+            "REDSCOPE_ALERTS__WEBHOOK_URLS".to_string(),
+            "ftp://x".to_string(),
+        )];
+        let e = Config::load(None, bad.into_iter()).unwrap_err();
+        assert!(format!("{e:#}").contains("webhook_urls"), "{e:#}");
+        std::fs::write(
+            &file,
+            "[alerts.builtin.red_latency]\ndegraded = 5.0\ncritical = 1.0\n",
+        )
+        .unwrap();
+        let e = Config::load(Some(&file), std::iter::empty()).unwrap_err();
+        assert!(format!("{e:#}").contains("red_latency"), "{e:#}");
+    }
+}

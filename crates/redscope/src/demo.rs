@@ -1628,7 +1628,32 @@ mod tests {
 
     use analysis::{DistinctSample, REACH_DISTINCT_METRIC, REACH_METRIC, RedAggregator};
 
-    use super::sample;
+    use super::{DemoArgs, Fault, Schedule, parse_fault, sample};
+
+    #[test]
+    fn a_fault_can_end() {
+        let f = parse_fault("resource_exhaustion@3m+220s").unwrap();
+        assert_eq!(f.fault, Fault::ResourceExhaustion);
+        assert_eq!(
+            (f.ago_ns, f.for_ns),
+            (180_000_000_000, Some(220_000_000_000))
+        );
+        assert_eq!(parse_fault("slow_query").unwrap().for_ns, None);
+        assert!(parse_fault("slow_query+soon").is_err());
+        let args = DemoArgs {
+            faults: vec![f],
+            ..DemoArgs::default()
+        };
+        let start = 1_000_000_000_000;
+        let s = Schedule::new(&args, start);
+        let at = |secs_from_start: i64| {
+            s.active((start as i64 + secs_from_start * 1_000_000_000) as u64)
+        };
+        assert!(at(-181).is_empty());
+        assert_eq!(at(-180), vec![Fault::ResourceExhaustion]);
+        assert_eq!(at(39), vec![Fault::ResourceExhaustion]);
+        assert!(at(40).is_empty());
+    }
 
     #[test]
     fn entry_spans_carry_sessions_of_several_journeys_and_blast_radius_counts_them() {
