@@ -10,8 +10,11 @@
 //! - [`ReplayStore`]: session replay segments as blobs with a retention of their own.
 //! - At query time, stored records become [`Event`]s, and [`sessions`], [`errors`],
 //!   [`vitals`] and [`funnel`] answer over them.
+//! - [`rollup`]: per-minute parts of sessions, error groups and vitals, built from the stored
+//!   events by the server's rollups and merged by readers into the same answers.
 //!
-//! Depends on `model` and small crates only; ingest and query depend on it.
+//! Depends on `model`, `analysis` (its sketch and distinct sample) and small crates only;
+//! ingest and query depend on it.
 //!
 //! ```
 //! assert_eq!(rum::route::template("/orders/8123"), "/orders/:id");

@@ -4,6 +4,8 @@
 //! shapes of the OpenTelemetry JS web instrumentations, and the `/api/v1/web` answers over
 //! scripted sessions (funnel numbers worked out by hand below).
 
+mod rollups;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::Command;
