@@ -9,7 +9,7 @@
 
 use crate::header::word_at;
 
-mod quantity;
+mod spans;
 
 /// One masked token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +135,7 @@ impl Masked {
             self.push_token(message, start, position, keyish, marks);
         }
         self.fold_dates(message);
-        self.fold_quantities(message);
+        self.fold_spans(message);
         self.fold_name_lists(message);
         self.fold_runs();
         self.hash = self.tokens_hash();

@@ -722,3 +722,16 @@ fn the_integer_column_is_learned_again_after_the_header_changed() {
         assert_eq!(message, word, "{line}");
     }
 }
+
+/// In a quoted request line the target and the protocol are one value (`"GET <*>"`): what the
+/// request asked for varies, its method tells events apart.
+#[test]
+fn a_quoted_request_line_is_its_method_and_one_value() {
+    let out = templates(&[
+        "10.0.0.1 \"GET /v2/items/42/detail HTTP/1.1\" status: 200 len: 1893 time: 0.24"
+            .to_string(),
+        "10.0.0.2 \"POST /v2/items HTTP/1.0\", status: 201".to_string(),
+    ]);
+    assert_eq!(out[0].1, "<*> \"GET <*>\" status: <*> len: <*> time: <*>");
+    assert_eq!(out[1].1, "<*> \"POST <*>\", status: <*>");
+}

@@ -1,9 +1,10 @@
-//! Quantities written over more than one token: a size with a conversion for people
-//! (`1190 bytes (1.16 KB)`) and a bound below a unit (`<1 sec`). Their number of tokens varies
-//! from line to line of one event (`0 bytes` / `1190 bytes (1.16 KB)`, `00:02` / `<1 sec`), and
-//! the miner compares lines token by token, so each is made as many tokens as its plain form.
-//! Decided by where digits and units are, never by the digits' values (the mask memo relies
-//! on that).
+//! Values written over more than one token: a size with a conversion for people
+//! (`1190 bytes (1.16 KB)`), a bound below a unit (`<1 sec`), the target and protocol of a
+//! quoted request line (`"GET /v2/servers HTTP/1.1"`). Their number of tokens varies from line
+//! to line of one event (`0 bytes` / `1190 bytes (1.16 KB)`, `00:02` / `<1 sec`), or they are
+//! one value in several pieces, and the miner compares lines token by token, so each is made as
+//! many tokens as its plain form. Decided by where digits, units and quotes are, never by the
+//! digits' values (the mask memo relies on that).
 
 use super::{Masked, ValueKind, duration_unit_factor, number_with_unit, size_unit_factor};
 
@@ -11,19 +12,51 @@ use super::{Masked, ValueKind, duration_unit_factor, number_with_unit, size_unit
 const TRAIL: [char; 4] = [',', ';', '.', ':'];
 
 impl Masked {
-    /// Folds the quantities of the module's doc into the tokens of their plain forms.
-    pub(super) fn fold_quantities(&mut self, message: &str) {
+    /// Folds the values of the module's doc into the tokens of their plain forms.
+    pub(super) fn fold_spans(&mut self, message: &str) {
         if self.params.is_empty() || self.tokens.len() < 2 {
             return;
         }
         let mut index = 0;
         while index + 1 < self.tokens.len() {
-            // Both start at a value, so at a soft token.
-            if self.tokens[index].soft && !self.fold_bound(message, index) {
-                self.fold_conversion(message, index);
+            // A quantity starts at a value, so at a soft token; a request line at a method.
+            if self.tokens[index].soft {
+                if !self.fold_bound(message, index) {
+                    self.fold_conversion(message, index);
+                }
+            } else if index + 2 < self.tokens.len() {
+                self.fold_request(message, index);
             }
             index += 1;
         }
+    }
+
+    /// `"GET /v2/servers/detail HTTP/1.1"`: in a quoted request line the target and the
+    /// protocol after the method are one value, the request (`"GET <*>"`), as the method alone
+    /// tells requests apart.
+    fn fold_request(&mut self, message: &str, index: usize) {
+        let original = |token: &super::Token| &message[token.original.0..token.original.1];
+        let method = original(&self.tokens[index]);
+        if !method.strip_prefix('"').is_some_and(is_method) {
+            return;
+        }
+        let protocol = original(&self.tokens[index + 2]);
+        let Some((version, after)) = protocol
+            .strip_prefix("HTTP/")
+            .and_then(|rest| rest.split_once('"'))
+        else {
+            return;
+        };
+        if version.is_empty()
+            || !version.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+            || !after.chars().all(|c| TRAIL.contains(&c))
+        {
+            return;
+        }
+        let start = self.tokens[index + 1].original.0;
+        let end = self.tokens[index + 2].original.0 + "HTTP/".len() + version.len();
+        let suffix = format!("\"{after}");
+        self.fold_into_value(index + 1, index + 2, (start, end), &suffix, ValueKind::Url);
     }
 
     /// `<1 sec`, `>5 min`: a bound sign glued to a number, then a duration unit, is one value
@@ -106,6 +139,14 @@ impl Masked {
         self.params
             .retain(|p| p.end <= open.original.0 || p.start >= end);
     }
+}
+
+/// The methods of an HTTP request line.
+fn is_method(word: &str) -> bool {
+    matches!(
+        word,
+        "GET" | "POST" | "PUT" | "DELETE" | "HEAD" | "PATCH" | "OPTIONS" | "CONNECT" | "TRACE"
+    )
 }
 
 /// A size or duration unit written as a word of its own (`bytes`, `KB`, `sec`).
