@@ -75,6 +75,11 @@ function HealthCell({ r }: { r: Row }) {
         </span>
       )}
       {h.level !== 'ok' && !h.candidate && h.firing === 0 && <span class="muted small">{h.reasons[0]}</span>}
+      {h.level !== 'ok' && r.sinceMs && (
+        <span class="muted small" data-testid="svc-since">
+          since {fmtTime(r.sinceMs)}
+        </span>
+      )}
     </div>
   );
 }
