@@ -74,6 +74,9 @@ pub struct Stats {
     pub overlaps_skipped: AtomicU64,
     pub state_save_errors: AtomicU64,
     pub rejected_rule_files: AtomicU64,
+    /// Rule files and silences refused through the API.
+    pub rejected_rule_posts: AtomicU64,
+    pub rejected_silences: AtomicU64,
 }
 
 pub(crate) struct Inner {

@@ -139,6 +139,12 @@ async fn rule_errors_are_kept_as_health_and_deleted_groups_resolve_their_alerts(
     assert_eq!(r.health, "err");
     assert_eq!(r.last_error.as_deref(), Some("no data for errors"));
     assert_eq!(r.last_evaluation_ms, Some(0));
+    assert!(
+        a.add_rules("groups: [{name: x, rules: [{alert: A}]}]", true, 0)
+            .await
+            .is_err()
+    );
+    assert_eq!(a.stats_json()["rejected_rule_posts"], 1);
     fake.set("errors", vec![("cart", 0.1)]);
     a.evaluate_once(10_000).await;
     assert_eq!(a.rules_view().groups[0].rules[0].health, "ok");

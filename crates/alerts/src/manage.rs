@@ -1,6 +1,8 @@
 //! Changes through the API: rule groups added and deleted, silences created and expired.
 //! Each change is saved at once.
 
+use std::sync::atomic::Ordering::Relaxed;
+
 use crate::engine::{Alerts, parse_api_specs};
 use crate::rules::{self, Problem};
 use crate::silence::{Silence, SilenceSpec};
@@ -14,6 +16,19 @@ impl Alerts {
     /// `dry_run`, adds its groups (a group of the same name added before is replaced).
     /// Returns the names of the groups.
     pub async fn add_rules(
+        &self,
+        text: &str,
+        dry_run: bool,
+        now_ms: i64,
+    ) -> Result<Vec<String>, Vec<Problem>> {
+        let added = self.try_add_rules(text, dry_run, now_ms).await;
+        if added.is_err() {
+            self.stats.rejected_rule_posts.fetch_add(1, Relaxed);
+        }
+        added
+    }
+
+    async fn try_add_rules(
         &self,
         text: &str,
         dry_run: bool,
@@ -79,7 +94,9 @@ impl Alerts {
     /// Creates a silence; returns its id.
     pub async fn add_silence(&self, spec: SilenceSpec, now_ms: i64) -> Result<String, String> {
         let id = format!("{:016x}", rand::random::<u64>());
-        let silence = Silence::new(spec, id.clone(), now_ms)?;
+        let silence = Silence::new(spec, id.clone(), now_ms).inspect_err(|_| {
+            self.stats.rejected_silences.fetch_add(1, Relaxed);
+        })?;
         {
             let mut inner = self.lock();
             // Expired silences older than the history's age go first.

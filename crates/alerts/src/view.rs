@@ -244,6 +244,8 @@ impl Alerts {
             "overlaps_skipped": s.overlaps_skipped.load(Relaxed),
             "state_save_errors": s.state_save_errors.load(Relaxed),
             "rejected_rule_files": s.rejected_rule_files.load(Relaxed),
+            "rejected_rule_posts": s.rejected_rule_posts.load(Relaxed),
+            "rejected_silences": s.rejected_silences.load(Relaxed),
             "rules": inner.groups().map(|g| g.rules.len()).sum::<usize>(),
             "active_alerts": inner.active.len(),
             "notifications": self.notifier().snapshot(),
