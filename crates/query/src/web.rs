@@ -30,6 +30,9 @@ pub struct WebFilter {
     pub event_names: Option<Vec<String>>,
     /// Leave out sessions of bots and test browsers.
     pub exclude_synthetic: bool,
+    /// With `event_names`: the document load spans too (page views of the OpenTelemetry
+    /// document load instrumentation), but no other spans.
+    pub document_loads: bool,
     /// Only these attributes are read (`None`: all): parsing the attributes of every event is
     /// most of a question's time, and most questions need a few.
     pub keys: Option<Vec<String>>,
@@ -87,7 +90,8 @@ impl QueryService {
     ) -> Result<WebEvents, QueryError> {
         let mut out = WebEvents::default();
         self.web_log_events(range, filter, &mut out).await?;
-        if filter.event_names.is_none() && filter.fingerprint.is_none() {
+        let all = filter.event_names.is_none() && filter.fingerprint.is_none();
+        if all || filter.document_loads {
             self.web_span_events(range, filter, &mut out).await?;
         }
         out.events.sort_by_key(|e| e.time_ns);
@@ -218,6 +222,9 @@ impl QueryService {
             format!("start_time_unix_nano < {}", range.end_ns),
             "session_id IS NOT NULL".to_string(),
         ];
+        if filter.document_loads && filter.event_names.is_some() {
+            conds.push("name = 'documentLoad'".to_string());
+        }
         if let Some(s) = &filter.service {
             conds.push(format!("service_name = {}", quote(s)));
         }
@@ -441,12 +448,45 @@ impl QueryService {
         let mut keys = summary_keys();
         keys.extend(q.breakdown.iter().cloned());
         filter.keys = Some(keys);
+        if let Some(names) = step_events(q) {
+            filter.event_names = Some(names);
+            filter.document_loads = true;
+        }
         let got = self.web_events(range, &filter).await?;
         Ok(Funnel {
             truncated: got.truncated,
             funnel: rum::funnel::compute(q, &got.events),
         })
     }
+}
+
+/// The events a funnel counted per session needs, when they can be named: per session only
+/// the events of its steps count (the breakdown is read from the first step's event), so the
+/// others need not be read. Per user they cannot: any event of a session may link it to its
+/// user. Nor can they when a step names an event made of a span.
+fn step_events(q: &rum::funnel::FunnelQuery) -> Option<Vec<String>> {
+    use rum::event::{SPAN_DOCUMENT_LOAD, SPAN_INTERACTION, SPAN_REQUEST};
+    use rum::funnel::{Step, Unit};
+    if q.unit != Unit::Session {
+        return None;
+    }
+    let mut names = Vec::new();
+    for step in &q.steps {
+        let name = match step {
+            Step::Page(_) => rum::attrs::EVENT_PAGE_VIEW,
+            Step::Event(name)
+                if [SPAN_REQUEST, SPAN_DOCUMENT_LOAD, SPAN_INTERACTION]
+                    .contains(&name.as_str()) =>
+            {
+                return None;
+            }
+            Step::Event(name) => name.as_str(),
+        };
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+    }
+    Some(names)
 }
 
 /// What `/api/v1/web/sessions` filters by.

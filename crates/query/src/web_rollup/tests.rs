@@ -101,6 +101,17 @@ fn events(t0: i64) -> (Vec<LogRow>, Vec<SpanRow>) {
             });
         }
     }
+    // A page load as the OpenTelemetry document load instrumentation shows it.
+    let mut load = spans[0].clone();
+    load.name = "documentLoad".into();
+    load.kind = "INTERNAL".into();
+    load.span_id = "00000000000000dd".into();
+    load.start_time_unix_nano = t0 + 30 * SEC;
+    load.attributes =
+        json!({"session.id": "s2", "url.full": "https://shop/cart", "url.path": "/cart"})
+            .to_string();
+    load.session_id = Some("s2".into());
+    spans.push(load);
     (logs, spans)
 }
 
@@ -222,6 +233,49 @@ async fn vitals_from_rollups_equal_those_from_events() {
                     .unwrap()
                     .groups;
                 assert_eq!(got, want, "{range:?} {filter:?} {by:?}");
+            }
+        }
+    }
+}
+
+/// Funnels per session read only the events of their steps (and document loads): the same
+/// counts as from every event.
+#[tokio::test]
+async fn funnels_per_session_read_only_their_steps() {
+    use rum::funnel::{FunnelQuery, Step, Unit};
+    let dir = tempfile::tempdir().unwrap();
+    let t0 = last_hour();
+    let q = stored(dir.path(), t0).await;
+    let steps = [
+        vec![Step::Page("/".into()), Step::Page("/cart".into())],
+        vec![
+            Step::Page("/products/*".into()),
+            Step::Event("browser.error".into()),
+        ],
+        vec![
+            Step::Event("browser.click".into()),
+            Step::Page("/cart".into()),
+        ],
+    ];
+    for unit in [Unit::Session, Unit::User] {
+        for steps in &steps {
+            let fq = FunnelQuery {
+                steps: steps.clone(),
+                window_ns: 10 * MINUTE,
+                unit,
+                breakdown: Some("browser.name".into()),
+            };
+            for range in windows(t0) {
+                for filter in filters() {
+                    let got = q.web_funnel(range, &filter, &fq).await.unwrap();
+                    let mut every = filter.clone();
+                    let mut keys = crate::web::summary_keys();
+                    keys.push("browser.name".into());
+                    every.keys = Some(keys);
+                    let events = q.web_events(range, &every).await.unwrap().events;
+                    let want = rum::funnel::compute(&fq, &events);
+                    assert_eq!(got.funnel, want, "{unit:?} {steps:?} {range:?} {filter:?}");
+                }
             }
         }
     }
