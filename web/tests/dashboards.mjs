@@ -8,26 +8,22 @@
 //   CHROMIUM      browser binary, default /usr/bin/chromium
 //
 // Needs the built UI (`npm run build`). Run: `node --test tests/dashboards.mjs`.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchBrowser, sleep, startDemo } from './demo.mjs';
 
 const webDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const root = join(webDir, '..');
 const BIN = process.env.REDSCOPE_BIN || join(root, 'target', 'debug', 'redscope');
 const artifacts = join(webDir, 'test-artifacts');
 mkdirSync(artifacts, { recursive: true });
-const data = mkdtempSync(join(tmpdir(), 'redscope-dash-'));
-const boards = join(data, 'dashboards');
+const boards = mkdtempSync(join(tmpdir(), 'redscope-dashboards-'));
 const RANGE = 'from=now-30m';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-let server;
+let demo;
 let browser;
 let API;
 /** A service of the demo with error logs (its built-in dashboard's log panel has rows). */
@@ -94,17 +90,6 @@ spec:
           - {x: 8, y: 8, width: 16, height: 8, content: {$ref: '#/spec/panels/logs'}}
 `;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function getJson(path) {
   const r = await fetch(`${API}${path}`);
   assert.ok(r.ok, `GET ${path}: ${r.status}`);
@@ -124,43 +109,21 @@ async function waitForData() {
 
 before(async () => {
   assert.ok(existsSync(join(webDir, 'dist', 'index.html')), 'the UI is built (npm run build)');
-  mkdirSync(boards);
   writeFileSync(join(boards, 'shop.yaml'), FILE);
   writeFileSync(join(boards, 'broken.yaml'), 'kind: Dashboard\nmetadata: {name: broken}\nspec:\n  panels: {}\n  layouts: [{kind: Grid, spec: {items: [{x: 0, y: 0, width: 4, height: 4, content: {$ref: "#/spec/panels/gone"}}]}}]\n');
-  const [api, http] = [await freePort(), await freePort()];
-  API = `http://127.0.0.1:${api}`;
-  server = spawn(BIN, ['demo', '--data', data, '--api', `127.0.0.1:${api}`, '--otlp-http', `127.0.0.1:${http}`, '--otlp-grpc', '127.0.0.1:0', '--rate', '10', '--backfill', '30m'], {
-    cwd: root,
-    env: { ...process.env, REDSCOPE_LOG: 'warn', REDSCOPE_SERVER__UI_DIR: join(webDir, 'dist'), REDSCOPE_DASHBOARDS__DIR: boards },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let log = '';
-  server.stderr.on('data', (d) => (log += d));
-  for (let i = 0; ; i++) {
-    if (server.exitCode !== null) throw new Error(`redscope demo exited: ${log}`);
-    try {
-      if ((await fetch(`${API}/healthz`)).ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (i > 300) throw new Error(`redscope demo did not start: ${log}`);
-    await sleep(200);
-  }
+  // The demo inherits the environment: its dashboards directory is this one.
+  process.env.REDSCOPE_DASHBOARDS__DIR = boards;
+  process.env.REDSCOPE_SERVER__UI_DIR = join(webDir, 'dist');
+  demo = await startDemo({ bin: BIN, cwd: root, args: ['--rate', '10', '--backfill', '30m'], prefix: 'redscope-dash-' });
+  API = demo.url;
   erring = await waitForData();
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
-  rmSync(data, { recursive: true, force: true });
+  await demo?.stop();
+  rmSync(boards, { recursive: true, force: true });
 });
 
 /** A page that records console errors, uncaught exceptions and failed answers as problems. */
@@ -246,7 +209,10 @@ test('a file dashboard renders time series, stat, markdown, logs and an unsuppor
 
 test("a service's built-in RED dashboard shows its rate, errors, durations, operations and error logs", async () => {
   const page = await newPage();
-  await page.goto(`${API}/dashboards/redscope/red-${erring}?${RANGE}`);
+  // The Service page links to it.
+  await page.goto(`${API}/service/${erring}?${RANGE}`);
+  await page.locator('[data-testid="open-dashboard"]').click();
+  await page.waitForURL(new RegExp(`/dashboards/redscope/red-${erring}\\?`));
   for (const id of ['requests', 'duration']) {
     const ds = await pathsOf(page, id);
     assert.ok(ds.length >= 1 && ds.every((d) => /L[\d.]+,[\d.]+L/.test(d)), `${id}: ${ds.map((d) => d.slice(0, 40))}`);

@@ -6,6 +6,7 @@
 //! - `GET /api/v1/dashboards/{project}/{name}[?format=yaml]`: the Perses document.
 //! - `POST /api/v1/dashboards/validate`: a JSON or YAML document, 200 or 400 with the
 //!   problems and their JSON paths.
+//! - `PUT /api/v1/dashboards/{project}/{name}`: saves a document into the directory (admin).
 
 use std::sync::atomic::Ordering;
 
@@ -30,7 +31,10 @@ pub(crate) fn routes() -> Router<ApiState> {
     Router::new()
         .route("/api/v1/dashboards", get(list))
         .route("/api/v1/dashboards/validate", post(validate))
-        .route("/api/v1/dashboards/{project}/{name}", get(dashboard))
+        .route(
+            "/api/v1/dashboards/{project}/{name}",
+            get(dashboard).put(save),
+        )
 }
 
 /// The services whose built-in dashboards exist: those seen in the last day.
@@ -166,23 +170,62 @@ async fn validate(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let text = std::str::from_utf8(&body)
-        .map_err(|_| ApiError::BadRequest("the document is not UTF-8 text".to_string()))?;
-    let format = body_format(&p, &headers, text)?;
-    match Dashboard::parse(text, format, "request body") {
+    match parse_body(&state, &p, &headers, &body)? {
         Ok(d) => Ok(Json(json!({
             "valid": true, "project": d.project, "name": d.name,
             "display_name": d.display_name, "panel_count": d.panel_count,
         }))
         .into_response()),
-        Err(e) => {
-            state
-                .dashboards
-                .stats
-                .rejected_validations
-                .fetch_add(1, Ordering::Relaxed);
-            Ok(invalid(&e))
-        }
+        Err(e) => Ok(invalid(&e)),
+    }
+}
+
+/// Parses a posted document, counting the ones refused.
+fn parse_body(
+    state: &ApiState,
+    p: &Params,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Result<Dashboard, DashboardError>, ApiError> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::BadRequest("the document is not UTF-8 text".to_string()))?;
+    let format = body_format(p, headers, text)?;
+    let parsed = Dashboard::parse(text, format, "request body");
+    if parsed.is_err() {
+        let stats = &state.dashboards.stats;
+        stats.rejected_validations.fetch_add(1, Ordering::Relaxed);
+    }
+    Ok(parsed)
+}
+
+/// Saves a dashboard whose `metadata` names this project and name into the directory.
+async fn save(
+    State(state): State<ApiState>,
+    Path((project, name)): Path<(String, String)>,
+    Query(p): Query<Params>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let d = match parse_body(&state, &p, &headers, &body)? {
+        Ok(d) => d,
+        Err(e) => return Ok(invalid(&e)),
+    };
+    if d.project != project || d.name != name {
+        return Err(ApiError::BadRequest(format!(
+            "the document is {}/{}, not {project}/{name} (metadata.project and metadata.name)",
+            d.project, d.name
+        )));
+    }
+    let library = std::sync::Arc::clone(&state.dashboards);
+    let saved = tokio::task::spawn_blocking(move || library.save(&d))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    match saved {
+        Ok(path) => Ok(Json(
+            json!({"project": project, "name": name, "source": path.display().to_string()}),
+        )
+        .into_response()),
+        Err(e) => Err(ApiError::BadRequest(e.to_string())),
     }
 }
 

@@ -120,6 +120,44 @@ impl Library {
         })
     }
 
+    /// Writes `dashboard` into the directory: over the file that holds its project and name,
+    /// else as `<dir>/<project>/<name>.yaml`; then reads the directory again. Blocking.
+    pub fn save(&self, dashboard: &Dashboard) -> Result<PathBuf, DashboardError> {
+        let source_name = format!("{}/{}", dashboard.project, dashboard.name);
+        let io = |message: String| DashboardError::Io {
+            source_name: source_name.clone(),
+            message,
+        };
+        let Some(dir) = &self.dir else {
+            return Err(io(
+                "no dashboards directory is configured ([dashboards] dir)".to_string(),
+            ));
+        };
+        let path = match self.get(&dashboard.project, &dashboard.name) {
+            Some((path, _)) => path,
+            None => dir
+                .join(&dashboard.project)
+                .join(format!("{}.yaml", dashboard.name)),
+        };
+        let text = match Format::of_path(&path) {
+            Some(Format::Json) => serde_json::to_string_pretty(&dashboard.document)
+                .map_err(|e| io(format!("cannot write JSON: {e}")))?,
+            _ => dashboard.to_yaml()?,
+        };
+        let parent = path.parent().unwrap_or(dir);
+        std::fs::create_dir_all(parent)
+            .map_err(|e| io(format!("cannot create {}: {e}", parent.display())))?;
+        // Written beside it under a hidden name (never read as a dashboard), then renamed, so
+        // that a reload never sees half a file.
+        let temp = parent.join(format!(".{}.saving", dashboard.name));
+        std::fs::write(&temp, text)
+            .map_err(|e| io(format!("cannot write {}: {e}", temp.display())))?;
+        std::fs::rename(&temp, &path)
+            .map_err(|e| io(format!("cannot write {}: {e}", path.display())))?;
+        self.refresh();
+        Ok(path)
+    }
+
     /// Refreshes every `interval` until `stop` turns true (reads run on the blocking pool).
     pub async fn watch(
         self: Arc<Self>,

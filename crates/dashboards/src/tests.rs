@@ -282,3 +282,30 @@ fn no_directory_means_no_files() {
     assert!(missing.refresh());
     assert!(missing.files().is_empty());
 }
+
+#[test]
+fn saving_writes_a_new_file_or_over_the_one_that_holds_the_dashboard() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("latency.json"), LATENCY).unwrap();
+    let lib = Library::new(Some(dir.path().to_path_buf()));
+    lib.refresh();
+    let red = red_dashboard("cart").unwrap();
+    let path = lib.save(&red).unwrap();
+    assert_eq!(path, dir.path().join("redscope/red-cart.yaml"));
+    assert_eq!(lib.get("redscope", "red-cart").unwrap().1, red);
+
+    let mut edited = Dashboard::parse(LATENCY, Format::Json, "x").unwrap();
+    edited.document["spec"]["display"]["name"] = json!("Latency, saved");
+    let path = lib.save(&edited).unwrap();
+    assert_eq!(path, dir.path().join("latency.json"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.trim_start().starts_with('{') && text.contains("Latency, saved"),
+        "{text}"
+    );
+    assert_eq!(
+        lib.get("shop", "latency").unwrap().1.display_name,
+        "Latency, saved"
+    );
+    assert!(Library::new(None).save(&red).is_err());
+}

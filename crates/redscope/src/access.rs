@@ -418,6 +418,10 @@ mod tests {
             Some(Need::Read)
         );
         assert_eq!(need_for(&post, "/api/v1/dashboards/x"), Some(Need::Admin));
+        assert_eq!(
+            need_for(&Method::PUT, "/api/v1/dashboards/p/n"),
+            Some(Need::Admin)
+        );
         assert_eq!(need_for(&post, "/mcp"), Some(Need::Read));
         assert_eq!(need_for(&get, "/"), Some(Need::Read));
         assert_eq!(need_for(&get, "/service/checkout"), Some(Need::Read));

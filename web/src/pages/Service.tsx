@@ -8,6 +8,7 @@ import { Empty, ErrorBox, ErrorOrMissing, Loading } from '../components/states';
 import { SortableTable, type Column } from '../components/Table';
 import { TraceList } from '../components/TraceList';
 import { api, ApiError, type RedPoint, type RedTotal } from '../lib/api';
+import { redDashboardPath } from '../lib/dashboards';
 import { fmtCount, fmtDurationMs, fmtPct, fmtRate } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
@@ -126,6 +127,9 @@ export function ServicePage({ name }: { name: string }) {
           </Link>
           <Link class="btn" href={href('/logs', { service: name })}>
             Logs
+          </Link>
+          <Link class="btn" href={href(redDashboardPath(name))} data-testid="open-dashboard">
+            Open dashboard
           </Link>
         </>
       }

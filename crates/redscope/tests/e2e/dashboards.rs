@@ -148,6 +148,7 @@ async fn dashboards_from_files_and_builtins_listed_exported_validated_and_reload
 
     builtin_red_dashboard(&server, boards.path()).await;
     validation(&server).await;
+    saving(&server, boards.path()).await;
 
     // A file added while the server runs is listed without a restart.
     write(boards.path(), "later.json", &serde_json::to_string(&json!({
@@ -267,4 +268,49 @@ async fn validation(server: &Server) {
             .status(),
         200
     );
+}
+
+/// PUT writes over the file that holds the dashboard, or a new file under the project.
+async fn saving(server: &Server, dir: &Path) {
+    let client = reqwest::Client::new();
+    let url = server.api_url("/api/v1/dashboards/shop/checkout-overview");
+    let edited = FILE.replace("Checkout overview", "Checkout saved");
+    let r = client
+        .put(&url)
+        .header("content-type", "application/yaml")
+        .body(edited)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["source"].as_str().unwrap().ends_with("checkout.yaml"),
+        "{body}"
+    );
+    let written = std::fs::read_to_string(dir.join("checkout.yaml")).unwrap();
+    assert!(written.contains("Checkout saved"), "{written}");
+    let doc = server
+        .get_json("/api/v1/dashboards/shop/checkout-overview")
+        .await;
+    assert_eq!(doc["spec"]["display"]["name"], "Checkout saved");
+
+    let other = server.api_url("/api/v1/dashboards/shop/another");
+    let r = client.put(&other).body(FILE).send().await.unwrap();
+    assert_eq!(r.status(), 400, "the path and metadata must agree");
+    let r = client
+        .put(&other)
+        .body("kind: Dashboard")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_dashboard");
+    let new = FILE.replace("checkout-overview", "another");
+    assert_eq!(
+        client.put(&other).body(new).send().await.unwrap().status(),
+        200
+    );
+    assert!(dir.join("shop/another.yaml").is_file());
 }
