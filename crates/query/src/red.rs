@@ -44,6 +44,8 @@ pub struct RedTotal {
     pub rate_per_s: f64,
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
+    /// In totals only: what a period is compared with the one before it on (the home page).
+    pub p95_ms: Option<f64>,
     pub p99_ms: Option<f64>,
 }
 
@@ -225,6 +227,7 @@ impl QueryService {
                     rate_per_s: a.requests as f64 / secs,
                     p50_ms: a.sketch.quantile(0.5),
                     p90_ms: a.sketch.quantile(0.9),
+                    p95_ms: a.sketch.quantile(0.95),
                     p99_ms: a.sketch.quantile(0.99),
                 })
                 .collect(),

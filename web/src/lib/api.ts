@@ -271,6 +271,8 @@ export interface RedTotal {
   rate_per_s: number;
   p50_ms: number | null;
   p90_ms: number | null;
+  /** Totals only (older servers: absent). */
+  p95_ms?: number | null;
   p99_ms: number | null;
 }
 export interface RedResult {

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import type { RedPoint, RedTotal } from './api';
 import type { Alert } from './alertsapi';
 import { matchersFor, parseMatchers } from './alertsapi';
-import { alignPrevious, lastDeploy, previousRange, serviceHealth, triageParams, troubleSince, type TriageReport } from './incident';
+import { alignPrevious, lastDeploy, p95, previousRange, serviceHealth, triageParams, troubleSince, type TriageReport } from './incident';
 import { resolveRange } from './time';
 
 const total = (service: string, requests: number, errorRate: number, p99: number | null = 100): RedTotal => ({
@@ -14,6 +14,7 @@ const total = (service: string, requests: number, errorRate: number, p99: number
   rate_per_s: requests / 3600,
   p50_ms: 10,
   p90_ms: 50,
+  p95_ms: p99 === null ? null : p99 * 0.9,
   p99_ms: p99,
 });
 const point = (tMin: number, requests: number, errors: number, p99: number | null = 100): RedPoint => ({ t: tMin * 60e9, requests, errors, p50_ms: 10, p90_ms: 50, p99_ms: p99 });
@@ -58,10 +59,12 @@ describe('service health', () => {
     expect([a.level, a.firing, a.severity]).toEqual(['critical', 2, 'critical']);
     expect(serviceHealth({ service: 'email', alerts: [alert('email', 'degraded')] }).level).toBe('degraded');
   });
-  test('slower p99 and a traffic drop count, small wobbles do not', () => {
+  test('slower p95 and a traffic drop count, small wobbles do not', () => {
     expect(serviceHealth({ service: 's', now: total('s', 1000, 0.01, 400), prev: total('s', 1000, 0.01, 100), alerts: [] }).level).toBe('degraded');
     expect(serviceHealth({ service: 's', now: total('s', 300, 0.01), prev: total('s', 1000, 0.01), alerts: [] }).level).toBe('degraded');
     expect(serviceHealth({ service: 's', now: total('s', 900, 0.012, 110), prev: total('s', 1000, 0.01, 100), alerts: [] }).level).toBe('ok');
+    // A server without p95 in its totals: p99 is compared.
+    expect(p95({ ...total('s', 1, 0, 200), p95_ms: undefined })).toBe(200);
   });
 });
 

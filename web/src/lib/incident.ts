@@ -106,16 +106,16 @@ export interface RedChange {
   requests: number | null;
   /** Error ratio now minus before (fraction; null: unknown). */
   errorDelta: number | null;
-  /** p99 now / before. */
-  p99: number | null;
+  /** p95 now / before. */
+  p95: number | null;
 }
 
 export function redChange(now: RedTotal | undefined, prev: RedTotal | undefined): RedChange {
-  if (!now || !prev || prev.requests === 0) return { requests: null, errorDelta: null, p99: null };
+  if (!now || !prev || prev.requests === 0) return { requests: null, errorDelta: null, p95: null };
   return {
     requests: now.requests / prev.requests,
     errorDelta: now.error_rate - prev.error_rate,
-    p99: now.p99_ms !== null && prev.p99_ms !== null && prev.p99_ms > 0 ? now.p99_ms / prev.p99_ms : null,
+    p95: ratio(p95(now), p95(prev)),
   };
 }
 
@@ -124,9 +124,15 @@ export function errorsRegressed(now: RedTotal, prev: RedTotal): boolean {
   return prev.requests > 0 && now.error_rate - prev.error_rate >= 0.02 && now.error_rate >= 1.5 * prev.error_rate;
 }
 
-/** p99 at least 1.5× its previous period's, and 20 ms more. */
+/** The latency compared between periods: p95 (p99 from a server without it). */
+export const p95 = (t: RedTotal): number | null => t.p95_ms ?? t.p99_ms;
+
+const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
+
+/** p95 at least 1.5× its previous period's, and 20 ms more. */
 export function latencyRegressed(now: RedTotal, prev: RedTotal): boolean {
-  return now.p99_ms !== null && prev.p99_ms !== null && now.p99_ms >= 1.5 * prev.p99_ms && now.p99_ms - prev.p99_ms >= 20;
+  const [a, b] = [p95(now), p95(prev)];
+  return a !== null && b !== null && a >= 1.5 * b && a - b >= 20;
 }
 
 /** Traffic fell to less than half of the previous period's (of a service that had some). */
@@ -214,7 +220,7 @@ export function serviceHealth(h: HealthInput): Health {
       urgency += 50 + 100 * (h.now.error_rate - h.prev.error_rate);
     }
     if (latencyRegressed(h.now, h.prev)) {
-      reasons.push(`p99 ×${(h.now.p99_ms! / h.prev.p99_ms!).toFixed(1)}`);
+      reasons.push(`p95 ×${(p95(h.now)! / p95(h.prev)!).toFixed(1)}`);
       raise('degraded');
       urgency += 40;
     }

@@ -15,7 +15,7 @@ import { href, navigate } from '../lib/router';
 import { alignCounts, buckets } from '../lib/series';
 import { redParams, servicePage, timeParams } from '../lib/requests';
 import { serviceColor } from '../lib/waterfall';
-import { alignPrevious, fmtPoints, fmtRatio, incidentApi, previousRange, redChange, type Deploy } from '../lib/incident';
+import { alignPrevious, fmtPoints, fmtRatio, incidentApi, p95, previousRange, redChange, type Deploy } from '../lib/incident';
 import { fmtTime } from '../lib/time';
 import type { ChartMarker } from '../components/Chart';
 import '../incident.css';
@@ -141,7 +141,8 @@ export function ServicePage({ name }: { name: string }) {
         <Stat label="Error rate" value={fmtPct(total?.error_rate)} cls={total && total.error_rate >= 0.05 ? 'bad' : ''} delta={fmtPoints(change.errorDelta)} worse={(change.errorDelta ?? 0) >= 0.02} />
         <Stat label="p50" value={fmtDurationMs(total?.p50_ms)} />
         <Stat label="p90" value={fmtDurationMs(total?.p90_ms)} />
-        <Stat label="p99" value={fmtDurationMs(total?.p99_ms)} delta={fmtRatio(change.p99)} worse={(change.p99 ?? 1) >= 1.5} />
+        <Stat label="p95" value={fmtDurationMs(total ? p95(total) : null)} delta={fmtRatio(change.p95)} worse={(change.p95 ?? 1) >= 1.5} />
+        <Stat label="p99" value={fmtDurationMs(total?.p99_ms)} />
       </div>
       {all.data ? (
         <RedCharts points={series?.points ?? NO_POINTS} stepNs={all.data.step_ns} range={range} color={color} previous={previousPoints} markers={markers} />

@@ -13,6 +13,7 @@ import {
   fmtRatio,
   incidentApi,
   lastDeploy,
+  p95,
   previousRange,
   redChange,
   serviceHealth,
@@ -211,14 +212,14 @@ export function ServicesPage() {
       },
       { key: 'p50', label: 'p50', align: 'right', sort: (r) => r.total?.p50_ms ?? -1, render: (r) => fmtDurationMs(r.total?.p50_ms) },
       {
-        key: 'p99',
-        label: 'p99',
+        key: 'p95',
+        label: 'p95',
         align: 'right',
-        sort: (r) => r.total?.p99_ms ?? -1,
+        sort: (r) => (r.total ? (p95(r.total) ?? -1) : -1),
         render: (r) => (
           <>
-            {fmtDurationMs(r.total?.p99_ms)}
-            <Delta text={fmtRatio(r.change.p99)} worse={(r.change.p99 ?? 1) >= 1.5} testid="p99-delta" />
+            {fmtDurationMs(r.total ? p95(r.total) : null)}
+            <Delta text={fmtRatio(r.change.p95)} worse={(r.change.p95 ?? 1) >= 1.5} testid="p95-delta" />
           </>
         ),
       },
@@ -243,7 +244,7 @@ export function ServicesPage() {
             onRowClick={(r) => navigate(href(`/service/${encodeURIComponent(r.name)}`))}
           />
         </div>
-        <div class="muted small legend-note">Changes (↑ ↓) are against the previous {Math.round((range.toMs - range.fromMs) / 60e3)} minutes; p99 is the latency compared.</div>
+        <div class="muted small legend-note">Changes (↑ ↓) are against the previous {Math.round((range.toMs - range.fromMs) / 60e3)} minutes; p95 is the latency compared.</div>
       </>
     );
   }

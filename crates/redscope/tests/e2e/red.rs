@@ -864,6 +864,9 @@ async fn red_p90_from_known_durations_and_the_operation_filter() {
         slow["totals"][0]["p99_ms"], 1000.0,
         "never beyond the maximum"
     );
+    // p95 (what the home page compares between periods) lies between them.
+    let p95 = slow["totals"][0]["p95_ms"].as_f64().unwrap();
+    assert!((p90..=1000.0).contains(&p95), "p95 {p95}, p90 {p90}");
     assert_eq!(slow["totals"][0]["requests"], 10);
 
     // Without a service: the operation's RED per service.
