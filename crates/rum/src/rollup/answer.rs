@@ -1,6 +1,7 @@
 //! The questions answered from the parts: the same summaries, groups and vitals that
 //! `sessions::summaries`, `errors::groups` and `vitals::aggregate` compute from the events.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use super::{ErrorPart, Row, SessionPart, VitalKey, VitalPart};
@@ -18,10 +19,11 @@ pub struct SessionQuery {
     pub limit: usize,
 }
 
-/// A session merged from its parts, and the service of its earliest part.
+/// A session merged from its parts (most sessions have one: it is copied only when merged),
+/// and the service of its earliest part.
 struct Merged<'a> {
     service: &'a str,
-    part: SessionPart,
+    part: Cow<'a, SessionPart>,
 }
 
 /// The sessions of `rows` matching `q`, newest first: how many matched, and the first
@@ -37,12 +39,12 @@ pub fn sessions<'a>(
                 if row.part.start < m.part.start {
                     m.service = &row.service;
                 }
-                m.part.merge(row.part.clone());
+                m.part.to_mut().merge(&row.part);
             }
             None => {
                 let merged = Merged {
                     service: &row.service,
-                    part: row.part.clone(),
+                    part: Cow::Borrowed(&row.part),
                 };
                 by.insert(&row.part.session, merged);
             }
@@ -76,7 +78,7 @@ fn matches(p: &SessionPart, q: &SessionQuery) -> bool {
 }
 
 fn summary(m: Merged<'_>) -> SessionSummary {
-    let p = m.part;
+    let p = m.part.into_owned();
     SessionSummary {
         start_unix_nano: p.start,
         end_unix_nano: p.end,

@@ -225,7 +225,7 @@ fn add_to_session(part: &mut SessionPart, e: &Event) {
     one.os = at(t, e.str(OS_NAME));
     one.device = at(t, e.str(DEVICE_TYPE));
     one.synthetic = at(t, e.str(SYNTHETIC));
-    part.merge(one);
+    part.merge(&one);
 }
 
 fn row<P: serde::Serialize>(
@@ -280,7 +280,7 @@ impl Part for SessionPart {
         self.session.clone()
     }
     fn merge(&mut self, other: Self) {
-        SessionPart::merge(self, other)
+        SessionPart::merge(self, &other)
     }
 }
 

@@ -18,20 +18,20 @@ pub struct At {
 }
 
 /// Keeps the earlier of two values (the one already held on a tie: it was seen first).
-pub(crate) fn keep_first(held: &mut Option<At>, other: Option<At>) {
+pub(crate) fn keep_first(held: &mut Option<At>, other: &Option<At>) {
     if let Some(o) = other
         && held.as_ref().is_none_or(|h| o.t < h.t)
     {
-        *held = Some(o);
+        *held = Some(o.clone());
     }
 }
 
 /// Keeps the later of two values (the other one on a tie: it was seen later).
-pub(crate) fn keep_last(held: &mut Option<At>, other: Option<At>) {
+pub(crate) fn keep_last(held: &mut Option<At>, other: &Option<At>) {
     if let Some(o) = other
         && held.as_ref().is_none_or(|h| o.t >= h.t)
     {
-        *held = Some(o);
+        *held = Some(o.clone());
     }
 }
 
@@ -96,7 +96,7 @@ impl SessionPart {
     }
 
     /// Adds `other` (a part of the same session) to this one.
-    pub fn merge(&mut self, other: SessionPart) {
+    pub fn merge(&mut self, other: &SessionPart) {
         self.start = self.start.min(other.start);
         self.end = self.end.max(other.end);
         self.events += other.events;
@@ -106,15 +106,15 @@ impl SessionPart {
         self.requests += other.requests;
         self.custom += other.custom;
         self.replays += other.replays;
-        keep_last(&mut self.user, other.user);
-        keep_last(&mut self.release, other.release);
-        keep_first(&mut self.browser, other.browser);
-        keep_first(&mut self.browser_version, other.browser_version);
-        keep_first(&mut self.os, other.os);
-        keep_first(&mut self.device, other.device);
-        keep_first(&mut self.synthetic, other.synthetic);
-        keep_first(&mut self.entry, other.entry);
-        keep_last(&mut self.exit, other.exit);
+        keep_last(&mut self.user, &other.user);
+        keep_last(&mut self.release, &other.release);
+        keep_first(&mut self.browser, &other.browser);
+        keep_first(&mut self.browser_version, &other.browser_version);
+        keep_first(&mut self.os, &other.os);
+        keep_first(&mut self.device, &other.device);
+        keep_first(&mut self.synthetic, &other.synthetic);
+        keep_first(&mut self.entry, &other.entry);
+        keep_last(&mut self.exit, &other.exit);
     }
 }
 
