@@ -1010,7 +1010,7 @@ describe('redscope web UI', () => {
     await page.waitForSelector('[data-testid=services-table]');
     assert.equal(new URL(page.url()).searchParams.get('from'), 'now-7d');
     // A query the server rejects (400): its message and the parameter are shown.
-    page.allow = [/400.*\/api\/v1\/traces\?/];
+    page.allow = [/400.*\/api\/v1\/traces(\/scatter)?\?/];
     await page.goto(`${UI}/traces?from=now-15m&min_duration_ms=-5`);
     await page.waitForSelector('[data-testid=error-box]');
     const e400 = await page.textContent('[data-testid=error-box]');
