@@ -88,6 +88,8 @@ async fn list(State(state): State<ApiState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({
         "directory": library.dir().map(|d| d.display().to_string()),
         "reloads": library.stats.reloads.load(Ordering::Relaxed),
+        "invalid_files_read": library.stats.invalid_files.load(Ordering::Relaxed),
+        "rejected_documents": library.stats.rejected_validations.load(Ordering::Relaxed),
         "dashboards": out,
     })))
 }

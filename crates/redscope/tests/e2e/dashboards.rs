@@ -162,6 +162,23 @@ async fn dashboards_from_files_and_builtins_listed_exported_validated_and_reload
             .unwrap()
             >= 2
     );
+
+    // Refused documents (two to validate, one to save) and invalid files read are counted.
+    let counts = server.get_json("/api/v1/dashboards").await;
+    assert_eq!(counts["rejected_documents"], 3, "{counts}");
+    assert!(
+        counts["invalid_files_read"].as_u64().unwrap() >= 1,
+        "{counts}"
+    );
+
+    let spec = server.get_json("/api/v1/openapi.json").await;
+    for path in [
+        "/api/v1/dashboards",
+        "/api/v1/dashboards/{project}/{name}",
+        "/api/v1/dashboards/validate",
+    ] {
+        assert!(spec["paths"][path].is_object(), "{path} in openapi.json");
+    }
 }
 
 /// The built-in RED dashboard of checkout, exported as YAML into the directory, becomes a file
