@@ -37,15 +37,23 @@ pub(crate) fn routes() -> Router<ApiState> {
         )
 }
 
+/// How long the services with built-in dashboards are remembered.
+const SERVICES_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The services whose built-in dashboards exist: those seen in the last day.
 async fn services(state: &ApiState) -> Result<Vec<String>, ApiError> {
+    if let Some(known) = state.dashboards.known_services(SERVICES_MAX_AGE) {
+        return Ok(known);
+    }
     let end_ns = model::now_unix_nano();
     let range = model::TimeRange {
         start_ns: end_ns - SERVICES_LOOKBACK_NS,
         end_ns: end_ns + 1,
     };
     let services = state.query.services(range).await?;
-    Ok(services.services.into_iter().map(|s| s.name).collect())
+    let names: Vec<String> = services.services.into_iter().map(|s| s.name).collect();
+    state.dashboards.remember_services(names.clone());
+    Ok(names)
 }
 
 fn summary(d: &Dashboard, source: &str) -> Value {

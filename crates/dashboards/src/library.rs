@@ -48,6 +48,8 @@ pub struct LibraryStats {
 pub struct Library {
     dir: Option<PathBuf>,
     loaded: RwLock<Loaded>,
+    /// The services that have a built-in dashboard, and when they were looked up.
+    services: std::sync::Mutex<Option<(std::time::Instant, Vec<String>)>>,
     pub stats: LibraryStats,
 }
 
@@ -118,6 +120,20 @@ impl Library {
             Ok(d) if d.project == project && d.name == name => Some((f.path.clone(), d.clone())),
             _ => None,
         })
+    }
+
+    /// The services with a built-in dashboard, if looked up less than `max_age` ago (finding
+    /// them reads a day of every signal, too much for each page).
+    pub fn known_services(&self, max_age: Duration) -> Option<Vec<String>> {
+        let known = self.services.lock().ok()?;
+        let (at, services) = known.as_ref()?;
+        (at.elapsed() < max_age).then(|| services.clone())
+    }
+
+    pub fn remember_services(&self, services: Vec<String>) {
+        if let Ok(mut known) = self.services.lock() {
+            *known = Some((std::time::Instant::now(), services));
+        }
     }
 
     /// Writes `dashboard` into the directory: over the file that holds its project and name,

@@ -309,3 +309,19 @@ fn saving_writes_a_new_file_or_over_the_one_that_holds_the_dashboard() {
     );
     assert!(Library::new(None).save(&red).is_err());
 }
+
+#[test]
+fn services_are_remembered_for_a_while() {
+    let lib = Library::new(None);
+    assert!(
+        lib.known_services(std::time::Duration::from_secs(10))
+            .is_none()
+    );
+    lib.remember_services(vec!["cart".to_string()]);
+    assert_eq!(
+        lib.known_services(std::time::Duration::from_secs(10))
+            .unwrap(),
+        ["cart"]
+    );
+    assert!(lib.known_services(std::time::Duration::ZERO).is_none());
+}
