@@ -19,6 +19,7 @@ mod deploys;
 mod error;
 mod handlers;
 mod params;
+mod pipeline;
 mod prometheus;
 mod usage;
 mod web;
@@ -44,6 +45,8 @@ pub struct ApiState {
     pub promql: Arc<promql::Engine>,
     /// Prices of the usage report (`/api/v1/usage`).
     pub usage_prices: Arc<query::UsagePrices>,
+    /// The pipeline rules in force (`/api/v1/pipeline`).
+    pub pipeline: Option<Arc<::pipeline::Pipeline>>,
     /// The dashboards directory (`/api/v1/dashboards`); without one, only the built-ins.
     pub dashboards: Arc<::dashboards::Library>,
     /// Rules, alerts and silences (`/api/v1/rules`, `/alerts`, `/silences`).
@@ -62,6 +65,7 @@ impl ApiState {
             sourcemaps: None,
             promql,
             usage_prices: Default::default(),
+            pipeline: None,
             dashboards: Arc::new(::dashboards::Library::new(None)),
             alerts: None,
         }
@@ -80,6 +84,11 @@ impl ApiState {
 
     pub fn with_dashboards(mut self, dashboards: Arc<::dashboards::Library>) -> Self {
         self.dashboards = dashboards;
+        self
+    }
+
+    pub fn with_pipeline(mut self, rules: Arc<::pipeline::Pipeline>) -> Self {
+        self.pipeline = Some(rules);
         self
     }
 
@@ -129,6 +138,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/triage", get(handlers::triage))
         .route("/api/v1/deploys", get(deploys::deploys))
         .route("/api/v1/usage", get(usage::usage))
+        .route("/api/v1/pipeline", get(pipeline::get).put(pipeline::put))
+        .route("/api/v1/pipeline/dry-run", post(pipeline::dry_run))
         .route("/api/v1/web/sessions", get(web::sessions))
         .route("/api/v1/web/sessions/{id}", get(web::session))
         .route("/api/v1/web/sessions/{id}/replay", get(web::replay))

@@ -181,6 +181,8 @@ struct Inner {
     record_limits: Arc<RecordLimits>,
     /// Enrichment of browser records (real user monitoring).
     rum: Option<Arc<rum::Enricher>>,
+    /// The user's pipeline rules (drop, sample, redact ...), applied last.
+    rules: Option<Arc<::pipeline::Pipeline>>,
 }
 
 /// The ingest pipeline shared by all receivers. Cheap to clone.
@@ -217,6 +219,7 @@ impl Pipeline {
                 count_patterns: false,
                 record_limits: Arc::new(RecordLimits::default()),
                 rum: None,
+                rules: None,
             }),
         }
     }
@@ -243,6 +246,15 @@ impl Pipeline {
     pub fn with_rum(mut self, enricher: Arc<rum::Enricher>) -> Self {
         if let Some(inner) = Arc::get_mut(&mut self.inner) {
             inner.rum = Some(enricher);
+        }
+        self
+    }
+
+    /// Applies the user's pipeline rules to every batch, after enrichment, Log AI and the
+    /// pattern counts (so those see every record); call before the pipeline is shared.
+    pub fn with_rules(mut self, rules: Arc<::pipeline::Pipeline>) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.rules = Some(rules);
         }
         self
     }
@@ -278,6 +290,7 @@ impl Pipeline {
         let hooks = Hooks {
             processor: self.inner.log_processor.clone(),
             rum: self.inner.rum.clone(),
+            rules: self.inner.rules.as_ref().map(|r| r.current()),
         };
         let count_patterns = self.inner.count_patterns;
         let within = (
@@ -291,7 +304,9 @@ impl Pipeline {
         .map_err(|e| IngestError::Internal(format!("conversion task failed: {e}")))?;
         let ((batch, rejected, first_error), patterns) = converted;
         let accepted = batch.len() as u64;
-        if !batch.is_empty() {
+        // A batch the rules emptied is still written for its pattern counts, which count
+        // every record (see `with_rules`).
+        if !batch.is_empty() || patterns.as_ref().is_some_and(|p| !p.is_empty()) {
             let signal = batch.signal();
             if let Err(e) = self.inner.sink.write(batch, patterns).await {
                 let err = IngestError::from(e);
@@ -333,6 +348,8 @@ fn split<T>(
 struct Hooks {
     processor: Option<Arc<dyn LogProcessor>>,
     rum: Option<Arc<rum::Enricher>>,
+    /// One version of the rules for the whole request.
+    rules: Option<Arc<::pipeline::Loaded>>,
 }
 
 /// Browser records are enriched by RUM; the others (and only they: a browser's events are
@@ -382,6 +399,9 @@ fn convert_request(
                 rum.enrich_spans(&mut c.rows);
             }
             c.adjusted.times_moved += bounds::bound_span_times(&mut c.rows, limits, now);
+            if let Some(rules) = &hooks.rules {
+                rules.rules.apply_spans(&mut c.rows);
+            }
             split(c, Batch::Spans, within)
         }
         Request::Logs(r) => {
@@ -390,11 +410,17 @@ fn convert_request(
             convert::fill_missing_times(&mut c.rows, now);
             c.adjusted.times_moved += bounds::bound_log_times(&mut c.rows, limits, now);
             let patterns = count_patterns.then(|| analysis::PatternCounts::of(&c.rows));
+            if let Some(rules) = &hooks.rules {
+                rules.rules.apply_logs(&mut c.rows);
+            }
             return (split(c, Batch::Logs, within), patterns);
         }
         Request::Metrics(r) => {
             let mut c = convert::convert_metrics_within(&r, limits);
             c.adjusted.times_moved += bounds::bound_point_times(&mut c.rows, limits, now);
+            if let Some(rules) = &hooks.rules {
+                rules.rules.apply_metrics(&mut c.rows);
+            }
             split(c, Batch::Metrics, within)
         }
     };

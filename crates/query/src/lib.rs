@@ -17,6 +17,7 @@
 
 mod completeness;
 mod deploys;
+mod dry_run;
 mod instances;
 mod logs;
 mod metrics;
@@ -37,6 +38,7 @@ mod web_rollup;
 
 pub use completeness::RollupFeed;
 pub use deploys::{Deploy, DeploysResponse};
+pub use dry_run::{DryRun, DryRunRule};
 pub use logs::{Pattern, PatternsResponse, Structure, record_id};
 pub use points::{LogMinute, MetricFamily, MetricResource, MetricStream, PointColumns, RedMinute};
 pub use reads::{ReadKind, ReadLog};

@@ -210,7 +210,7 @@ struct Tally {
 type Key = (String, Option<String>);
 
 /// The estimated size of a record as sent, per signal (see the module docs).
-fn bytes_sql(signal: Signal) -> &'static str {
+pub(crate) fn bytes_sql(signal: Signal) -> &'static str {
     match signal {
         Signal::Spans => {
             "(64 + octet_length(name) + octet_length(attributes) + octet_length(events) \

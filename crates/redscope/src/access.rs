@@ -89,6 +89,7 @@ pub fn need_for(method: &Method, path: &str) -> Option<Need> {
     let read_only_post = method == Method::POST
         && (path == "/api/v1/sql"
             || path == "/api/v1/dashboards/validate"
+            || path == "/api/v1/pipeline/dry-run"
             || is_prometheus_read(path));
     // Prometheus remote write sends samples with an ingest token.
     if path == ingest::prom_remote_write::PATH {

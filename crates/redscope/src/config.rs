@@ -20,6 +20,16 @@ pub struct Config {
     pub browser_limits: BrowserLimitsConfig,
     pub dashboards: DashboardsConfig,
     pub usage: UsageConfig,
+    pub pipeline: PipelineConfig,
+}
+
+/// Pipeline rules applied at ingest (drop, sample, redact ...): a TOML file, read again when
+/// it changes and written by `PUT /api/v1/pipeline`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// The rule file; empty for `pipeline.toml` in the data directory.
+    pub rules_file: PathBuf,
 }
 
 /// The usage report (`/api/v1/usage`): prices per GB of records sent, per signal
@@ -172,6 +182,7 @@ impl Default for Config {
             browser_limits: BrowserLimitsConfig::default(),
             dashboards: DashboardsConfig::default(),
             usage: UsageConfig::default(),
+            pipeline: PipelineConfig::default(),
         }
     }
 }

@@ -12,6 +12,7 @@ mod config;
 mod demo;
 mod listen;
 mod login;
+mod pipeline_rules;
 mod rollups;
 mod server;
 mod sourcemaps_cli;

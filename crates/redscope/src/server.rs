@@ -128,11 +128,13 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
     let enricher = Arc::new(
         rum::Enricher::new(Some(Arc::clone(&sourcemaps))).with_replay(Arc::clone(&replay)),
     );
+    let rules = crate::pipeline_rules::open(config)?;
     let pipeline =
         ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
             .with_pattern_counts()
             .with_record_limits(config.record_limits())
-            .with_rum(Arc::clone(&enricher));
+            .with_rum(Arc::clone(&enricher))
+            .with_rules(Arc::clone(&rules));
     let query = Arc::new(
         query::QueryService::new(Arc::clone(&store), config.query_limits())?
             .with_rollup_feed(rollup_feed(&rollups, &store))
@@ -167,6 +169,11 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
         shutdown_rx.clone(),
         &mut tasks,
     )?;
+
+    tasks.push(crate::pipeline_rules::watch(
+        Arc::clone(&rules),
+        shutdown_rx.clone(),
+    ));
 
     // RED and log pattern rollups are written every few seconds and at shutdown.
     let mut red_stop = shutdown_rx.clone();
@@ -264,7 +271,8 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
         .with_status(status)
         .with_sourcemaps(sourcemaps)
         .with_promql(config.promql_options())
-        .with_usage_prices(config.usage.prices.clone());
+        .with_usage_prices(config.usage.prices.clone())
+        .with_pipeline(Arc::clone(&rules));
     let mut api_state = api_state;
     api_state.promql = promql_engine;
     if let Some(a) = alerting {

@@ -351,7 +351,9 @@ impl Store {
         note: Option<Note>,
         bounded: bool,
     ) -> Result<(), StorageError> {
-        if batch.is_empty() {
+        // An empty batch is written only for its note (the counts of records the pipeline's
+        // rules kept out of the store): the tap is told in WAL order like any write.
+        if batch.is_empty() && note.is_none() {
             return Ok(());
         }
         let signal = batch.signal();
@@ -689,7 +691,9 @@ fn writer_loop(
                                 .stats
                                 .rows_appended
                                 .fetch_add(p.batch.num_rows() as u64, Ordering::Relaxed);
-                            state.active.push(p.signal, p.batch);
+                            if p.batch.num_rows() > 0 {
+                                state.active.push(p.signal, p.batch);
+                            }
                             done.push((p.signal, p.arrived, p.rows, p.note, p.ack));
                         }
                     }

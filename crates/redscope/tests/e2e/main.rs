@@ -14,6 +14,7 @@ mod edges;
 mod log_views;
 mod logai_ingest;
 mod otlp_json;
+mod pipeline;
 mod red;
 mod rollups;
 mod roundtrip;

@@ -1,0 +1,467 @@
+//! The rule file: what it says, parsed and validated with errors that name the rule and field.
+//!
+//! ```toml
+//! [[rule]]
+//! name = "drop health checks"
+//! signal = "logs"
+//! action = "drop"
+//! match = { service = "cart", body_regex = "GET /healthz" }
+//!
+//! [[rule]]
+//! name = "keep a tenth of debug logs"
+//! signal = "logs"
+//! action = "sample"
+//! rate = 0.1
+//! match = { severity_below = "INFO" }
+//!
+//! [[rule]]
+//! name = "no secrets"
+//! signal = "any"
+//! action = "redact"
+//! detectors = ["email", "card", "token"]
+//! patterns = ["session=[0-9a-f]+"]
+//! mode = "hash"
+//! ```
+
+use std::collections::BTreeMap;
+
+use model::Signal;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::PipelineError;
+use crate::redact::Detector;
+
+/// Format version of the rule file (`version = 1`, the default).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A rule file as written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    #[serde(default = "default_version")]
+    pub version: u32,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleSpec>,
+}
+
+fn default_version() -> u32 {
+    FORMAT_VERSION
+}
+
+/// One rule as written.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub name: String,
+    /// `spans`, `logs`, `metrics` or `any`.
+    pub signal: String,
+    /// `drop`, `sample`, `remove_attributes`, `redact` or `limit_cardinality`.
+    pub action: String,
+    #[serde(default, rename = "match")]
+    pub when: MatchSpec,
+    /// `sample`: the share of matching records kept (0 < rate < 1).
+    pub rate: Option<f64>,
+    /// `remove_attributes`: the keys removed; `limit_cardinality`: the labels limited (all
+    /// when empty).
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// `redact`: built-in detectors (`email`, `card`, `token`, `ip`).
+    #[serde(default)]
+    pub detectors: Vec<String>,
+    /// `redact`: regular expressions of the user's own.
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    /// `redact`: `mask` (default) or `hash`.
+    pub mode: Option<String>,
+    /// `limit_cardinality`: distinct values kept per metric and label.
+    pub max_values: Option<usize>,
+    /// Off without deleting it.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// Which records a rule applies to; every condition given must hold.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSpec {
+    pub service: Option<String>,
+    pub service_regex: Option<String>,
+    /// Logs whose severity is below this level (`TRACE` … `FATAL`).
+    pub severity_below: Option<String>,
+    /// Logs of this Log AI template.
+    pub template_id: Option<String>,
+    pub body_regex: Option<String>,
+    /// A span name or a metric name.
+    pub name: Option<String>,
+    pub name_regex: Option<String>,
+    /// Record attributes with these values (as text).
+    #[serde(default)]
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// What a rule does.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Drop,
+    Sample {
+        rate: f64,
+    },
+    RemoveAttributes {
+        keys: Vec<String>,
+    },
+    Redact {
+        detectors: Vec<Detector>,
+        patterns: Vec<Regex>,
+        hash: bool,
+    },
+    LimitCardinality {
+        keys: Vec<String>,
+        max_values: usize,
+    },
+}
+
+impl Action {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Drop => "drop",
+            Action::Sample { .. } => "sample",
+            Action::RemoveAttributes { .. } => "remove_attributes",
+            Action::Redact { .. } => "redact",
+            Action::LimitCardinality { .. } => "limit_cardinality",
+        }
+    }
+
+    /// Whether it removes whole records (which the rollups must have seen first).
+    pub fn removes_records(&self) -> bool {
+        matches!(self, Action::Drop | Action::Sample { .. })
+    }
+}
+
+/// A checked condition.
+#[derive(Debug, Clone, Default)]
+pub struct Match {
+    pub service: Option<String>,
+    pub service_regex: Option<Regex>,
+    pub severity_below: Option<i32>,
+    pub template_id: Option<String>,
+    pub body_regex: Option<Regex>,
+    pub name: Option<String>,
+    pub name_regex: Option<Regex>,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// A checked rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub name: String,
+    /// `None`: every signal.
+    pub signal: Option<Signal>,
+    pub when: Match,
+    pub action: Action,
+}
+
+/// A rule file's problem, naming the rule (by position and name) and the field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleProblem {
+    pub rule: Option<String>,
+    pub field: String,
+    pub message: String,
+}
+
+/// Parses and checks a TOML rule file.
+pub fn parse(text: &str) -> Result<Vec<Rule>, PipelineError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| {
+        PipelineError::Invalid(vec![RuleProblem {
+            rule: None,
+            field: String::new(),
+            message: e.message().to_string(),
+        }])
+    })?;
+    check(&file)
+}
+
+/// Checks a parsed rule file: every problem, not just the first.
+pub fn check(file: &RuleFile) -> Result<Vec<Rule>, PipelineError> {
+    let mut problems = Vec::new();
+    if file.version != FORMAT_VERSION {
+        problems.push(problem(
+            None,
+            "version",
+            format!("must be {FORMAT_VERSION}"),
+        ));
+    }
+    let mut rules = Vec::new();
+    let mut names = std::collections::HashSet::new();
+    for (i, spec) in file.rules.iter().enumerate() {
+        let label = format!("#{} {}", i + 1, spec.name);
+        if spec.name.trim().is_empty() {
+            problems.push(problem(Some(&label), "name", "is required".into()));
+        } else if !names.insert(spec.name.clone()) {
+            problems.push(problem(
+                Some(&label),
+                "name",
+                "is used by an earlier rule".into(),
+            ));
+        }
+        match check_rule(spec) {
+            Ok(rule) if !spec.disabled => rules.push(rule),
+            Ok(_) => {}
+            Err(mut found) => {
+                for p in &mut found {
+                    p.rule = Some(label.clone());
+                }
+                problems.extend(found);
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(rules)
+    } else {
+        Err(PipelineError::Invalid(problems))
+    }
+}
+
+fn problem(rule: Option<&str>, field: &str, message: String) -> RuleProblem {
+    RuleProblem {
+        rule: rule.map(str::to_string),
+        field: field.into(),
+        message,
+    }
+}
+
+fn check_rule(spec: &RuleSpec) -> Result<Rule, Vec<RuleProblem>> {
+    let mut problems = Vec::new();
+    let signal = match spec.signal.as_str() {
+        "spans" | "traces" => Some(Signal::Spans),
+        "logs" => Some(Signal::Logs),
+        "metrics" => Some(Signal::Metrics),
+        "any" => None,
+        other => {
+            problems.push(problem(
+                None,
+                "signal",
+                format!("'{other}': use spans, logs, metrics or any"),
+            ));
+            None
+        }
+    };
+    let when = check_match(&spec.when, signal, &mut problems);
+    let action = check_action(spec, signal, &mut problems);
+    match action {
+        Some(action) if problems.is_empty() => Ok(Rule {
+            name: spec.name.clone(),
+            signal,
+            when,
+            action,
+        }),
+        _ => Err(problems),
+    }
+}
+
+fn regex(field: &str, text: &Option<String>, problems: &mut Vec<RuleProblem>) -> Option<Regex> {
+    let text = text.as_ref()?;
+    match Regex::new(text) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            problems.push(problem(
+                None,
+                field,
+                format!("not a regular expression: {e}"),
+            ));
+            None
+        }
+    }
+}
+
+fn check_match(m: &MatchSpec, signal: Option<Signal>, problems: &mut Vec<RuleProblem>) -> Match {
+    let logs_only = |field: &str, given: bool, problems: &mut Vec<RuleProblem>| {
+        if given && signal != Some(Signal::Logs) {
+            problems.push(problem(
+                None,
+                field,
+                "applies to logs only (signal = \"logs\")".into(),
+            ));
+        }
+    };
+    logs_only("match.severity_below", m.severity_below.is_some(), problems);
+    logs_only("match.template_id", m.template_id.is_some(), problems);
+    logs_only("match.body_regex", m.body_regex.is_some(), problems);
+    if (m.name.is_some() || m.name_regex.is_some())
+        && !matches!(signal, Some(Signal::Spans | Signal::Metrics))
+    {
+        problems.push(problem(
+            None,
+            "match.name",
+            "applies to spans or metrics only".into(),
+        ));
+    }
+    let severity_below = m
+        .severity_below
+        .as_ref()
+        .and_then(|s| match severity_number(s) {
+            Some(n) => Some(n),
+            None => {
+                problems.push(problem(
+                    None,
+                    "match.severity_below",
+                    format!("'{s}': use TRACE, DEBUG, INFO, WARN, ERROR or FATAL"),
+                ));
+                None
+            }
+        });
+    Match {
+        service: m.service.clone(),
+        service_regex: regex("match.service_regex", &m.service_regex, problems),
+        severity_below,
+        template_id: m.template_id.clone(),
+        body_regex: regex("match.body_regex", &m.body_regex, problems),
+        name: m.name.clone(),
+        name_regex: regex("match.name_regex", &m.name_regex, problems),
+        attributes: m
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+    }
+}
+
+/// The lowest OpenTelemetry severity number of a level name.
+pub fn severity_number(level: &str) -> Option<i32> {
+    Some(match level.to_ascii_uppercase().as_str() {
+        "TRACE" => 1,
+        "DEBUG" => 5,
+        "INFO" => 9,
+        "WARN" | "WARNING" => 13,
+        "ERROR" => 17,
+        "FATAL" => 21,
+        _ => return None,
+    })
+}
+
+fn check_action(
+    spec: &RuleSpec,
+    signal: Option<Signal>,
+    problems: &mut Vec<RuleProblem>,
+) -> Option<Action> {
+    let action = match spec.action.as_str() {
+        "drop" => Action::Drop,
+        "sample" => match spec.rate {
+            Some(rate) if rate > 0.0 && rate < 1.0 => Action::Sample { rate },
+            _ => {
+                problems.push(problem(
+                    None,
+                    "rate",
+                    "sample needs a rate above 0 and below 1".into(),
+                ));
+                return None;
+            }
+        },
+        "remove_attributes" => {
+            if spec.keys.is_empty() {
+                problems.push(problem(
+                    None,
+                    "keys",
+                    "name the attribute keys to remove".into(),
+                ));
+            }
+            Action::RemoveAttributes {
+                keys: spec.keys.clone(),
+            }
+        }
+        "redact" => check_redact(spec, problems)?,
+        "limit_cardinality" => {
+            if signal != Some(Signal::Metrics) {
+                problems.push(problem(
+                    None,
+                    "signal",
+                    "limit_cardinality applies to metrics".into(),
+                ));
+            }
+            let max_values = spec.max_values.filter(|n| *n >= 1).unwrap_or_else(|| {
+                problems.push(problem(
+                    None,
+                    "max_values",
+                    "limit_cardinality needs max_values of 1 or more".into(),
+                ));
+                1
+            });
+            Action::LimitCardinality {
+                keys: spec.keys.clone(),
+                max_values,
+            }
+        }
+        other => {
+            problems.push(problem(
+                None,
+                "action",
+                format!(
+                    "'{other}': use drop, sample, remove_attributes, redact or limit_cardinality"
+                ),
+            ));
+            return None;
+        }
+    };
+    // RED, the service map and triage are derived from the stored spans: dropping spans would
+    // make their numbers lie.
+    if action.removes_records() && signal != Some(Signal::Logs) && signal != Some(Signal::Metrics) {
+        problems.push(problem(
+            None,
+            "action",
+            format!(
+                "{} applies to logs or metrics (spans feed RED, the service map and triage)",
+                action.name()
+            ),
+        ));
+    }
+    Some(action)
+}
+
+fn check_redact(spec: &RuleSpec, problems: &mut Vec<RuleProblem>) -> Option<Action> {
+    let mut detectors = Vec::new();
+    for d in &spec.detectors {
+        match Detector::parse(d) {
+            Some(det) => detectors.push(det),
+            None => problems.push(problem(
+                None,
+                "detectors",
+                format!("'{d}': use email, card, token or ip"),
+            )),
+        }
+    }
+    let mut patterns = Vec::new();
+    for p in &spec.patterns {
+        match Regex::new(p) {
+            Ok(r) => patterns.push(r),
+            Err(e) => problems.push(problem(
+                None,
+                "patterns",
+                format!("'{p}' is not a regular expression: {e}"),
+            )),
+        }
+    }
+    if spec.detectors.is_empty() && spec.patterns.is_empty() {
+        problems.push(problem(
+            None,
+            "detectors",
+            "redact needs detectors or patterns".into(),
+        ));
+    }
+    let hash = match spec.mode.as_deref() {
+        None | Some("mask") => false,
+        Some("hash") => true,
+        Some(other) => {
+            problems.push(problem(
+                None,
+                "mode",
+                format!("'{other}': use mask or hash"),
+            ));
+            false
+        }
+    };
+    Some(Action::Redact {
+        detectors,
+        patterns,
+        hash,
+    })
+}
