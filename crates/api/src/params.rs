@@ -93,14 +93,9 @@ pub fn severity(p: &Params, key: &str) -> Result<Option<i32>, ApiError> {
         }
         return Err(ApiError::bad(key, "a severity number is between 1 and 24"));
     }
-    let n = match s.to_ascii_uppercase().as_str() {
-        "TRACE" => 1,
-        "DEBUG" => 5,
-        "INFO" => 9,
-        "WARN" | "WARNING" => 13,
-        "ERROR" => 17,
-        "FATAL" => 21,
-        _ => {
+    let n = match model::severity_number(s) {
+        Some(n) => n,
+        None => {
             return Err(ApiError::bad(
                 key,
                 "use a number 1-24 or TRACE, DEBUG, INFO, WARN, ERROR, FATAL",

@@ -70,3 +70,16 @@ impl Signal {
         Signal::ALL.into_iter().find(|s| s.as_u8() == v)
     }
 }
+
+/// The lowest OpenTelemetry severity number of a level name (`TRACE` … `FATAL`, any case).
+pub fn severity_number(level: &str) -> Option<i32> {
+    Some(match level.to_ascii_uppercase().as_str() {
+        "TRACE" => 1,
+        "DEBUG" => 5,
+        "INFO" => 9,
+        "WARN" | "WARNING" => 13,
+        "ERROR" => 17,
+        "FATAL" => 21,
+        _ => return None,
+    })
+}

@@ -17,6 +17,8 @@ use crate::rules::{Action, Match, Rule};
 pub const SAMPLE_RATE_ATTRIBUTE: &str = "redscope.sample_rate";
 /// The value a label over its cardinality limit takes.
 pub const OVERFLOW_VALUE: &str = "__overflow__";
+/// Most (rule, metric, label) value sets `limit_cardinality` keeps.
+const MAX_TRACKED: usize = 10_000;
 
 /// What one rule matched and saved since it was loaded.
 #[derive(Debug, Default)]
@@ -375,7 +377,15 @@ impl RuleSet {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
                 };
-                let values = seen.entry((rule, metric.clone(), k.clone())).or_default();
+                let key = (rule, metric.clone(), k.clone());
+                // Past MAX_TRACKED (metric, label) pairs a new pair's values all overflow, so
+                // that a sender inventing metric names cannot grow the memory without bound.
+                if !seen.contains_key(&key) && seen.len() >= MAX_TRACKED {
+                    *v = Value::String(OVERFLOW_VALUE.into());
+                    over = true;
+                    continue;
+                }
+                let values = seen.entry(key).or_default();
                 if values.contains(&text) || values.len() < max {
                     values.insert(text);
                 } else {

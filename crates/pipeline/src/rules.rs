@@ -299,7 +299,7 @@ fn check_match(m: &MatchSpec, signal: Option<Signal>, problems: &mut Vec<RulePro
     let severity_below = m
         .severity_below
         .as_ref()
-        .and_then(|s| match severity_number(s) {
+        .and_then(|s| match model::severity_number(s) {
             Some(n) => Some(n),
             None => {
                 problems.push(problem(
@@ -324,19 +324,6 @@ fn check_match(m: &MatchSpec, signal: Option<Signal>, problems: &mut Vec<RulePro
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     }
-}
-
-/// The lowest OpenTelemetry severity number of a level name.
-pub fn severity_number(level: &str) -> Option<i32> {
-    Some(match level.to_ascii_uppercase().as_str() {
-        "TRACE" => 1,
-        "DEBUG" => 5,
-        "INFO" => 9,
-        "WARN" | "WARNING" => 13,
-        "ERROR" => 17,
-        "FATAL" => 21,
-        _ => return None,
-    })
 }
 
 fn check_action(

@@ -414,20 +414,26 @@ impl QueryService {
             .first()
             .map(|r| u64_of(r, "n"))
             .unwrap_or(0);
-        let rows = to_json_rows(&sample)?;
-        let scale = if rows.is_empty() {
-            0.0
-        } else {
-            total as f64 / rows.len() as f64
-        };
-        let mut keys: HashMap<String, (u64, u64, HashSet<String>)> = HashMap::new();
-        for r in &rows {
-            let Ok(Value::Object(attrs)) = serde_json::from_str::<Value>(&str_of(r, "attributes"))
-            else {
-                continue;
+        // Parsing twenty thousand attribute sets is CPU work: off the async threads.
+        let (scale, keys) = tokio::task::spawn_blocking(move || {
+            let rows = to_json_rows(&sample)?;
+            let scale = if rows.is_empty() {
+                0.0
+            } else {
+                total as f64 / rows.len() as f64
             };
-            count_keys(&attrs, &mut keys);
-        }
+            let mut keys: HashMap<String, (u64, u64, HashSet<String>)> = HashMap::new();
+            for r in &rows {
+                if let Ok(Value::Object(attrs)) =
+                    serde_json::from_str::<Value>(&str_of(r, "attributes"))
+                {
+                    count_keys(&attrs, &mut keys);
+                }
+            }
+            Ok::<_, QueryError>((scale, keys))
+        })
+        .await
+        .map_err(|e| QueryError::Internal(format!("counting attribute keys failed: {e}")))??;
         Ok(keys
             .into_iter()
             .map(|(key, (n, b, values))| {
