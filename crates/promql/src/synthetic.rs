@@ -147,15 +147,15 @@ pub(crate) fn red_series(minutes: &[RedMinute], wanted: &dyn Fn(&str) -> bool) -
     let (want_buckets, want_sum, want_count) =
         (wanted(&bucket_name), wanted(&sum_name), wanted(&count_name));
     let bounds = analysis::BOUNDS_MS();
-    // The highest bucket used per key, so that only the buckets up to it become series.
-    let mut top: HashMap<(&str, &str, &str), usize> = HashMap::new();
-    for m in minutes {
-        let used = m.counts.iter().rposition(|c| *c > 0).unwrap_or(0);
-        let e = top
-            .entry((&m.service, &m.operation, &m.span_kind))
-            .or_default();
-        *e = (*e).max(used);
-    }
+    // The highest bucket used by any key: every key gets the same `le` buckets up to it, so
+    // that `sum by (le)` over keys adds like bounds (a key's own top would leave the others'
+    // higher buckets out of the sum and bend every quantile taken from it).
+    let highest = minutes
+        .iter()
+        .filter_map(|m| m.counts.iter().rposition(|c| *c > 0))
+        .max()
+        .unwrap_or(0)
+        .min(bounds.len() - 1);
     let mut deltas = Deltas::default();
     let mut ids: HashMap<(&str, &str, &str), RedIds> = HashMap::new();
     for m in minutes {
@@ -175,7 +175,6 @@ pub(crate) fn red_series(minutes: &[RedMinute], wanted: &dyn Fn(&str) -> bool) -
                 deltas.id(l)
             };
             // Buckets up to the first kept bound at or above the highest one used.
-            let highest = top.get(&key).copied().unwrap_or(0).min(bounds.len() - 1);
             let mut buckets = Vec::new();
             let mut i = 0;
             while i < bounds.len() {
@@ -320,5 +319,38 @@ mod tests {
         assert_eq!(bucket("0.0001").last(), Some(&(m(13), 0.0)));
         assert_eq!(bucket("0.000201136").last(), Some(&(m(13), 8.0)));
         assert_eq!(series[0].labels.get("job"), "cart");
+    }
+
+    #[test]
+    fn every_operation_has_the_same_buckets_so_that_sums_by_le_add_up() {
+        let fast = minute(10, false, 4);
+        let mut slow = minute(10, false, 2);
+        slow.operation = "POST /checkout".into();
+        slow.counts = vec![0; 40];
+        slow.counts[37] = 2;
+        let series = red_series(&[fast, slow], &|_| true);
+        let les = |op: &str| -> Vec<String> {
+            series
+                .iter()
+                .filter(|s| {
+                    s.labels.name() == "redscope_span_duration_seconds_bucket"
+                        && s.labels.get("operation") == op
+                })
+                .map(|s| s.labels.get("le").to_string())
+                .collect()
+        };
+        assert_eq!(les("GET /cart"), les("POST /checkout"));
+        assert!(les("GET /cart").len() > 3, "{:?}", les("GET /cart"));
+        // The fast operation's highest bucket holds all of its spans.
+        let top = series
+            .iter()
+            .filter(|s| {
+                s.labels.name() == "redscope_span_duration_seconds_bucket"
+                    && s.labels.get("operation") == "GET /cart"
+                    && s.labels.get("le") != "+Inf"
+            })
+            .map(|s| s.samples.last().map(|p| p.1).unwrap_or(0.0))
+            .fold(0.0, f64::max);
+        assert_eq!(top, 4.0);
     }
 }
