@@ -140,10 +140,12 @@ async function newPage() {
 
 const panel = (page, id) => page.locator(`[data-testid="dash-panel"][data-panel="${id}"]`);
 
-/** The drawn paths of a time series panel: each must hold lines, not just a move. */
+/** The drawn paths of a time series panel: each must hold lines, not just a move. A flat line
+ * (a p50 far below the p99 on the same axis) has an empty bounding box, which Playwright calls
+ * hidden, so the paths are awaited as attached, and their `d` is what the callers check. */
 async function pathsOf(page, id) {
   const paths = panel(page, id).locator('[data-testid="ts-path"]');
-  await paths.first().waitFor();
+  await paths.first().waitFor({ state: 'attached' });
   const ds = await paths.evaluateAll((ps) => ps.map((p) => p.getAttribute('d') ?? ''));
   return ds;
 }

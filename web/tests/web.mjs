@@ -339,7 +339,7 @@ describe('Web section', () => {
       await page.waitForSelector('[data-testid=empty-state]');
       if (path === '/web') {
         const snippet = await text(page, '[data-testid=sdk-snippet]');
-        assert.ok(snippet.includes(`<script async src="${UI}/sdk/redscope.js"></script>`), snippet);
+        assert.ok(snippet.includes(`(window,document,"${UI}/sdk/redscope.js")`), snippet);
         assert.match(snippet, /redscope\.init\(\{\s+endpoint: "http:\/\/127\.0\.0\.1:\d+",/);
       }
     }

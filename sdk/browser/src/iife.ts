@@ -5,7 +5,7 @@ import { api, setScriptUrl } from './api';
 
 interface Stub {
   q?: ArrayLike<unknown>[] | [string, ArrayLike<unknown>][];
-  /** The stub's early `error` listener, removed once the SDK is there. */
+  /** The stub's early `error` and `unhandledrejection` listener, removed once the SDK is there. */
   e?: (ev: Event) => void;
 }
 
@@ -16,7 +16,10 @@ interface Stub {
     setScriptUrl(script && script.src ? script.src : '');
     const stub = w.redscope || {};
     const queued = Array.isArray(stub.q) ? stub.q.slice() : [];
-    if (typeof stub.e === 'function') removeEventListener('error', stub.e);
+    if (typeof stub.e === 'function') {
+      removeEventListener('error', stub.e);
+      removeEventListener('unhandledrejection', stub.e);
+    }
     w.redscope = { ...api } as unknown as Stub & Record<string, unknown>;
     for (const item of queued) {
       try {

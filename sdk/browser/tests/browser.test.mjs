@@ -9,7 +9,7 @@
 //
 // Run: `npm run test:browser` (builds the SDK into a temporary folder first).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import { collector, site } from './site/server.mjs';
-import { snippet } from './site/snippet.mjs';
+import { STUB, snippet } from './site/snippet.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, '..');
@@ -61,7 +61,13 @@ function headFor(q, siteSdkUrl) {
       ? '<script>delete Request.prototype.keepalive; const b = navigator.sendBeacon.bind(navigator); window.__beacons = 0; ' +
         'navigator.sendBeacon = (...a) => (window.__beacons++, b(...a));</script>\n    '
       : '';
-  return noKeepalive + snippet(options, `${sdkUrl}/sdk/redscope.js`);
+  // Whether the SDK had run when the page's load event fired.
+  const atLoad = "<script>addEventListener('load', () => (window.__sdkAtLoad = !!window.redscope && !window.redscope.q));</script>\n    ";
+  if (q.get('eager') === '1') {
+    // README's alternative: the stub with an empty URL and an async script tag after it.
+    return atLoad + snippet(options, '') + `\n    <script async src="${sdkUrl}/sdk/redscope.js"></script>`;
+  }
+  return atLoad + noKeepalive + snippet(options, `${sdkUrl}/sdk/redscope.js`);
 }
 
 before(async () => {
@@ -415,6 +421,32 @@ test('end to end: a visit to a site using redscope serve (SDK from /sdk/, record
   assert.deepEqual(errors, ['cart is undefined in the test shop']);
   server.kill('SIGTERM');
   assert.ok(!/panicked/.test(log), log);
+});
+
+test('the snippet of both READMEs, the UI and the demo shop is the one these tests use', () => {
+  // Whitespace aside, each copy holds the tested stub up to its URL argument.
+  const squeeze = (t) => t.replace(/\s+/g, '');
+  const stub = squeeze(STUB('URL')).split('"URL"')[0];
+  for (const file of ['README.md', 'sdk/browser/README.md', 'web/src/components/WebNav.tsx', 'crates/redscope/src/demo/shop/index.html']) {
+    assert.ok(squeeze(readFileSync(join(root, file), 'utf8')).includes(stub), `${file} has another snippet than tests/site/snippet.mjs`);
+  }
+});
+
+test('the stub adds the SDK after the page load event; the async tag alternative runs it before', async () => {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const before = col.posts.length;
+  for (const [eager, live] of [['0', false], ['1', true]]) {
+    await page.goto(`${shop.url}/?eager=${eager}`, { waitUntil: 'load' });
+    assert.equal(await page.evaluate(() => window.__sdkAtLoad), live, `eager=${eager}: SDK live at load`);
+    await page.waitForFunction(() => window.redscope && !window.redscope.q && typeof window.redscope.identify === 'function');
+    await page.evaluate(() => window.redscope.flush());
+  }
+  await until('both page views', () => received(col.posts.slice(before)).events('browser.page_view').length >= 2);
+  assert.deepEqual(pageErrors, []);
+  await ctx.close();
 });
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -84,9 +84,11 @@ export function WebFilterBar({ children, note }: { children?: ComponentChildren;
 export function NoBrowserData({ what = 'browser sessions' }: { what?: string }) {
   const origin = window.location.origin;
   const snippet = `<script>
-  !function(w){var r=w.redscope=w.redscope||{q:[]};if(r.init)return;
+  !function(w,d,u){var r=w.redscope=w.redscope||{q:[]};if(r.init)return;
   "init identify sendEvent reportError setAttribute flush shutdown".split(" ").forEach(function(m){r[m]=function(){r.q.push([m,arguments])}});
-  r.e=function(e){r.q.push(["reportError",[e.error||e.message]])};w.addEventListener("error",r.e)}(window);
+  r.e=function(e){r.q.push(["reportError",[e.reason||e.error||e.message]])};w.addEventListener("error",r.e);w.addEventListener("unhandledrejection",r.e);
+  function l(){if(u){var s=d.createElement("script");s.async=!0;s.src=u;d.head.appendChild(s)}}
+  d.readyState=="complete"?l():w.addEventListener("load",l)}(window,document,"${origin}/sdk/redscope.js");
   redscope.init({
     endpoint: "${origin}",
     token: "rs_browser_…",
@@ -94,8 +96,7 @@ export function NoBrowserData({ what = 'browser sessions' }: { what?: string }) 
     serviceVersion: "1.0.0",
     replay: { sampleRate: 0.1, onErrorSampleRate: 1 },
   });
-</script>
-<script async src="${origin}/sdk/redscope.js"></script>`;
+</script>`;
   return (
     <Empty title={`No ${what} in this time range`}>
       <p>Put redscope's browser SDK on your site. Create a browser token for the site's origin:</p>

@@ -143,7 +143,10 @@ async fn a_storefront_request_continues_the_pages_trace_into_the_backend() {
         .unwrap();
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains(r#"<script async src="/sdk/redscope.js">"#));
+    assert!(
+        html.contains(r#"(window,document,"/sdk/redscope.js")"#),
+        "the stub loads the SDK"
+    );
     assert!(
         html.contains(r#"window.SHOP_RELEASE = "2.4.0""#),
         "the bad release is on"
