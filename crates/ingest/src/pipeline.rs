@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use model::{Batch, LogRow};
+use model::{Batch, LogRow, MetricPointRow};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
@@ -283,6 +283,25 @@ impl Pipeline {
             Arc::clone(&self.inner.inflight),
             self.inner.limits.max_inflight_bytes,
         )
+    }
+
+    /// Writes metric points made here (the pipeline's `metric` rules) as they are, without
+    /// rules or limits; returns once they are durable.
+    pub async fn write_points(&self, rows: Vec<MetricPointRow>) -> Result<u64, IngestError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let n = rows.len() as u64;
+        if let Err(e) = self.inner.sink.write(Batch::Metrics(rows), None).await {
+            let err = IngestError::from(e);
+            self.inner.stats.refused(err.reason());
+            return Err(err);
+        }
+        self.inner
+            .stats
+            .points_accepted
+            .fetch_add(n, Ordering::Relaxed);
+        Ok(n)
     }
 
     /// Converts, enriches and writes one decoded request; returns once it is durable.

@@ -71,6 +71,19 @@ impl Signal {
     }
 }
 
+/// The name of a severity number's band, as OpenTelemetry names them (`None` outside 1–24).
+pub fn severity_band(n: i32) -> Option<&'static str> {
+    Some(match n {
+        1..=4 => "TRACE",
+        5..=8 => "DEBUG",
+        9..=12 => "INFO",
+        13..=16 => "WARN",
+        17..=20 => "ERROR",
+        21..=24 => "FATAL",
+        _ => return None,
+    })
+}
+
 /// The lowest OpenTelemetry severity number of a level name (`TRACE` … `FATAL`, any case).
 pub fn severity_number(level: &str) -> Option<i32> {
     Some(match level.to_ascii_uppercase().as_str() {

@@ -9,6 +9,7 @@ use model::{LogRow, MetricPointRow, Signal, SpanRow};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::derive::{self, Derived, Source};
 use crate::redact::redact;
 use crate::rules::{Action, Match, Rule};
 
@@ -205,6 +206,8 @@ pub struct RuleSet {
     pub stats: Vec<RuleStats>,
     /// Values seen per (rule, metric, label) by `limit_cardinality`.
     seen: Mutex<HashMap<(usize, String, String), HashSet<String>>>,
+    /// What the `metric` rules counted since the rules were loaded.
+    pub derived: Derived,
 }
 
 impl RuleSet {
@@ -214,7 +217,57 @@ impl RuleSet {
             rules,
             stats,
             seen: Mutex::new(HashMap::new()),
+            derived: Derived::default(),
         }
+    }
+
+    /// Whether any rule makes metrics (whose points [`Self::metric_points`] are).
+    pub fn makes_metrics(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| matches!(r.action, Action::Metric(_)))
+    }
+
+    /// The points of the `metric` rules at `now_ns`: cumulative sums and histograms since
+    /// `started_ns` (when the rules were loaded), see [`Derived::points`].
+    pub fn metric_points(&self, now_ns: i64, started_ns: i64) -> Vec<MetricPointRow> {
+        let specs: Vec<_> = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| match &r.action {
+                Action::Metric(spec) => Some((i, spec)),
+                _ => None,
+            })
+            .collect();
+        if specs.is_empty() {
+            return Vec::new();
+        }
+        self.derived.points(&specs, now_ns, started_ns)
+    }
+
+    /// Counts the rows rule `i` matches into its metric; how many matched.
+    fn count_into_metric<R>(
+        &self,
+        i: usize,
+        rule: &Rule,
+        spec: &derive::MetricSpec,
+        rows: &[R],
+        view: impl Fn(&R) -> View<'_>,
+        source: impl Fn(&R, &mut dyn FnMut(&Source)),
+    ) -> u64 {
+        self.derived
+            .with_rule(i, |series| {
+                let mut matched = 0;
+                for r in rows {
+                    if rule.when.holds(&view(r)) {
+                        matched += 1;
+                        source(r, &mut |src| derive::record(series, spec, src));
+                    }
+                }
+                matched
+            })
+            .unwrap_or(0)
     }
 
     fn of(&self, signal: Signal) -> impl Iterator<Item = (usize, &Rule)> {
@@ -232,6 +285,14 @@ impl RuleSet {
     pub fn apply_logs(&self, rows: &mut Vec<LogRow>) {
         for (i, rule) in self.of(Signal::Logs) {
             let stats = &self.stats[i];
+            if let Action::Metric(spec) = &rule.action {
+                let matched = self.count_into_metric(i, rule, spec, rows, log_view, |r, f| {
+                    let field = |k: &str| derive::log_field(r, k);
+                    f(&Source::of_log(r, &field))
+                });
+                stats.add(matched, 0, 0, 0);
+                continue;
+            }
             let (mut matched, mut dropped, mut changed, mut saved) = (0, 0, 0, 0);
             rows.retain_mut(|r| {
                 if !rule.when.holds(&log_view(r)) {
@@ -272,7 +333,7 @@ impl RuleSet {
                         saved += s1 + s2;
                         true
                     }
-                    Action::LimitCardinality { .. } => true,
+                    Action::LimitCardinality { .. } | Action::Metric(_) => true,
                 }
             });
             stats.add(matched, dropped, changed, saved);
@@ -282,6 +343,14 @@ impl RuleSet {
     /// Applies the span rules (attribute removal and redaction: spans are never dropped here).
     pub fn apply_spans(&self, rows: &mut [SpanRow]) {
         for (i, rule) in self.of(Signal::Spans) {
+            if let Action::Metric(spec) = &rule.action {
+                let matched = self.count_into_metric(i, rule, spec, rows, span_view, |r, f| {
+                    let field = |k: &str| derive::span_field(r, k);
+                    f(&Source::of_span(r, &field))
+                });
+                self.stats[i].add(matched, 0, 0, 0);
+                continue;
+            }
             let (mut matched, mut changed, mut saved) = (0, 0, 0);
             for r in rows.iter_mut() {
                 if !rule.when.holds(&span_view(r)) {
@@ -355,6 +424,7 @@ impl RuleSet {
                         changed += u64::from(self.limit(i, r, keys, *max_values));
                         true
                     }
+                    Action::Metric(_) => true,
                 }
             });
             self.stats[i].add(matched, dropped, changed, saved);

@@ -1,7 +1,9 @@
-//! Pipeline rules applied at ingest: drop, sample, remove attributes, redact sensitive values and
-//! limit the cardinality of metric labels, before records are stored.
+//! Pipeline rules applied at ingest: drop, sample, remove attributes, redact sensitive values,
+//! limit the cardinality of metric labels and turn logs and spans into metrics, before records
+//! are stored.
 //!
 //! - [`rules`]: the rule file (TOML), parsed and validated with errors naming rule and field.
+//! - [`derive`]: `metric` rules, counting or measuring records into cumulative metric series.
 //! - [`RuleSet`]: the rules of one file applied to rows, with what each matched and saved.
 //! - [`Pipeline`]: the rules in force, reloaded from their file when it changes and replaced
 //!   through the API, each version numbered and the previous ones kept.
@@ -17,6 +19,7 @@
 //! ```
 
 mod apply;
+pub mod derive;
 pub mod redact;
 pub mod rules;
 

@@ -21,6 +21,15 @@
 //! detectors = ["email", "card", "token"]
 //! patterns = ["session=[0-9a-f]+"]
 //! mode = "hash"
+//!
+//! [[rule]]
+//! name = "checkout latency"
+//! signal = "spans"
+//! action = "metric"
+//! metric = "checkout.latency"
+//! value = "duration"
+//! group_by = ["span.name", "http.response.status_code"]
+//! match = { service = "checkout" }
 //! ```
 
 use std::collections::BTreeMap;
@@ -30,6 +39,7 @@ use regex::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::PipelineError;
+use crate::derive::{DURATION_BOUNDS, Measure, MetricSpec};
 use crate::redact::Detector;
 
 /// Format version of the rule file (`version = 1`, the default).
@@ -76,6 +86,21 @@ pub struct RuleSpec {
     pub mode: Option<String>,
     /// `limit_cardinality`: distinct values kept per metric and label.
     pub max_values: Option<usize>,
+    /// `metric`: the metric's name (a counter is `<name>_total` in PromQL).
+    pub metric: Option<String>,
+    /// `metric`: what is measured: nothing (a count of records), `duration` (spans, in
+    /// seconds) or `attribute:KEY` (a numeric attribute); all but the count are histograms.
+    pub value: Option<String>,
+    /// `metric`: the labels besides the service (`job`): attributes of the record or its
+    /// resource, or `severity`, `template_id`, `event.name` (logs), `span.name`, `span.kind`,
+    /// `status` (spans).
+    #[serde(default)]
+    pub group_by: Vec<String>,
+    /// `metric`: the histogram's upper bucket bounds (increasing).
+    #[serde(default)]
+    pub buckets: Vec<f64>,
+    /// `metric`: the unit of the measured value (`s` for durations).
+    pub unit: Option<String>,
     /// Off without deleting it.
     #[serde(default)]
     pub disabled: bool,
@@ -119,6 +144,8 @@ pub enum Action {
         keys: Vec<String>,
         max_values: usize,
     },
+    /// Counts or measures the records into a metric; the records pass on.
+    Metric(MetricSpec),
 }
 
 impl Action {
@@ -129,6 +156,7 @@ impl Action {
             Action::RemoveAttributes { .. } => "remove_attributes",
             Action::Redact { .. } => "redact",
             Action::LimitCardinality { .. } => "limit_cardinality",
+            Action::Metric(_) => "metric",
         }
     }
 
@@ -357,6 +385,7 @@ fn check_action(
             }
         }
         "redact" => check_redact(spec, problems)?,
+        "metric" => Action::Metric(check_metric(spec, signal, problems)?),
         "limit_cardinality" => {
             if signal != Some(Signal::Metrics) {
                 problems.push(problem(
@@ -383,7 +412,7 @@ fn check_action(
                 None,
                 "action",
                 format!(
-                    "'{other}': use drop, sample, remove_attributes, redact or limit_cardinality"
+                    "'{other}': use drop, sample, remove_attributes, redact, limit_cardinality or metric"
                 ),
             ));
             return None;
@@ -402,6 +431,121 @@ fn check_action(
         ));
     }
     Some(action)
+}
+
+/// Most labels a `metric` rule groups by, and most histogram buckets.
+const MAX_GROUP_BY: usize = 10;
+const MAX_BUCKETS: usize = 64;
+
+fn check_metric(
+    spec: &RuleSpec,
+    signal: Option<Signal>,
+    problems: &mut Vec<RuleProblem>,
+) -> Option<MetricSpec> {
+    if !matches!(signal, Some(Signal::Logs | Signal::Spans)) {
+        problems.push(problem(
+            None,
+            "signal",
+            "metric applies to logs or spans".into(),
+        ));
+    }
+    let name = spec.metric.clone().unwrap_or_default();
+    let valid = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-' | '/'));
+    if !valid {
+        problems.push(problem(
+            None,
+            "metric",
+            format!("'{name}': a metric name starts with a letter and has letters, digits, '_', '.', ':', '-' or '/'"),
+        ));
+    } else if name.starts_with("redscope.") || name.starts_with("redscope_") {
+        problems.push(problem(
+            None,
+            "metric",
+            "names under 'redscope' are reserved for redscope's own metrics".into(),
+        ));
+    }
+    let measure = match spec.value.as_deref() {
+        None | Some("count") => Measure::Count,
+        Some("duration") => {
+            if signal != Some(Signal::Spans) {
+                problems.push(problem(
+                    None,
+                    "value",
+                    "duration is a span's: use signal = \"spans\"".into(),
+                ));
+            }
+            Measure::Duration
+        }
+        Some(other) => match other.strip_prefix("attribute:") {
+            Some(key) if !key.is_empty() => Measure::Attribute(key.to_string()),
+            _ => {
+                problems.push(problem(
+                    None,
+                    "value",
+                    format!("'{other}': use count, duration or attribute:KEY"),
+                ));
+                Measure::Count
+            }
+        },
+    };
+    if spec.group_by.len() > MAX_GROUP_BY {
+        problems.push(problem(
+            None,
+            "group_by",
+            format!("at most {MAX_GROUP_BY} labels"),
+        ));
+    }
+    if spec.group_by.iter().any(|k| k.trim().is_empty()) {
+        problems.push(problem(None, "group_by", "an empty label name".into()));
+    }
+    let bounds = match &measure {
+        Measure::Count => {
+            if !spec.buckets.is_empty() {
+                problems.push(problem(
+                    None,
+                    "buckets",
+                    "a count has no buckets (set value to duration or attribute:KEY)".into(),
+                ));
+            }
+            Vec::new()
+        }
+        Measure::Duration if spec.buckets.is_empty() => DURATION_BOUNDS.to_vec(),
+        Measure::Attribute(_) if spec.buckets.is_empty() => {
+            problems.push(problem(
+                None,
+                "buckets",
+                "a histogram of an attribute needs its bucket bounds".into(),
+            ));
+            Vec::new()
+        }
+        _ => spec.buckets.clone(),
+    };
+    let increasing = bounds.iter().all(|b| b.is_finite()) && bounds.windows(2).all(|w| w[0] < w[1]);
+    if !increasing || bounds.len() > MAX_BUCKETS {
+        problems.push(problem(
+            None,
+            "buckets",
+            format!("bounds must be finite, increasing and at most {MAX_BUCKETS}"),
+        ));
+    }
+    let unit = match (&measure, &spec.unit) {
+        (_, Some(u)) => u.clone(),
+        (Measure::Duration, None) => "s".into(),
+        _ => String::new(),
+    };
+    Some(MetricSpec {
+        name,
+        group_by: spec.group_by.clone(),
+        measure,
+        unit,
+        bounds,
+    })
 }
 
 fn check_redact(spec: &RuleSpec, problems: &mut Vec<RuleProblem>) -> Option<Action> {

@@ -243,3 +243,284 @@ fn a_changed_file_is_reloaded_a_broken_one_keeps_the_rules_in_force() {
         vec![2, 1]
     );
 }
+
+fn span(service: &str, name: &str, duration_ms: i64, attributes: &str) -> SpanRow {
+    SpanRow {
+        resource: Resource {
+            service_name: service.into(),
+            service_instance_id: Some("pod-1".into()),
+            ..Resource::default()
+        },
+        name: name.into(),
+        kind: "SERVER".into(),
+        status_code: "UNSET".into(),
+        duration_ns: duration_ms * 1_000_000,
+        attributes: attributes.into(),
+        ..SpanRow::default()
+    }
+}
+
+fn attrs_of(p: &MetricPointRow) -> serde_json::Value {
+    serde_json::from_str(&p.attributes).unwrap()
+}
+
+const METRIC_RULES: &str = r#"
+[[rule]]
+name = "payment errors"
+signal = "logs"
+action = "metric"
+metric = "payment.errors"
+group_by = ["severity", "region"]
+match = { service = "payment", severity_below = "FATAL" }
+
+[[rule]]
+name = "then drop what was counted"
+signal = "logs"
+action = "drop"
+match = { service = "payment" }
+
+[[rule]]
+name = "checkout latency"
+signal = "spans"
+action = "metric"
+metric = "checkout.latency"
+value = "duration"
+group_by = ["span.name", "http.route"]
+
+[[rule]]
+name = "response sizes"
+signal = "spans"
+action = "metric"
+metric = "response.size"
+value = "attribute:http.response.body.size"
+unit = "By"
+buckets = [100, 1000]
+"#;
+
+#[test]
+fn a_metric_rule_counts_logs_before_a_later_rule_drops_them() {
+    let p = Pipeline::from_text(METRIC_RULES).unwrap();
+    let rules = &p.current().rules;
+    assert!(rules.makes_metrics());
+    let mut rows = vec![
+        log("payment", 17, "card declined", r#"{"region":"eu"}"#),
+        log("payment", 17, "card declined", r#"{"region":"eu"}"#),
+        log("payment", 13, "slow bank", r#"{"region":"us"}"#),
+        log("payment", 21, "out of memory", r#"{"region":"eu"}"#),
+        log("cart", 17, "not payment", r#"{"region":"eu"}"#),
+    ];
+    rules.apply_logs(&mut rows);
+    assert_eq!(
+        rows.len(),
+        1,
+        "payment's records were dropped after counting"
+    );
+    let all = rules.metric_points(2_000, 1_000);
+    // A new series is written with 0 just before its first point, so `increase` counts it.
+    let (zeros, points): (Vec<MetricPointRow>, Vec<MetricPointRow>) =
+        all.into_iter().partition(|p| p.value == Some(0.0));
+    assert_eq!(zeros.len(), 2);
+    assert!(zeros.iter().all(|z| z.time_unix_nano == 1_999));
+    let counts: Vec<(String, String, f64)> = points
+        .iter()
+        .map(|p| {
+            let a = attrs_of(p);
+            (
+                a["severity"].as_str().unwrap().to_string(),
+                a["region"].as_str().unwrap().to_string(),
+                p.value.unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            ("ERROR".into(), "eu".into(), 2.0),
+            ("WARN".into(), "us".into(), 1.0)
+        ],
+        "FATAL is not below FATAL, cart is another service"
+    );
+    for p in &points {
+        assert_eq!(p.metric_name, "payment.errors");
+        assert_eq!(p.metric_type, "sum");
+        assert!(p.is_monotonic);
+        assert_eq!(p.aggregation_temporality, 2, "cumulative");
+        assert_eq!((p.start_time_unix_nano, p.time_unix_nano), (1_000, 2_000));
+        assert_eq!(p.resource.service_name, "payment");
+    }
+    let stats = rules.stats[0].view();
+    assert_eq!((stats.matched, stats.dropped), (3, 0));
+    // Later: the same series, cumulative, without zero points again.
+    let mut more = vec![log("payment", 17, "card declined", r#"{"region":"eu"}"#)];
+    rules.apply_logs(&mut more);
+    let next = rules.metric_points(4_000, 1_000);
+    let values: Vec<f64> = next.iter().map(|p| p.value.unwrap()).collect();
+    assert_eq!(values, vec![3.0, 1.0]);
+    assert!(
+        next.iter()
+            .all(|p| p.start_time_unix_nano == 1_000 && p.time_unix_nano == 4_000)
+    );
+}
+
+#[test]
+fn a_metric_rule_makes_histograms_of_span_durations_and_numeric_attributes() {
+    let p = Pipeline::from_text(METRIC_RULES).unwrap();
+    let rules = &p.current().rules;
+    let mut rows = vec![
+        span(
+            "checkout",
+            "POST /pay",
+            3,
+            r#"{"http.route":"/pay","http.response.body.size":50}"#,
+        ),
+        span(
+            "checkout",
+            "POST /pay",
+            300,
+            r#"{"http.route":"/pay","http.response.body.size":"5000"}"#,
+        ),
+        span("checkout", "POST /pay", 20_000, r#"{"http.route":"/pay"}"#),
+        span("checkout", "GET /cart", 10, "{}"),
+    ];
+    let before: Vec<String> = rows.iter().map(|r| r.attributes.clone()).collect();
+    rules.apply_spans(&mut rows);
+    assert_eq!(rows.len(), 4, "spans pass on");
+    assert_eq!(
+        rows.iter()
+            .map(|r| r.attributes.clone())
+            .collect::<Vec<_>>(),
+        before
+    );
+    let points: Vec<MetricPointRow> = rules
+        .metric_points(2_000, 1_000)
+        .into_iter()
+        .filter(|p| p.time_unix_nano == 2_000)
+        .collect();
+    let latency: Vec<&MetricPointRow> = points
+        .iter()
+        .filter(|p| p.metric_name == "checkout.latency")
+        .collect();
+    assert_eq!(latency.len(), 2, "one series per span name and route");
+    let pay = latency
+        .iter()
+        .find(|p| attrs_of(p)["span.name"] == "POST /pay")
+        .unwrap();
+    assert_eq!(attrs_of(pay)["http.route"], "/pay");
+    assert_eq!(pay.metric_type, "histogram");
+    assert_eq!(pay.unit, "s");
+    assert_eq!(pay.explicit_bounds, derive::DURATION_BOUNDS.to_vec());
+    assert_eq!(pay.count, Some(3));
+    assert!((pay.sum.unwrap() - 20.303).abs() < 1e-9);
+    let mut expected = vec![0u64; derive::DURATION_BOUNDS.len() + 1];
+    expected[0] = 1; // 3 ms <= 5 ms
+    expected[7] = 1; // 300 ms in (250 ms, 500 ms], the bucket of bound 7
+    expected[14] = 1; // 20 s above the last bound
+    assert_eq!(pay.bucket_counts, expected);
+    assert_eq!((pay.min, pay.max), (Some(0.003), Some(20.0)));
+    assert_eq!(
+        pay.resource.service_instance_id, None,
+        "one series per service, not per instance"
+    );
+    let cart = latency
+        .iter()
+        .find(|p| attrs_of(p)["span.name"] == "GET /cart")
+        .unwrap();
+    assert!(
+        attrs_of(cart).get("http.route").is_none(),
+        "a missing label is left out"
+    );
+    let sizes: Vec<&MetricPointRow> = points
+        .iter()
+        .filter(|p| p.metric_name == "response.size")
+        .collect();
+    assert_eq!(sizes.len(), 1);
+    assert_eq!(
+        sizes[0].count,
+        Some(2),
+        "spans without the attribute are not measured"
+    );
+    assert_eq!(sizes[0].bucket_counts, vec![1, 0, 1]);
+    assert_eq!(sizes[0].unit, "By");
+}
+
+#[test]
+fn metric_rules_are_checked_with_errors_naming_the_field() {
+    let bad = r#"
+[[rule]]
+name = "a"
+signal = "metrics"
+action = "metric"
+metric = "x"
+
+[[rule]]
+name = "b"
+signal = "logs"
+action = "metric"
+metric = "9lives"
+value = "duration"
+
+[[rule]]
+name = "c"
+signal = "spans"
+action = "metric"
+metric = "sizes"
+value = "attribute:size"
+
+[[rule]]
+name = "d"
+signal = "spans"
+action = "metric"
+metric = "redscope.mine"
+value = "duration"
+buckets = [1, 0.5]
+"#;
+    let problems = match Pipeline::from_text(bad) {
+        Err(e) => e.problems().to_vec(),
+        Ok(_) => panic!("accepted"),
+    };
+    let got: Vec<(String, String)> = problems
+        .iter()
+        .map(|p| (p.rule.clone().unwrap_or_default(), p.field.clone()))
+        .collect();
+    for want in [
+        ("#1 a", "signal"),
+        ("#2 b", "metric"),
+        ("#2 b", "value"),
+        ("#3 c", "buckets"),
+        ("#4 d", "metric"),
+        ("#4 d", "buckets"),
+    ] {
+        assert!(
+            got.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} in {got:?}"
+        );
+    }
+}
+
+#[test]
+fn a_metric_rule_keeps_its_series_bounded() {
+    let p = Pipeline::from_text(
+        "[[rule]]\nname = \"per user\"\nsignal = \"logs\"\naction = \"metric\"\nmetric = \"logins\"\ngroup_by = [\"user\"]\n",
+    )
+    .unwrap();
+    let rules = &p.current().rules;
+    let n = derive::MAX_SERIES_PER_RULE + 50;
+    let mut rows: Vec<LogRow> = (0..n)
+        .map(|i| log("auth", 9, "login", &format!(r#"{{"user":"u{i}"}}"#)))
+        .collect();
+    rules.apply_logs(&mut rows);
+    let points: Vec<MetricPointRow> = rules
+        .metric_points(3, 1)
+        .into_iter()
+        .filter(|p| p.time_unix_nano == 3)
+        .collect();
+    assert_eq!(points.len(), derive::MAX_SERIES_PER_RULE + 1);
+    let overflow: Vec<&MetricPointRow> = points
+        .iter()
+        .filter(|p| attrs_of(p)["user"] == OVERFLOW_VALUE)
+        .collect();
+    assert_eq!(overflow.len(), 1);
+    assert_eq!(overflow[0].value, Some(50.0));
+    let total: f64 = points.iter().map(|p| p.value.unwrap()).sum();
+    assert_eq!(total, n as f64, "every record is counted somewhere");
+}

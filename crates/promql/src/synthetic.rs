@@ -230,15 +230,7 @@ pub(crate) fn red_series(minutes: &[RedMinute], wanted: &dyn Fn(&str) -> bool) -
 
 /// The name of a severity number's range, as OpenTelemetry names them.
 pub fn severity_text(n: i32) -> &'static str {
-    match n {
-        1..=4 => "TRACE",
-        5..=8 => "DEBUG",
-        9..=12 => "INFO",
-        13..=16 => "WARN",
-        17..=20 => "ERROR",
-        21..=24 => "FATAL",
-        _ => "UNSPECIFIED",
-    }
+    model::severity_band(n).unwrap_or("UNSPECIFIED")
 }
 
 /// `redscope_log_records_total{job, severity, template_id}` from the log-pattern rollups (the

@@ -122,7 +122,8 @@ fn action_sql(action: &Action, signal: Signal) -> (Option<String>, Option<String
                 .collect();
             (Some(format!("({})", any.join(" OR "))), Some("0".into()))
         }
-        Action::LimitCardinality { .. } => (None, None),
+        // A metric rule saves nothing itself (the drop rule after it does).
+        Action::LimitCardinality { .. } | Action::Metric(_) => (None, None),
     }
 }
 

@@ -174,6 +174,11 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
         Arc::clone(&rules),
         shutdown_rx.clone(),
     ));
+    tasks.push(crate::pipeline_rules::write_metrics(
+        Arc::clone(&rules),
+        pipeline.clone(),
+        shutdown_rx.clone(),
+    ));
 
     // RED and log pattern rollups are written every few seconds and at shutdown.
     let mut red_stop = shutdown_rx.clone();

@@ -260,13 +260,8 @@ pub(crate) fn opt_f64(v: &Value, key: &str) -> Option<f64> {
 
 /// The OpenTelemetry severity band of a severity number.
 pub(crate) fn severity_name(n: i64) -> &'static str {
-    match n {
-        1..=4 => "TRACE",
-        5..=8 => "DEBUG",
-        9..=12 => "INFO",
-        13..=16 => "WARN",
-        17..=20 => "ERROR",
-        21..=24 => "FATAL",
-        _ => "–",
-    }
+    i32::try_from(n)
+        .ok()
+        .and_then(model::severity_band)
+        .unwrap_or("–")
 }

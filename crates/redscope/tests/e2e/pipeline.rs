@@ -212,3 +212,147 @@ async fn rules_drop_and_redact_at_ingest_and_a_dry_run_counts_stored_matches() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
 }
+
+const METRIC_RULES: &str = r#"
+[[rule]]
+name = "payment problems"
+signal = "logs"
+action = "metric"
+metric = "payment.problems"
+group_by = ["severity"]
+match = { service = "payment", severity_below = "FATAL" }
+
+[[rule]]
+name = "and no raw payment logs"
+signal = "logs"
+action = "drop"
+match = { service = "payment" }
+
+[[rule]]
+name = "checkout latency"
+signal = "spans"
+action = "metric"
+metric = "checkout.latency"
+value = "duration"
+group_by = ["http.route"]
+"#;
+
+async fn promql(server: &Server, query: &str) -> serde_json::Value {
+    let r = reqwest::Client::new()
+        .get(server.api_url("/prometheus/api/v1/query"))
+        .query(&[("query", query)])
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "success", "{query}: {body}");
+    body["data"]["result"].clone()
+}
+
+#[tokio::test]
+async fn metric_rules_turn_logs_and_spans_into_metrics_that_promql_reads_after_the_logs_are_dropped()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pipeline.toml"), METRIC_RULES).unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let now = now_ns();
+    let mut lines: Vec<serde_json::Value> = (0..6)
+        .map(|i| {
+            record(
+                now - i * 1_000_000,
+                "ERROR",
+                17,
+                &format!("card {i} declined"),
+            )
+        })
+        .collect();
+    lines.push(record(now, "WARN", 13, "bank slow"));
+    lines.push(record(now, "FATAL", 21, "out of memory"));
+    post_logs(&server, "payment", lines).await;
+    let span = |id: u8, route: &str, ms: u64| {
+        serde_json::json!({"traceId": format!("{id:032x}"), "spanId": format!("{id:016x}"), "name": format!("POST {route}"), "kind": 2,
+            "startTimeUnixNano": (now - ms * 1_000_000).to_string(), "endTimeUnixNano": now.to_string(),
+            "attributes": [{"key": "http.route", "value": {"stringValue": route}}]})
+    };
+    let spans = serde_json::json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
+        "scopeSpans": [{"spans": [span(1, "/pay", 30), span(2, "/pay", 40), span(3, "/pay", 2000), span(4, "/cart", 3)]}]}]});
+    server.post_otlp_json("/v1/traces", &spans).await;
+
+    // The raw payment logs are not stored, the pattern counts saw them.
+    assert_eq!(
+        count(
+            &server,
+            "SELECT count(*) FROM logs WHERE service_name = 'payment'"
+        )
+        .await,
+        0
+    );
+    // Points are written every 10 s: the counts, by severity, with the service as job.
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let by_severity = loop {
+        let r = promql(
+            &server,
+            "sum by (job, severity) (increase(payment_problems_total[5m]))",
+        )
+        .await;
+        if r.as_array().is_some_and(|a| a.len() == 2) {
+            break r;
+        }
+        assert!(Instant::now() < deadline, "no payment_problems_total: {r}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let of = |sev: &str| -> f64 {
+        by_severity
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["metric"]["severity"] == sev)
+            .unwrap_or_else(|| panic!("{sev} in {by_severity}"))["value"][1]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(by_severity[0]["metric"]["job"], "payment");
+    // `increase` extrapolates over the window as Prometheus does; the counts are what went in.
+    let (errors, warns) = (of("ERROR"), of("WARN"));
+    assert!((5.5..=12.0).contains(&errors), "6 errors: {by_severity}");
+    assert!((0.9..=2.0).contains(&warns), "1 warning: {by_severity}");
+    let raw = promql(&server, "sum by (severity) (payment_problems_total)").await;
+    let total: f64 = raw
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["value"][1].as_str().unwrap().parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(total, 7.0, "FATAL is not below FATAL: {raw}");
+
+    // The span durations as a histogram in seconds, by route.
+    let p50 = promql(
+        &server,
+        "histogram_quantile(0.5, sum by (le, http_route) (checkout_latency_seconds_bucket))",
+    )
+    .await;
+    let route = |r: &str| -> f64 {
+        p50.as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["metric"]["http_route"] == r)
+            .unwrap_or_else(|| panic!("{r} in {p50}"))["value"][1]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (pay, cart) = (route("/pay"), route("/cart"));
+    assert!(
+        (0.025..=0.05).contains(&pay),
+        "/pay p50 in (25 ms, 50 ms]: {p50}"
+    );
+    assert!(cart <= 0.005, "/cart p50 in the first bucket: {p50}");
+
+    // The rules say what they matched.
+    let rules = server.get_json("/api/v1/pipeline").await;
+    assert_eq!(rules["rules"][0]["stats"]["matched"], 7, "{rules}");
+    assert_eq!(rules["rules"][2]["stats"]["matched"], 4, "{rules}");
+}
