@@ -217,8 +217,9 @@ impl Derived {
 
 /// Counts one record into a rule's series.
 pub(crate) fn record(series: &mut RuleSeries, spec: &MetricSpec, src: &Source) {
-    let needs_attributes = matches!(spec.measure, Measure::Attribute(_))
-        || spec.group_by.iter().any(|k| (src.field)(k).is_none());
+    let fields: Vec<Option<String>> = spec.group_by.iter().map(|k| (src.field)(k)).collect();
+    let needs_attributes =
+        matches!(spec.measure, Measure::Attribute(_)) || fields.iter().any(Option::is_none);
     let attrs: Option<Map<String, Value>> = if needs_attributes {
         serde_json::from_str(src.attributes).ok()
     } else {
@@ -236,8 +237,8 @@ pub(crate) fn record(series: &mut RuleSeries, spec: &MetricSpec, src: &Source) {
         },
     };
     let mut labels = Vec::with_capacity(spec.group_by.len());
-    for key in &spec.group_by {
-        let v = (src.field)(key)
+    for (key, field) in spec.group_by.iter().zip(fields) {
+        let v = field
             .or_else(|| attrs.as_ref().and_then(|a| a.get(key)).map(text_of))
             .or_else(|| resource_attribute(src.resource, key));
         if let Some(v) = v.filter(|v| !v.is_empty()) {
