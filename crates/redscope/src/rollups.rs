@@ -400,7 +400,9 @@ impl Rollups {
 
     /// [`Rollups::flush`] for a reader that needs the rollups up to date: at most once a
     /// second (readers poll; a second's spans are in the next answer), or at once when
-    /// browser events wait (the web questions have no other source).
+    /// browser events wait (the web questions have no other source). Either way a drain
+    /// under way is waited for: its rows are neither in the aggregate nor in the store until
+    /// it has stored them, and a reader in between would miss them.
     pub async fn flush_for_reader(&self, store: &Arc<Store>) {
         let due = match self.last_drain.lock() {
             Ok(last) => last.elapsed() >= std::time::Duration::from_secs(1),
@@ -409,6 +411,8 @@ impl Rollups {
         let due = due || self.tap.browser_pending.load(Ordering::Relaxed);
         if due {
             self.flush(store, false).await;
+        } else {
+            drop(self.unstored.lock().await);
         }
     }
 
@@ -625,6 +629,87 @@ fn read_checkpoint(dir: &Path) -> Option<Checkpoint> {
         Err(e) => {
             tracing::error!(error = %e, "the rollup checkpoint is unreadable; starting over");
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Array, AsArray};
+    use model::{Batch, Signal, SpanRow};
+
+    use super::Rollups;
+
+    /// Rows of `metric` the store holds in memory (nothing is flushed to files here).
+    fn stored_rows(store: &storage::Store, metric: &str) -> usize {
+        let snapshot = store.snapshot(Signal::Metrics, None, None);
+        assert!(snapshot.files.is_empty(), "nothing flushed to files yet");
+        snapshot
+            .mem
+            .iter()
+            .map(|b| {
+                let names = b.column_by_name("metric_name").unwrap().as_string::<i32>();
+                (0..b.num_rows())
+                    .filter(|&i| names.is_valid(i) && names.value(i) == metric)
+                    .count()
+            })
+            .sum()
+    }
+
+    fn server_span(i: u64) -> SpanRow {
+        let now = model::now_unix_nano();
+        let mut span = SpanRow {
+            trace_id: format!("{i:032x}"),
+            span_id: format!("{i:016x}"),
+            name: "GET /items".into(),
+            kind: "SERVER".into(),
+            start_time_unix_nano: now - 5_000_000,
+            end_time_unix_nano: now,
+            duration_ns: 5_000_000,
+            ..SpanRow::default()
+        };
+        span.resource.service_name = "items".into();
+        span
+    }
+
+    /// A reader that comes while a drain is storing its rows (within a second of it, so it
+    /// does not drain itself) waits for them: they are in neither the aggregate nor the store
+    /// until then.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_reader_during_a_drain_sees_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let rollups = Arc::new(Rollups::new(dir.path()).unwrap());
+        let store = Arc::new(
+            storage::Store::open_with_tap(
+                storage::StoreConfig::new(dir.path()),
+                Some(rollups.tap()),
+            )
+            .unwrap(),
+        );
+        rollups.start(&store).unwrap();
+        for round in 0..10u64 {
+            let before = stored_rows(&store, analysis::RED_METRIC);
+            store
+                .append(Batch::Spans(vec![server_span(round)]))
+                .await
+                .unwrap();
+            let asked = *rollups.last_drain.lock().unwrap();
+            let drain = tokio::spawn({
+                let (rollups, store) = (Arc::clone(&rollups), Arc::clone(&store));
+                async move { rollups.flush(&store, false).await }
+            });
+            // The drain has begun once it noted when.
+            while *rollups.last_drain.lock().unwrap() == asked {
+                tokio::task::yield_now().await;
+            }
+            rollups.flush_for_reader(&store).await;
+            assert!(
+                stored_rows(&store, analysis::RED_METRIC) > before,
+                "round {round}: the drain's RED rows were not stored when the reader read"
+            );
+            drain.await.unwrap();
         }
     }
 }

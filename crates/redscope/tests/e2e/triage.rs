@@ -53,7 +53,7 @@ async fn triage_right_after_a_backfill_finds_the_cause() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|a| a["kind"] == "throughput" && a["service"] == "frontend")
+        .filter(|a| a["kind"] == "throughput_drop" && a["service"] == "frontend")
         .count();
     assert_eq!(drops, 0, "throughput of the entry read as a drop: {r}");
     assert!(r["complete_to_unix_nano"].as_u64().unwrap() <= now_ns());
