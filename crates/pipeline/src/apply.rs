@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::derive::{self, Derived, Source};
 use crate::redact::redact;
 use crate::rules::{Action, Match, Rule};
+use crate::tail::{self, TailPolicy, TailSampler, TraceFacts, Verdict};
 
 /// The attribute a sampled record carries: the share of its kind that was kept, so that counts
 /// can be weighted back (a record kept at 0.1 stands for ten).
@@ -131,6 +132,18 @@ fn span_view(r: &SpanRow) -> View<'_> {
     }
 }
 
+/// Whether a span with these fields meets `when` (for rules applied outside of rows).
+pub(crate) fn span_holds(when: &Match, service: &str, name: &str, attributes: &str) -> bool {
+    when.holds(&View {
+        service,
+        name,
+        severity: None,
+        template_id: None,
+        body: "",
+        attributes,
+    })
+}
+
 fn point_view(r: &MetricPointRow) -> View<'_> {
     View {
         service: &r.resource.service_name,
@@ -208,6 +221,8 @@ pub struct RuleSet {
     seen: Mutex<HashMap<(usize, String, String), HashSet<String>>>,
     /// What the `metric` rules counted since the rules were loaded.
     pub derived: Derived,
+    /// The tail sampling rule's recent decisions.
+    tail: TailSampler,
 }
 
 impl RuleSet {
@@ -218,7 +233,43 @@ impl RuleSet {
             stats,
             seen: Mutex::new(HashMap::new()),
             derived: Derived::default(),
+            tail: TailSampler::default(),
         }
+    }
+
+    /// The tail sampling rule, if any: its position, conditions and policy.
+    pub fn tail_rule(&self) -> Option<(usize, &Match, &TailPolicy)> {
+        self.rules
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| match &r.action {
+                Action::TailSample(p) => Some((i, &r.when, p)),
+                _ => None,
+            })
+    }
+
+    /// Whether a span meets the tail rule's conditions (`false` without a tail rule).
+    pub fn tail_matches(&self, service: &str, name: &str, attributes: &str) -> bool {
+        self.tail_rule()
+            .is_some_and(|(_, when, _)| tail::span_matches(when, service, name, attributes))
+    }
+
+    /// Decides one trace's spans about to be written under the tail rule, counting what it
+    /// matched, dropped and saved. Without a tail rule every trace is kept.
+    pub fn decide_trace(&self, trace_id: &str, facts: &TraceFacts) -> Verdict {
+        let Some((i, _, policy)) = self.tail_rule() else {
+            return Verdict::Unmatched;
+        };
+        let verdict = self.tail.decide(policy, trace_id, facts);
+        if verdict != Verdict::Unmatched {
+            let (dropped, saved) = if verdict.keeps() {
+                (0, 0)
+            } else {
+                (facts.spans, facts.bytes)
+            };
+            self.stats[i].add(facts.spans, dropped, 0, saved);
+        }
+        verdict
     }
 
     /// Whether any rule makes metrics (whose points [`Self::metric_points`] are).
@@ -333,16 +384,22 @@ impl RuleSet {
                         saved += s1 + s2;
                         true
                     }
-                    Action::LimitCardinality { .. } | Action::Metric(_) => true,
+                    Action::LimitCardinality { .. } | Action::Metric(_) | Action::TailSample(_) => {
+                        true
+                    }
                 }
             });
             stats.add(matched, dropped, changed, saved);
         }
     }
 
-    /// Applies the span rules (attribute removal and redaction: spans are never dropped here).
+    /// Applies the span rules (attribute removal and redaction: spans are never dropped here;
+    /// the tail sampling rule decides when they are written to files, [`Self::decide_trace`]).
     pub fn apply_spans(&self, rows: &mut [SpanRow]) {
         for (i, rule) in self.of(Signal::Spans) {
+            if matches!(rule.action, Action::TailSample(_)) {
+                continue;
+            }
             if let Action::Metric(spec) = &rule.action {
                 let matched = self.count_into_metric(i, rule, spec, rows, span_view, |r, f| {
                     let field = |k: &str| derive::span_field(r, k);
@@ -424,7 +481,7 @@ impl RuleSet {
                         changed += u64::from(self.limit(i, r, keys, *max_values));
                         true
                     }
-                    Action::Metric(_) => true,
+                    Action::Metric(_) | Action::TailSample(_) => true,
                 }
             });
             self.stats[i].add(matched, dropped, changed, saved);
@@ -469,6 +526,14 @@ impl RuleSet {
         }
         over
     }
+}
+
+/// `attributes` (a JSON object as text) with the share its record was kept at
+/// ([`SAMPLE_RATE_ATTRIBUTE`]); unchanged when it is not an object.
+pub fn note_sample_rate(attributes: &str, rate: f64) -> String {
+    let mut out = attributes.to_string();
+    mark_sampled(&mut out, rate);
+    out
 }
 
 fn mark_sampled(attributes: &mut String, rate: f64) {

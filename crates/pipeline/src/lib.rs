@@ -10,8 +10,9 @@
 //!
 //! Log rules run after Log AI and the log pattern counts, so patterns, log counts and the
 //! PromQL log metrics see every record; records are dropped only from what is stored. Spans
-//! are never dropped or sampled here: RED, the service map and triage are derived from the
-//! stored spans (attributes can be removed and values redacted).
+//! are not dropped at ingest: RED, the service map and triage are derived from every span as
+//! it is stored, and a `tail_sample` rule ([`tail`]) decides which traces stay when the store
+//! writes its memory to files (attributes can be removed and values redacted at ingest).
 //!
 //! ```
 //! let p = pipeline::Pipeline::from_text("[[rule]]\nname = \"no debug\"\nsignal = \"logs\"\naction = \"drop\"\nmatch = { severity_below = \"INFO\" }\n").unwrap();
@@ -22,6 +23,7 @@ mod apply;
 pub mod derive;
 pub mod redact;
 pub mod rules;
+pub mod tail;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -29,8 +31,11 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-pub use apply::{OVERFLOW_VALUE, RuleSet, RuleStats, RuleStatsView, SAMPLE_RATE_ATTRIBUTE};
+pub use apply::{
+    OVERFLOW_VALUE, RuleSet, RuleStats, RuleStatsView, SAMPLE_RATE_ATTRIBUTE, note_sample_rate,
+};
 pub use rules::{Action, Match, Rule, RuleProblem};
+pub use tail::{TailPolicy, TraceFacts, Verdict};
 
 /// Versions of the rules kept in memory besides the one in force.
 const KEPT_VERSIONS: usize = 20;

@@ -23,6 +23,13 @@
 //! mode = "hash"
 //!
 //! [[rule]]
+//! name = "errors, slow traces and a tenth of the rest"
+//! signal = "spans"
+//! action = "tail_sample"
+//! rate = 0.1
+//! slow_ms = 2000
+//!
+//! [[rule]]
 //! name = "checkout latency"
 //! signal = "spans"
 //! action = "metric"
@@ -41,6 +48,7 @@ use serde::{Deserialize, Serialize};
 use crate::PipelineError;
 use crate::derive::{DURATION_BOUNDS, Measure, MetricSpec};
 use crate::redact::Detector;
+use crate::tail::TailPolicy;
 
 /// Format version of the rule file (`version = 1`, the default).
 pub const FORMAT_VERSION: u32 = 1;
@@ -66,12 +74,16 @@ pub struct RuleSpec {
     pub name: String,
     /// `spans`, `logs`, `metrics` or `any`.
     pub signal: String,
-    /// `drop`, `sample`, `remove_attributes`, `redact` or `limit_cardinality`.
+    /// `drop`, `sample`, `tail_sample`, `remove_attributes`, `redact`, `limit_cardinality`
+    /// or `metric`.
     pub action: String,
     #[serde(default, rename = "match")]
     pub when: MatchSpec,
-    /// `sample`: the share of matching records kept (0 < rate < 1).
+    /// `sample`: the share of matching records kept (0 < rate < 1); `tail_sample`: the share
+    /// of ordinary traces kept (0 ≤ rate < 1).
     pub rate: Option<f64>,
+    /// `tail_sample`: a trace with a span at least this long (milliseconds) is kept.
+    pub slow_ms: Option<f64>,
     /// `remove_attributes`: the keys removed; `limit_cardinality`: the labels limited (all
     /// when empty).
     #[serde(default)]
@@ -146,6 +158,9 @@ pub enum Action {
     },
     /// Counts or measures the records into a metric; the records pass on.
     Metric(MetricSpec),
+    /// Keeps whole traces with an error or a slow span and a share of the others, decided
+    /// when the store writes its memory to files (`tail`).
+    TailSample(TailPolicy),
 }
 
 impl Action {
@@ -157,6 +172,7 @@ impl Action {
             Action::Redact { .. } => "redact",
             Action::LimitCardinality { .. } => "limit_cardinality",
             Action::Metric(_) => "metric",
+            Action::TailSample(_) => "tail_sample",
         }
     }
 
@@ -242,6 +258,17 @@ pub fn check(file: &RuleFile) -> Result<Vec<Rule>, PipelineError> {
                 problems.extend(found);
             }
         }
+    }
+    let tails: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| matches!(r.action, Action::TailSample(_)))
+        .collect();
+    if let [_, second, ..] = tails.as_slice() {
+        problems.push(problem(
+            Some(&second.name),
+            "action",
+            "one tail_sample rule decides a trace: merge it with the earlier one".into(),
+        ));
     }
     if problems.is_empty() {
         Ok(rules)
@@ -386,6 +413,7 @@ fn check_action(
         }
         "redact" => check_redact(spec, problems)?,
         "metric" => Action::Metric(check_metric(spec, signal, problems)?),
+        "tail_sample" => Action::TailSample(check_tail(spec, signal, problems)?),
         "limit_cardinality" => {
             if signal != Some(Signal::Metrics) {
                 problems.push(problem(
@@ -412,7 +440,7 @@ fn check_action(
                 None,
                 "action",
                 format!(
-                    "'{other}': use drop, sample, remove_attributes, redact, limit_cardinality or metric"
+                    "'{other}': use drop, sample, tail_sample, remove_attributes, redact, limit_cardinality or metric"
                 ),
             ));
             return None;
@@ -425,12 +453,46 @@ fn check_action(
             None,
             "action",
             format!(
-                "{} applies to logs or metrics (spans feed RED, the service map and triage)",
+                "{} applies to logs or metrics (spans feed RED, the service map and triage: use tail_sample, which keeps errors and slow traces)",
                 action.name()
             ),
         ));
     }
     Some(action)
+}
+
+fn check_tail(
+    spec: &RuleSpec,
+    signal: Option<Signal>,
+    problems: &mut Vec<RuleProblem>,
+) -> Option<TailPolicy> {
+    if signal != Some(Signal::Spans) {
+        problems.push(problem(
+            None,
+            "signal",
+            "tail_sample applies to spans".into(),
+        ));
+    }
+    let rate = match spec.rate {
+        Some(rate) if (0.0..1.0).contains(&rate) => rate,
+        _ => {
+            problems.push(problem(
+                None,
+                "rate",
+                "tail_sample needs the share of ordinary traces kept: 0 or more and below 1".into(),
+            ));
+            return None;
+        }
+    };
+    let slow_ns = match spec.slow_ms {
+        Some(ms) if ms.is_finite() && ms > 0.0 => Some((ms * 1e6) as i64),
+        Some(_) => {
+            problems.push(problem(None, "slow_ms", "must be above 0".into()));
+            return None;
+        }
+        None => None,
+    };
+    Some(TailPolicy { rate, slow_ns })
 }
 
 /// Most labels a `metric` rule groups by, and most histogram buckets.

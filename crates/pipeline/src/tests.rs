@@ -524,3 +524,72 @@ fn a_metric_rule_keeps_its_series_bounded() {
     let total: f64 = points.iter().map(|p| p.value.unwrap()).sum();
     assert_eq!(total, n as f64, "every record is counted somewhere");
 }
+
+#[test]
+fn a_tail_rule_is_checked_and_decides_traces_counting_what_it_dropped() {
+    let problems = |text: &str| -> Vec<String> {
+        match Pipeline::from_text(text) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.problems().iter().map(|p| p.field.clone()).collect(),
+        }
+    };
+    let tail = |signal: &str, extra: &str| {
+        format!(
+            "[[rule]]\nname = \"t\"\nsignal = \"{signal}\"\naction = \"tail_sample\"\n{extra}\n"
+        )
+    };
+    assert_eq!(problems(&tail("logs", "rate = 0.1")), ["signal"]);
+    assert_eq!(problems(&tail("spans", "rate = 1.0")), ["rate"]);
+    assert_eq!(problems(&tail("spans", "")), ["rate"]);
+    assert_eq!(
+        problems(&tail("spans", "rate = 0.1\nslow_ms = -1")),
+        ["slow_ms"]
+    );
+    let two = format!(
+        "{}{}",
+        tail("spans", "rate = 0.1"),
+        tail("spans", "rate = 0.2").replace("\"t\"", "\"u\"")
+    );
+    assert_eq!(problems(&two), ["action"]);
+
+    let p = Pipeline::from_text(&tail(
+        "spans",
+        "rate = 0\nslow_ms = 500\nmatch = { service = \"cart\" }",
+    ))
+    .unwrap();
+    let rules = &p.current().rules;
+    assert!(rules.tail_matches("cart", "GET /cart", "{}"));
+    assert!(!rules.tail_matches("shop", "GET /", "{}"));
+    let facts = |error: bool, longest_ms: i64| TraceFacts {
+        spans: 4,
+        bytes: 400,
+        error,
+        longest_ns: longest_ms * 1_000_000,
+        matched: true,
+    };
+    let id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    assert_eq!(rules.decide_trace(id, &facts(true, 1)), Verdict::Error);
+    assert_eq!(
+        rules.decide_trace("0af7651916cd43dd8448eb211c80319c", &facts(false, 900)),
+        Verdict::Slow
+    );
+    assert_eq!(
+        rules.decide_trace("b7ad6b7169203331b7ad6b7169203331", &facts(false, 10)),
+        Verdict::Dropped
+    );
+    let unmatched = TraceFacts {
+        matched: false,
+        ..facts(false, 10)
+    };
+    assert_eq!(rules.decide_trace("c0ffee", &unmatched), Verdict::Unmatched);
+    let stats = rules.stats[0].view();
+    assert_eq!(
+        (stats.matched, stats.dropped, stats.bytes_saved),
+        (12, 4, 400)
+    );
+    // At ingest the rule leaves spans alone.
+    let mut spans = vec![span("cart", "GET /cart", 10, "{}")];
+    rules.apply_spans(&mut spans);
+    assert_eq!(spans.len(), 1);
+    assert_eq!(rules.stats[0].view().matched, 12);
+}

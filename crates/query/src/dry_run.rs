@@ -24,7 +24,9 @@ pub struct DryRunRule {
     pub signal: &'static str,
     pub action: &'static str,
     /// Stored records the rule's conditions match (for `redact`: those with a finding; the
-    /// card detector's check digit is not applied, so this is an upper bound).
+    /// card detector's check digit is not applied, so this is an upper bound; for
+    /// `tail_sample`: the spans of traces without an error or a slow span, of which the
+    /// rule keeps its share).
     pub matched_records: u64,
     pub matched_bytes: u64,
     /// Bytes as sent the rule would have kept out of the store (`None`: it saves none by
@@ -76,8 +78,13 @@ fn match_sql(m: &Match, signal: Signal) -> Vec<String> {
     conds
 }
 
-/// What an action's matches are counted by, and what of their bytes it saves.
-fn action_sql(action: &Action, signal: Signal) -> (Option<String>, Option<String>) {
+/// What an action's matches are counted by, and what of their bytes it saves; `range` bounds
+/// the traces a tail sampling rule judges.
+fn action_sql(
+    action: &Action,
+    signal: Signal,
+    range: TimeRange,
+) -> (Option<String>, Option<String>) {
     let text = if signal == Signal::Logs {
         "concat(body, attributes)"
     } else {
@@ -122,6 +129,22 @@ fn action_sql(action: &Action, signal: Signal) -> (Option<String>, Option<String
                 .collect();
             (Some(format!("({})", any.join(" OR "))), Some("0".into()))
         }
+        // The spans of ordinary traces (no error, no slow span), of which the share is kept.
+        Action::TailSample(policy) => {
+            let slow = policy
+                .slow_ns
+                .map(|s| format!(" AND max(duration_ns) < {s}"))
+                .unwrap_or_default();
+            let ordinary = format!(
+                "trace_id IN (SELECT trace_id FROM spans WHERE start_time_unix_nano >= {} AND start_time_unix_nano < {} \
+                 GROUP BY trace_id HAVING max(CASE WHEN status_code = 'ERROR' THEN 1 ELSE 0 END) = 0{slow})",
+                range.start_ns, range.end_ns
+            );
+            (
+                Some(ordinary),
+                Some(format!("{} * {}", bytes_sql(signal), 1.0 - policy.rate)),
+            )
+        }
         // A metric rule saves nothing itself (the drop rule after it does).
         Action::LimitCardinality { .. } | Action::Metric(_) => (None, None),
     }
@@ -163,7 +186,7 @@ impl QueryService {
             format!("{time} < {}", range.end_ns),
         ];
         conds.extend(match_sql(&rule.when, signal));
-        let (extra, saved) = action_sql(&rule.action, signal);
+        let (extra, saved) = action_sql(&rule.action, signal, range);
         conds.extend(extra);
         let sql = format!(
             "SELECT count(*) AS n, sum({bytes}) AS b, sum({saved}) AS s FROM {table} WHERE {conds}",

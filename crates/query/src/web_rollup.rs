@@ -6,6 +6,12 @@
 //! and cached; when the hour's files change, only the new ones are read (a flush adds a file;
 //! a compacted file holds exactly the rows of the files it replaced, named in its footer).
 //! Parts still in memory are read on every call. The window is widened to whole minutes.
+//!
+//! A window of a day holds about 1,500 minutes of every session, error group and vitals
+//! group: an hour the window covers whole is answered from its parts merged over the hour
+//! (made once per set of files, on its first use), so a question merges about one part per
+//! key and hour instead of one per key and minute. The minutes are kept for the hours a
+//! window only partly covers.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -31,12 +37,41 @@ const COLUMNS: [&str; 4] = [
 ];
 
 /// Parts read earlier from a set of an hour's files: the files' names and the parts.
-type Earlier<P> = (Arc<HashSet<String>>, Arc<Vec<Row<P>>>);
+type Earlier<P> = (Arc<HashSet<String>>, Arc<HourParts<P>>);
 
-/// One hour's merged parts and the names of the files they were read from.
+/// One hour's parts, merged per minute and key; merged over the whole hour when first asked.
+struct HourParts<P> {
+    start: i64,
+    minutes: Vec<Row<P>>,
+    whole: std::sync::OnceLock<Vec<Row<P>>>,
+}
+
+impl<P: Part> HourParts<P> {
+    fn new(start: i64, minutes: Vec<Row<P>>) -> HourParts<P> {
+        HourParts {
+            start,
+            minutes,
+            whole: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The parts merged per key over the hour, stamped with its start.
+    fn whole(&self) -> &[Row<P>] {
+        self.whole.get_or_init(|| {
+            let stamped = self.minutes.iter().map(|r| Row {
+                minute: self.start,
+                service: r.service.clone(),
+                part: r.part.clone(),
+            });
+            rum::rollup::merge_rows(stamped.collect())
+        })
+    }
+}
+
+/// One hour's parts and the names of the files they were read from.
 struct Hour<P> {
     files: Arc<HashSet<String>>,
-    rows: Arc<Vec<Row<P>>>,
+    rows: Arc<HourParts<P>>,
     used: u64,
 }
 
@@ -66,7 +101,7 @@ impl<P> HourCache<P> {
         Some((Arc::clone(&h.files), Arc::clone(&h.rows)))
     }
 
-    fn put(&self, hour: i64, files: Arc<HashSet<String>>, rows: Arc<Vec<Row<P>>>) {
+    fn put(&self, hour: i64, files: Arc<HashSet<String>>, rows: Arc<HourParts<P>>) {
         let Ok(mut guard) = self.hours.lock() else {
             return;
         };
@@ -91,20 +126,21 @@ pub(crate) struct WebRollupCache {
     vitals: HourCache<VitalPart>,
 }
 
-/// The parts of a window: cached hours and the parts still in memory.
+/// The parts of a window: cached hours (merged over the hour when the window covers it
+/// whole) and the parts still in memory.
 struct Parts<P> {
-    hours: Vec<Arc<Vec<Row<P>>>>,
+    hours: Vec<(Arc<HourParts<P>>, bool)>,
     fresh: Vec<Row<P>>,
     start: i64,
     end: i64,
     service: Option<String>,
 }
 
-impl<P> Parts<P> {
+impl<P: Part> Parts<P> {
     fn iter(&self) -> impl Iterator<Item = &Row<P>> {
         self.hours
             .iter()
-            .flat_map(|h| h.iter())
+            .flat_map(|(h, whole)| if *whole { h.whole() } else { &h.minutes[..] })
             .chain(self.fresh.iter())
             .filter(|r| {
                 r.minute >= self.start
@@ -155,7 +191,8 @@ fn read_hour<P: Part>(
     paths: &[PathBuf],
     earlier: Option<Earlier<P>>,
     metric: &str,
-) -> Result<Vec<Row<P>>, QueryError> {
+    start: i64,
+) -> Result<HourParts<P>, QueryError> {
     let read = |path: &Path| -> Result<Vec<Row<P>>, QueryError> {
         let batches = storage::files::read_matching(path, &COLUMNS, "metric_name", metric)
             .map_err(|e| QueryError::Internal(format!("reading {}: {e}", path.display())))?;
@@ -180,14 +217,14 @@ fn read_hour<P: Part>(
             }
         }
         if covered.len() == had.len() {
-            all = Vec::clone(&rows);
+            all = rows.minutes.clone();
             todo = new_files;
         }
     }
     for path in todo {
         all.extend(read(path)?);
     }
-    Ok(rum::rollup::merge_rows(all))
+    Ok(HourParts::new(start, rum::rollup::merge_rows(all)))
 }
 
 impl QueryService {
@@ -228,19 +265,32 @@ impl QueryService {
         for (hour, paths) in by_hour {
             let names: Arc<HashSet<String>> =
                 Arc::new(paths.iter().map(|p| file_name(p)).collect());
+            let hour_start = hour.saturating_mul(HOUR_NS);
+            let whole = hour_start >= start && hour_start.saturating_add(HOUR_NS) <= end;
             let earlier = cache.get(hour);
-            if let Some((files, rows)) = &earlier
-                && **files == *names
-            {
-                out.hours.push(Arc::clone(rows));
-                continue;
-            }
-            let rows = tokio::task::spawn_blocking(move || read_hour(&paths, earlier, metric))
+            let rows = match earlier {
+                Some((files, rows)) if *files == *names => rows,
+                earlier => {
+                    let rows = tokio::task::spawn_blocking(move || {
+                        read_hour(&paths, earlier, metric, hour_start)
+                    })
+                    .await
+                    .map_err(|e| QueryError::Internal(format!("rollup read failed: {e}")))??;
+                    let rows = Arc::new(rows);
+                    cache.put(hour, names, Arc::clone(&rows));
+                    rows
+                }
+            };
+            if whole && rows.whole.get().is_none() {
+                // Merged off the async threads, once per set of the hour's files.
+                let rows = Arc::clone(&rows);
+                tokio::task::spawn_blocking(move || {
+                    rows.whole();
+                })
                 .await
-                .map_err(|e| QueryError::Internal(format!("rollup read failed: {e}")))??;
-            let rows = Arc::new(rows);
-            cache.put(hour, names, Arc::clone(&rows));
-            out.hours.push(rows);
+                .map_err(|e| QueryError::Internal(format!("rollup merge failed: {e}")))?;
+            }
+            out.hours.push((rows, whole));
         }
         out.fresh = parts_in(&snapshot.mem, metric, lo, hi)?;
         Ok(out)

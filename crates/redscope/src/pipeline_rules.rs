@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use arrow::array::{ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Int64Type};
 use tokio::sync::watch;
 
 use crate::config::Config;
@@ -91,4 +93,98 @@ fn loaded_ns(l: &pipeline::Loaded) -> i64 {
     l.loaded_at
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// The tail sampling rule applied when the store writes spans to files (see `pipeline::tail`):
+/// by then a trace's spans are in, so it is judged whole. Spans kept as part of the share of
+/// ordinary traces note the share (`redscope.sample_rate`), so counts can be weighted back.
+pub struct TailFilter(pub Arc<pipeline::Pipeline>);
+
+impl storage::FlushFilter for TailFilter {
+    fn keep(&self, signal: model::Signal, batch: &RecordBatch) -> Option<RecordBatch> {
+        if signal != model::Signal::Spans {
+            return None;
+        }
+        let current = self.0.current();
+        let (_, _, policy) = current.rules.tail_rule()?;
+        let rate = policy.rate;
+        match tail_sample(&current.rules, rate, batch) {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::warn!(error = %e, "tail sampling skipped: every span of this flush is written");
+                None
+            }
+        }
+    }
+}
+
+fn text_column(batch: &RecordBatch, name: &str) -> anyhow::Result<ArrayRef> {
+    let column = batch
+        .column_by_name(name)
+        .with_context(|| format!("span column {name} missing"))?;
+    Ok(arrow::compute::cast(column, &DataType::Utf8)?)
+}
+
+/// The spans of `batch` the tail rule keeps, or `None` when it keeps them all unchanged.
+fn tail_sample(
+    rules: &pipeline::RuleSet,
+    rate: f64,
+    batch: &RecordBatch,
+) -> anyhow::Result<Option<RecordBatch>> {
+    use std::collections::HashMap;
+    let (traces, services, names, status, attrs) = (
+        text_column(batch, "trace_id")?,
+        text_column(batch, "service_name")?,
+        text_column(batch, "name")?,
+        text_column(batch, "status_code")?,
+        text_column(batch, "attributes")?,
+    );
+    let (traces, services, names) = (
+        traces.as_string::<i32>(),
+        services.as_string::<i32>(),
+        names.as_string::<i32>(),
+    );
+    let (status, attrs) = (status.as_string::<i32>(), attrs.as_string::<i32>());
+    let durations = batch
+        .column_by_name("duration_ns")
+        .context("span column duration_ns missing")?;
+    let durations = arrow::compute::cast(durations, &DataType::Int64)?;
+    let durations = durations.as_primitive::<Int64Type>();
+    let mut facts: HashMap<&str, pipeline::TraceFacts> = HashMap::new();
+    for i in 0..batch.num_rows() {
+        let f = facts.entry(traces.value(i)).or_default();
+        f.spans += 1;
+        f.bytes += (64 + names.value(i).len() + attrs.value(i).len()) as u64;
+        f.error |= status.value(i) == model::StatusCode::Error.as_str();
+        f.longest_ns = f.longest_ns.max(durations.value(i));
+        f.matched =
+            f.matched || rules.tail_matches(services.value(i), names.value(i), attrs.value(i));
+    }
+    let verdicts: HashMap<&str, pipeline::Verdict> = facts
+        .iter()
+        .map(|(id, f)| (*id, rules.decide_trace(id, f)))
+        .collect();
+    let verdict = |i: usize| verdicts[traces.value(i)];
+    if (0..batch.num_rows()).all(|i| verdict(i) == pipeline::Verdict::Unmatched) {
+        return Ok(None);
+    }
+    let mask: BooleanArray = (0..batch.num_rows())
+        .map(|i| Some(verdict(i).keeps()))
+        .collect();
+    // The kept share of ordinary traces says what it stands for.
+    let noted: StringArray = (0..batch.num_rows())
+        .map(|i| {
+            let a = attrs.value(i);
+            Some(if verdict(i) == pipeline::Verdict::Sampled {
+                pipeline::note_sample_rate(a, rate)
+            } else {
+                a.to_string()
+            })
+        })
+        .collect();
+    let index = batch.schema().index_of("attributes")?;
+    let mut columns = batch.columns().to_vec();
+    columns[index] = arrow::compute::cast(&noted, batch.schema().field(index).data_type())?;
+    let noted = RecordBatch::try_new(batch.schema(), columns)?;
+    Ok(Some(arrow::compute::filter_record_batch(&noted, &mask)?))
 }

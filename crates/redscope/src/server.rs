@@ -129,6 +129,9 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
         rum::Enricher::new(Some(Arc::clone(&sourcemaps))).with_replay(Arc::clone(&replay)),
     );
     let rules = crate::pipeline_rules::open(config)?;
+    store.set_flush_filter(Some(Arc::new(crate::pipeline_rules::TailFilter(
+        Arc::clone(&rules),
+    ))));
     let pipeline =
         ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
             .with_pattern_counts()
@@ -505,6 +508,7 @@ fn status_json(store: &storage::Store, pipeline: &ingest::Pipeline) -> serde_jso
             "rows_replayed": s.rows_replayed.load(Relaxed),
             "flushes": s.flushes.load(Relaxed),
             "flush_errors": s.flush_errors.load(Relaxed),
+            "rows_filtered": s.rows_filtered.load(Relaxed),
             "files_written": s.files_written.load(Relaxed),
             "compactions": s.compactions.load(Relaxed),
             "files_expired": s.files_expired.load(Relaxed),

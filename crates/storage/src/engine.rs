@@ -82,6 +82,8 @@ pub struct StoreStats {
     pub files_expired: AtomicU64,
     pub rows_replayed: AtomicU64,
     pub flush_errors: AtomicU64,
+    /// Rows a flush filter left out of the files (see [`crate::keep`]).
+    pub rows_filtered: AtomicU64,
 }
 
 #[derive(Default)]
@@ -125,6 +127,8 @@ pub(crate) struct Shared {
     pub tap: Option<Arc<dyn Tap>>,
     /// WAL segments from this id on are kept for the tap even once flushed.
     pub keep_from: AtomicU64,
+    /// Which rows a flush writes (see [`crate::keep`]).
+    pub flush_filter: RwLock<Option<Arc<dyn crate::keep::FlushFilter>>>,
 }
 
 impl Shared {
@@ -287,6 +291,7 @@ impl Store {
             row_bytes: std::array::from_fn(|_| AtomicU64::new(1024)),
             tap,
             keep_from: AtomicU64::new(keep_from),
+            flush_filter: RwLock::new(None),
         });
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = std::sync::mpsc::sync_channel::<WriterMsg>(4096);
@@ -399,6 +404,13 @@ impl Store {
             Ok(Ok(())) => Ok(()),
             Ok(Err(failure)) => Err(failure.into_error()),
             Err(_) => Err(StorageError::Closed),
+        }
+    }
+
+    /// Sets what chooses the rows flushes write to files (see [`crate::keep`]).
+    pub fn set_flush_filter(&self, filter: Option<Arc<dyn crate::keep::FlushFilter>>) {
+        if let Ok(mut f) = self.shared.flush_filter.write() {
+            *f = filter;
         }
     }
 
@@ -872,7 +884,22 @@ fn flush_parts(
         shared.row_bytes[signal_index(signal)].store(per_row.max(64) as u64, Ordering::Relaxed);
     }
     let sorted = files::sort_batches(signal, &schema, batches)?;
-    files::split_by_hour(signal, &sorted)
+    let filter = shared.flush_filter.read().ok().and_then(|f| f.clone());
+    let kept = match filter.and_then(|f| f.keep(signal, &sorted)) {
+        Some(kept) if kept.schema() == sorted.schema() && kept.num_rows() <= sorted.num_rows() => {
+            let left_out = sorted.num_rows() - kept.num_rows();
+            shared
+                .stats
+                .rows_filtered
+                .fetch_add(left_out as u64, Ordering::Relaxed);
+            kept
+        }
+        _ => sorted,
+    };
+    if kept.num_rows() == 0 {
+        return Ok(Vec::new());
+    }
+    files::split_by_hour(signal, &kept)
 }
 
 #[cfg(test)]

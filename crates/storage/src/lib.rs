@@ -4,6 +4,7 @@
 //!
 //! - [`Store`]: open, append (returns once durable), snapshot for readers, flush.
 //! - [`StoreConfig`]: where and how (thresholds, retention, fsync).
+//! - [`keep`]: which rows a flush writes to files (tail sampling).
 //! - [`tap`]: what is derived from stored rows is told of every durable write, and handed
 //!   the WAL again after a crash.
 //! - [`schema`]: the Arrow schemas of the `spans`, `logs` and `metric_points` tables.
@@ -17,6 +18,7 @@
 
 mod engine;
 pub mod files;
+pub mod keep;
 mod maintenance;
 mod memsize;
 pub mod schema;
@@ -26,6 +28,7 @@ pub mod tid;
 pub mod wal;
 
 pub use engine::{Snapshot, Store, StoreConfig, StoreStats};
+pub use keep::FlushFilter;
 pub use table::{SignalTable, time_bounds_of};
 pub use tap::{Durable, Note, Tap};
 pub use wal::Position;

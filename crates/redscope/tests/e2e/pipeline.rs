@@ -34,6 +34,19 @@ async fn count(server: &Server, sql: &str) -> u64 {
         .unwrap_or_else(|| panic!("{sql}: {v}"))
 }
 
+/// What `rules` would have matched and saved over the last hour's stored records.
+async fn dry_run(server: &Server, rules: &str) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(server.api_url("/api/v1/pipeline/dry-run?from=now-1h"))
+        .body(rules.to_string())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 const RULES: &str = r#"
 [[rule]]
 name = "no debug of cart"
@@ -70,15 +83,7 @@ async fn rules_drop_and_redact_at_ingest_and_a_dry_run_counts_stored_matches() {
 
     // A dry run of the rules over what is stored: the twenty lines would be dropped.
     let client = reqwest::Client::new();
-    let dry: serde_json::Value = client
-        .post(server.api_url("/api/v1/pipeline/dry-run?from=now-1h"))
-        .body(RULES)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let dry = dry_run(&server, RULES).await;
     let first = &dry["rules"][0];
     assert_eq!(first["name"], "no debug of cart", "{dry}");
     assert_eq!(first["matched_records"], 20, "{dry}");
@@ -357,4 +362,169 @@ async fn metric_rules_turn_logs_and_spans_into_metrics_that_promql_reads_after_t
     let rules = server.get_json("/api/v1/pipeline").await;
     assert_eq!(rules["rules"][0]["stats"]["matched"], 7, "{rules}");
     assert_eq!(rules["rules"][2]["stats"]["matched"], 4, "{rules}");
+}
+
+/// A trace id as SDKs make them (random bits), with a prefix telling the test's kinds apart.
+fn trace_id(prefix: &str, n: u64) -> String {
+    let bits = n.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    let more = bits.rotate_left(29) ^ 0x5851_f42d_4c95_7f2d;
+    format!("{prefix}{:012x}{bits:016x}", more >> 16)
+}
+
+/// Tail sampling: spans are stored and counted as they arrive; when they are written to files,
+/// every trace with an error or a slow span stays whole, and a share of the others, noted.
+#[tokio::test]
+async fn tail_sampling_keeps_error_and_slow_traces_whole_and_a_share_of_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[("REDSCOPE_STORAGE__FLUSH_INTERVAL_SECS", "2")],
+    );
+    let rules = r#"
+[[rule]]
+name = "errors, slow traces and a quarter of the rest"
+signal = "spans"
+action = "tail_sample"
+rate = 0.25
+slow_ms = 1000
+"#;
+    let client = reqwest::Client::new();
+    let put = client
+        .put(server.api_url("/api/v1/pipeline"))
+        .body(rules)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200, "{}", put.text().await.unwrap());
+    let t = now_ns() - 5_000_000_000;
+    // 20 failing traces, 20 slow ones, 160 ordinary: a server span and a client span each.
+    let mut spans = Vec::new();
+    for n in 0..200u64 {
+        let (prefix, ms, error) = match n % 10 {
+            0 => ("eeee", 20, true),
+            1 => ("5555", 1500, false),
+            _ => ("0000", 20, false),
+        };
+        let trace = trace_id(prefix, n);
+        let root = format!("{:016x}", 1000 + n);
+        spans.push(
+            serde_json::json!({"traceId": trace, "spanId": root, "name": "GET /items",
+            "kind": 2, "startTimeUnixNano": t.to_string(),
+            "endTimeUnixNano": (t + ms * 1_000_000).to_string(),
+            "status": {"code": if error { 2 } else { 0 }}}),
+        );
+        spans.push(
+            serde_json::json!({"traceId": trace, "spanId": format!("{:016x}", 5000 + n),
+            "parentSpanId": root, "name": "SELECT items", "kind": 3,
+            "startTimeUnixNano": (t + 1_000_000).to_string(),
+            "endTimeUnixNano": (t + 5_000_000).to_string(),
+            "attributes": [{"key": "db.system", "value": {"stringValue": "postgresql"}}]}),
+        );
+    }
+    let body = serde_json::json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "items"}}]}, "scopeSpans": [{"spans": spans}]}]});
+    let r = client
+        .post(server.otlp_url("/v1/traces"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Written to files within a few seconds: then the ordinary traces are thinned out.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = server.get_json("/api/v1/status").await;
+        if status["status"]["storage"]["rows_filtered"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never flushed with the filter: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let of = |prefix: &str| format!("SELECT count(*) FROM spans WHERE trace_id LIKE '{prefix}%'");
+    assert_eq!(
+        count(&server, &of("eeee")).await,
+        40,
+        "failing traces kept whole"
+    );
+    assert_eq!(
+        count(&server, &of("5555")).await,
+        40,
+        "slow traces kept whole"
+    );
+    let ordinary = count(&server, &of("0000")).await;
+    assert!(
+        (40..=130).contains(&ordinary),
+        "about a quarter of 320 ordinary spans kept: {ordinary}"
+    );
+    assert_eq!(
+        count(&server, "SELECT count(*) FROM (SELECT trace_id, count(*) AS c FROM spans GROUP BY trace_id) WHERE c <> 2").await,
+        0,
+        "traces are kept or dropped whole"
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT count(*) FROM spans WHERE trace_id LIKE '0000%' AND attributes LIKE '%\"redscope.sample_rate\":0.25%'"
+        )
+        .await,
+        ordinary,
+        "the kept share says what it stands for"
+    );
+    assert_eq!(
+        count(
+            &server,
+            "SELECT count(*) FROM spans WHERE trace_id NOT LIKE '0000%' AND attributes LIKE '%redscope.sample_rate%'"
+        )
+        .await,
+        0
+    );
+
+    // What the rule matched, dropped and saved.
+    let state = server.get_json("/api/v1/pipeline").await;
+    let stats = &state["rules"][0]["stats"];
+    assert_eq!(stats["matched"], 400, "{state}");
+    assert_eq!(
+        stats["dropped"].as_u64().unwrap(),
+        320 - ordinary,
+        "{state}"
+    );
+    assert!(stats["bytes_saved"].as_u64().unwrap() > 0, "{state}");
+
+    // A dry run of the rule over what is stored now: the ordinary spans are what it thins.
+    let dry = dry_run(&server, rules).await;
+    assert_eq!(dry["rules"][0]["matched_records"], ordinary, "{dry}");
+    assert!(
+        dry["rules"][0]["saved_bytes"].as_u64().unwrap() > 0,
+        "{dry}"
+    );
+
+    // RED counted every request, before the sampling.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let red = server.get_json("/api/v1/red?from=now-1h").await;
+        let items = red["totals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == "items")
+            .cloned();
+        if let Some(items) = items
+            && items["requests"] == 200
+        {
+            assert_eq!(items["errors"], 20, "{red}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "RED never counted 200 requests: {red}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
 }

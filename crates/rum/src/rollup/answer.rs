@@ -1,8 +1,7 @@
 //! The questions answered from the parts: the same summaries, groups and vitals that
 //! `sessions::summaries`, `errors::groups` and `vitals::aggregate` compute from the events.
 
-use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::{ErrorPart, Row, SessionPart, VitalKey, VitalPart};
 use crate::errors::ErrorGroup;
@@ -20,10 +19,31 @@ pub struct SessionQuery {
 }
 
 /// A session merged from its parts (most sessions have one: it is copied only when merged),
-/// and the service of its earliest part.
+/// and the service of its earliest part. Small, since a day's list moves tens of thousands.
 struct Merged<'a> {
     service: &'a str,
-    part: Cow<'a, SessionPart>,
+    first: &'a SessionPart,
+    merged: Option<Box<SessionPart>>,
+}
+
+impl<'a> Merged<'a> {
+    fn part(&self) -> &SessionPart {
+        self.merged.as_deref().unwrap_or(self.first)
+    }
+
+    fn merge(&mut self, other: &SessionPart) {
+        self.merged
+            .get_or_insert_with(|| Box::new(self.first.clone()))
+            .merge(other);
+    }
+}
+
+/// Newest first, then by id.
+fn newest_first(a: &Merged, b: &Merged) -> std::cmp::Ordering {
+    let (a, b) = (a.part(), b.part());
+    b.start
+        .cmp(&a.start)
+        .then_with(|| a.session.cmp(&b.session))
 }
 
 /// The sessions of `rows` matching `q`, newest first: how many matched, and the first
@@ -32,33 +52,37 @@ pub fn sessions<'a>(
     rows: impl Iterator<Item = &'a Row<SessionPart>>,
     q: &SessionQuery,
 ) -> (usize, Vec<SessionSummary>) {
-    let mut by: HashMap<&str, Merged<'a>> = HashMap::new();
+    let mut by: rustc_hash::FxHashMap<&str, Merged<'a>> = Default::default();
     for row in rows {
         match by.get_mut(row.part.session.as_str()) {
             Some(m) => {
-                if row.part.start < m.part.start {
+                if row.part.start < m.part().start {
                     m.service = &row.service;
                 }
-                m.part.to_mut().merge(&row.part);
+                m.merge(&row.part);
             }
             None => {
                 let merged = Merged {
                     service: &row.service,
-                    part: Cow::Borrowed(&row.part),
+                    first: &row.part,
+                    merged: None,
                 };
                 by.insert(&row.part.session, merged);
             }
         }
     }
-    let mut matching: Vec<Merged> = by.into_values().filter(|m| matches(&m.part, q)).collect();
+    let mut matching: Vec<Merged> = by.into_values().filter(|m| matches(m.part(), q)).collect();
     let total = matching.len();
-    matching.sort_by(|a, b| {
-        b.part
-            .start
-            .cmp(&a.part.start)
-            .then_with(|| a.part.session.cmp(&b.part.session))
-    });
-    matching.truncate(q.limit);
+    // Only the page is sorted: the newest `limit` are picked first.
+    if q.limit < matching.len() {
+        if q.limit == 0 {
+            matching.clear();
+        } else {
+            matching.select_nth_unstable_by(q.limit - 1, newest_first);
+            matching.truncate(q.limit);
+        }
+    }
+    matching.sort_by(newest_first);
     let page = matching.into_iter().map(summary).collect();
     (total, page)
 }
@@ -78,7 +102,10 @@ fn matches(p: &SessionPart, q: &SessionQuery) -> bool {
 }
 
 fn summary(m: Merged<'_>) -> SessionSummary {
-    let p = m.part.into_owned();
+    let p = match m.merged {
+        Some(p) => *p,
+        None => m.first.clone(),
+    };
     SessionSummary {
         start_unix_nano: p.start,
         end_unix_nano: p.end,
