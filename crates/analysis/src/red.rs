@@ -143,8 +143,11 @@ pub fn operation_of(span: &SpanRow) -> String {
 }
 
 fn is_error(span: &SpanRow) -> bool {
-    span.status_code == "ERROR"
-        || (span.kind == "SERVER" && span.http_response_status_code.is_some_and(|c| c >= 500))
+    model::span_failed(
+        &span.status_code,
+        &span.kind,
+        span.http_response_status_code,
+    )
 }
 
 /// The dependency a client span calls, when the span says: (node name, node kind).

@@ -19,6 +19,7 @@ mod time;
 
 pub use rows::{
     Batch, Events, LogRow, MetricPointRow, MetricType, Resource, SpanKind, SpanRow, StatusCode,
+    span_failed,
 };
 pub use time::{TimeError, TimeRange, now_unix_nano, parse_duration_ns, parse_time};
 

@@ -81,6 +81,13 @@ impl SpanKind {
     }
 }
 
+/// Whether a span failed: its status says so, or it is a server span answered with a 5xx
+/// (instrumentations that leave the status unset). RED, triage and tail sampling count alike.
+pub fn span_failed(status_code: &str, kind: &str, http_status: Option<i64>) -> bool {
+    status_code == StatusCode::Error.as_str()
+        || (kind == SpanKind::Server.as_str() && http_status.is_some_and(|c| c >= 500))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StatusCode {
     Unset,

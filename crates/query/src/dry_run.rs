@@ -135,9 +135,12 @@ fn action_sql(
                 .slow_ns
                 .map(|s| format!(" AND max(duration_ns) < {s}"))
                 .unwrap_or_default();
+            // `model::span_failed` as SQL.
+            let failed =
+                "status_code = 'ERROR' OR (kind = 'SERVER' AND http_response_status_code >= 500)";
             let ordinary = format!(
                 "trace_id IN (SELECT trace_id FROM spans WHERE start_time_unix_nano >= {} AND start_time_unix_nano < {} \
-                 GROUP BY trace_id HAVING max(CASE WHEN status_code = 'ERROR' THEN 1 ELSE 0 END) = 0{slow})",
+                 GROUP BY trace_id HAVING max(CASE WHEN {failed} THEN 1 ELSE 0 END) = 0{slow})",
                 range.start_ns, range.end_ns
             );
             (

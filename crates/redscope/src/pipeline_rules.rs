@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use arrow::array::{ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Int64Type};
 use tokio::sync::watch;
 
@@ -107,8 +107,7 @@ impl storage::FlushFilter for TailFilter {
         }
         let current = self.0.current();
         let (_, _, policy) = current.rules.tail_rule()?;
-        let rate = policy.rate;
-        match tail_sample(&current.rules, rate, batch) {
+        match tail_sample(&current.rules, policy.rate, batch) {
             Ok(kept) => kept,
             Err(e) => {
                 tracing::warn!(error = %e, "tail sampling skipped: every span of this flush is written");
@@ -118,11 +117,12 @@ impl storage::FlushFilter for TailFilter {
     }
 }
 
-fn text_column(batch: &RecordBatch, name: &str) -> anyhow::Result<ArrayRef> {
+/// A span column as `to` (dictionary or view columns cast).
+fn column_as(batch: &RecordBatch, name: &str, to: &DataType) -> anyhow::Result<ArrayRef> {
     let column = batch
         .column_by_name(name)
         .with_context(|| format!("span column {name} missing"))?;
-    Ok(arrow::compute::cast(column, &DataType::Utf8)?)
+    Ok(arrow::compute::cast(column, to)?)
 }
 
 /// The spans of `batch` the tail rule keeps, or `None` when it keeps them all unchanged.
@@ -132,30 +132,39 @@ fn tail_sample(
     batch: &RecordBatch,
 ) -> anyhow::Result<Option<RecordBatch>> {
     use std::collections::HashMap;
-    let (traces, services, names, status, attrs) = (
-        text_column(batch, "trace_id")?,
-        text_column(batch, "service_name")?,
-        text_column(batch, "name")?,
-        text_column(batch, "status_code")?,
-        text_column(batch, "attributes")?,
+    let (traces, services, names, status, kinds, attrs) = (
+        column_as(batch, "trace_id", &DataType::Utf8)?,
+        column_as(batch, "service_name", &DataType::Utf8)?,
+        column_as(batch, "name", &DataType::Utf8)?,
+        column_as(batch, "status_code", &DataType::Utf8)?,
+        column_as(batch, "kind", &DataType::Utf8)?,
+        column_as(batch, "attributes", &DataType::Utf8)?,
     );
     let (traces, services, names) = (
         traces.as_string::<i32>(),
         services.as_string::<i32>(),
         names.as_string::<i32>(),
     );
-    let (status, attrs) = (status.as_string::<i32>(), attrs.as_string::<i32>());
-    let durations = batch
-        .column_by_name("duration_ns")
-        .context("span column duration_ns missing")?;
-    let durations = arrow::compute::cast(durations, &DataType::Int64)?;
-    let durations = durations.as_primitive::<Int64Type>();
+    let (status, kinds, attrs) = (
+        status.as_string::<i32>(),
+        kinds.as_string::<i32>(),
+        attrs.as_string::<i32>(),
+    );
+    let (durations, http) = (
+        column_as(batch, "duration_ns", &DataType::Int64)?,
+        column_as(batch, "http_response_status_code", &DataType::Int64)?,
+    );
+    let (durations, http) = (
+        durations.as_primitive::<Int64Type>(),
+        http.as_primitive::<Int64Type>(),
+    );
     let mut facts: HashMap<&str, pipeline::TraceFacts> = HashMap::new();
     for i in 0..batch.num_rows() {
         let f = facts.entry(traces.value(i)).or_default();
         f.spans += 1;
         f.bytes += (64 + names.value(i).len() + attrs.value(i).len()) as u64;
-        f.error |= status.value(i) == model::StatusCode::Error.as_str();
+        let http_status = http.is_valid(i).then(|| http.value(i));
+        f.error |= model::span_failed(status.value(i), kinds.value(i), http_status);
         f.longest_ns = f.longest_ns.max(durations.value(i));
         f.matched =
             f.matched || rules.tail_matches(services.value(i), names.value(i), attrs.value(i));

@@ -407,11 +407,18 @@ slow_ms = 1000
         };
         let trace = trace_id(prefix, n);
         let root = format!("{:016x}", 1000 + n);
+        // Half the failing servers say so by their status, half by a 5xx left unset.
+        let (code, http) = match (error, n % 20) {
+            (true, 0) => (2, 200),
+            (true, _) => (0, 500),
+            _ => (0, 200),
+        };
         spans.push(
             serde_json::json!({"traceId": trace, "spanId": root, "name": "GET /items",
             "kind": 2, "startTimeUnixNano": t.to_string(),
             "endTimeUnixNano": (t + ms * 1_000_000).to_string(),
-            "status": {"code": if error { 2 } else { 0 }}}),
+            "attributes": [{"key": "http.response.status_code", "value": {"intValue": http}}],
+            "status": {"code": code}}),
         );
         spans.push(
             serde_json::json!({"traceId": trace, "spanId": format!("{:016x}", 5000 + n),
