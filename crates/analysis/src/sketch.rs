@@ -87,6 +87,13 @@ impl Sketch {
         b.last().copied().map(|v| self.clamp(v))
     }
 
+    /// How many durations are surely above `ms`: those in buckets wholly above it (a bucket
+    /// that holds `ms` counts as not above, the same for every sketch compared).
+    pub fn count_above(&self, ms: f64) -> u64 {
+        let idx = bounds().partition_point(|upper| *upper < ms);
+        self.counts.iter().skip(idx + 1).sum()
+    }
+
     fn clamp(&self, v: f64) -> f64 {
         let v = self.max_ms.map_or(v, |m| v.min(m));
         self.min_ms.map_or(v, |m| v.max(m))
@@ -109,6 +116,19 @@ mod tests {
         }
         assert_eq!(Sketch::default().quantile(0.5), None);
         assert_eq!(s.quantile(1.0), Some(1000.0), "never beyond the maximum");
+    }
+
+    #[test]
+    fn counts_above_leave_out_the_bucket_that_holds_the_value() {
+        let mut s = Sketch::default();
+        for v in [1.0, 10.0, 10.05, 100.0, 1000.0] {
+            s.record(v);
+        }
+        assert_eq!(s.count_above(0.5), 5);
+        assert_eq!(s.count_above(10.0), 2, "10.05 shares 10.0's bucket");
+        assert_eq!(s.count_above(500.0), 1);
+        assert_eq!(s.count_above(5000.0), 0);
+        assert_eq!(Sketch::default().count_above(1.0), 0);
     }
 
     #[test]

@@ -19,13 +19,14 @@
 //! query layer adds example traces and blast radius to the top candidates.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::Sketch;
 
 /// Requests, errors and duration of one component, edge or operation in one period.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Red {
     pub requests: u64,
     pub errors: u64,
@@ -33,6 +34,9 @@ pub struct Red {
     pub p50_ms: Option<f64>,
     pub p90_ms: Option<f64>,
     pub p99_ms: Option<f64>,
+    /// The durations themselves, for telling a shift from chance (see [`latency_anomaly`]).
+    #[serde(skip)]
+    pub durations: Option<Arc<Sketch>>,
 }
 
 impl Red {
@@ -44,6 +48,7 @@ impl Red {
             p50_ms: sketch.quantile(0.5),
             p90_ms: sketch.quantile(0.9),
             p99_ms: sketch.quantile(0.99),
+            durations: (sketch.count > 0).then(|| Arc::new(sketch.clone())),
         }
     }
 
@@ -238,6 +243,12 @@ fn error_anomaly(w: &Red, b: &Red) -> Option<(f64, f64, f64)> {
 }
 
 /// Latency anomaly: the most changed percentile, before, after and a score.
+///
+/// A percentile of a few hundred requests moves a lot by chance when the durations are
+/// spread (a 6% tail of 3 s timeouts puts a p90 anywhere between 250 ms and 3 s), so a
+/// change counts only when it is also significant: more of the window's requests are slower
+/// than the baseline's value of that percentile than the baseline's own share, by a
+/// two-proportion z of at least 3 (the test error rates pass too).
 fn latency_anomaly(w: &Red, b: &Red) -> Option<(&'static str, f64, f64, f64)> {
     if w.requests < MIN_REQUESTS || b.requests < MIN_REQUESTS {
         return None;
@@ -254,7 +265,10 @@ fn latency_anomaly(w: &Red, b: &Red) -> Option<(&'static str, f64, f64, f64)> {
             continue;
         };
         let ratio = after / before.max(0.01);
-        if ratio < min_ratio || after - before < min_abs {
+        if ratio < min_ratio
+            || after - before < min_abs
+            || !slower_by_more_than_chance(w, b, before)
+        {
             continue;
         }
         let score = (ratio.log2() * 2.0).min(10.0);
@@ -263,6 +277,27 @@ fn latency_anomaly(w: &Red, b: &Red) -> Option<(&'static str, f64, f64, f64)> {
         }
     }
     best
+}
+
+/// Whether the window's share of requests slower than `ms` exceeds the baseline's share by
+/// more than chance allows (one-sided two-proportion z ≥ 3). Without durations (a caller that
+/// built its figures by hand) the percentiles are taken as they are.
+fn slower_by_more_than_chance(w: &Red, b: &Red, ms: f64) -> bool {
+    let (Some(wd), Some(bd)) = (&w.durations, &b.durations) else {
+        return true;
+    };
+    let (nw, nb) = (wd.count as f64, bd.count as f64);
+    if nw == 0.0 || nb == 0.0 {
+        return false;
+    }
+    let (kw, kb) = (wd.count_above(ms) as f64, bd.count_above(ms) as f64);
+    let delta = kw / nw - kb / nb;
+    let pooled = (kw + kb) / (nw + nb);
+    let se = (pooled * (1.0 - pooled) * (1.0 / nw + 1.0 / nb)).sqrt();
+    if se == 0.0 {
+        return delta > 0.0;
+    }
+    delta / se >= 3.0
 }
 
 /// Throughput change: requests per second before and after, when it halves or triples.
@@ -1171,6 +1206,41 @@ mod tests {
         assert_eq!(api.explained_by.as_deref(), Some("db"));
         // billing is healthy and not a candidate
         assert!(!names.contains(&"billing"));
+    }
+
+    /// `n` requests of which `slow` took 3 s and the rest 60–260 ms.
+    fn tailed(n: u64, slow: u64) -> Red {
+        let mut s = Sketch::default();
+        for i in 0..n {
+            s.record(if i < slow {
+                3000.0
+            } else {
+                60.0 + (i % 20) as f64 * 10.0
+            });
+        }
+        Red::from_sketch(n, slow, &s)
+    }
+
+    #[test]
+    fn a_percentile_that_moves_by_chance_is_not_a_latency_anomaly() {
+        // 6% of calls time out at 3 s before; 10.6% of a smaller window by chance: the p90
+        // lands on the timeouts (243 ms -> 3 s) but the share of slow calls barely moved.
+        let (window, baseline) = (tailed(113, 12), tailed(1450, 87));
+        assert!(window.p90_ms.unwrap() > 5.0 * baseline.p90_ms.unwrap());
+        assert_eq!(latency_anomaly(&window, &baseline), None);
+        // The same percentile with a third of the calls timing out is one.
+        let (which, _, after, _) = latency_anomaly(&tailed(113, 38), &baseline).unwrap();
+        assert!(
+            which == "p90" || which == "p50" || which == "mean",
+            "{which}"
+        );
+        assert!(after > 1000.0);
+        // Without the durations the percentiles are taken as they are.
+        let bare = |r: Red| Red {
+            durations: None,
+            ..r
+        };
+        assert!(latency_anomaly(&bare(window), &bare(baseline)).is_some());
     }
 
     #[test]

@@ -1572,19 +1572,30 @@ pub async fn run(target: String, args: DemoArgs, warm: Option<Arc<query::QuerySe
     let tick = Duration::from_millis(250);
     let mut carry = 0.0;
     let mut ticks: u64 = 0;
+    let mut last = tokio::time::Instant::now();
     loop {
-        carry += rate * tick.as_secs_f64();
+        let now = tokio::time::Instant::now();
+        carry = journeys_due(carry, rate, now.duration_since(last));
+        last = now;
         while carry >= 1.0 {
             shop.journey(now_ns());
             carry -= 1.0;
         }
-        send(&client, &target, &mut shop, 0).await;
+        send(&client, &target, &mut shop, 2).await;
         if ticks.is_multiple_of(40) {
             send_metrics(&client, &target, &mut shop, now_ns()).await;
         }
         ticks += 1;
         tokio::time::sleep(tick).await;
     }
+}
+
+/// Journeys owed after `elapsed` at `rate` per second, `carry` included. The live rate
+/// follows the clock, not the loop: on a busy machine a send can take longer than a tick, and
+/// counting ticks would thin the traffic out (which triage rightly reads as a drop). A stall
+/// of more than five seconds is not made up for.
+fn journeys_due(carry: f64, rate: f64, elapsed: Duration) -> f64 {
+    (carry + rate * elapsed.as_secs_f64()).min(rate * 5.0 + 1.0)
 }
 
 /// The server read its stored rollups into its caches when it started, before the history
@@ -1625,10 +1636,20 @@ pub fn sample(journeys: usize, seed: u64) -> (ExportTraceServiceRequest, ExportL
 #[cfg(test)]
 mod tests {
     use std::collections::{HashMap, HashSet};
+    use std::time::Duration;
 
     use analysis::{DistinctSample, REACH_DISTINCT_METRIC, REACH_METRIC, RedAggregator};
 
-    use super::{DemoArgs, Fault, Schedule, parse_fault, sample};
+    use super::{DemoArgs, Fault, Schedule, journeys_due, parse_fault, sample};
+
+    #[test]
+    fn the_live_rate_follows_the_clock_when_sends_are_slow() {
+        // A tick that took a second (a slow send) owes a second of journeys, not a tick's.
+        assert_eq!(journeys_due(0.0, 20.0, Duration::from_secs(1)), 20.0);
+        assert_eq!(journeys_due(0.5, 20.0, Duration::from_millis(250)), 5.5);
+        // A long stall is not made up for in one burst.
+        assert_eq!(journeys_due(0.0, 20.0, Duration::from_secs(60)), 101.0);
+    }
 
     #[test]
     fn a_fault_can_end() {
