@@ -1,7 +1,7 @@
 //! Built-in rule kinds a user switches on in the configuration, without writing PromQL:
 //! RED per service (or operation) — error ratio and p95 latency, against fixed thresholds or
-//! against the same window one hour/day earlier — a new or surging error-log pattern, and a
-//! triage finding. All but triage become ordinary PromQL rules over the synthetic span and
+//! against the same window one hour/day earlier — a new or surging error-log pattern, a
+//! triage finding, and a pipeline budget near or at its cap. All but triage become ordinary PromQL rules over the synthetic span and
 //! log metrics, so their `expr` can be read and copied.
 //!
 //! ```toml
@@ -30,12 +30,47 @@ pub struct BuiltinConfig {
     pub log_patterns: Option<LogPatternRule>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub triage: Option<TriageRule>,
+    /// On by itself when the pipeline rules have budgets at start (see the server).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budgets: Option<BudgetRule>,
 }
 
 impl BuiltinConfig {
+    /// Whether none of the service rules (RED, log patterns, triage) is on.
     pub fn is_empty(&self) -> bool {
-        self == &BuiltinConfig::default()
+        self.red_errors.is_none()
+            && self.red_latency.is_none()
+            && self.log_patterns.is_none()
+            && self.triage.is_none()
     }
+}
+
+/// The share of its cap a pipeline budget used (`redscope_budget_used_ratio`, the largest of
+/// its daily and monthly caps), per budget and counted service.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct BudgetRule {
+    pub degraded: Option<f64>,
+    pub critical: Option<f64>,
+    #[serde(rename = "for")]
+    pub for_: String,
+}
+
+impl Default for BudgetRule {
+    fn default() -> Self {
+        BudgetRule {
+            degraded: Some(0.8),
+            critical: Some(1.0),
+            for_: "0s".to_string(),
+        }
+    }
+}
+
+/// The gauge the pipeline writes per budget, counted service, period and unit.
+pub const BUDGET_METRIC: &str = "redscope_budget_used_ratio";
+
+pub fn budget_expr() -> String {
+    format!("max by (budget, signal, service) ({BUDGET_METRIC})")
 }
 
 /// Error ratio (`red_errors`) or latency quantile in seconds (`red_latency`) per service.
@@ -133,6 +168,9 @@ impl Default for TriageRule {
     }
 }
 
+/// The `service` label of rules over per-service series.
+const JOB: &str = "{{ $labels.job }}";
+
 /// The name of the group the built-in rules are in.
 pub const GROUP: &str = "redscope-builtin";
 /// The group of the triage rule, which has its own interval.
@@ -175,6 +213,8 @@ struct Spec {
     id: &'static str,
     name: &'static str,
     kind: RuleKind,
+    /// The `service` label: the series' service (`job`) for RED and patterns.
+    service: &'static str,
     expr: String,
     for_ms: i64,
     keep_firing_for_ms: i64,
@@ -184,8 +224,7 @@ struct Spec {
 }
 
 fn rule(s: Spec) -> Result<Rule, String> {
-    let labels: BTreeMap<String, String> =
-        [("service".to_string(), "{{ $labels.job }}".to_string())].into();
+    let labels: BTreeMap<String, String> = [("service".to_string(), s.service.to_string())].into();
     let annotations: BTreeMap<String, String> =
         [("summary".to_string(), s.summary.to_string())].into();
     let parse = |m: &BTreeMap<String, String>| -> Result<Vec<(String, Template)>, String> {
@@ -306,6 +345,7 @@ pub fn groups(c: &BuiltinConfig) -> Result<Vec<Group>, String> {
             id: "red_errors",
             name: "RedErrorRatio",
             kind: RuleKind::RedErrors,
+            service: JOB,
             expr: red_errors_expr(r)?,
             for_ms: ms("red_errors.for", &r.for_)?,
             keep_firing_for_ms: ms("red_errors.keep_firing_for", &r.keep_firing_for)?,
@@ -322,6 +362,7 @@ pub fn groups(c: &BuiltinConfig) -> Result<Vec<Group>, String> {
             id: "red_latency",
             name: "RedLatency",
             kind: RuleKind::RedLatency,
+            service: JOB,
             expr: red_latency_expr(r)?,
             for_ms: ms("red_latency.for", &r.for_)?,
             keep_firing_for_ms: ms("red_latency.keep_firing_for", &r.keep_firing_for)?,
@@ -338,11 +379,26 @@ pub fn groups(c: &BuiltinConfig) -> Result<Vec<Group>, String> {
             id: "log_patterns",
             name: "ErrorLogPattern",
             kind: RuleKind::LogPattern,
+            service: JOB,
             expr: log_pattern_expr(r)?,
             for_ms: ms("log_patterns.for", &r.for_)?,
             keep_firing_for_ms: 0,
             thresholds: thresholds("log_patterns", r.degraded, r.critical)?,
             summary: "{{ $labels.job }}: error log pattern {{ $labels.template_id }} is new or surging ({{ printf \"%.1f\" $value }}x)",
+            window_ms: 0,
+        })?);
+    }
+    if let Some(r) = &c.budgets {
+        rules.push(rule(Spec {
+            id: "budgets",
+            name: "PipelineBudget",
+            kind: RuleKind::Budget,
+            service: "{{ $labels.service }}",
+            expr: budget_expr(),
+            for_ms: ms("budgets.for", &r.for_)?,
+            keep_firing_for_ms: 0,
+            thresholds: thresholds("budgets", r.degraded, r.critical)?,
+            summary: "budget {{ $labels.budget }} ({{ $labels.signal }} {{ $labels.service }}) at {{ humanizePercentage $value }} of its cap",
             window_ms: 0,
         })?);
     }
@@ -356,6 +412,7 @@ pub fn groups(c: &BuiltinConfig) -> Result<Vec<Group>, String> {
             id: "triage",
             name: "TriageFinding",
             kind: RuleKind::Triage,
+            service: JOB,
             expr: format!(
                 "triage(window={}): score of the top-ranked cause",
                 duration::format_ms(window_ms)
@@ -405,12 +462,16 @@ mod tests {
             }),
             log_patterns: Some(LogPatternRule::default()),
             triage: Some(TriageRule::default()),
+            budgets: Some(BudgetRule::default()),
         };
         let groups = groups(&c).unwrap();
         assert_eq!(groups.len(), 2);
         assert_eq!(groups[1].interval_ms, Some(60_000));
         let g = &groups[0];
-        assert_eq!(g.rules.len(), 3);
+        assert_eq!(g.rules.len(), 4);
+        let budget = &g.rules[3];
+        assert_eq!(budget.kind, RuleKind::Budget);
+        assert_eq!(budget.labels["service"], "{{ $labels.service }}");
         for r in g.rules.iter().filter(|r| r.kind != RuleKind::Triage) {
             promql::parse(&r.expr).unwrap_or_else(|e| panic!("{}: {e}: {}", r.name, r.expr));
         }

@@ -93,6 +93,7 @@ pub enum RuleKind {
     RedLatency,
     LogPattern,
     Triage,
+    Budget,
 }
 
 /// A validated alerting rule.

@@ -1,5 +1,6 @@
-//! `/api/v1/pipeline`: the pipeline rules in force with what each matched and saved, replaced
-//! with a new rule file (admin), and a dry run of a rule file over the stored records.
+//! `/api/v1/pipeline`: the pipeline rules in force with what each matched and saved and the
+//! budgets with what they used and shed, replaced with a new rule file (admin), and a dry run
+//! of a rule file over the stored records.
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -35,7 +36,8 @@ fn text_of(body: &axum::body::Bytes) -> Result<&str, ApiError> {
     std::str::from_utf8(body).map_err(|_| ApiError::bad("body", "must be UTF-8 TOML"))
 }
 
-/// `GET`: the rules in force, each with its counters, the file, earlier versions.
+/// `GET`: the rules in force, each with its counters, the budgets with their use, the file,
+/// earlier versions.
 pub async fn get(State(state): State<ApiState>) -> Result<Response, ApiError> {
     let rules = rules_of(&state)?;
     let current = rules.current();
@@ -59,6 +61,7 @@ pub async fn get(State(state): State<ApiState>) -> Result<Response, ApiError> {
         "text": current.text,
         "last_error": rules.last_error(),
         "rules": listed,
+        "budgets": rules.ledger().view(&current.budgets, model::now_unix_nano()),
         "history": rules.history(),
     }))
     .into_response())

@@ -1,6 +1,6 @@
 //! `GET /api/v1/usage`: records, bytes and cost per signal and per service, scope, span name,
 //! log template, metric name or attribute key, against the previous period, with what nobody
-//! read by name in `unread_days`.
+//! read by name in `unread_days`, and the budgets' use of the day and the month.
 
 use axum::Json;
 use axum::extract::{Query, State};
@@ -55,5 +55,16 @@ pub async fn usage(
         unread_days,
         prices: state.usage_prices.as_ref().clone(),
     };
-    Ok(Json(state.query.usage(&q).await?).into_response())
+    let report = state.query.usage(&q).await?;
+    let mut body = serde_json::to_value(&report)
+        .map_err(|e| ApiError::Internal(format!("usage report: {e}")))?;
+    // The budgets' use of the day and the month, next to what was sent.
+    if let (Some(rules), Some(obj)) = (&state.pipeline, body.as_object_mut()) {
+        let current = rules.current();
+        let budgets = rules
+            .ledger()
+            .view(&current.budgets, model::now_unix_nano());
+        obj.insert("budgets".into(), serde_json::json!(budgets));
+    }
+    Ok(Json(body).into_response())
 }

@@ -310,6 +310,7 @@ impl Pipeline {
             processor: self.inner.log_processor.clone(),
             rum: self.inner.rum.clone(),
             rules: self.inner.rules.as_ref().map(|r| r.current()),
+            ledger: self.inner.rules.as_ref().map(|r| Arc::clone(r.ledger())),
         };
         let count_patterns = self.inner.count_patterns;
         let within = (
@@ -369,6 +370,17 @@ struct Hooks {
     rum: Option<Arc<rum::Enricher>>,
     /// One version of the rules for the whole request.
     rules: Option<Arc<::pipeline::Loaded>>,
+    /// What the budgets counted.
+    ledger: Option<Arc<::pipeline::Ledger>>,
+}
+
+impl Hooks {
+    /// The budgets in force and their counts, when there are budgets.
+    fn budgets(&self) -> Option<(&[::pipeline::Budget], &::pipeline::Ledger)> {
+        let rules = self.rules.as_ref()?;
+        let ledger = self.ledger.as_ref()?;
+        Some((&rules.budgets, ledger))
+    }
 }
 
 /// Browser records are enriched by RUM; the others (and only they: a browser's events are
@@ -421,6 +433,11 @@ fn convert_request(
             if let Some(rules) = &hooks.rules {
                 rules.rules.apply_spans(&mut c.rows);
             }
+            // Spans are held to their budgets when they are written to files; their failed
+            // traces are noted now, so that the traces' logs are kept over a cap.
+            if let Some(ledger) = &hooks.ledger {
+                ledger.note_spans(&c.rows);
+            }
             split(c, Batch::Spans, within)
         }
         Request::Logs(r) => {
@@ -432,6 +449,9 @@ fn convert_request(
             if let Some(rules) = &hooks.rules {
                 rules.rules.apply_logs(&mut c.rows);
             }
+            if let Some((budgets, ledger)) = hooks.budgets() {
+                ledger.admit_logs(budgets, &mut c.rows, now);
+            }
             return (split(c, Batch::Logs, within), patterns);
         }
         Request::Metrics(r) => {
@@ -439,6 +459,9 @@ fn convert_request(
             c.adjusted.times_moved += bounds::bound_point_times(&mut c.rows, limits, now);
             if let Some(rules) = &hooks.rules {
                 rules.rules.apply_metrics(&mut c.rows);
+            }
+            if let Some((budgets, ledger)) = hooks.budgets() {
+                ledger.admit_points(budgets, &mut c.rows, now);
             }
             split(c, Batch::Metrics, within)
         }

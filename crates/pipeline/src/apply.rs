@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::derive::{self, Derived, Source};
 use crate::redact::redact;
 use crate::rules::{Action, Match, Rule};
+use crate::size::{log_bytes, point_bytes};
 use crate::tail::{self, TailPolicy, TailSampler, TraceFacts, Verdict};
 
 /// The attribute a sampled record carries: the share of its kind that was kept, so that counts
@@ -161,10 +162,6 @@ fn kept(key: &[u8], rate: f64) -> bool {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     key.hash(&mut h);
     (h.finish() as f64 / u64::MAX as f64) < rate
-}
-
-fn log_bytes(r: &LogRow) -> u64 {
-    (40 + r.body.len() + r.attributes.len()) as u64
 }
 
 /// `attributes` (a JSON object as text) changed by `f`; `None` when it is not an object.
@@ -445,9 +442,7 @@ impl RuleSet {
                     return true;
                 }
                 matched += 1;
-                let size =
-                    (48 + r.metric_name.len() + r.attributes.len() + 16 * r.bucket_counts.len())
-                        as u64;
+                let size = point_bytes(r);
                 match &rule.action {
                     Action::Drop => {
                         dropped += 1;

@@ -20,9 +20,11 @@
 //! ```
 
 mod apply;
+pub mod budget;
 pub mod derive;
 pub mod redact;
 pub mod rules;
+pub mod size;
 pub mod tail;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +36,7 @@ use serde::Serialize;
 pub use apply::{
     OVERFLOW_VALUE, RuleSet, RuleStats, RuleStatsView, SAMPLE_RATE_ATTRIBUTE, note_sample_rate,
 };
+pub use budget::{Budget, BudgetView, Ledger};
 pub use rules::{Action, Match, Rule, RuleProblem};
 pub use tail::{TailPolicy, TraceFacts, Verdict};
 
@@ -78,6 +81,8 @@ pub struct Loaded {
     pub text: String,
     pub loaded_at: SystemTime,
     pub rules: RuleSet,
+    /// The budgets of the file (their counts are in the pipeline's [`Ledger`]).
+    pub budgets: Vec<Budget>,
 }
 
 /// A version as the API shows it.
@@ -98,14 +103,17 @@ pub struct Pipeline {
     seen: Mutex<Option<(SystemTime, u64)>>,
     /// Why the file's newest text was not taken, if it was not.
     last_error: Mutex<Option<String>>,
+    /// What the budgets counted, kept across versions.
+    ledger: Arc<Ledger>,
 }
 
-fn loaded(version: u64, text: String, rules: Vec<Rule>) -> Arc<Loaded> {
+fn loaded(version: u64, text: String, parsed: rules::Parsed) -> Arc<Loaded> {
     Arc::new(Loaded {
         version,
         text,
         loaded_at: SystemTime::now(),
-        rules: RuleSet::new(rules),
+        rules: RuleSet::new(parsed.rules),
+        budgets: parsed.budgets,
     })
 }
 
@@ -114,11 +122,24 @@ impl Pipeline {
     pub fn empty() -> Pipeline {
         Pipeline {
             file: None,
-            current: RwLock::new(loaded(0, String::new(), Vec::new())),
+            current: RwLock::new(loaded(0, String::new(), rules::Parsed::default())),
             history: Mutex::new(Vec::new()),
             seen: Mutex::new(None),
             last_error: Mutex::new(None),
+            ledger: Arc::new(Ledger::default()),
         }
+    }
+
+    /// Counts budgets with `ledger` (one read back from the data directory); call before
+    /// the pipeline is shared.
+    pub fn with_ledger(mut self, ledger: Ledger) -> Pipeline {
+        self.ledger = Arc::new(ledger);
+        self
+    }
+
+    /// What the budgets counted.
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
     }
 
     /// Rules from text (tests, and servers without a file).
@@ -162,12 +183,12 @@ impl Pipeline {
 
     /// Puts `text` in force (checked first; the rules in force stay on any error).
     pub fn replace(&self, text: &str) -> Result<u64, PipelineError> {
-        let rules = rules::parse(text)?;
+        let parsed = rules::parse_all(text)?;
         let mut current = match self.current.write() {
             Ok(c) => c,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let next = loaded(current.version + 1, text.to_string(), rules);
+        let next = loaded(current.version + 1, text.to_string(), parsed);
         let version = next.version;
         let previous = std::mem::replace(&mut *current, next);
         if previous.version > 0
@@ -186,7 +207,7 @@ impl Pipeline {
 
     /// Checks `text`, writes it to the rule file (atomically) and puts it in force.
     pub fn save(&self, text: &str) -> Result<u64, PipelineError> {
-        rules::parse(text)?;
+        rules::parse_all(text)?;
         if let Some(path) = &self.file {
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;

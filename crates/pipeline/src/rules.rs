@@ -61,6 +61,15 @@ pub struct RuleFile {
     pub version: u32,
     #[serde(default, rename = "rule")]
     pub rules: Vec<RuleSpec>,
+    #[serde(default, rename = "budget", skip_serializing_if = "Vec::is_empty")]
+    pub budgets: Vec<crate::budget::BudgetSpec>,
+}
+
+/// A checked rule file: its rules and its budgets.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub rules: Vec<Rule>,
+    pub budgets: Vec<crate::budget::Budget>,
 }
 
 fn default_version() -> u32 {
@@ -213,8 +222,13 @@ pub struct RuleProblem {
     pub message: String,
 }
 
-/// Parses and checks a TOML rule file.
+/// Parses and checks a TOML rule file: its rules.
 pub fn parse(text: &str) -> Result<Vec<Rule>, PipelineError> {
+    parse_all(text).map(|p| p.rules)
+}
+
+/// Parses and checks a TOML rule file: its rules and budgets.
+pub fn parse_all(text: &str) -> Result<Parsed, PipelineError> {
     let file: RuleFile = toml::from_str(text).map_err(|e| {
         PipelineError::Invalid(vec![RuleProblem {
             rule: None,
@@ -226,7 +240,7 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, PipelineError> {
 }
 
 /// Checks a parsed rule file: every problem, not just the first.
-pub fn check(file: &RuleFile) -> Result<Vec<Rule>, PipelineError> {
+pub fn check(file: &RuleFile) -> Result<Parsed, PipelineError> {
     let mut problems = Vec::new();
     if file.version != FORMAT_VERSION {
         problems.push(problem(
@@ -270,8 +284,15 @@ pub fn check(file: &RuleFile) -> Result<Vec<Rule>, PipelineError> {
             "one tail_sample rule decides a trace: merge it with the earlier one".into(),
         ));
     }
+    let budgets = match crate::budget::check(&file.budgets) {
+        Ok(b) => b,
+        Err(found) => {
+            problems.extend(found);
+            Vec::new()
+        }
+    };
     if problems.is_empty() {
-        Ok(rules)
+        Ok(Parsed { rules, budgets })
     } else {
         Err(PipelineError::Invalid(problems))
     }

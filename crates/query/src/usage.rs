@@ -209,20 +209,31 @@ struct Tally {
 
 type Key = (String, Option<String>);
 
-/// The estimated size of a record as sent, per signal (see the module docs).
+/// The estimated size of a record as sent, per signal (see the module docs), in SQL over the
+/// stored columns: the same sum as `pipeline::size`, which counts rows at ingest, from the
+/// same fixed parts.
 pub(crate) fn bytes_sql(signal: Signal) -> &'static str {
+    use pipeline::size::{BUCKET, LOG_FIXED, POINT_FIXED, SPAN_FIXED};
+    static SQL: std::sync::OnceLock<[String; 3]> = std::sync::OnceLock::new();
+    let sql = SQL.get_or_init(|| {
+        [
+            format!(
+                "({SPAN_FIXED} + octet_length(name) + octet_length(attributes) + octet_length(events) \
+                 + octet_length(links) + octet_length(status_message))"
+            ),
+            format!(
+                "({LOG_FIXED} + octet_length(body) + octet_length(attributes) + octet_length(severity_text))"
+            ),
+            format!(
+                "({POINT_FIXED} + octet_length(metric_name) + octet_length(attributes) \
+                 + {BUCKET} * coalesce(cardinality(bucket_counts), 0))"
+            ),
+        ]
+    });
     match signal {
-        Signal::Spans => {
-            "(64 + octet_length(name) + octet_length(attributes) + octet_length(events) \
-             + octet_length(links) + octet_length(status_message))"
-        }
-        Signal::Logs => {
-            "(40 + octet_length(body) + octet_length(attributes) + octet_length(severity_text))"
-        }
-        Signal::Metrics => {
-            "(48 + octet_length(metric_name) + octet_length(attributes) \
-             + 16 * coalesce(cardinality(bucket_counts), 0))"
-        }
+        Signal::Spans => &sql[0],
+        Signal::Logs => &sql[1],
+        Signal::Metrics => &sql[2],
     }
 }
 

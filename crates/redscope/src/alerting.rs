@@ -132,8 +132,11 @@ impl AlertsConfig {
 
 /// Opens the alerting engine over the server's data and starts its evaluation task; `None`
 /// when `[alerts] enabled = false`.
+/// With `budgets` (the pipeline rules have budgets), the built-in budget alert is on with its
+/// default thresholds unless configured.
 pub fn start(
     config: &crate::config::Config,
+    budgets: bool,
     query: &Arc<query::QueryService>,
     promql: &Arc<promql::Engine>,
     mut stop: watch::Receiver<bool>,
@@ -148,9 +151,12 @@ pub fn start(
         query: Arc::clone(query),
     });
     let notifier = alerts::Notifier::start(&c.notify_options(config));
+    let mut options = c.options(config);
+    if budgets && options.builtin.budgets.is_none() {
+        options.builtin.budgets = Some(alerts::builtin::BudgetRule::default());
+    }
     let engine = Arc::new(
-        alerts::Alerts::open(c.options(config), querier, notifier)
-            .context("opening the alert state")?,
+        alerts::Alerts::open(options, querier, notifier).context("opening the alert state")?,
     );
     let evaluating = Arc::clone(&engine);
     tasks.push(tokio::spawn(async move {

@@ -24,12 +24,19 @@ pub fn rules_file(config: &Config) -> PathBuf {
     }
 }
 
-/// The rules of the file (none when it does not exist); a file that does not parse stops
-/// the start, so that a typo never turns rules off unnoticed.
+/// Where the budgets' counts of the day and the month are kept between runs.
+pub fn ledger_file(config: &Config) -> PathBuf {
+    config.data_dir.join("budgets.json")
+}
+
+/// The rules of the file (none when it does not exist), with the budgets' counts of the last
+/// run; a file that does not parse stops the start, so that a typo never turns rules off
+/// unnoticed.
 pub fn open(config: &Config) -> anyhow::Result<Arc<pipeline::Pipeline>> {
     let path = rules_file(config);
     let rules = pipeline::Pipeline::open(&path)
-        .with_context(|| format!("pipeline rules in {}", path.display()))?;
+        .with_context(|| format!("pipeline rules in {}", path.display()))?
+        .with_ledger(pipeline::Ledger::load(&ledger_file(config)));
     Ok(Arc::new(rules))
 }
 
@@ -54,10 +61,11 @@ pub fn watch(
 
 /// Writes the series of the `metric` rules every [`METRICS_EVERY`] and at `stop`, from the
 /// rules in force and, once more, from the version they replaced (so a reload loses nothing
-/// they counted).
+/// they counted); with them the budgets' gauges, and saves the budgets' counts to `ledger`.
 pub fn write_metrics(
     rules: Arc<pipeline::Pipeline>,
     ingest: ingest::Pipeline,
+    ledger: PathBuf,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<anyhow::Result<()>> {
     tokio::spawn(async move {
@@ -78,6 +86,16 @@ pub fn write_metrics(
             if current.rules.makes_metrics() {
                 points.extend(current.rules.metric_points(now, loaded_ns(&current)));
             }
+            if !current.budgets.is_empty() {
+                points.extend(rules.ledger().points(&current.budgets, now));
+            }
+            let counts = Arc::clone(rules.ledger());
+            let path = ledger.clone();
+            match tokio::task::spawn_blocking(move || counts.save(&path)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::warn!(error = %e, "budget counts not saved"),
+                Err(e) => tracing::warn!(error = %e, "budget counts not saved"),
+            }
             last = Some(current);
             if let Err(e) = ingest.write_points(points).await {
                 tracing::warn!(error = %e, "points of the pipeline's metric rules not written");
@@ -95,26 +113,135 @@ fn loaded_ns(l: &pipeline::Loaded) -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
-/// The tail sampling rule applied when the store writes spans to files (see `pipeline::tail`):
-/// by then a trace's spans are in, so it is judged whole. Spans kept as part of the share of
-/// ordinary traces note the share (`redscope.sample_rate`), so counts can be weighted back.
-pub struct TailFilter(pub Arc<pipeline::Pipeline>);
+/// What the store writes of its spans to files: the tail sampling rule (see `pipeline::tail`)
+/// and the span budgets (see `pipeline::budget`), applied then because by then a trace's
+/// spans are in, so it is judged whole. Spans kept as part of the share of ordinary traces
+/// note the share (`redscope.sample_rate`), so counts can be weighted back.
+pub struct SpanFilter(pub Arc<pipeline::Pipeline>);
 
-impl storage::FlushFilter for TailFilter {
+impl storage::FlushFilter for SpanFilter {
     fn keep(&self, signal: model::Signal, batch: &RecordBatch) -> Option<RecordBatch> {
         if signal != model::Signal::Spans {
             return None;
         }
         let current = self.0.current();
-        let (_, _, policy) = current.rules.tail_rule()?;
-        match tail_sample(&current.rules, policy.rate, batch) {
+        let sampled = match current.rules.tail_rule() {
+            Some((_, _, policy)) => match tail_sample(&current.rules, policy.rate, batch) {
+                Ok(kept) => kept,
+                Err(e) => {
+                    tracing::warn!(error = %e, "tail sampling skipped: every span of this flush is written");
+                    None
+                }
+            },
+            None => None,
+        };
+        if !current
+            .budgets
+            .iter()
+            .any(|b| b.signal == model::Signal::Spans)
+        {
+            return sampled;
+        }
+        let input = sampled.as_ref().unwrap_or(batch);
+        match within_budgets(self.0.ledger(), &current.budgets, input) {
+            Ok(None) => sampled,
             Ok(kept) => kept,
             Err(e) => {
-                tracing::warn!(error = %e, "tail sampling skipped: every span of this flush is written");
-                None
+                tracing::warn!(error = %e, "span budgets skipped: every span of this flush is written");
+                sampled
             }
         }
     }
+}
+
+/// The spans of `batch` their budgets keep, or `None` when they keep them all. A trace's
+/// spans of one service are judged together, and kept over a cap when the trace has a
+/// failed span (in this batch, or seen at ingest).
+fn within_budgets(
+    ledger: &pipeline::Ledger,
+    budgets: &[pipeline::Budget],
+    batch: &RecordBatch,
+) -> anyhow::Result<Option<RecordBatch>> {
+    use std::collections::{HashMap, HashSet};
+    let utf8 = |name: &str| column_as(batch, name, &DataType::Utf8);
+    let (traces, services, names, status, kinds) = (
+        utf8("trace_id")?,
+        utf8("service_name")?,
+        utf8("name")?,
+        utf8("status_code")?,
+        utf8("kind")?,
+    );
+    let (attrs, events, links, messages) = (
+        utf8("attributes")?,
+        utf8("events")?,
+        utf8("links")?,
+        utf8("status_message")?,
+    );
+    let http = column_as(batch, "http_response_status_code", &DataType::Int64)?;
+    let (traces, services, names, status, kinds) = (
+        traces.as_string::<i32>(),
+        services.as_string::<i32>(),
+        names.as_string::<i32>(),
+        status.as_string::<i32>(),
+        kinds.as_string::<i32>(),
+    );
+    let (attrs, events, links, messages) = (
+        attrs.as_string::<i32>(),
+        events.as_string::<i32>(),
+        links.as_string::<i32>(),
+        messages.as_string::<i32>(),
+    );
+    let http = http.as_primitive::<Int64Type>();
+    let mut failed: HashSet<&str> = HashSet::new();
+    let mut groups: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut items: Vec<(&str, &str, u64, u64)> = Vec::new();
+    let mut group_of = Vec::with_capacity(batch.num_rows());
+    for i in 0..batch.num_rows() {
+        let (trace, service) = (traces.value(i), services.value(i));
+        let http_status = http.is_valid(i).then(|| http.value(i));
+        if model::span_failed(status.value(i), kinds.value(i), http_status) {
+            failed.insert(trace);
+        }
+        let bytes = pipeline::size::span_bytes_of(
+            names.value(i),
+            attrs.value(i),
+            events.value(i),
+            links.value(i),
+            messages.value(i),
+        );
+        let g = *groups.entry((trace, service)).or_insert_with(|| {
+            items.push((trace, service, 0, 0));
+            items.len() - 1
+        });
+        items[g].2 += 1;
+        items[g].3 += bytes;
+        group_of.push(g);
+    }
+    let worth = |trace: &str| {
+        if failed.contains(trace) || ledger.trace_failed(trace) {
+            pipeline::budget::Worth::Kept
+        } else {
+            pipeline::budget::Worth::Ordinary
+        }
+    };
+    let verdicts = ledger.admit(
+        budgets,
+        model::Signal::Spans,
+        items
+            .iter()
+            .map(|(trace, service, records, bytes)| pipeline::budget::Item {
+                service,
+                records: *records,
+                bytes: *bytes,
+                worth: worth(trace),
+            }),
+        model::now_unix_nano(),
+    );
+    if verdicts.iter().all(|k| *k) {
+        return Ok(None);
+    }
+    let mask: BooleanArray = group_of.iter().map(|g| Some(verdicts[*g])).collect();
+    Ok(Some(arrow::compute::filter_record_batch(batch, &mask)?))
 }
 
 /// A span column as `to` (dictionary or view columns cast).
@@ -162,7 +289,7 @@ fn tail_sample(
     for i in 0..batch.num_rows() {
         let f = facts.entry(traces.value(i)).or_default();
         f.spans += 1;
-        f.bytes += (64 + names.value(i).len() + attrs.value(i).len()) as u64;
+        f.bytes += pipeline::size::span_bytes_of(names.value(i), attrs.value(i), "", "", "");
         let http_status = http.is_valid(i).then(|| http.value(i));
         f.error |= model::span_failed(status.value(i), kinds.value(i), http_status);
         f.longest_ns = f.longest_ns.max(durations.value(i));

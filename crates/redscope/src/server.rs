@@ -129,7 +129,7 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
         rum::Enricher::new(Some(Arc::clone(&sourcemaps))).with_replay(Arc::clone(&replay)),
     );
     let rules = crate::pipeline_rules::open(config)?;
-    store.set_flush_filter(Some(Arc::new(crate::pipeline_rules::TailFilter(
+    store.set_flush_filter(Some(Arc::new(crate::pipeline_rules::SpanFilter(
         Arc::clone(&rules),
     ))));
     let pipeline =
@@ -167,6 +167,7 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
     ));
     let alerting = crate::alerting::start(
         config,
+        !rules.current().budgets.is_empty(),
         &query,
         &promql_engine,
         shutdown_rx.clone(),
@@ -180,6 +181,7 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
     tasks.push(crate::pipeline_rules::write_metrics(
         Arc::clone(&rules),
         pipeline.clone(),
+        crate::pipeline_rules::ledger_file(config),
         shutdown_rx.clone(),
     ));
 

@@ -535,3 +535,196 @@ slow_ms = 1000
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+const BUDGETS: &str = r#"
+[[budget]]
+name = "logs a day"
+signal = "logs"
+daily_records = 1000
+
+[[budget]]
+name = "spans of items"
+signal = "spans"
+service = "items"
+daily_records = 10
+"#;
+
+/// Budgets: under concurrent load, a log cap sheds debug first (from 90%), then all but errors
+/// (at the cap), never an error; spans at their cap keep failed traces whole; the use is shown
+/// in the API, as a PromQL gauge and as a firing built-in alert, and survives a crash.
+#[tokio::test]
+async fn budgets_shed_debug_first_then_all_but_errors_and_never_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("pipeline.toml"), BUDGETS).unwrap();
+    let mut server = Server::start(
+        dir.path(),
+        &[
+            ("REDSCOPE_STORAGE__FLUSH_INTERVAL_SECS", "2"),
+            ("REDSCOPE_ALERTS__INTERVAL_SECS", "1"),
+        ],
+    );
+    // 8 senders at once, 10 batches of 20 each: debug, info, warn and error in turn
+    // (1,600 records, 400 of each level).
+    let levels = [("DEBUG", 5u8), ("INFO", 9), ("WARN", 13), ("ERROR", 17)];
+    let now = now_ns();
+    let mut senders = Vec::new();
+    for s in 0..8u64 {
+        let server_url = server.otlp_url("/v1/logs");
+        senders.push(tokio::spawn(async move {
+            let client = reqwest::Client::new();
+            for b in 0..10u64 {
+                let records: Vec<serde_json::Value> = (0..20u64)
+                    .map(|i| {
+                        let (text, number) = levels[(i % 4) as usize];
+                        record(now - (s * 200 + b * 20 + i) * 1_000, text, number, &format!("sender {s} batch {b} record {i}"))
+                    })
+                    .collect();
+                let body = serde_json::json!({"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "cart"}}]}, "scopeLogs": [{"logRecords": records}]}]});
+                let r = client.post(&server_url).json(&body).send().await.unwrap();
+                assert_eq!(r.status(), 200);
+            }
+        }));
+    }
+    for s in senders {
+        s.await.unwrap();
+    }
+    let stored = |level: &str| {
+        format!(
+            "SELECT count(*) FROM logs WHERE service_name = 'cart' AND severity_text = '{level}'"
+        )
+    };
+    assert_eq!(
+        count(&server, &stored("ERROR")).await,
+        400,
+        "never an error shed"
+    );
+    let (debug, info, warn) = (
+        count(&server, &stored("DEBUG")).await,
+        count(&server, &stored("INFO")).await,
+        count(&server, &stored("WARN")).await,
+    );
+    assert!(
+        debug + info + warn <= 1000,
+        "no more than the cap: {debug} {info} {warn}"
+    );
+    assert!(
+        info > debug,
+        "debug goes first: {debug} debug, {info} info stored"
+    );
+    let state = server.get_json("/api/v1/pipeline").await;
+    let logs = &state["budgets"][0];
+    assert_eq!(logs["name"], "logs a day", "{state}");
+    assert_eq!(logs["state"], "capped", "{state}");
+    assert_eq!(
+        logs["caps"][0]["used"].as_u64().unwrap(),
+        debug + info + warn + 400,
+        "the budget counts what is stored, errors over the cap too: {state}"
+    );
+    assert_eq!(
+        logs["shed_records"].as_u64().unwrap(),
+        1200 - (debug + info + warn),
+        "{state}"
+    );
+    assert!(logs["shed_debug_records"].as_u64().unwrap() > 0, "{state}");
+    assert!(logs["shed_capped_records"].as_u64().unwrap() > 0, "{state}");
+    let usage = server.get_json("/api/v1/usage?from=now-1h").await;
+    assert_eq!(usage["budgets"][0]["state"], "capped", "{usage}");
+
+    // Spans: 10 traces of two spans of `items`, 3 of them failing, over a cap of 10 spans.
+    let t = now_ns() - 3_000_000_000;
+    let mut spans = Vec::new();
+    for n in 0..10u64 {
+        let failing = n < 3;
+        let trace = trace_id(if failing { "eeee" } else { "0000" }, n);
+        let root = format!("{:016x}", 1000 + n);
+        spans.push(
+            serde_json::json!({"traceId": trace, "spanId": root, "name": "GET /items", "kind": 2,
+            "startTimeUnixNano": t.to_string(), "endTimeUnixNano": (t + 9_000_000).to_string(),
+            "status": {"code": if failing { 2 } else { 0 }}}),
+        );
+        spans.push(serde_json::json!({"traceId": trace, "spanId": format!("{:016x}", 5000 + n),
+            "parentSpanId": root, "name": "SELECT items", "kind": 3,
+            "startTimeUnixNano": (t + 1_000_000).to_string(), "endTimeUnixNano": (t + 5_000_000).to_string()}));
+    }
+    let body = serde_json::json!({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "items"}}]}, "scopeSpans": [{"spans": spans}]}]});
+    server.post_otlp_json("/v1/traces", &body).await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let spans_budget = loop {
+        let state = server.get_json("/api/v1/pipeline").await;
+        let b = state["budgets"][1].clone();
+        if b["caps"][0]["used"].as_u64().unwrap_or(0) > 0 {
+            break b;
+        }
+        assert!(Instant::now() < deadline, "spans never written: {state}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let of = |prefix: &str| format!("SELECT count(*) FROM spans WHERE trace_id LIKE '{prefix}%'");
+    assert_eq!(
+        count(&server, &of("eeee")).await,
+        6,
+        "failed traces kept whole: {spans_budget}"
+    );
+    let ordinary = count(&server, &of("0000")).await;
+    assert!(
+        ordinary <= 4,
+        "the cap leaves room for 4 more spans: {ordinary}"
+    );
+    assert_eq!(
+        spans_budget["shed_records"].as_u64().unwrap(),
+        14 - ordinary,
+        "{spans_budget}"
+    );
+    assert_eq!(
+        count(&server, "SELECT count(*) FROM (SELECT trace_id, count(*) AS c FROM spans GROUP BY trace_id) WHERE c <> 2").await,
+        0,
+        "a trace's spans of one service are kept or shed together"
+    );
+
+    // The use as a gauge, and the built-in budget alert firing at the cap.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let ratio = promql(
+            &server,
+            r#"max(redscope_budget_used_ratio{budget="logs a day"})"#,
+        )
+        .await;
+        let firing = server.get_json("/api/v1/alerts?state=firing").await;
+        let alert = firing["alerts"].as_array().and_then(|a| {
+            a.iter()
+                .find(|a| a["rule"] == "PipelineBudget" && a["labels"]["budget"] == "logs a day")
+                .cloned()
+        });
+        if let (Some(r), Some(alert)) = (ratio.get(0), alert) {
+            let v: f64 = r["value"][1].as_str().unwrap().parse().unwrap();
+            assert!(v >= 1.0, "{ratio}");
+            assert_eq!(alert["labels"]["severity"], "critical", "{alert}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no gauge or alert: {ratio} {firing}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // A crash keeps the day's counts (saved every few seconds): still capped after it.
+    server.kill_and_restart();
+    let state = server.get_json("/api/v1/pipeline").await;
+    assert_eq!(state["budgets"][0]["state"], "capped", "{state}");
+    let before = count(&server, &stored("INFO")).await;
+    post_logs(
+        &server,
+        "cart",
+        vec![
+            record(now_ns(), "INFO", 9, "after the crash"),
+            record(now_ns(), "ERROR", 17, "after the crash"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        count(&server, &stored("INFO")).await,
+        before,
+        "still over the cap"
+    );
+    assert_eq!(count(&server, &stored("ERROR")).await, 401);
+}
