@@ -12,6 +12,7 @@ import { ServicePage } from './pages/Service';
 import { ServicesPage } from './pages/Services';
 import { TracePage } from './pages/Trace';
 import { UsagePage } from './pages/Usage';
+import { PipelinePage } from './pages/Pipeline';
 import { TracesPage } from './pages/Traces';
 import { TriagePage } from './pages/Triage';
 import { AlertsPage } from './pages/Alerts';
@@ -64,7 +65,7 @@ function App() {
   const { path } = useLocation();
   const seg = routeSegments(path);
   useEffect(() => {
-    const names: Record<string, string> = { services: 'Services', service: 'Service', traces: 'Traces', trace: 'Trace', logs: 'Logs', map: 'Service map', metrics: 'Metrics', usage: 'Usage', triage: 'Triage', alerts: 'Alerts', web: 'Web' };
+    const names: Record<string, string> = { services: 'Services', service: 'Service', traces: 'Traces', trace: 'Trace', logs: 'Logs', map: 'Service map', metrics: 'Metrics', usage: 'Usage', pipeline: 'Pipeline', triage: 'Triage', alerts: 'Alerts', web: 'Web' };
     const parts = seg[0] === 'web' ? [seg[2], seg[1], names.web] : [seg[1], names[seg[0]]];
     document.title = `${parts.filter(Boolean).join(' · ') || 'redscope'} — redscope`;
   });
@@ -93,6 +94,8 @@ function App() {
       return seg[1] && seg[2] ? <DashboardPage project={seg[1]} name={seg[2]} key={`${seg[1]}/${seg[2]}`} /> : <DashboardsPage />;
     case 'usage':
       return <UsagePage />;
+    case 'pipeline':
+      return <PipelinePage />;
     case 'web':
       return <WebRoute seg={seg} />;
     default:

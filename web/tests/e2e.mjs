@@ -889,6 +889,54 @@ describe('redscope web UI', () => {
     await page.context().close();
   });
 
+  test('pipeline: rules and budgets are edited, dry-run, refused with their problems and put in force', async () => {
+    const original = await (await fetch(`${API}/api/v1/pipeline`)).json();
+    const page = await newPage();
+    try {
+      await page.goto(`${UI}/pipeline`);
+      await page.waitForSelector('[data-testid=pipeline-text]');
+      await settled(page);
+      assert.equal(await page.inputValue('[data-testid=pipeline-text]'), original.text, 'the editor starts from the rules in force');
+      assert.ok(await page.isDisabled('[data-testid=pipeline-save]'), 'nothing to save before an edit');
+      // A file with a problem is refused, naming the rule and the field; the rules in force stay.
+      const bad = '[[rule]]\nname = "no debug"\nsignal = "logs"\naction = "drop"\nmatch = { severity_below = "LOUD" }\n';
+      page.allow = [/HTTP 400 .*\/api\/v1\/pipeline/, /console: Failed to load resource.* 400/];
+      await page.fill('[data-testid=pipeline-text]', bad);
+      await page.click('[data-testid=pipeline-save]');
+      const problems = await page.waitForSelector('[data-testid=pipeline-problems]');
+      assert.match(await problems.textContent(), /no debug.*severity_below/s);
+      assert.equal((await (await fetch(`${API}/api/v1/pipeline`)).json()).version.version, original.version.version);
+      // A good one: dry run first (what it would have matched over the stored logs), then saved.
+      const good = `${original.text}\n[[rule]]\nname = "ui test: health checks"\nsignal = "logs"\naction = "drop"\nmatch = { body_regex = "^this line is never sent$" }\n\n[[budget]]\nname = "ui test: logs"\nsignal = "logs"\nservice = "*"\ndaily_records = 1000000000000\n`;
+      await page.fill('[data-testid=pipeline-text]', good);
+      await page.click('[data-testid=pipeline-dry-run-button]');
+      const dry = await page.waitForSelector('[data-testid=pipeline-dry-run] tbody tr');
+      assert.match(await dry.textContent(), /ui test: health checks/);
+      await page.click('[data-testid=pipeline-save]');
+      await page.waitForSelector('[data-testid=pipeline-saved]');
+      const saved = await (await fetch(`${API}/api/v1/pipeline`)).json();
+      assert.equal(saved.version.version, original.version.version + 1);
+      assert.equal(saved.text, good);
+      // The budget is counted per service from now on, and shown with its state.
+      await page.waitForSelector('[data-testid=budget-table] tbody tr');
+      for (let i = 0; i < 30; i++) {
+        const state = await (await fetch(`${API}/api/v1/pipeline`)).json();
+        if (state.budgets.some((b) => b.service === 'checkout' && b.caps[0].used > 0)) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      await page.reload();
+      const row = await page.waitForSelector('[data-testid=budget-table] tbody tr');
+      assert.match(await row.textContent(), /ui test: logs/);
+      assert.equal(await (await page.$('[data-testid=budget-state]')).getAttribute('data-state'), 'ok');
+      assert.ok((await page.$$('[data-testid=pipeline-rule-table] tbody tr')).length >= 1, 'the rules with their counters');
+      await shot(page, 'pipeline');
+      noProblems(page);
+    } finally {
+      await fetch(`${API}/api/v1/pipeline`, { method: 'PUT', body: original.text });
+      await page.context().close();
+    }
+  });
+
   test('the service map shows edges, marks uninstrumented nodes and opens services', async () => {
     const page = await newPage();
     const answer = apiJson(page, '/service-map');

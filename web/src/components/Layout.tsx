@@ -15,6 +15,7 @@ const NAV = [
   { path: '/metrics', label: 'Metrics', icon: 'M3 16l4-6 4 3 6-9' },
   { path: '/dashboards', label: 'Dashboards', icon: 'M3 3h6v8H3zM11 3h6v5h-6zM11 10h6v7h-6zM3 13h6v4H3z' },
   { path: '/usage', label: 'Usage', icon: 'M3 17V9h3v8zM8.5 17V4h3v13zM14 17v-6h3v6z' },
+  { path: '/pipeline', label: 'Pipeline', icon: 'M3 5h14l-5 6v5l-4 2v-7z' },
   { path: '/web', label: 'Web', icon: 'M3 5h14v10H3zM3 8h14M5.5 6.5h.01M7.5 6.5h.01M7 17h6' },
 ];
 

@@ -1,5 +1,6 @@
 // The usage report (`/api/v1/usage`): what each service sends and costs.
 import { get, type Params } from './api';
+import type { Budget } from './pipelineapi';
 
 export const USAGE_GROUPS = [
   { value: 'service', label: 'Service' },
@@ -49,6 +50,8 @@ export interface UsageReport {
   signals: SignalUsage[];
   rows: UsageRow[];
   series: { t: number; signal: string; records: number; bytes: number }[];
+  /** The pipeline budgets' use of the day and the month (when the server has pipeline rules). */
+  budgets?: Budget[];
 }
 
 export const usageApi = {

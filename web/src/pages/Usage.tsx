@@ -4,9 +4,11 @@ import { type Column, SortableTable } from '../components/Table';
 import { Empty, ErrorBox, Loading } from '../components/states';
 import { fmtBytes, fmtCount } from '../lib/format';
 import { useApi, useRange } from '../lib/hooks';
-import { setParams, useLocation } from '../lib/router';
+import { href, setParams, useLocation } from '../lib/router';
 import { timeParams } from '../lib/requests';
 import { pickStepSeconds } from '../lib/time';
+import { Link } from '../components/Link';
+import { BudgetTable } from './Pipeline';
 import { fmtChange, fmtMoney, type SignalUsage, USAGE_GROUPS, type UsageReport, type UsageRow, usageApi, usageColumns } from '../lib/usageapi';
 
 const SIGNAL_COLORS: Record<string, string> = { spans: '#2f6fed', logs: '#10b981', metrics: '#d98a00' };
@@ -112,6 +114,14 @@ export function UsagePage() {
           <div class="card" data-testid="usage-chart">
             <Chart title="Bytes sent per step" data={usageColumns(report.series, shown)} series={shown.map((s) => ({ label: s, color: SIGNAL_COLORS[s], bars: true }))} stacked height={180} fmt={fmtBytes} />
           </div>
+          {report.budgets && report.budgets.length > 0 && (
+            <div class="card" data-testid="usage-budgets">
+              <h3>
+                Budgets today and this month <Link href={href('/pipeline')}>edit</Link>
+              </h3>
+              <BudgetTable budgets={report.budgets} />
+            </div>
+          )}
           <div class="card flush">
             <SortableTable rows={report.rows} columns={columns(report)} defaultSort="bytes" rowKey={(r) => `${r.signal}/${r.service ?? ''}/${r.name}`} rowClass={(r) => (r.unread ? 'unread' : '')} testid="usage-table" />
           </div>
