@@ -650,6 +650,13 @@ impl Ledger {
     /// Sheds what the budgets shed of a batch of log records (errors and logs of failed
     /// traces stay), counting what stays; how many were shed.
     pub fn admit_logs(&self, budgets: &[Budget], rows: &mut Vec<LogRow>, now_ns: i64) -> u64 {
+        if !budgets.iter().any(|b| b.signal == Signal::Logs) {
+            let sizes = rows
+                .iter()
+                .map(|r| (r.resource.service_name.as_str(), log_bytes(r)));
+            self.count(Signal::Logs, sizes, now_ns);
+            return 0;
+        }
         let failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
         let worth = |r: &LogRow| {
             if r.severity_number >= ERROR_SEVERITY || failed.contains(&r.trace_id) {
@@ -678,6 +685,13 @@ impl Ledger {
         rows: &mut Vec<MetricPointRow>,
         now_ns: i64,
     ) -> u64 {
+        if !budgets.iter().any(|b| b.signal == Signal::Metrics) {
+            let sizes = rows
+                .iter()
+                .map(|r| (r.resource.service_name.as_str(), point_bytes(r)));
+            self.count(Signal::Metrics, sizes, now_ns);
+            return 0;
+        }
         let items = rows.iter().map(|r| Item {
             service: &r.resource.service_name,
             records: 1,
@@ -686,6 +700,45 @@ impl Ledger {
         });
         let keep = self.admit(budgets, Signal::Metrics, items, now_ns);
         retain_by(rows, &keep)
+    }
+
+    /// Counts records kept without a budget to judge them (so that a budget put in force
+    /// later starts from the day's and the month's use).
+    fn count<'a>(&self, signal: Signal, sizes: impl Iterator<Item = (&'a str, u64)>, now_ns: i64) {
+        let mut by_service: Vec<(&str, u64, u64)> = Vec::new();
+        let mut last = 0;
+        for (service, bytes) in sizes {
+            if by_service.get(last).is_none_or(|s| s.0 != service) {
+                last = match by_service.iter().position(|s| s.0 == service) {
+                    Some(i) => i,
+                    None => {
+                        by_service.push((service, 0, 0));
+                        by_service.len() - 1
+                    }
+                };
+            }
+            by_service[last].1 += 1;
+            by_service[last].2 += bytes;
+        }
+        if by_service.is_empty() {
+            return;
+        }
+        let mut books = self.books.lock().unwrap_or_else(|p| p.into_inner());
+        books.roll(now_ns);
+        let services = books
+            .used
+            .entry(signal_key(signal).to_string())
+            .or_default();
+        for (service, records, bytes) in by_service {
+            match services.get_mut(service) {
+                Some(u) => u.add(records, bytes),
+                None => {
+                    let mut u = Used::default();
+                    u.add(records, bytes);
+                    services.insert(service.to_string(), u);
+                }
+            }
+        }
     }
 
     /// The state of every budget: one view per service a per-service budget has seen.

@@ -51,6 +51,9 @@ pub async fn usage(ctx: &Ctx, args: UsageArgs) -> Result<String, ToolError> {
             s["projected_monthly_cost"].as_f64().unwrap_or(0.0),
         ));
     }
+    for b in answer["budgets"].as_array().into_iter().flatten() {
+        doc.line(budget_line(b));
+    }
     let rows = answer["rows"].as_array().cloned().unwrap_or_default();
     if rows.is_empty() {
         doc.line("nothing sent in this window: widen `from` or drop the filters");
@@ -100,6 +103,44 @@ pub async fn usage(ctx: &Ctx, args: UsageArgs) -> Result<String, ToolError> {
     Ok(doc.finish())
 }
 
+/// A pipeline budget: its state, each cap's use, what it shed.
+fn budget_line(b: &Value) -> String {
+    let caps: Vec<String> = b["caps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            let (used, limit) = (
+                c["used"].as_u64().unwrap_or(0),
+                c["limit"].as_u64().unwrap_or(0),
+            );
+            let amount = |n| match str_of(c, "unit") {
+                "bytes" => fmt_bytes(n),
+                _ => format!("{n} records"),
+            };
+            format!(
+                "{:.0}% of {} a {} ({} used)",
+                c["ratio"].as_f64().unwrap_or(0.0) * 100.0,
+                amount(limit),
+                str_of(c, "period"),
+                amount(used)
+            )
+        })
+        .collect();
+    format!(
+        "budget {} ({} of {}): {}; {}; shed {} records ({} as debug near the cap, errors never)",
+        cell(str_of(b, "name"), 60),
+        str_of(b, "signal"),
+        b["service"]
+            .as_str()
+            .map_or("all services".to_string(), |s| cell(s, 40)),
+        str_of(b, "state"),
+        caps.join(", "),
+        b["shed_records"].as_u64().unwrap_or(0),
+        b["shed_debug_records"].as_u64().unwrap_or(0),
+    )
+}
+
 fn read_cell(r: &Value, days: i64) -> String {
     if r["unread"] == true {
         format!("UNREAD {days}d")
@@ -129,5 +170,31 @@ fn fmt_bytes(b: u64) -> String {
         format!("{b} B")
     } else {
         format!("{v:.1} {}", units[i])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_says_its_state_use_and_what_it_shed() {
+        let b = serde_json::json!({"name": "logs a day", "signal": "logs", "service": "cart",
+            "state": "capped", "ratio": 1.2, "shed_records": 40, "shed_debug_records": 10,
+            "caps": [{"period": "day", "unit": "records", "limit": 1000, "used": 1200, "ratio": 1.2},
+                     {"period": "month", "unit": "bytes", "limit": 2_000_000, "used": 500_000, "ratio": 0.25}]});
+        let line = budget_line(&b);
+        assert!(
+            line.starts_with("budget logs a day (logs of cart): capped;"),
+            "{line}"
+        );
+        assert!(
+            line.contains("120% of 1000 records a day (1200 records used)"),
+            "{line}"
+        );
+        assert!(line.contains("25% of "), "{line}");
+        assert!(line.contains("shed 40 records (10 as debug"), "{line}");
+        let whole = serde_json::json!({"name": "spans", "signal": "spans", "service": null, "state": "ok", "caps": []});
+        assert!(budget_line(&whole).contains("(spans of all services): ok"));
     }
 }
