@@ -164,6 +164,19 @@ fn kept(key: &[u8], rate: f64) -> bool {
     (h.finish() as f64 / u64::MAX as f64) < rate
 }
 
+/// A stored record's fields that rules match on (see [`RuleSet::expired`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fields<'a> {
+    pub service: &'a str,
+    /// A span's or a metric's name.
+    pub name: &'a str,
+    /// A log record's severity number.
+    pub severity: Option<i32>,
+    pub template_id: Option<&'a str>,
+    pub body: &'a str,
+    pub attributes: &'a str,
+}
+
 /// `attributes` (a JSON object as text) changed by `f`; `None` when it is not an object.
 fn edit_attributes(attributes: &str, f: impl FnOnce(&mut Map<String, Value>)) -> Option<String> {
     let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(attributes) else {
@@ -269,6 +282,47 @@ impl RuleSet {
         verdict
     }
 
+    /// How long the `retain` rules of `signal` keep their records, shortest first.
+    pub fn keeps(&self, signal: Signal) -> Vec<i64> {
+        let mut keeps: Vec<i64> = self
+            .of(signal)
+            .filter_map(|(_, r)| match r.action {
+                Action::Retain { keep_ns } => Some(keep_ns),
+                _ => None,
+            })
+            .collect();
+        keeps.sort_unstable();
+        keeps.dedup();
+        keeps
+    }
+
+    /// Whether a stored record of `signal` with these fields, `age_ns` old, is past what the
+    /// first `retain` rule it matches keeps; such a record is counted as that rule's (matched,
+    /// dropped, `bytes` saved). Records no `retain` rule matches follow the signal's retention.
+    pub fn expired(&self, signal: Signal, fields: &Fields, age_ns: i64, bytes: u64) -> bool {
+        let view = View {
+            service: fields.service,
+            name: fields.name,
+            severity: fields.severity,
+            template_id: fields.template_id,
+            body: fields.body,
+            attributes: fields.attributes,
+        };
+        for (i, rule) in self.of(signal) {
+            let Action::Retain { keep_ns } = rule.action else {
+                continue;
+            };
+            if rule.when.holds(&view) {
+                let gone = age_ns > keep_ns;
+                if gone {
+                    self.stats[i].add(1, 1, 0, bytes);
+                }
+                return gone;
+            }
+        }
+        false
+    }
+
     /// Whether any rule makes metrics (whose points [`Self::metric_points`] are).
     pub fn makes_metrics(&self) -> bool {
         self.rules
@@ -332,6 +386,9 @@ impl RuleSet {
     /// Applies the log rules in order; dropped records leave `rows`.
     pub fn apply_logs(&self, rows: &mut Vec<LogRow>) {
         for (i, rule) in self.of(Signal::Logs) {
+            if matches!(rule.action, Action::Retain { .. }) {
+                continue;
+            }
             let stats = &self.stats[i];
             if let Action::Metric(spec) = &rule.action {
                 let matched = self.count_into_metric(i, rule, spec, rows, log_view, |r, f| {
@@ -381,9 +438,10 @@ impl RuleSet {
                         saved += s1 + s2;
                         true
                     }
-                    Action::LimitCardinality { .. } | Action::Metric(_) | Action::TailSample(_) => {
-                        true
-                    }
+                    Action::LimitCardinality { .. }
+                    | Action::Metric(_)
+                    | Action::TailSample(_)
+                    | Action::Retain { .. } => true,
                 }
             });
             stats.add(matched, dropped, changed, saved);
@@ -394,7 +452,7 @@ impl RuleSet {
     /// the tail sampling rule decides when they are written to files, [`Self::decide_trace`]).
     pub fn apply_spans(&self, rows: &mut [SpanRow]) {
         for (i, rule) in self.of(Signal::Spans) {
-            if matches!(rule.action, Action::TailSample(_)) {
+            if matches!(rule.action, Action::TailSample(_) | Action::Retain { .. }) {
                 continue;
             }
             if let Action::Metric(spec) = &rule.action {
@@ -436,6 +494,9 @@ impl RuleSet {
     /// Applies the metric rules in order; dropped points leave `rows`.
     pub fn apply_metrics(&self, rows: &mut Vec<MetricPointRow>) {
         for (i, rule) in self.of(Signal::Metrics) {
+            if matches!(rule.action, Action::Retain { .. }) {
+                continue;
+            }
             let (mut matched, mut dropped, mut changed, mut saved) = (0, 0, 0, 0);
             rows.retain_mut(|r| {
                 if !rule.when.holds(&point_view(r)) {
@@ -476,7 +537,7 @@ impl RuleSet {
                         changed += u64::from(self.limit(i, r, keys, *max_values));
                         true
                     }
-                    Action::Metric(_) | Action::TailSample(_) => true,
+                    Action::Metric(_) | Action::TailSample(_) | Action::Retain { .. } => true,
                 }
             });
             self.stats[i].add(matched, dropped, changed, saved);

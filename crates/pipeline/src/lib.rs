@@ -34,7 +34,8 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 pub use apply::{
-    OVERFLOW_VALUE, RuleSet, RuleStats, RuleStatsView, SAMPLE_RATE_ATTRIBUTE, note_sample_rate,
+    Fields, OVERFLOW_VALUE, RuleSet, RuleStats, RuleStatsView, SAMPLE_RATE_ATTRIBUTE,
+    note_sample_rate,
 };
 pub use budget::{Budget, BudgetView, Ledger};
 pub use rules::{Action, Match, Rule, RuleProblem};

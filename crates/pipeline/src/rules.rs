@@ -93,6 +93,8 @@ pub struct RuleSpec {
     pub rate: Option<f64>,
     /// `tail_sample`: a trace with a span at least this long (milliseconds) is kept.
     pub slow_ms: Option<f64>,
+    /// `retain`: how long matching records are kept (`12h`, `1d`, `30d`, `2w`).
+    pub keep: Option<String>,
     /// `remove_attributes`: the keys removed; `limit_cardinality`: the labels limited (all
     /// when empty).
     #[serde(default)]
@@ -170,6 +172,11 @@ pub enum Action {
     /// Keeps whole traces with an error or a slow span and a share of the others, decided
     /// when the store writes its memory to files (`tail`).
     TailSample(TailPolicy),
+    /// Keeps matching records this long (nanoseconds) instead of the signal's retention;
+    /// applied by the store's upkeep to the files (the records are stored as they come).
+    Retain {
+        keep_ns: i64,
+    },
 }
 
 impl Action {
@@ -182,6 +189,7 @@ impl Action {
             Action::LimitCardinality { .. } => "limit_cardinality",
             Action::Metric(_) => "metric",
             Action::TailSample(_) => "tail_sample",
+            Action::Retain { .. } => "retain",
         }
     }
 
@@ -295,6 +303,31 @@ pub fn check(file: &RuleFile) -> Result<Parsed, PipelineError> {
         Ok(Parsed { rules, budgets })
     } else {
         Err(PipelineError::Invalid(problems))
+    }
+}
+
+/// `keep` of a `retain` rule: a whole number of minutes, hours, days or weeks (`90m`, `12h`,
+/// `1d`, `2w`), at least a minute.
+pub fn parse_keep(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let (number, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len()));
+    let n: i64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration: use e.g. 12h, 1d, 30d"))?;
+    let unit_ns: i64 = match unit.trim() {
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
+        "d" => 86_400_000_000_000,
+        "w" => 7 * 86_400_000_000_000,
+        other => {
+            return Err(format!(
+                "unknown unit '{other}' in '{text}': use m, h, d or w"
+            ));
+        }
+    };
+    match n.checked_mul(unit_ns) {
+        Some(ns) if ns > 0 => Ok(ns),
+        _ => Err(format!("'{text}': keep must be at least 1m")),
     }
 }
 
@@ -435,6 +468,21 @@ fn check_action(
         "redact" => check_redact(spec, problems)?,
         "metric" => Action::Metric(check_metric(spec, signal, problems)?),
         "tail_sample" => Action::TailSample(check_tail(spec, signal, problems)?),
+        "retain" => match spec.keep.as_deref().map(parse_keep) {
+            Some(Ok(keep_ns)) => Action::Retain { keep_ns },
+            Some(Err(e)) => {
+                problems.push(problem(None, "keep", e));
+                return None;
+            }
+            None => {
+                problems.push(problem(
+                    None,
+                    "keep",
+                    "retain needs keep, how long matching records stay (e.g. \"1d\")".into(),
+                ));
+                return None;
+            }
+        },
         "limit_cardinality" => {
             if signal != Some(Signal::Metrics) {
                 problems.push(problem(
@@ -461,7 +509,7 @@ fn check_action(
                 None,
                 "action",
                 format!(
-                    "'{other}': use drop, sample, tail_sample, remove_attributes, redact, limit_cardinality or metric"
+                    "'{other}': use drop, sample, tail_sample, retain, remove_attributes, redact, limit_cardinality or metric"
                 ),
             ));
             return None;

@@ -148,6 +148,16 @@ fn action_sql(
                 Some(format!("{} * {}", bytes_sql(signal), 1.0 - policy.rate)),
             )
         }
+        // What is past its keep at the end of the range.
+        Action::Retain { keep_ns } => (
+            None,
+            Some(format!(
+                "CASE WHEN {} < {} THEN {} ELSE 0 END",
+                signal.time_column(),
+                range.end_ns.saturating_sub(*keep_ns),
+                bytes_sql(signal)
+            )),
+        ),
         // A metric rule saves nothing itself (the drop rule after it does).
         Action::LimitCardinality { .. } | Action::Metric(_) => (None, None),
     }

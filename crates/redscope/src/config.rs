@@ -136,6 +136,9 @@ pub struct StorageConfig {
     /// Session replay segments (`<data>/replay`), apart from the logs that point at them.
     pub retention_replay_hours: u64,
     pub compaction_interval_secs: u64,
+    /// Files written this recently are kept whatever their rows' times (retention and
+    /// `retain` rules alike): nothing goes minutes after it was acknowledged.
+    pub retention_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -253,6 +256,7 @@ impl Default for StorageConfig {
             retention_metrics_hours: 30 * 24,
             retention_replay_hours: 3 * 24,
             compaction_interval_secs: 30,
+            retention_grace_secs: 900,
         }
     }
 }
@@ -359,6 +363,7 @@ impl Config {
         ];
         c.maintenance_interval =
             std::time::Duration::from_secs(self.storage.compaction_interval_secs.max(1));
+        c.retention_grace = std::time::Duration::from_secs(self.storage.retention_grace_secs);
         c
     }
 

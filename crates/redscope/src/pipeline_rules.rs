@@ -244,6 +244,106 @@ fn within_budgets(
     Ok(Some(arrow::compute::filter_record_batch(batch, &mask)?))
 }
 
+/// The `retain` rules applied to stored rows by the store's upkeep (see `storage::keep`).
+/// redscope's own series (`redscope.*`: RED, edges, log patterns) follow their signal's
+/// retention whatever a rule says, so that history keeps its numbers.
+pub struct Retention(pub Arc<pipeline::Pipeline>);
+
+impl storage::RowExpiry for Retention {
+    fn keeps_ns(&self, signal: model::Signal) -> Vec<i64> {
+        self.0.current().rules.keeps(signal)
+    }
+
+    fn version(&self) -> u64 {
+        self.0.current().version
+    }
+
+    fn expire(
+        &self,
+        signal: model::Signal,
+        batch: &RecordBatch,
+        now_ns: i64,
+    ) -> Option<RecordBatch> {
+        let current = self.0.current();
+        if current.rules.keeps(signal).is_empty() {
+            return None;
+        }
+        match expired_rows(&current.rules, signal, batch, now_ns) {
+            Ok(kept) => kept,
+            Err(e) => {
+                tracing::warn!(error = %e, "retention rules skipped for a file");
+                None
+            }
+        }
+    }
+}
+
+/// `batch` without the rows past their `retain` rule's keep, or `None` when none is.
+fn expired_rows(
+    rules: &pipeline::RuleSet,
+    signal: model::Signal,
+    batch: &RecordBatch,
+    now_ns: i64,
+) -> anyhow::Result<Option<RecordBatch>> {
+    let utf8 = |name: &str| column_as(batch, name, &DataType::Utf8);
+    let times = column_as(batch, signal.time_column(), &DataType::Int64)?;
+    let times = times.as_primitive::<Int64Type>();
+    let services = utf8("service_name")?;
+    let attrs = utf8("attributes")?;
+    let (services, attrs) = (services.as_string::<i32>(), attrs.as_string::<i32>());
+    let name_column = match signal {
+        model::Signal::Spans => Some(utf8("name")?),
+        model::Signal::Metrics => Some(utf8("metric_name")?),
+        model::Signal::Logs => None,
+    };
+    let names = name_column.as_ref().map(|c| c.as_string::<i32>());
+    let log_columns = match signal {
+        model::Signal::Logs => Some((
+            utf8("body")?,
+            utf8("log_template_id")?,
+            column_as(batch, "severity_number", &DataType::Int32)?,
+        )),
+        _ => None,
+    };
+    let logs = log_columns.as_ref().map(|(b, t, s)| {
+        (
+            b.as_string::<i32>(),
+            t.as_string::<i32>(),
+            s.as_primitive::<arrow::datatypes::Int32Type>(),
+        )
+    });
+    let mut any = false;
+    let keep: BooleanArray = (0..batch.num_rows())
+        .map(|i| {
+            let name = names.map_or("", |n| n.value(i));
+            if signal == model::Signal::Metrics && name.starts_with("redscope.") {
+                return Some(true);
+            }
+            let mut fields = pipeline::Fields {
+                service: services.value(i),
+                name,
+                attributes: attrs.value(i),
+                ..Default::default()
+            };
+            let mut bytes = 0;
+            if let Some((body, template, severity)) = &logs {
+                fields.body = body.value(i);
+                fields.template_id = template.is_valid(i).then(|| template.value(i));
+                fields.severity = Some(severity.value(i));
+                bytes = pipeline::size::LOG_FIXED
+                    + (fields.body.len() + fields.attributes.len()) as u64;
+            }
+            let gone = rules.expired(signal, &fields, now_ns - times.value(i), bytes);
+            any |= gone;
+            Some(!gone)
+        })
+        .collect();
+    if !any {
+        return Ok(None);
+    }
+    Ok(Some(arrow::compute::filter_record_batch(batch, &keep)?))
+}
+
 /// A span column as `to` (dictionary or view columns cast).
 fn column_as(batch: &RecordBatch, name: &str, to: &DataType) -> anyhow::Result<ArrayRef> {
     let column = batch

@@ -132,6 +132,9 @@ pub async fn start_with(config: &Config, public: Option<axum::Router>) -> anyhow
     store.set_flush_filter(Some(Arc::new(crate::pipeline_rules::SpanFilter(
         Arc::clone(&rules),
     ))));
+    store.set_row_expiry(Some(Arc::new(crate::pipeline_rules::Retention(
+        Arc::clone(&rules),
+    ))));
     let pipeline =
         ingest::Pipeline::with_log_processor(sink, config.ingest_limits(), Some(processor))
             .with_pattern_counts()
@@ -511,6 +514,7 @@ fn status_json(store: &storage::Store, pipeline: &ingest::Pipeline) -> serde_jso
             "flushes": s.flushes.load(Relaxed),
             "flush_errors": s.flush_errors.load(Relaxed),
             "rows_filtered": s.rows_filtered.load(Relaxed),
+            "rows_expired": s.rows_expired.load(Relaxed),
             "files_written": s.files_written.load(Relaxed),
             "compactions": s.compactions.load(Relaxed),
             "files_expired": s.files_expired.load(Relaxed),

@@ -84,6 +84,8 @@ pub struct StoreStats {
     pub flush_errors: AtomicU64,
     /// Rows a flush filter left out of the files (see [`crate::keep`]).
     pub rows_filtered: AtomicU64,
+    /// Rows the upkeep removed from files past their rule's keep (see [`crate::keep::RowExpiry`]).
+    pub rows_expired: AtomicU64,
 }
 
 #[derive(Default)]
@@ -129,6 +131,10 @@ pub(crate) struct Shared {
     pub keep_from: AtomicU64,
     /// Which rows a flush writes (see [`crate::keep`]).
     pub flush_filter: RwLock<Option<Arc<dyn crate::keep::FlushFilter>>>,
+    /// Which stored rows outlived their rule (see [`crate::keep::RowExpiry`]).
+    pub row_expiry: RwLock<Option<Arc<dyn crate::keep::RowExpiry>>>,
+    /// Files judged by the row expiry: under which version of it, and when.
+    pub judged: Mutex<std::collections::HashMap<PathBuf, (u64, i64)>>,
 }
 
 impl Shared {
@@ -292,6 +298,8 @@ impl Store {
             tap,
             keep_from: AtomicU64::new(keep_from),
             flush_filter: RwLock::new(None),
+            row_expiry: RwLock::new(None),
+            judged: Mutex::new(std::collections::HashMap::new()),
         });
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = std::sync::mpsc::sync_channel::<WriterMsg>(4096);
@@ -411,6 +419,13 @@ impl Store {
     pub fn set_flush_filter(&self, filter: Option<Arc<dyn crate::keep::FlushFilter>>) {
         if let Ok(mut f) = self.shared.flush_filter.write() {
             *f = filter;
+        }
+    }
+
+    /// Sets what judges stored rows against their rule's keep (see [`crate::keep::RowExpiry`]).
+    pub fn set_row_expiry(&self, expiry: Option<Arc<dyn crate::keep::RowExpiry>>) {
+        if let Ok(mut e) = self.shared.row_expiry.write() {
+            *e = expiry;
         }
     }
 

@@ -6,6 +6,18 @@
 use arrow::array::RecordBatch;
 use model::Signal;
 
+/// Rows kept shorter than their signal's retention (per-rule retention): the store's upkeep
+/// reads its files whose oldest rows a rule may have outlived, and writes them again without
+/// the rows [`RowExpiry::expire`] leaves out (counted in `rows_expired`).
+pub trait RowExpiry: Send + Sync {
+    /// How long the rules of `signal` keep rows (nanoseconds); empty when none.
+    fn keeps_ns(&self, signal: Signal) -> Vec<i64>;
+    /// Changes with the rules: a file judged under other rules is judged again.
+    fn version(&self) -> u64;
+    /// `batch` without the rows past their keep at `now_ns`; `None` when none is.
+    fn expire(&self, signal: Signal, batch: &RecordBatch, now_ns: i64) -> Option<RecordBatch>;
+}
+
 pub trait FlushFilter: Send + Sync {
     /// What of `batch` (one signal's rows of a flush, sorted) is written: some of its rows in
     /// their order, possibly with values changed (a sampling rate noted); `None` writes all.

@@ -28,7 +28,7 @@ pub mod tid;
 pub mod wal;
 
 pub use engine::{Snapshot, Store, StoreConfig, StoreStats};
-pub use keep::FlushFilter;
+pub use keep::{FlushFilter, RowExpiry};
 pub use table::{SignalTable, time_bounds_of};
 pub use tap::{Durable, Note, Tap};
 pub use wal::Position;

@@ -30,6 +30,7 @@ pub(crate) fn run(shared: &Shared, stop: &AtomicBool) {
 
 pub(crate) fn run_once(shared: &Shared) {
     expire(shared);
+    prune(shared);
     for signal in Signal::ALL {
         if let Err(e) = compact_signal(shared, signal) {
             tracing::warn!(error = %e, table = signal.table_name(), "compaction failed");
@@ -109,6 +110,130 @@ fn delete_pending(shared: &Shared, all: bool) {
             true
         }
     });
+}
+
+/// Files the row expiry judges in one round, at most (the rest in the next rounds).
+const PRUNE_FILES_PER_ROUND: usize = 16;
+/// A file is judged again at most this often while a rule's keep passes over its rows.
+const PRUNE_EVERY_NS: i64 = 10 * 60 * 1_000_000_000;
+
+/// Whether `f` holds rows that a keep may have outlived since it was last judged (`judged`:
+/// when, under the same rules).
+fn prune_due(f: &FileEntry, keeps: &[i64], now: i64, judged: Option<i64>) -> bool {
+    let reached = |at: i64, k: i64| at.saturating_sub(k) > f.min_time;
+    match judged {
+        None => keeps.iter().any(|k| reached(now, *k)),
+        Some(at) => {
+            now - at >= PRUNE_EVERY_NS
+                && keeps
+                    .iter()
+                    .any(|k| reached(now, *k) && at.saturating_sub(*k) < f.max_time)
+        }
+    }
+}
+
+/// Writes again the files with rows past their rule's keep, without those rows.
+fn prune(shared: &Shared) {
+    let Some(expiry) = shared.row_expiry.read().ok().and_then(|e| e.clone()) else {
+        return;
+    };
+    let now = model::now_unix_nano();
+    let version = expiry.version();
+    let keeps: Vec<Vec<i64>> = Signal::ALL.iter().map(|s| expiry.keeps_ns(*s)).collect();
+    let due: Vec<FileEntry> = {
+        let (Ok(state), Ok(judged)) = (shared.state.read(), shared.judged.lock()) else {
+            return;
+        };
+        state
+            .files
+            .iter()
+            .filter(|f| {
+                let keeps = &keeps[crate::engine::signal_index(f.signal)];
+                let last = judged
+                    .get(&f.path)
+                    .filter(|(v, _)| *v == version)
+                    .map(|(_, at)| *at);
+                // As for the signal's retention, nothing goes minutes after it was acknowledged.
+                let settled = f
+                    .written
+                    .elapsed()
+                    .is_ok_and(|age| age >= shared.config.retention_grace);
+                !keeps.is_empty() && settled && prune_due(f, keeps, now, last)
+            })
+            .take(PRUNE_FILES_PER_ROUND)
+            .cloned()
+            .collect()
+    };
+    for f in due {
+        if let Err(e) = prune_file(shared, expiry.as_ref(), &f, now, version) {
+            tracing::warn!(error = %e, file = %f.path.display(), "expired rows not removed");
+        }
+    }
+}
+
+fn prune_file(
+    shared: &Shared,
+    expiry: &dyn crate::keep::RowExpiry,
+    f: &FileEntry,
+    now: i64,
+    version: u64,
+) -> Result<(), StorageError> {
+    let batch = files::read_file(f.signal, &f.path)?;
+    let judged = |path: &std::path::Path| {
+        if let Ok(mut j) = shared.judged.lock() {
+            j.remove(&f.path);
+            j.insert(path.to_path_buf(), (version, now));
+        }
+    };
+    let Some(kept) = expiry.expire(f.signal, &batch, now) else {
+        judged(&f.path);
+        return Ok(());
+    };
+    let removed = batch.num_rows().saturating_sub(kept.num_rows()) as u64;
+    let replacement = if kept.num_rows() > 0 {
+        let name = f
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let seq = shared.next_seq.fetch_add(1, Ordering::Relaxed);
+        Some(files::write_file(
+            shared.root(),
+            f.signal,
+            f.hour,
+            &kept,
+            seq,
+            &[name],
+            None,
+        )?)
+    } else {
+        None
+    };
+    {
+        let Ok(mut state) = shared.state.write() else {
+            return Ok(());
+        };
+        state.files.retain(|g| g.path != f.path);
+        if let Some(entry) = &replacement {
+            state.files.push(entry.clone());
+        }
+    }
+    match &replacement {
+        Some(entry) => judged(&entry.path),
+        None => {
+            if let Ok(mut j) = shared.judged.lock() {
+                j.remove(&f.path);
+            }
+        }
+    }
+    shared
+        .stats
+        .rows_expired
+        .fetch_add(removed, Ordering::Relaxed);
+    if let Ok(mut pending) = shared.pending_deletes.lock() {
+        pending.push((Instant::now(), f.path.clone()));
+    }
+    Ok(())
 }
 
 /// Picks, per partition (hour, or day for old hours), the small files to merge: at least two,
@@ -307,6 +432,102 @@ mod tests {
         let store = crate::Store::open(config).unwrap();
         store.run_maintenance();
         assert_eq!(files_of(&store), 0, "expired after it");
+    }
+
+    struct DebugForAnHour;
+
+    impl crate::keep::RowExpiry for DebugForAnHour {
+        fn keeps_ns(&self, signal: Signal) -> Vec<i64> {
+            if signal == Signal::Logs {
+                vec![files::HOUR_NS]
+            } else {
+                Vec::new()
+            }
+        }
+        fn version(&self) -> u64 {
+            1
+        }
+        fn expire(
+            &self,
+            _: Signal,
+            batch: &arrow::array::RecordBatch,
+            now: i64,
+        ) -> Option<arrow::array::RecordBatch> {
+            use arrow::array::AsArray;
+            let body = arrow::compute::cast(
+                batch.column_by_name("body")?,
+                &arrow::datatypes::DataType::Utf8,
+            )
+            .ok()?;
+            let times = arrow::compute::cast(
+                batch.column_by_name("time_unix_nano")?,
+                &arrow::datatypes::DataType::Int64,
+            )
+            .ok()?;
+            let (body, times) = (
+                body.as_string::<i32>(),
+                times.as_primitive::<arrow::datatypes::Int64Type>(),
+            );
+            let keep: arrow::array::BooleanArray = (0..batch.num_rows())
+                .map(|i| {
+                    Some(
+                        !(body.value(i).starts_with("debug")
+                            && now - times.value(i) > files::HOUR_NS),
+                    )
+                })
+                .collect();
+            if keep.true_count() == batch.num_rows() {
+                return None;
+            }
+            arrow::compute::filter_record_batch(batch, &keep).ok()
+        }
+    }
+
+    fn rows_of_files(store: &crate::Store) -> u64 {
+        store
+            .snapshot(Signal::Logs, None, None)
+            .files
+            .iter()
+            .map(|f| f.rows)
+            .sum()
+    }
+
+    /// Rows a rule keeps shorter than their signal leave their files once past it (once the
+    /// files are past the grace); the other rows of the file stay.
+    #[tokio::test]
+    async fn rows_past_their_rules_keep_leave_their_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = crate::StoreConfig::new(dir.path());
+        config.retention = [Duration::from_secs(400 * 86_400); 3];
+        let store = crate::Store::open(config.clone()).unwrap();
+        let now = model::now_unix_nano();
+        let row = |t: i64, body: &str| model::LogRow {
+            time_unix_nano: t,
+            body: body.into(),
+            ..Default::default()
+        };
+        let old = now - 2 * files::HOUR_NS;
+        store
+            .append(model::Batch::Logs(vec![
+                row(old, "debug a"),
+                row(old + 1, "info b"),
+                row(now - 600_000_000_000, "debug c"),
+            ]))
+            .await
+            .unwrap();
+        store.flush().await.unwrap();
+        store.set_row_expiry(Some(std::sync::Arc::new(DebugForAnHour)));
+        store.run_maintenance();
+        assert_eq!(rows_of_files(&store), 3, "nothing goes within the grace");
+        drop(store);
+        config.retention_grace = Duration::ZERO;
+        let store = crate::Store::open(config).unwrap();
+        store.set_row_expiry(Some(std::sync::Arc::new(DebugForAnHour)));
+        store.run_maintenance();
+        assert_eq!(rows_of_files(&store), 2, "the old debug row left its file");
+        assert_eq!(store.stats().rows_expired.load(Ordering::Relaxed), 1);
+        store.run_maintenance();
+        assert_eq!(rows_of_files(&store), 2, "judged files stay as they are");
     }
 
     /// Two thousand distinct old hours end up in a file per day, and a query over all of them

@@ -536,6 +536,82 @@ slow_ms = 1000
     }
 }
 
+/// Per-rule retention: debug logs kept an hour go from their files, other records stay, and
+/// the rule counts what it removed.
+#[tokio::test]
+async fn a_retain_rule_removes_its_records_past_their_keep_and_no_others() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.toml"),
+        "[[rule]]\nname = \"debug for an hour\"\nsignal = \"logs\"\naction = \"retain\"\nkeep = \"1h\"\nmatch = { severity_below = \"INFO\" }\n",
+    )
+    .unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            ("REDSCOPE_STORAGE__FLUSH_INTERVAL_SECS", "1"),
+            ("REDSCOPE_STORAGE__COMPACTION_INTERVAL_SECS", "1"),
+            ("REDSCOPE_STORAGE__RETENTION_GRACE_SECS", "0"),
+        ],
+    );
+    let old = now_ns() - 2 * 3_600_000_000_000;
+    let fresh = now_ns() - 60_000_000_000;
+    post_logs(
+        &server,
+        "cart",
+        vec![
+            record(old, "DEBUG", 5, "cache miss for key 1"),
+            record(old + 1, "INFO", 9, "order placed"),
+            record(old + 2, "ERROR", 17, "payment failed"),
+            record(fresh, "DEBUG", 5, "cache miss for key 2"),
+        ],
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = server.get_json("/api/v1/status").await;
+        if status["status"]["storage"]["rows_expired"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nothing expired: {status}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let left = count(
+        &server,
+        "SELECT count(*) FROM logs WHERE service_name = 'cart'",
+    )
+    .await;
+    assert_eq!(left, 3, "only the old debug record went");
+    assert_eq!(
+        count(
+            &server,
+            "SELECT count(*) FROM logs WHERE body = 'cache miss for key 2'"
+        )
+        .await,
+        1,
+        "a debug record younger than its keep stays"
+    );
+    let state = server.get_json("/api/v1/pipeline").await;
+    assert_eq!(state["rules"][0]["action"], "retain", "{state}");
+    assert_eq!(state["rules"][0]["stats"]["dropped"], 1, "{state}");
+    // A keep that is not a duration is refused, and the rule in force stays.
+    let r = reqwest::Client::new()
+        .put(server.api_url("/api/v1/pipeline"))
+        .body(
+            "[[rule]]\nname = \"r\"\nsignal = \"logs\"\naction = \"retain\"\nkeep = \"forever\"\n",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["details"][0]["field"], "keep", "{body}");
+}
+
 const BUDGETS: &str = r#"
 [[budget]]
 name = "logs a day"
@@ -659,6 +735,23 @@ async fn budgets_shed_debug_first_then_all_but_errors_and_never_an_error() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     };
     let of = |prefix: &str| format!("SELECT count(*) FROM spans WHERE trace_id LIKE '{prefix}%'");
+    // The budget judged the spans as the flush began; the file it writes replaces the spans in
+    // memory a moment later.
+    let shed = spans_budget["shed_records"].as_u64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while count(
+        &server,
+        "SELECT count(*) FROM spans WHERE service_name = 'items'",
+    )
+    .await
+        != 20 - shed
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the flush never wrote what the budget kept: {spans_budget}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert_eq!(
         count(&server, &of("eeee")).await,
         6,
