@@ -27,10 +27,10 @@ pub async fn usage(
     };
     let signal = match opt(&p, "signal") {
         None => None,
-        Some("spans") | Some("traces") => Some(Signal::Spans),
-        Some("logs") => Some(Signal::Logs),
-        Some("metrics") => Some(Signal::Metrics),
-        Some(_) => return Err(ApiError::bad("signal", "use spans, logs or metrics")),
+        Some(name) => Some(
+            Signal::from_name(name)
+                .ok_or_else(|| ApiError::bad("signal", "use spans, logs or metrics"))?,
+        ),
     };
     let unread_days = match opt(&p, "unread_days") {
         None => 30,

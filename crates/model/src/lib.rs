@@ -47,6 +47,23 @@ impl Signal {
         }
     }
 
+    /// The signal's name where users read and write it (API parameters, rule files, usage).
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Spans => "spans",
+            Signal::Logs => "logs",
+            Signal::Metrics => "metrics",
+        }
+    }
+
+    /// The signal a user named ([`Self::name`], or `traces` for spans).
+    pub fn from_name(name: &str) -> Option<Signal> {
+        match name {
+            "traces" => Some(Signal::Spans),
+            _ => Signal::ALL.into_iter().find(|s| s.name() == name),
+        }
+    }
+
     /// Name of the column that orders and partitions the signal in time.
     pub fn time_column(self) -> &'static str {
         match self {

@@ -43,6 +43,10 @@ pub const WARN_AT: f64 = 0.8;
 pub const USED_RATIO_METRIC: &str = "redscope_budget_used_ratio";
 /// The counter of records a budget shed.
 pub const SHED_METRIC: &str = "redscope_budget_shed_records";
+/// Services counted per signal, at most; the use of further ones is counted together under
+/// [`crate::OVERFLOW_VALUE`], so that senders inventing service names cannot grow the counts
+/// (and the file they are saved to) without bound.
+const MAX_SERVICES: usize = 10_000;
 /// Failed traces remembered for the logs and later spans that belong to them.
 const FAILED_TRACES: usize = 100_000;
 /// The lowest OTel severity number of an error.
@@ -205,11 +209,10 @@ pub fn check(specs: &[BudgetSpec]) -> Result<Vec<Budget>, Vec<RuleProblem>> {
         } else if !names.insert(spec.name.clone()) {
             problem("name", "is used by an earlier budget".into());
         }
-        let signal = match spec.signal.as_str() {
-            "spans" | "traces" => Some(Signal::Spans),
-            "logs" => Some(Signal::Logs),
-            "metrics" => Some(Signal::Metrics),
-            other => {
+        let signal = match Signal::from_name(&spec.signal) {
+            Some(signal) => Some(signal),
+            None => {
+                let other = &spec.signal;
                 problem("signal", format!("'{other}': use spans, logs or metrics"));
                 None
             }
@@ -363,12 +366,19 @@ struct Books {
 /// Records and bytes shed, by reason.
 type ShedCounts = BTreeMap<Shed, (u64, u64)>;
 
-fn signal_key(signal: Signal) -> &'static str {
-    match signal {
-        Signal::Spans => "spans",
-        Signal::Logs => "logs",
-        Signal::Metrics => "metrics",
+/// Adds `used` to a service's counts (or the overflow's, past [`MAX_SERVICES`]).
+fn add_used(services: &mut BTreeMap<String, Used>, service: &str, used: &Used) {
+    if let Some(u) = services.get_mut(service) {
+        *u = u.plus(used);
+        return;
     }
+    let key = if services.len() < MAX_SERVICES {
+        service
+    } else {
+        crate::OVERFLOW_VALUE
+    };
+    let u = services.entry(key.to_string()).or_default();
+    *u = u.plus(used);
 }
 
 fn periods(now_ns: i64) -> (i64, i64) {
@@ -403,7 +413,7 @@ impl Books {
 
     /// What a budget's key has used: one service, or the signal's services together.
     fn used_by(&self, budget: &Budget, key: &str) -> Used {
-        let Some(services) = self.used.get(signal_key(budget.signal)) else {
+        let Some(services) = self.used.get(budget.signal.name()) else {
             return Used::default();
         };
         if key.is_empty() {
@@ -464,7 +474,8 @@ struct Admission<'b> {
     last: usize,
     /// (budget, key) and what it used, from the books plus what this batch kept.
     counters: Vec<(usize, String, Used)>,
-    shed: HashMap<(usize, String, Shed), (u64, u64)>,
+    /// (counter, why) → records and bytes shed.
+    shed: HashMap<(usize, Shed), (u64, u64)>,
 }
 
 struct Slot {
@@ -547,8 +558,7 @@ impl<'b> Admission<'b> {
             }
         }
         if let Some((c, why)) = verdict {
-            let (b, key, _) = &self.counters[c];
-            let s = self.shed.entry((*b, key.clone(), why)).or_default();
+            let s = self.shed.entry((c, why)).or_default();
             s.0 += item.records;
             s.1 += item.bytes;
             return false;
@@ -624,20 +634,17 @@ impl Ledger {
         books.roll(now_ns);
         let mut a = Admission::new(budgets, signal);
         let verdicts: Vec<bool> = items.map(|item| a.admit(&books, &item)).collect();
-        let services = books
-            .used
-            .entry(signal_key(signal).to_string())
-            .or_default();
+        let services = books.used.entry(signal.name().to_string()).or_default();
         for slot in a.slots {
-            let u = services.entry(slot.service).or_default();
-            *u = u.plus(&slot.kept);
+            add_used(services, &slot.service, &slot.kept);
         }
-        for ((i, key, why), (records, bytes)) in a.shed {
+        for ((c, why), (records, bytes)) in a.shed {
+            let (b, key, _) = &a.counters[c];
             let s = books
                 .shed
-                .entry(budgets[i].name.clone())
+                .entry(budgets[*b].name.clone())
                 .or_default()
-                .entry(key)
+                .entry(key.clone())
                 .or_default()
                 .entry(why)
                 .or_default();
@@ -725,19 +732,11 @@ impl Ledger {
         }
         let mut books = self.books.lock().unwrap_or_else(|p| p.into_inner());
         books.roll(now_ns);
-        let services = books
-            .used
-            .entry(signal_key(signal).to_string())
-            .or_default();
+        let services = books.used.entry(signal.name().to_string()).or_default();
         for (service, records, bytes) in by_service {
-            match services.get_mut(service) {
-                Some(u) => u.add(records, bytes),
-                None => {
-                    let mut u = Used::default();
-                    u.add(records, bytes);
-                    services.insert(service.to_string(), u);
-                }
-            }
+            let mut u = Used::default();
+            u.add(records, bytes);
+            add_used(services, service, &u);
         }
     }
 
@@ -752,7 +751,7 @@ impl Ledger {
                 Scope::Service(s) => vec![s.clone()],
                 Scope::EachService => books
                     .used
-                    .get(signal_key(b.signal))
+                    .get(b.signal.name())
                     .map(|s| s.keys().cloned().collect())
                     .unwrap_or_default(),
             };
@@ -874,7 +873,7 @@ fn view_of(books: &Books, b: &Budget, key: &str) -> BudgetView {
     let (debug, capped) = (of(Shed::Debug), of(Shed::Capped));
     BudgetView {
         name: b.name.clone(),
-        signal: signal_key(b.signal),
+        signal: b.signal.name(),
         service: (!key.is_empty()).then(|| key.to_string()),
         caps,
         ratio,
@@ -1084,6 +1083,18 @@ mod tests {
         // Metric points of other budgets' signals are only counted.
         let mut points = vec![MetricPointRow::default(); 3];
         assert_eq!(ledger.admit_points(&b, &mut points, NOON), 0);
+    }
+
+    #[test]
+    fn invented_service_names_do_not_grow_the_counts_without_bound() {
+        let ledger = Ledger::default();
+        let names: Vec<String> = (0..MAX_SERVICES + 50).map(|i| format!("svc-{i}")).collect();
+        let mut rows: Vec<LogRow> = names.iter().map(|n| log(n, 9, "")).collect();
+        ledger.admit_logs(&[], &mut rows, NOON);
+        let books = ledger.books.lock().unwrap();
+        let logs = &books.used["logs"];
+        assert_eq!(logs.len(), MAX_SERVICES + 1);
+        assert_eq!(logs[crate::OVERFLOW_VALUE].day_records, 50);
     }
 
     #[test]

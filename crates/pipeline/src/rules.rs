@@ -342,10 +342,8 @@ fn problem(rule: Option<&str>, field: &str, message: String) -> RuleProblem {
 fn check_rule(spec: &RuleSpec) -> Result<Rule, Vec<RuleProblem>> {
     let mut problems = Vec::new();
     let signal = match spec.signal.as_str() {
-        "spans" | "traces" => Some(Signal::Spans),
-        "logs" => Some(Signal::Logs),
-        "metrics" => Some(Signal::Metrics),
         "any" => None,
+        name if Signal::from_name(name).is_some() => Signal::from_name(name),
         other => {
             problems.push(problem(
                 None,

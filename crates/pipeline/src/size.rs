@@ -31,7 +31,12 @@ pub fn span_bytes_of(name: &str, attributes: &str, events: &str, links: &str, st
 }
 
 pub fn log_bytes(r: &LogRow) -> u64 {
-    LOG_FIXED + (r.body.len() + r.attributes.len() + r.severity_text.len()) as u64
+    log_bytes_of(&r.body, &r.attributes, &r.severity_text)
+}
+
+/// [`log_bytes`] from a log record's stored columns.
+pub fn log_bytes_of(body: &str, attributes: &str, severity_text: &str) -> u64 {
+    LOG_FIXED + (body.len() + attributes.len() + severity_text.len()) as u64
 }
 
 pub fn point_bytes(r: &MetricPointRow) -> u64 {

@@ -34,14 +34,6 @@ pub struct DryRunRule {
     pub saved_bytes: Option<u64>,
 }
 
-fn signal_label(signal: Signal) -> &'static str {
-    match signal {
-        Signal::Spans => "spans",
-        Signal::Logs => "logs",
-        Signal::Metrics => "metrics",
-    }
-}
-
 /// A rule's conditions on `signal`'s table, as SQL.
 fn match_sql(m: &Match, signal: Signal) -> Vec<String> {
     let table = signal.table_name();
@@ -220,7 +212,7 @@ impl QueryService {
         });
         Ok(DryRunRule {
             name: rule.name.clone(),
-            signal: signal_label(signal),
+            signal: signal.name(),
             action: rule.action.name(),
             matched_records: get("n"),
             matched_bytes: get("b"),

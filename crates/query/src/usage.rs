@@ -241,14 +241,6 @@ fn change(now: u64, before: u64) -> Option<f64> {
     (before > 0).then(|| now as f64 / before as f64 - 1.0)
 }
 
-fn label(signal: Signal) -> &'static str {
-    match signal {
-        Signal::Spans => "spans",
-        Signal::Logs => "logs",
-        Signal::Metrics => "metrics",
-    }
-}
-
 impl QueryService {
     pub async fn usage(&self, q: &UsageQuery) -> Result<UsageReport, QueryError> {
         let signals: Vec<Signal> = q
@@ -318,7 +310,7 @@ impl QueryService {
         let price = q.prices.of(signal) / 1e9;
         if q.group != UsageGroup::AttributeKey {
             report.signals.push(SignalUsage {
-                signal: label(signal),
+                signal: signal.name(),
                 records,
                 bytes,
                 stored_bytes: on_disk as u64,
@@ -341,7 +333,7 @@ impl QueryService {
                 .unwrap_or_default();
             let last_read_ms = kind.and_then(|k| self.reads.last_read(signal, k, &name));
             report.rows.push(UsageRow {
-                signal: label(signal),
+                signal: signal.name(),
                 text: t.text,
                 service,
                 records: t.records,
@@ -479,7 +471,7 @@ impl QueryService {
             .iter()
             .map(|r| UsagePoint {
                 t: q.range.start_ns + i64_of(r, "k") * step,
-                signal: label(signal),
+                signal: signal.name(),
                 records: u64_of(r, "n"),
                 bytes: u64_of(r, "b"),
             })

@@ -302,21 +302,25 @@ fn expired_rows(
             utf8("body")?,
             utf8("log_template_id")?,
             column_as(batch, "severity_number", &DataType::Int32)?,
+            utf8("severity_text")?,
         )),
         _ => None,
     };
-    let logs = log_columns.as_ref().map(|(b, t, s)| {
+    let logs = log_columns.as_ref().map(|(b, t, s, st)| {
         (
             b.as_string::<i32>(),
             t.as_string::<i32>(),
             s.as_primitive::<arrow::datatypes::Int32Type>(),
+            st.as_string::<i32>(),
         )
     });
     let mut any = false;
     let keep: BooleanArray = (0..batch.num_rows())
         .map(|i| {
             let name = names.map_or("", |n| n.value(i));
-            if signal == model::Signal::Metrics && name.starts_with("redscope.") {
+            if signal == model::Signal::Metrics
+                && name.starts_with(ingest::convert::RESERVED_METRIC_PREFIX)
+            {
                 return Some(true);
             }
             let mut fields = pipeline::Fields {
@@ -326,12 +330,15 @@ fn expired_rows(
                 ..Default::default()
             };
             let mut bytes = 0;
-            if let Some((body, template, severity)) = &logs {
+            if let Some((body, template, severity, severity_text)) = &logs {
                 fields.body = body.value(i);
                 fields.template_id = template.is_valid(i).then(|| template.value(i));
                 fields.severity = Some(severity.value(i));
-                bytes = pipeline::size::LOG_FIXED
-                    + (fields.body.len() + fields.attributes.len()) as u64;
+                bytes = pipeline::size::log_bytes_of(
+                    fields.body,
+                    fields.attributes,
+                    severity_text.value(i),
+                );
             }
             let gone = rules.expired(signal, &fields, now_ns - times.value(i), bytes);
             any |= gone;

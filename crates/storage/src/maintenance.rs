@@ -141,9 +141,15 @@ fn prune(shared: &Shared) {
     let version = expiry.version();
     let keeps: Vec<Vec<i64>> = Signal::ALL.iter().map(|s| expiry.keeps_ns(*s)).collect();
     let due: Vec<FileEntry> = {
-        let (Ok(state), Ok(judged)) = (shared.state.read(), shared.judged.lock()) else {
+        let (Ok(state), Ok(mut judged)) = (shared.state.read(), shared.judged.lock()) else {
             return;
         };
+        // Files compacted or expired since are forgotten.
+        if judged.len() > state.files.len() {
+            let live: std::collections::HashSet<&std::path::Path> =
+                state.files.iter().map(|f| f.path.as_path()).collect();
+            judged.retain(|path, _| live.contains(path.as_path()));
+        }
         state
             .files
             .iter()
